@@ -1,0 +1,9 @@
+module github.com/gpumon/gpumon/agent
+
+go 1.26
+
+replace (
+	github.com/gpumon/gpumon/gen => ../gen
+	github.com/gpumon/gpumon/gateway => ../gateway
+	github.com/gpumon/gpumon/webui => ../webui
+)

@@ -1,0 +1,87 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// HTTPStatus maps a gRPC code to the HTTP status of the documented API.
+func HTTPStatus(c codes.Code) int {
+	switch c {
+	case codes.OK:
+		return http.StatusOK
+	case codes.InvalidArgument, codes.OutOfRange, codes.FailedPrecondition:
+		return http.StatusBadRequest
+	case codes.Unauthenticated:
+		return http.StatusUnauthorized
+	case codes.PermissionDenied:
+		return http.StatusForbidden
+	case codes.NotFound:
+		return http.StatusNotFound
+	case codes.AlreadyExists, codes.Aborted:
+		return http.StatusConflict
+	case codes.ResourceExhausted:
+		return http.StatusTooManyRequests
+	case codes.Unavailable:
+		return http.StatusServiceUnavailable
+	case codes.DeadlineExceeded:
+		return http.StatusGatewayTimeout
+	case codes.Unimplemented:
+		return http.StatusNotImplemented
+	case codes.Canceled:
+		return 499
+	}
+	return http.StatusInternalServerError
+}
+
+// WriteError writes the documented error body with the given HTTP status.
+func WriteError(w http.ResponseWriter, code int, msg string) {
+	h := w.Header()
+	h.Del("Content-Length")
+	h.Set("Content-Type", "application/json")
+	h.Set("X-Content-Type-Options", "nosniff")
+	if code == http.StatusUnauthorized {
+		h.Set("WWW-Authenticate", `Bearer realm="gpumon"`)
+	}
+	w.WriteHeader(code)
+	_, _ = w.Write(append(errorBody(msg), '\n'))
+}
+
+// handleError renders every gRPC error as the documented body.
+func handleError(_ context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
+	if tooLarge(r) {
+		WriteError(w, http.StatusRequestEntityTooLarge, "request body too large")
+		return
+	}
+	st := status.Convert(err)
+	msg := st.Message()
+	if st.Code() == codes.Unavailable {
+		msg = "hub unavailable: " + msg
+	}
+	WriteError(w, HTTPStatus(st.Code()), msg)
+}
+
+// handleRoutingError answers unknown routes and methods.
+func handleRoutingError(_ context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, r *http.Request, code int) {
+	switch code {
+	case http.StatusMethodNotAllowed:
+		WriteError(w, code, "method "+r.Method+" not allowed on "+r.URL.Path)
+	case http.StatusNotFound:
+		WriteError(w, code, "no such route: "+r.URL.Path)
+	default:
+		WriteError(w, code, http.StatusText(code))
+	}
+}
+
+// streamError turns an error inside a server stream into a final chunk.
+func streamError(_ context.Context, err error) *status.Status {
+	if errors.Is(err, context.Canceled) {
+		return status.New(codes.Canceled, "stream closed")
+	}
+	return status.Convert(err)
+}

@@ -1,0 +1,104 @@
+// Package gateway is gpumon's REST/JSON face: grpc-gateway routes over the
+// hub's FleetService with the documented JSON, error body, CORS, gzip and
+// body limits, plus /healthz, /readyz and /api/v1/openapi.json.
+//
+// The hub serves it in-process; gpumon-gateway serves it as a separate
+// process dialling a hub.
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
+
+	"github.com/gpumon/gpumon/gateway/wirejson"
+	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
+	"github.com/gpumon/gpumon/gen/openapi"
+)
+
+// Options configures the REST handler.
+type Options struct {
+	CORS CORS
+	// MaxBodyBytes bounds request bodies; DefaultMaxBodyBytes when 0.
+	MaxBodyBytes int64
+	// Location reads timestamps posted without a zone; time.Local when nil.
+	Location *time.Location
+	// Ready answers /readyz; nil means always ready.
+	Ready func(context.Context) error
+	// DefaultToken is sent to the hub as a bearer token on requests that
+	// carry no Authorization header of their own.
+	DefaultToken string
+	Logger       *slog.Logger
+}
+
+// New returns the REST handler for a FleetService reached through conn.
+func New(ctx context.Context, conn grpc.ClientConnInterface, opts Options) (http.Handler, error) {
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	marshaler := &Marshaler{Lenient: wirejson.Lenient{Location: opts.Location}}
+	muxOpts := []runtime.ServeMuxOption{
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, marshaler),
+		runtime.WithErrorHandler(handleError),
+		runtime.WithRoutingErrorHandler(handleRoutingError),
+		runtime.WithStreamErrorHandler(streamError),
+		runtime.WithDisablePathLengthFallback(),
+	}
+	if opts.DefaultToken != "" {
+		muxOpts = append(muxOpts, runtime.WithMetadata(defaultToken(opts.DefaultToken)))
+	}
+	api := runtime.NewServeMux(muxOpts...)
+	client := gpumonv1.NewFleetServiceClient(conn)
+	if err := gpumonv1.RegisterFleetServiceHandlerClient(ctx, api, client); err != nil {
+		return nil, fmt.Errorf("register fleet routes: %w", err)
+	}
+
+	mux := http.NewServeMux()
+	mux.Handle("/api/", limitBody(opts.MaxBodyBytes, api))
+	mux.HandleFunc("GET /api/v1/openapi.json", serveOpenAPI)
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, `{"status":"ok"}`)
+	})
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
+		if opts.Ready != nil {
+			if err := opts.Ready(r.Context()); err != nil {
+				WriteError(w, http.StatusServiceUnavailable, "not ready: "+err.Error())
+				return
+			}
+		}
+		writeJSON(w, http.StatusOK, `{"status":"ready"}`)
+	})
+	return opts.CORS.wrap(Gzip(mux)), nil
+}
+
+// defaultToken adds a bearer token when the HTTP request has none.
+func defaultToken(token string) func(context.Context, *http.Request) metadata.MD {
+	return func(_ context.Context, r *http.Request) metadata.MD {
+		if r.Header.Get("Authorization") != "" {
+			return nil
+		}
+		return metadata.Pairs("authorization", "Bearer "+token)
+	}
+}
+
+func serveOpenAPI(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	_, _ = w.Write(openapi.JSON)
+}
+
+func writeJSON(w http.ResponseWriter, code int, body string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	_, _ = w.Write([]byte(body + "\n"))
+}

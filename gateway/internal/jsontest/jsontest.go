@@ -1,0 +1,129 @@
+// Package jsontest compares JSON documents by shape, type and value.
+package jsontest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+)
+
+// Decode parses data keeping numbers as json.Number.
+func Decode(t testing.TB, data []byte) any {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		t.Fatalf("invalid JSON: %v\n%s", err, data)
+	}
+	return v
+}
+
+// Subset reports every place where got lacks a key of want, holds a value of
+// another JSON type, or a different value. Extra keys in got are allowed;
+// arrays must have the same length. Numbers compare by value.
+func Subset(want, got any) []string {
+	var diffs []string
+	subset(&diffs, "$", want, got)
+	return diffs
+}
+
+// AssertSubset fails the test for each difference Subset finds.
+func AssertSubset(t testing.TB, want, got any) {
+	t.Helper()
+	for _, d := range Subset(want, got) {
+		t.Error(d)
+	}
+}
+
+func subset(diffs *[]string, path string, want, got any) {
+	if kind(want) != kind(got) {
+		*diffs = append(*diffs, fmt.Sprintf("%s: want JSON %s %v, got %s %v", path, kind(want), want, kind(got), got))
+		return
+	}
+	switch w := want.(type) {
+	case map[string]any:
+		g := got.(map[string]any)
+		keys := make([]string, 0, len(w))
+		for k := range w {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			gv, ok := g[k]
+			if !ok {
+				*diffs = append(*diffs, fmt.Sprintf("%s: missing key %q", path, k))
+				continue
+			}
+			subset(diffs, path+"."+k, w[k], gv)
+		}
+	case []any:
+		g := got.([]any)
+		if len(w) != len(g) {
+			*diffs = append(*diffs, fmt.Sprintf("%s: want %d elements, got %d", path, len(w), len(g)))
+			return
+		}
+		for i := range w {
+			subset(diffs, fmt.Sprintf("%s[%d]", path, i), w[i], g[i])
+		}
+	case json.Number:
+		wf, _ := w.Float64()
+		gf, _ := got.(json.Number).Float64()
+		if wf != gf {
+			*diffs = append(*diffs, fmt.Sprintf("%s: want %s, got %s", path, w, got))
+		}
+	default:
+		if want != got {
+			*diffs = append(*diffs, fmt.Sprintf("%s: want %v, got %v", path, want, got))
+		}
+	}
+}
+
+func kind(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "boolean"
+	case json.Number:
+		return "number"
+	case string:
+		return "string"
+	case []any:
+		return "array"
+	case map[string]any:
+		return "object"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+// Golden compares got with the file at path, or rewrites the file when
+// update is true.
+func Golden(t testing.TB, path string, got []byte, update bool) {
+	t.Helper()
+	var pretty bytes.Buffer
+	if err := json.Indent(&pretty, got, "", "  "); err != nil {
+		t.Fatalf("output is not JSON: %v", err)
+	}
+	pretty.WriteByte('\n')
+	if update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, pretty.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read golden file (run with -update to create it): %v", err)
+	}
+	if !bytes.Equal(want, pretty.Bytes()) {
+		t.Errorf("%s differs from the output (run with -update if the change is intended)\n--- got:\n%s", path, pretty.Bytes())
+	}
+}

@@ -1,0 +1,89 @@
+package gateway
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/genproto/googleapis/rpc/status"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/gpumon/gpumon/gateway/wirejson"
+)
+
+// Marshaler writes messages in gpumon's wire JSON (see package wirejson) and
+// reads request bodies leniently, the way the original system's senders
+// write them.
+type Marshaler struct {
+	Lenient wirejson.Lenient
+}
+
+var _ runtime.Marshaler = (*Marshaler)(nil)
+
+// ContentType is always JSON.
+func (*Marshaler) ContentType(any) string { return "application/json" }
+
+// Marshal renders v. Server-stream chunks ({"result": msg}) are unwrapped so
+// that a stream is plain newline-delimited JSON of the response messages.
+func (*Marshaler) Marshal(v any) ([]byte, error) {
+	switch x := v.(type) {
+	case proto.Message:
+		return wirejson.Marshal(x), nil
+	case map[string]any:
+		if r, ok := x["result"].(proto.Message); ok && len(x) == 1 {
+			return wirejson.Marshal(r), nil
+		}
+	case map[string]proto.Message:
+		if st, ok := x["error"].(*status.Status); ok {
+			return errorBody(st.GetMessage()), nil
+		}
+	}
+	return json.Marshal(v)
+}
+
+// Unmarshal reads data into v.
+func (m *Marshaler) Unmarshal(data []byte, v any) error {
+	if pm, ok := v.(proto.Message); ok {
+		return m.Lenient.Unmarshal(data, pm)
+	}
+	return json.Unmarshal(data, v)
+}
+
+// NewDecoder reads a whole body and unmarshals it.
+func (m *Marshaler) NewDecoder(r io.Reader) runtime.Decoder {
+	return runtime.DecoderFunc(func(v any) error {
+		data, err := io.ReadAll(r)
+		if err != nil {
+			return err
+		}
+		if len(data) == 0 {
+			return errors.New("request body is empty")
+		}
+		return m.Unmarshal(data, v)
+	})
+}
+
+// NewEncoder writes each value followed by a newline.
+func (m *Marshaler) NewEncoder(w io.Writer) runtime.Encoder {
+	return runtime.EncoderFunc(func(v any) error {
+		b, err := m.Marshal(v)
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(append(b, '\n'))
+		return err
+	})
+}
+
+// Delimiter separates messages of a server stream.
+func (*Marshaler) Delimiter() []byte { return []byte("\n") }
+
+// errorBody is the documented error body {"status":"error","message":...}.
+func errorBody(msg string) []byte {
+	b, _ := json.Marshal(struct {
+		Status  string `json:"status"`
+		Message string `json:"message"`
+	}{"error", msg})
+	return b
+}

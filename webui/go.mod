@@ -1,0 +1,3 @@
+module github.com/gpumon/gpumon/webui
+
+go 1.26
