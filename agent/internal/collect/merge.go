@@ -6,8 +6,8 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
 	"github.com/gpumon/gpumon/gateway/wirejson"
+	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
 )
 
 // Merge assembles a report from a sample: GPU processes are joined with the
