@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { hostColor, temperatureLevel, usageLevel } from './colors';
+
+describe('colors', () => {
+  it('gives a hostname the same colour every time and different hosts different colours', () => {
+    expect(hostColor('gpu-server-01')).toBe(hostColor('gpu-server-01'));
+    const many = new Set(['a', 'b', 'gpu-01', 'gpu-02', 'gpu-03', 'dgx'].map(hostColor));
+    expect(many.size).toBe(6);
+    expect(hostColor('x')).toMatch(/^hsl\(\d+, \d+%, \d+%\)$/);
+  });
+
+  it.each([
+    [45, 'ok'],
+    [69, 'ok'],
+    [70, 'warn'],
+    [82, 'warn'],
+    [83, 'hot'],
+    [null, 'unknown'],
+  ])('temperature %s is %s', (t, want) => expect(temperatureLevel(t)).toBe(want));
+
+  it.each([
+    [10, 'ok'],
+    [75, 'warn'],
+    [95, 'hot'],
+    [undefined, 'unknown'],
+  ])('usage %s is %s', (p, want) => expect(usageLevel(p)).toBe(want));
+});

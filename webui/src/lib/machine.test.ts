@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import type { Report } from '../api/types';
+import { isIdleHeld, machineState, offlineAfterSeconds, sortMachines, summaryFromReport } from './machine';
+
+describe('machine', () => {
+  it('uses max(3 × interval, 10 s) as the offline threshold', () => {
+    expect(offlineAfterSeconds(2)).toBe(10);
+    expect(offlineAfterSeconds(5)).toBe(15);
+    expect(offlineAfterSeconds(0)).toBe(10);
+  });
+
+  it('takes the hub’s word for offline and flags stale online machines', () => {
+    const now = Date.parse('2026-11-29T02:10:00Z');
+    expect(machineState({ online: false, last_seen: '2026-11-29T02:09:59Z' }, now)).toBe('offline');
+    expect(machineState({ online: true, last_seen: '2026-11-29T02:09:58Z', interval_seconds: 2 }, now)).toBe('online');
+    expect(machineState({ online: true, last_seen: '2026-11-29T02:09:00Z', interval_seconds: 2 }, now)).toBe('stale');
+    expect(machineState({ online: true }, now)).toBe('online');
+  });
+
+  it('spots idle-but-held GPUs', () => {
+    const proc = [{ pid: 1 }];
+    expect(isIdleHeld({ memory_used: 20000, memory_total: 81920, utilization: 0, processes: proc })).toBe(true);
+    expect(isIdleHeld({ memory_used: 20000, memory_total: 81920, utilization: 60, processes: proc })).toBe(false);
+    expect(isIdleHeld({ memory_used: 10, memory_total: 81920, utilization: 0, processes: proc })).toBe(false);
+    expect(isIdleHeld({ memory_used: 20000, memory_total: 81920, utilization: null as never, processes: proc })).toBe(false);
+    expect(isIdleHeld({ memory_used: 20000, memory_total: 81920, utilization: 0, processes: [] })).toBe(false);
+  });
+
+  it('builds a summary from a documented report', () => {
+    const r: Report = {
+      hostname: 'gpu-server-01',
+      timestamp: '2026-11-29T02:07:37.542655Z',
+      is_online: true,
+      gpu_data: [
+        { id: 0, memory_used: 40321, memory_total: 81920, utilization: 97, temperature: 61, processes: [{ pid: 1 }] },
+        { id: 1, memory_used: 0, memory_total: 81920, utilization: null as never, temperature: null as never, processes: [] },
+      ],
+      system_info: { cpu_percent: 12.5, memory_percent: 20, disk_percent: 40, ip_address: '10.0.3.17' },
+    };
+    const s = summaryFromReport('gpu-server-01', r);
+    expect(s).toMatchObject({ key: 'gpu-server-01', online: true, gpu_count: 2, gpus_busy: 1, gpu_memory_used: 40321, gpu_memory_total: 163840, max_temperature: 61, ip_address: '10.0.3.17' });
+  });
+
+  it('lists online machines first, then by name with numbers in order', () => {
+    const list = sortMachines([
+      { key: 'gpu-10', online: true },
+      { key: 'gpu-2', online: true },
+      { key: 'gpu-1', online: false },
+    ]);
+    expect(list.map((m) => m.key)).toEqual(['gpu-2', 'gpu-10', 'gpu-1']);
+  });
+});
