@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"reflect"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/genproto/googleapis/rpc/status"
@@ -42,10 +43,20 @@ func (*Marshaler) Marshal(v any) ([]byte, error) {
 	return json.Marshal(v)
 }
 
-// Unmarshal reads data into v.
+// Unmarshal reads data into v: a message, or a pointer to a message field
+// (what grpc-gateway passes for a route whose body is one field).
 func (m *Marshaler) Unmarshal(data []byte, v any) error {
 	if pm, ok := v.(proto.Message); ok {
 		return m.Lenient.Unmarshal(data, pm)
+	}
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && rv.Elem().Kind() == reflect.Pointer {
+		if pm, ok := reflect.New(rv.Elem().Type().Elem()).Interface().(proto.Message); ok {
+			if err := m.Lenient.Unmarshal(data, pm); err != nil {
+				return err
+			}
+			rv.Elem().Set(reflect.ValueOf(pm))
+			return nil
+		}
 	}
 	return json.Unmarshal(data, v)
 }

@@ -92,8 +92,10 @@ func TestLenientValues(t *testing.T) {
 		name, body string
 		check      func(*gpumonv1.Report) bool
 	}{
-		{"numeric hostname stays a string", `{"hostname": 123}`,
-			func(r *gpumonv1.Report) bool { return r.GetHostname() == "123" }},
+		{"numeric hostname is not a hostname", `{"hostname": 123}`,
+			func(r *gpumonv1.Report) bool { return r.GetHostname() == "" }},
+		{"numeric string elsewhere is kept", `{"machine_id": 123}`,
+			func(r *gpumonv1.Report) bool { return r.GetMachineId() == "123" }},
 		{"RFC 3339 timestamp", `{"timestamp": "2026-11-29T02:07:37+08:00"}`,
 			func(r *gpumonv1.Report) bool {
 				return r.GetTimestamp().AsTime().Equal(time.Date(2026, 11, 28, 18, 7, 37, 0, time.UTC))

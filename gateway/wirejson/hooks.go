@@ -10,6 +10,16 @@ import (
 // fieldHooks read fields whose senders disagree on the JSON form.
 var fieldHooks = map[protoreflect.FullName]func(protoreflect.Message, protoreflect.FieldDescriptor, any){
 	"gpumon.v1.DockerContainer.gpuDevices": fillGpuDevices,
+	// A hostname that is not a JSON string (the original server broke on
+	// numeric ones) is left unset, so the report is refused as lacking one.
+	"gpumon.v1.Report.hostname": fillStrictString,
+}
+
+// fillStrictString sets a string field only from a JSON string.
+func fillStrictString(m protoreflect.Message, fd protoreflect.FieldDescriptor, raw any) {
+	if s, ok := raw.(string); ok {
+		m.Set(fd, protoreflect.ValueOfString(s))
+	}
 }
 
 // fillGpuDevices accepts "[0,1]", Docker's "[0 1]", "0,1", "all", a list of

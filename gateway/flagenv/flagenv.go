@@ -1,0 +1,61 @@
+// Package flagenv gives every flag an environment-variable fallback:
+// --agent-token falls back to GPUMON_AGENT_TOKEN. A flag given on the command
+// line wins over the environment.
+package flagenv
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+)
+
+// EnvName is the variable a flag falls back to.
+func EnvName(prefix, flagName string) string {
+	return prefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// Parse parses args, then sets every flag not given there from its
+// environment variable. An invalid environment value is an error naming it.
+func Parse(fs *flag.FlagSet, args []string, prefix string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if given[f.Name] || err != nil {
+			return
+		}
+		name := EnvName(prefix, f.Name)
+		if v, ok := os.LookupEnv(name); ok {
+			if e := fs.Set(f.Name, v); e != nil {
+				err = fmt.Errorf("invalid value %q for %s: %w", v, name, e)
+			}
+		}
+	})
+	return err
+}
+
+// Usage returns a usage function that prints the summary, then every flag
+// with its default and environment variable.
+func Usage(fs *flag.FlagSet, prefix, summary string) func() {
+	return func() {
+		out := fs.Output()
+		fmt.Fprintln(out, strings.TrimSpace(summary))
+		fmt.Fprintln(out, "\nFlags (each also read from the environment variable shown):")
+		fs.VisitAll(func(f *flag.Flag) {
+			name, usage := flag.UnquoteUsage(f)
+			fmt.Fprintf(out, "  --%s", f.Name)
+			if name != "" {
+				fmt.Fprintf(out, " %s", name)
+			}
+			fmt.Fprintf(out, "\n      %s", strings.ReplaceAll(usage, "\n", "\n      "))
+			if f.DefValue != "" && f.DefValue != "false" {
+				fmt.Fprintf(out, " (default %s)", f.DefValue)
+			}
+			fmt.Fprintf(out, " [$%s]\n", EnvName(prefix, f.Name))
+		})
+	}
+}

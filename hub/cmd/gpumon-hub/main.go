@@ -1,0 +1,150 @@
+// Command gpumon-hub holds the fleet's state and serves it over gRPC, REST
+// and the web UI.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/gpumon/gpumon/gateway/flagenv"
+	"github.com/gpumon/gpumon/hub/internal/server"
+)
+
+// Set at build time (see Makefile).
+var (
+	version = "dev"
+	commit  = "unknown"
+	date    = "unknown"
+)
+
+const summary = `gpumon-hub: the hub of a gpumon fleet.
+
+Agents connect to the gRPC port; people and scripts use the HTTP port (web UI,
+REST API, the original system's /api/gpu-stats routes).
+
+Usage: gpumon-hub [flags]`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	cfg, showVersion, logLevel, err := parseFlags(args, stderr)
+	if err == flag.ErrHelp {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "gpumon-hub: %v\n", err)
+		return 2
+	}
+	if showVersion {
+		fmt.Fprintf(stdout, "gpumon-hub %s (commit %s, built %s)\n", version, commit, date)
+		return 0
+	}
+	cfg.Log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel}))
+	cfg.Version = version
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	hub, err := server.New(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "gpumon-hub: %v\n", err)
+		return 1
+	}
+	banner(stdout, hub, cfg)
+	if err := hub.Run(ctx); err != nil {
+		fmt.Fprintf(stderr, "gpumon-hub: %v\n", err)
+		return 1
+	}
+	fmt.Fprintln(stdout, "gpumon-hub: stopped")
+	return 0
+}
+
+func parseFlags(args []string, stderr io.Writer) (server.Config, bool, slog.Level, error) {
+	var cfg server.Config
+	fs := flag.NewFlagSet("gpumon-hub", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.HTTPAddr, "http-addr", ":7864", "`address` for HTTP: web UI and REST API")
+	fs.StringVar(&cfg.GRPCAddr, "grpc-addr", ":7865", "`address` for gRPC: agents and gRPC clients")
+	fs.StringVar(&cfg.DataDir, "data-dir", "./gpumon-data", "`directory` for the registry and the generated agent token")
+	fs.StringVar(&cfg.AgentToken, "agent-token", "", "`token` agents (and report POSTs) must present; generated and kept in the data dir when empty")
+	fs.StringVar(&cfg.APIToken, "api-token", "", "`token` needed to read the API and the page; reading is open when empty")
+	fs.StringVar(&cfg.AdminToken, "admin-token", "", "`token` needed to kill processes and forget machines; both are disabled when empty")
+	fs.BoolVar(&cfg.LegacyOpen, "legacy-open", false, "accept POST /api/report-gpu-stats without a token (the original collector sends none)")
+	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "PEM certificate `file`: serve both ports over TLS")
+	fs.StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key `file` for --tls-cert")
+	fs.StringVar(&cfg.TLSClientCA, "tls-client-ca", "", "PEM CA `file`: require client certificates signed by it (mTLS)")
+	fs.DurationVar(&cfg.Interval, "interval", 0, "sampling `interval` pushed to every agent (0: each agent's own)")
+	cors := fs.String("cors-origins", "", "comma-separated web `origins` allowed to call every route (\"*\": any); any origin may GET")
+	level := fs.String("log-level", "info", "log `level`: debug, info, warn, error")
+	showVersion := fs.Bool("version", false, "print the version and exit")
+	fs.Usage = flagenv.Usage(fs, "GPUMON_", summary)
+	if err := flagenv.Parse(fs, args, "GPUMON_"); err != nil {
+		return cfg, false, 0, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, false, 0, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
+	}
+	for _, o := range strings.Split(*cors, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			cfg.CORSOrigins = append(cfg.CORSOrigins, o)
+		}
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
+		return cfg, false, 0, fmt.Errorf("--log-level %q: want debug, info, warn or error", *level)
+	}
+	return cfg, *showVersion, lvl, nil
+}
+
+func banner(w io.Writer, hub *server.Hub, cfg server.Config) {
+	scheme := "http"
+	if cfg.TLSCert != "" {
+		scheme = "https"
+	}
+	fmt.Fprintf(w, "gpumon-hub %s\n", version)
+	fmt.Fprintf(w, "  web UI and REST:  %s://%s/\n", scheme, displayAddr(hub.HTTPAddr()))
+	fmt.Fprintf(w, "  gRPC for agents:  %s\n", displayAddr(hub.GRPCAddr()))
+	if hub.TokenCreated {
+		fmt.Fprintf(w, "  a new agent token was generated and saved in %s\n", cfg.DataDir)
+	}
+	fmt.Fprintf(w, "  start an agent on each GPU machine with:\n")
+	fmt.Fprintf(w, "    gpumon-agent --hub %s --token %s\n", agentHubAddr(hub.GRPCAddr()), hub.AgentToken())
+	if cfg.LegacyOpen {
+		fmt.Fprintf(w, "  POST /api/report-gpu-stats is open to anyone (--legacy-open)\n")
+	}
+	fmt.Fprintln(w, "  stop with Ctrl-C")
+}
+
+// displayAddr turns ":7864" or "[::]:7864" into "localhost:7864".
+func displayAddr(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// agentHubAddr is the address an agent on another machine would use.
+func agentHubAddr(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		if h, err := os.Hostname(); err == nil {
+			host = h
+		}
+	}
+	return net.JoinHostPort(host, port)
+}

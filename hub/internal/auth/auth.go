@@ -1,0 +1,158 @@
+// Package auth decides who may call what on the hub.
+//
+// Three bearer tokens: the agent token (agents' streams and the documented
+// report POST), the API token (reading; when unset, reading is open) and the
+// admin token (killing processes, forgetting machines; when unset, those are
+// disabled). The admin token may do everything.
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+)
+
+// Policy holds the hub's tokens.
+type Policy struct {
+	AgentToken string
+	APIToken   string
+	AdminToken string
+	// LegacyOpen lets anyone POST reports to the documented route.
+	LegacyOpen bool
+}
+
+type need int
+
+const (
+	open need = iota
+	reader
+	agent
+	legacyWriter
+	admin
+)
+
+var methodNeeds = map[string]need{
+	"/gpumon.v1.AgentService/Connect":        agent,
+	"/gpumon.v1.FleetService/ReportGpuStats": legacyWriter,
+	"/gpumon.v1.FleetService/KillProcesses":  admin,
+	"/gpumon.v1.FleetService/ForgetMachine":  admin,
+}
+
+func needOf(method string) need {
+	if n, ok := methodNeeds[method]; ok {
+		return n
+	}
+	if strings.HasPrefix(method, "/gpumon.v1.") {
+		return reader
+	}
+	return open // health, reflection
+}
+
+// Check authorises a call to method with the metadata in ctx.
+func (p *Policy) Check(ctx context.Context, method string) error {
+	n := needOf(method)
+	if n == open || (n == reader && p.APIToken == "") || (n == legacyWriter && p.LegacyOpen) {
+		return nil
+	}
+	if n == admin && p.AdminToken == "" {
+		return status.Error(codes.PermissionDenied, "this action is disabled: the hub was started without --admin-token")
+	}
+	tok, ok := bearer(ctx)
+	if !ok {
+		return status.Error(codes.Unauthenticated, "missing bearer token (send the header \"Authorization: Bearer <token>\")")
+	}
+	isAdmin := equal(tok, p.AdminToken)
+	isAgent := equal(tok, p.AgentToken)
+	isReader := equal(tok, p.APIToken)
+	switch {
+	case isAdmin:
+		return nil
+	case !isAgent && !isReader:
+		return status.Error(codes.Unauthenticated, "invalid token")
+	case n == admin:
+		return status.Error(codes.PermissionDenied, "this action needs the admin token")
+	case (n == agent || n == legacyWriter) && !isAgent:
+		return status.Error(codes.PermissionDenied, "this action needs the agent token")
+	case n == reader && !isReader:
+		return status.Error(codes.PermissionDenied, "reading needs the API token")
+	}
+	return nil
+}
+
+// IsAdmin reports whether ctx carries the admin token.
+func (p *Policy) IsAdmin(ctx context.Context) bool {
+	tok, ok := bearer(ctx)
+	return ok && equal(tok, p.AdminToken)
+}
+
+func equal(got, want string) bool {
+	return want != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}
+
+func bearer(ctx context.Context) (string, bool) {
+	md, _ := metadata.FromIncomingContext(ctx)
+	for _, v := range md.Get("authorization") {
+		scheme, tok, ok := strings.Cut(strings.TrimSpace(v), " ")
+		if ok && strings.EqualFold(scheme, "bearer") && strings.TrimSpace(tok) != "" {
+			return strings.TrimSpace(tok), true
+		}
+	}
+	return "", false
+}
+
+// UnaryInterceptor enforces the policy on unary calls.
+func (p *Policy) UnaryInterceptor(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	if err := p.Check(ctx, info.FullMethod); err != nil {
+		return nil, err
+	}
+	return handler(ctx, req)
+}
+
+// StreamInterceptor enforces the policy on streams.
+func (p *Policy) StreamInterceptor(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	if err := p.Check(ss.Context(), info.FullMethod); err != nil {
+		return err
+	}
+	return handler(srv, ss)
+}
+
+// AgentTokenFile is where a generated agent token is kept in the data dir.
+const AgentTokenFile = "agent-token"
+
+// LoadOrCreateAgentToken returns the agent token kept in dir, creating a
+// random one (mode 0600) on first start. created is true when it was made now.
+func LoadOrCreateAgentToken(dir string) (token string, created bool, err error) {
+	path := filepath.Join(dir, AgentTokenFile)
+	data, err := os.ReadFile(path)
+	if err == nil {
+		token = strings.TrimSpace(string(data))
+		if token == "" {
+			return "", false, fmt.Errorf("agent token file %s is empty: delete it to generate a new token", path)
+		}
+		return token, false, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return "", false, fmt.Errorf("read agent token: %w", err)
+	}
+	buf := make([]byte, 24)
+	if _, err := rand.Read(buf); err != nil {
+		return "", false, fmt.Errorf("generate agent token: %w", err)
+	}
+	token = base64.RawURLEncoding.EncodeToString(buf)
+	if err := os.WriteFile(path, []byte(token+"\n"), 0o600); err != nil {
+		return "", false, fmt.Errorf("store agent token: %w", err)
+	}
+	return token, true, nil
+}

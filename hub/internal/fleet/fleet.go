@@ -1,0 +1,197 @@
+// Package fleet holds the hub's view of every machine: its latest report,
+// whether it is online, and the stream of its agent.
+//
+// Reads take no global lock: machines sit in a sync.Map and each publishes an
+// immutable State through an atomic pointer. Writers of one machine are
+// serialised by that machine's own mutex; only adding and forgetting
+// machines take the fleet-wide mutex.
+package fleet
+
+import (
+	"errors"
+	"log/slog"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
+)
+
+// MinOfflineAfter is the shortest silence after which a machine is offline;
+// the limit is max(3 × interval, MinOfflineAfter).
+const MinOfflineAfter = 10 * time.Second
+
+// DefaultInterval is assumed for senders that do not say theirs.
+const DefaultInterval = 2 * time.Second
+
+// Errors the service layer maps to status codes.
+var (
+	ErrNotFound = errors.New("no such machine")
+	ErrOnline   = errors.New("machine is online")
+	ErrNoAgent  = errors.New("machine has no connected agent")
+)
+
+// Fleet is the set of known machines.
+type Fleet struct {
+	machines sync.Map // key → *Machine
+	mu       sync.Mutex
+	byHost   map[string][]*Machine
+	version  atomic.Uint64
+	events   *Broker
+	log      *slog.Logger
+	now      func() time.Time
+}
+
+// New returns an empty fleet.
+func New(log *slog.Logger) *Fleet {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Fleet{byHost: map[string][]*Machine{}, events: NewBroker(), log: log, now: time.Now}
+}
+
+// Events is the fleet's event broker (for Watch).
+func (f *Fleet) Events() *Broker { return f.events }
+
+// Version changes whenever any machine's state changes.
+func (f *Fleet) Version() uint64 { return f.version.Load() }
+
+// Machine is one machine. Key, Hostname and MachineID never change.
+type Machine struct {
+	Key       string
+	Hostname  string
+	MachineID string
+
+	mu    sync.Mutex // serialises writers
+	state atomic.Pointer[State]
+	conn  atomic.Pointer[AgentConn]
+}
+
+// State is a machine's published state; it is never modified once published.
+type State struct {
+	Report     *gpumonv1.Report // latest sample, static facts filled in
+	Inventory  *gpumonv1.Inventory
+	FirstSeen  time.Time
+	LastSeen   time.Time // hub receive time of the latest sample
+	SampleTime time.Time // the latest sample's own time
+	Interval   time.Duration
+	Epoch      uint64
+	LastSeq    uint64
+	Source     string // "agent" or "legacy"
+	Connected  bool
+	Online     bool
+	Conflict   bool
+	CanKill    bool
+	Simulated  bool
+	Agent      string // agent version
+}
+
+// State returns the machine's current state.
+func (m *Machine) State() *State { return m.state.Load() }
+
+// Conn returns the machine's agent stream, or nil.
+func (m *Machine) Conn() *AgentConn { return m.conn.Load() }
+
+// offlineAfter is max(3 × interval, MinOfflineAfter).
+func offlineAfter(interval time.Duration) time.Duration {
+	if interval <= 0 {
+		interval = DefaultInterval
+	}
+	return max(3*interval, MinOfflineAfter)
+}
+
+func (s *State) online(now time.Time) bool {
+	if s.Source == "agent" && !s.Connected {
+		return false
+	}
+	return !s.LastSeen.IsZero() && now.Sub(s.LastSeen) <= offlineAfter(s.Interval)
+}
+
+// publish stores next as m's state (caller holds m.mu), bumps the version
+// and announces the change.
+func (f *Fleet) publish(m *Machine, next *State, kind gpumonv1.WatchEventType) {
+	prev := m.state.Load()
+	next.Online = next.online(f.now())
+	if kind == gpumonv1.WatchEventType_WATCH_EVENT_TYPE_SAMPLE && prev != nil && prev.Online != next.Online {
+		kind = gpumonv1.WatchEventType_WATCH_EVENT_TYPE_STATUS
+	}
+	m.state.Store(next)
+	f.version.Add(1)
+	f.events.Publish(Event{Type: kind, Machine: m, State: next})
+}
+
+// Get returns the machine listed under key.
+func (f *Fleet) Get(key string) (*Machine, bool) {
+	v, ok := f.machines.Load(key)
+	if !ok {
+		return nil, false
+	}
+	return v.(*Machine), true
+}
+
+// List returns every machine with a published state, sorted by key.
+func (f *Fleet) List() []*Machine {
+	var out []*Machine
+	f.machines.Range(func(_, v any) bool {
+		m := v.(*Machine)
+		if m.State() != nil {
+			out = append(out, m)
+		}
+		return true
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out
+}
+
+// Forget removes an offline machine.
+func (f *Fleet) Forget(key string) error {
+	m, ok := f.Get(key)
+	if !ok {
+		return ErrNotFound
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if st := m.State(); st != nil && st.Online {
+		return ErrOnline
+	}
+	f.mu.Lock()
+	f.machines.Delete(key)
+	hs := f.byHost[m.Hostname]
+	for i, x := range hs {
+		if x == m {
+			hs = append(hs[:i:i], hs[i+1:]...)
+			break
+		}
+	}
+	if len(hs) == 0 {
+		delete(f.byHost, m.Hostname)
+	} else {
+		f.byHost[m.Hostname] = hs
+	}
+	f.mu.Unlock()
+	f.refreshConflicts(m.Hostname)
+	f.version.Add(1)
+	f.events.Publish(Event{Type: gpumonv1.WatchEventType_WATCH_EVENT_TYPE_FORGOTTEN, Machine: m, State: m.State()})
+	return nil
+}
+
+// Sweep marks machines offline whose agents went quiet. The hub calls it
+// about once a second.
+func (f *Fleet) Sweep() {
+	now := f.now()
+	f.machines.Range(func(_, v any) bool {
+		m := v.(*Machine)
+		st := m.State()
+		if st == nil || st.Online == st.online(now) {
+			return true
+		}
+		m.mu.Lock()
+		if cur := m.State(); cur != nil {
+			next := *cur
+			f.publish(m, &next, gpumonv1.WatchEventType_WATCH_EVENT_TYPE_STATUS)
+		}
+		m.mu.Unlock()
+		return true
+	})
+}

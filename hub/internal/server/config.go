@@ -1,0 +1,74 @@
+// Package server wires the hub together: gRPC and HTTP listeners, services,
+// the REST gateway, the web UI, persistence and the background loops.
+package server
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"time"
+)
+
+// Config is everything the hub is started with.
+type Config struct {
+	HTTPAddr    string
+	GRPCAddr    string
+	DataDir     string
+	AgentToken  string
+	APIToken    string
+	AdminToken  string
+	LegacyOpen  bool
+	TLSCert     string
+	TLSKey      string
+	TLSClientCA string
+	// CORSOrigins may call every route from a browser ("*" for any).
+	CORSOrigins []string
+	// Interval, when set, overrides every agent's sampling interval.
+	Interval time.Duration
+	// SaveEvery is how often the registry is written when it changed.
+	SaveEvery time.Duration
+	Version   string
+	Log       *slog.Logger
+}
+
+// Validate checks the configuration before any network I/O.
+func (c *Config) Validate() error {
+	var errs []error
+	for name, addr := range map[string]string{"--http-addr": c.HTTPAddr, "--grpc-addr": c.GRPCAddr} {
+		if _, port, err := net.SplitHostPort(addr); err != nil || port == "" {
+			errs = append(errs, fmt.Errorf("%s %q: want host:port or :port", name, addr))
+		}
+	}
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("--data-dir must not be empty"))
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		errs = append(errs, errors.New("--tls-cert and --tls-key go together"))
+	}
+	if c.TLSClientCA != "" && c.TLSCert == "" {
+		errs = append(errs, errors.New("--tls-client-ca needs --tls-cert and --tls-key"))
+	}
+	for _, f := range []struct{ flag, path string }{{"--tls-cert", c.TLSCert}, {"--tls-key", c.TLSKey}, {"--tls-client-ca", c.TLSClientCA}} {
+		if f.path == "" {
+			continue
+		}
+		if _, err := os.Stat(f.path); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", f.flag, err))
+		}
+	}
+	for _, t := range []struct{ flag, tok string }{{"--agent-token", c.AgentToken}, {"--api-token", c.APIToken}, {"--admin-token", c.AdminToken}} {
+		if t.tok != "" && (len(t.tok) < 8 || strings.ContainsAny(t.tok, " \t\r\n")) {
+			errs = append(errs, fmt.Errorf("%s: a token needs at least 8 characters and no spaces", t.flag))
+		}
+	}
+	if c.AdminToken != "" && (c.AdminToken == c.AgentToken || c.AdminToken == c.APIToken) {
+		errs = append(errs, errors.New("--admin-token must differ from the agent and API tokens"))
+	}
+	if c.Interval != 0 && (c.Interval < 500*time.Millisecond || c.Interval > time.Hour) {
+		errs = append(errs, fmt.Errorf("--interval %s: want between 500ms and 1h", c.Interval))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,62 @@
+package server
+
+import (
+	"context"
+	"io/fs"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc"
+
+	"github.com/gpumon/gpumon/gateway"
+	"github.com/gpumon/gpumon/webui"
+)
+
+func (h *Hub) httpHandler(ctx context.Context, conn *grpc.ClientConn) (http.Handler, error) {
+	api, err := gateway.New(ctx, conn, gateway.Options{
+		CORS:     gateway.CORS{Origins: h.cfg.CORSOrigins, AnyOriginReads: true},
+		Location: time.Local,
+		Logger:   h.cfg.Log,
+		Ready: func(context.Context) error {
+			return nil
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/api/", api)
+	mux.Handle("/healthz", api)
+	mux.Handle("/readyz", api)
+	mux.Handle("/", uiHandler())
+	return mux, nil
+}
+
+// uiHandler serves the embedded web UI. Paths that are not files get
+// index.html, so deep links work; hashed assets are cached for long.
+func uiHandler() http.Handler {
+	files, _ := webui.FS()
+	fileServer := http.FileServerFS(files)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			gateway.WriteError(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed on "+r.URL.Path)
+			return
+		}
+		name := strings.TrimPrefix(path.Clean("/"+r.URL.Path), "/")
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		if st, err := fs.Stat(files, name); name == "" || err != nil || st.IsDir() {
+			h.Set("Cache-Control", "no-cache")
+			http.ServeFileFS(w, r, files, "index.html")
+			return
+		}
+		if strings.HasPrefix(name, "assets/") {
+			h.Set("Cache-Control", "public, max-age=31536000, immutable")
+		}
+		fileServer.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,236 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/test/bufconn"
+
+	"github.com/gpumon/gpumon/gateway"
+	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
+	"github.com/gpumon/gpumon/hub/internal/auth"
+	"github.com/gpumon/gpumon/hub/internal/fleet"
+	"github.com/gpumon/gpumon/hub/internal/service"
+	"github.com/gpumon/gpumon/hub/internal/store"
+)
+
+// Limits of the gRPC server.
+const (
+	MaxRecvMsgSize       = 8 << 20
+	MaxConcurrentStreams = 1 << 16
+)
+
+// Hub is a running hub.
+type Hub struct {
+	cfg      Config
+	policy   *auth.Policy
+	fleet    *fleet.Fleet
+	stats    *service.Stats
+	grpcLn   net.Listener
+	httpLn   net.Listener
+	tls      *tls.Config
+	public   *grpc.Server
+	internal *grpc.Server
+	inmem    *bufconn.Listener
+	httpSrv  *http.Server
+	health   *health.Server
+	// TokenCreated is true when the agent token was generated on this start.
+	TokenCreated bool
+}
+
+// New prepares a hub: data dir, tokens, registry and listeners. Nothing is
+// served until Run.
+func New(cfg Config) (*Hub, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	h := &Hub{cfg: cfg, fleet: fleet.New(cfg.Log), stats: &service.Stats{}}
+	agentToken := cfg.AgentToken
+	if agentToken == "" {
+		tok, created, err := auth.LoadOrCreateAgentToken(cfg.DataDir)
+		if err != nil {
+			return nil, err
+		}
+		agentToken, h.TokenCreated = tok, created
+	}
+	h.policy = &auth.Policy{AgentToken: agentToken, APIToken: cfg.APIToken, AdminToken: cfg.AdminToken, LegacyOpen: cfg.LegacyOpen}
+	recs, err := store.Load(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	h.fleet.Restore(recs)
+	if h.tls, err = cfg.tlsConfig(); err != nil {
+		return nil, err
+	}
+	if h.grpcLn, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
+		return nil, fmt.Errorf("listen for gRPC on %s: %w", cfg.GRPCAddr, err)
+	}
+	if h.httpLn, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+		h.grpcLn.Close()
+		return nil, fmt.Errorf("listen for HTTP on %s: %w", cfg.HTTPAddr, err)
+	}
+	return h, nil
+}
+
+// AgentToken is the token agents must present.
+func (h *Hub) AgentToken() string { return h.policy.AgentToken }
+
+// GRPCAddr and HTTPAddr are the bound addresses (useful with port 0).
+func (h *Hub) GRPCAddr() string { return h.grpcLn.Addr().String() }
+
+// HTTPAddr is the bound HTTP address.
+func (h *Hub) HTTPAddr() string { return h.httpLn.Addr().String() }
+
+// Fleet is the hub's fleet state.
+func (h *Hub) Fleet() *fleet.Fleet { return h.fleet }
+
+func (h *Hub) grpcServer(creds credentials.TransportCredentials) *grpc.Server {
+	opts := []grpc.ServerOption{
+		grpc.ChainUnaryInterceptor(h.policy.UnaryInterceptor),
+		grpc.ChainStreamInterceptor(h.policy.StreamInterceptor),
+		grpc.MaxRecvMsgSize(MaxRecvMsgSize),
+		grpc.MaxConcurrentStreams(MaxConcurrentStreams),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
+		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 20 * time.Second, Timeout: 10 * time.Second}),
+	}
+	if creds != nil {
+		opts = append(opts, grpc.Creds(creds))
+	}
+	s := grpc.NewServer(opts...)
+	agents := &service.Agents{Fleet: h.fleet, Stats: h.stats, Log: h.cfg.Log, Interval: h.cfg.Interval, Version: h.cfg.Version}
+	fleetSvc := &service.Fleet{Fleet: h.fleet, Stats: h.stats, Log: h.cfg.Log}
+	gpumonv1.RegisterAgentServiceServer(s, agents)
+	gpumonv1.RegisterFleetServiceServer(s, fleetSvc)
+	healthpb.RegisterHealthServer(s, h.health)
+	reflection.Register(s)
+	return s
+}
+
+// Run serves until ctx is done, then shuts down gracefully: HTTP requests
+// and streams are drained (bounded) and the registry is saved.
+func (h *Hub) Run(ctx context.Context) error {
+	h.health = health.NewServer()
+	var creds credentials.TransportCredentials
+	if h.tls != nil {
+		creds = credentials.NewTLS(h.tls)
+	}
+	h.public = h.grpcServer(creds)
+	h.internal = h.grpcServer(nil)
+	h.inmem = bufconn.Listen(1 << 20)
+	conn, err := grpc.NewClient("passthrough:///hub",
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return h.inmem.DialContext(ctx) }),
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(256<<20)))
+	if err != nil {
+		return fmt.Errorf("connect gateway to hub: %w", err)
+	}
+	defer conn.Close()
+	handler, err := h.httpHandler(ctx, conn)
+	if err != nil {
+		return err
+	}
+	h.httpSrv = gateway.NewHTTPServer(handler, h.tls)
+
+	errc := make(chan error, 3)
+	go func() { errc <- h.public.Serve(h.grpcLn) }()
+	go func() { errc <- h.internal.Serve(h.inmem) }()
+	go func() {
+		var err error
+		if h.tls != nil {
+			err = h.httpSrv.ServeTLS(h.httpLn, "", "")
+		} else {
+			err = h.httpSrv.Serve(h.httpLn)
+		}
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		errc <- err
+	}()
+	var wg sync.WaitGroup
+	loopCtx, stopLoops := context.WithCancel(context.Background())
+	wg.Add(1)
+	go func() { defer wg.Done(); h.loops(loopCtx) }()
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errc:
+	}
+	h.shutdown()
+	stopLoops()
+	wg.Wait()
+	if err := h.save(); err != nil && runErr == nil {
+		runErr = err
+	}
+	return runErr
+}
+
+func (h *Hub) shutdown() {
+	h.health.Shutdown()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = h.httpSrv.Shutdown(ctx)
+	for _, s := range []*grpc.Server{h.public, h.internal} {
+		done := make(chan struct{})
+		go func() { s.GracefulStop(); close(done) }()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			s.Stop()
+		}
+	}
+}
+
+// loops runs the offline sweeper and the registry saver.
+func (h *Hub) loops(ctx context.Context) {
+	every := h.cfg.SaveEvery
+	if every <= 0 {
+		every = 15 * time.Second
+	}
+	sweep := time.NewTicker(time.Second)
+	save := time.NewTicker(every)
+	defer sweep.Stop()
+	defer save.Stop()
+	saved := h.fleet.Version()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-sweep.C:
+			h.fleet.Sweep()
+		case <-save.C:
+			if v := h.fleet.Version(); v != saved {
+				if err := h.save(); err != nil {
+					h.cfg.Log.Error("save registry", "err", err)
+					continue
+				}
+				saved = v
+			}
+		}
+	}
+}
+
+func (h *Hub) save() error {
+	if err := store.Save(h.cfg.DataDir, h.fleet.Export()); err != nil {
+		return fmt.Errorf("save registry in %s: %w", filepath.Clean(h.cfg.DataDir), err)
+	}
+	return nil
+}

@@ -1,0 +1,184 @@
+// Package service implements the hub's gRPC services: AgentService (agent
+// streams) and FleetService (reads, the documented routes, admin actions).
+// It is the only place that maps errors to gRPC status codes.
+package service
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
+	"github.com/gpumon/gpumon/hub/internal/fleet"
+	"github.com/gpumon/gpumon/hub/internal/validate"
+)
+
+// HelloTimeout bounds the wait for an agent's first message.
+const HelloTimeout = 10 * time.Second
+
+// Sink receives every accepted sample, replayed ones included (history).
+type Sink interface {
+	Record(m *fleet.Machine, r *gpumonv1.Report)
+}
+
+// Stats counts what the hub ingested.
+type Stats struct {
+	Streams    atomic.Int64
+	Snapshots  atomic.Uint64
+	Duplicates atomic.Uint64
+	Rejected   atomic.Uint64
+	LegacyPost atomic.Uint64
+}
+
+// Agents implements AgentService.
+type Agents struct {
+	gpumonv1.UnimplementedAgentServiceServer
+	Fleet *fleet.Fleet
+	Sink  Sink
+	Stats *Stats
+	Log   *slog.Logger
+	// Interval, when set, overrides the agents' own sampling interval.
+	Interval time.Duration
+	// Version is the hub's version, sent in Welcome.
+	Version string
+}
+
+// Connect serves one agent's stream.
+func (a *Agents) Connect(stream gpumonv1.AgentService_ConnectServer) error {
+	ctx, cancel := context.WithCancel(stream.Context())
+	defer cancel()
+	hello, err := a.awaitHello(ctx, stream)
+	if err != nil {
+		return err
+	}
+	log := a.Log.With("host", hello.GetHostname(), "machine_id", hello.GetMachineId())
+	interval := hello.GetInterval().AsDuration()
+	if a.Interval > 0 {
+		interval = a.Interval
+	}
+	if interval <= 0 {
+		interval = fleet.DefaultInterval
+	}
+	conn := fleet.NewAgentConn(slices.Contains(hello.GetCapabilities(), "kill"))
+	defer conn.Close()
+	m, lastSeq := a.Fleet.Attach(fleet.Hello{Hello: hello, Interval: interval, Conn: conn})
+	defer a.Fleet.Detach(m, conn)
+	a.Stats.Streams.Add(1)
+	defer a.Stats.Streams.Add(-1)
+	log.Info("agent connected", "key", m.Key, "epoch", hello.GetEpoch(), "last_seq", lastSeq)
+	defer log.Info("agent disconnected", "key", m.Key)
+
+	welcome := &gpumonv1.Welcome{
+		Interval: durationpb.New(interval), LastSeq: lastSeq, MachineKey: m.Key, HubVersion: a.Version,
+	}
+	if err := stream.Send(&gpumonv1.ConnectResponse{Msg: &gpumonv1.ConnectResponse_Welcome{Welcome: welcome}}); err != nil {
+		return err
+	}
+	out := newOutbox()
+	sendErr := make(chan error, 1)
+	go func() { sendErr <- out.run(ctx, stream, conn) }()
+	recvErr := a.receive(ctx, stream, m, conn, out)
+	cancel()
+	// The sender stops at once unless it is blocked in Send on an agent that
+	// stopped reading; returning ends the stream and unblocks it.
+	select {
+	case err := <-sendErr:
+		if recvErr == nil {
+			recvErr = err
+		}
+	case <-time.After(2 * time.Second):
+	}
+	return recvErr
+}
+
+func (a *Agents) awaitHello(ctx context.Context, stream gpumonv1.AgentService_ConnectServer) (*gpumonv1.Hello, error) {
+	type result struct {
+		msg *gpumonv1.ConnectRequest
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		msg, err := stream.Recv()
+		ch <- result{msg, err}
+	}()
+	timer := time.NewTimer(HelloTimeout)
+	defer timer.Stop()
+	select {
+	case r := <-ch:
+		if r.err != nil {
+			return nil, r.err
+		}
+		hello := r.msg.GetHello()
+		if hello == nil {
+			return nil, status.Error(codes.InvalidArgument, "the first message on the stream must be hello")
+		}
+		if err := validate.Hostname(hello.GetHostname()); err != nil {
+			return nil, status.Error(codes.InvalidArgument, err.Error())
+		}
+		if len(hello.GetMachineId()) > validate.MaxMachineIDLen {
+			return nil, status.Errorf(codes.InvalidArgument, "machine id longer than %d bytes", validate.MaxMachineIDLen)
+		}
+		return hello, nil
+	case <-timer.C:
+		return nil, status.Errorf(codes.DeadlineExceeded, "no hello within %s", HelloTimeout)
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (a *Agents) receive(ctx context.Context, stream gpumonv1.AgentService_ConnectServer, m *fleet.Machine, conn *fleet.AgentConn, out *outbox) error {
+	for {
+		msg, err := stream.Recv()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		switch x := msg.GetMsg().(type) {
+		case *gpumonv1.ConnectRequest_Snapshot:
+			if err := a.ingest(m, x.Snapshot); err != nil {
+				a.Stats.Rejected.Add(1)
+				return err
+			}
+			out.ack(x.Snapshot.GetSeq())
+		case *gpumonv1.ConnectRequest_CommandResult:
+			conn.Resolve(x.CommandResult)
+		case *gpumonv1.ConnectRequest_Hello:
+			return status.Error(codes.InvalidArgument, "hello sent twice on one stream")
+		default:
+			return status.Error(codes.InvalidArgument, "empty or unknown message")
+		}
+	}
+}
+
+func (a *Agents) ingest(m *fleet.Machine, snap *gpumonv1.Snapshot) error {
+	r := snap.GetReport()
+	if r == nil || snap.GetSeq() == 0 {
+		return status.Error(codes.InvalidArgument, "snapshot needs a sequence number above 0 and a report")
+	}
+	r.Hostname = m.Hostname
+	if err := validate.Report(r); err != nil {
+		return status.Error(codes.InvalidArgument, err.Error())
+	}
+	if r.Timestamp == nil {
+		r.Timestamp = timestamppb.Now()
+	}
+	switch a.Fleet.Ingest(m, snap.GetSeq(), r) {
+	case fleet.Duplicate:
+		a.Stats.Duplicates.Add(1)
+		return nil
+	}
+	a.Stats.Snapshots.Add(1)
+	if a.Sink != nil {
+		a.Sink.Record(m, r)
+	}
+	return nil
+}

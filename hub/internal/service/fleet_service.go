@@ -1,0 +1,186 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
+	"github.com/gpumon/gpumon/hub/internal/fleet"
+	"github.com/gpumon/gpumon/hub/internal/validate"
+)
+
+// KillTimeout bounds the wait for an agent's answer to a kill command.
+const KillTimeout = 15 * time.Second
+
+// MaxKillPIDs bounds one kill request.
+const MaxKillPIDs = 1000
+
+// HistoryQuerier answers history queries.
+type HistoryQuerier interface {
+	Query(ctx context.Context, req *gpumonv1.QueryHistoryRequest) (*gpumonv1.QueryHistoryResponse, error)
+}
+
+// Fleet implements FleetService.
+type Fleet struct {
+	gpumonv1.UnimplementedFleetServiceServer
+	Fleet   *fleet.Fleet
+	Sink    Sink
+	History HistoryQuerier
+	Stats   *Stats
+	Log     *slog.Logger
+	// Heartbeat is the watch stream's keep-alive period.
+	Heartbeat time.Duration
+}
+
+// GetGpuStats returns every machine's latest report with is_online.
+func (s *Fleet) GetGpuStats(context.Context, *gpumonv1.GetGpuStatsRequest) (*gpumonv1.GetGpuStatsResponse, error) {
+	resp := &gpumonv1.GetGpuStatsResponse{Machines: map[string]*gpumonv1.Report{}}
+	for _, m := range s.Fleet.List() {
+		if r := m.Rendered(); r != nil {
+			resp.Machines[m.Key] = r
+		}
+	}
+	return resp, nil
+}
+
+// ReportGpuStats stores a report posted to the documented route.
+func (s *Fleet) ReportGpuStats(_ context.Context, req *gpumonv1.ReportGpuStatsRequest) (*gpumonv1.ReportGpuStatsResponse, error) {
+	r := req.GetReport()
+	if r == nil {
+		return nil, status.Error(codes.InvalidArgument, "body must be a report object")
+	}
+	if err := validate.Report(r); err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	m := s.Fleet.IngestLegacy(r)
+	s.Stats.LegacyPost.Add(1)
+	if s.Sink != nil {
+		s.Sink.Record(m, m.State().Report)
+	}
+	return &gpumonv1.ReportGpuStatsResponse{Status: "success", Message: "Data received"}, nil
+}
+
+// KillProcesses asks a machine's agent to stop processes.
+func (s *Fleet) KillProcesses(ctx context.Context, req *gpumonv1.KillProcessesRequest) (*gpumonv1.KillProcessesResponse, error) {
+	switch n := len(req.GetPids()); {
+	case req.GetHostname() == "":
+		return nil, status.Error(codes.InvalidArgument, "hostname is required")
+	case n == 0:
+		return nil, status.Error(codes.InvalidArgument, "pids must list at least one process id")
+	case n > MaxKillPIDs:
+		return nil, status.Errorf(codes.InvalidArgument, "at most %d pids per request", MaxKillPIDs)
+	}
+	m, ok := s.Fleet.Get(req.GetHostname())
+	if !ok {
+		return nil, status.Errorf(codes.NotFound, "no machine named %q", req.GetHostname())
+	}
+	conn := m.Conn()
+	if conn == nil {
+		return nil, status.Errorf(codes.Unavailable, "machine %q has no connected agent", m.Key)
+	}
+	if !conn.CanKill {
+		return nil, status.Errorf(codes.PermissionDenied, "the agent on %q does not allow kills (start it with --allow-kill)", m.Key)
+	}
+	ctx, cancel := context.WithTimeout(ctx, KillTimeout)
+	defer cancel()
+	res, err := conn.Call(ctx, &gpumonv1.Command{Kind: &gpumonv1.Command_Kill{
+		Kill: &gpumonv1.KillCommand{Pids: req.GetPids(), Force: req.GetForce()},
+	}})
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return nil, status.Errorf(codes.DeadlineExceeded, "the agent on %q did not answer within %s", m.Key, KillTimeout)
+	case err != nil:
+		return nil, status.Errorf(codes.Unavailable, "kill on %q: %v", m.Key, err)
+	}
+	return killResponse(res), nil
+}
+
+func killResponse(res *gpumonv1.CommandResult) *gpumonv1.KillProcessesResponse {
+	out := &gpumonv1.KillProcessesResponse{Status: "success", Results: res.GetKillResults()}
+	failed := 0
+	for _, r := range out.Results {
+		if r.GetStatus() != "success" {
+			failed++
+		}
+	}
+	switch {
+	case !res.GetOk() && failed == 0:
+		out.Status, out.Message = "error", res.GetMessage()
+	case failed > 0:
+		out.Status = "error"
+		out.Message = fmt.Sprintf("%d of %d processes could not be signalled", failed, len(out.Results))
+	default:
+		out.Message = fmt.Sprintf("signalled %d processes", len(out.Results))
+	}
+	return out
+}
+
+// ListMachines summarises every machine.
+func (s *Fleet) ListMachines(_ context.Context, req *gpumonv1.ListMachinesRequest) (*gpumonv1.ListMachinesResponse, error) {
+	resp := &gpumonv1.ListMachinesResponse{Totals: &gpumonv1.FleetTotals{}}
+	for _, m := range s.Fleet.List() {
+		sum := m.Summary()
+		if req.GetOnlineOnly() && !sum.Online {
+			continue
+		}
+		resp.Machines = append(resp.Machines, sum)
+		t := resp.Totals
+		t.Machines++
+		if sum.Online {
+			t.MachinesOnline++
+		}
+		t.Gpus += sum.GpuCount
+		t.GpusBusy += sum.GpusBusy
+		t.GpuMemoryUsed += float64(sum.GpuMemoryUsed)
+		t.GpuMemoryTotal += float64(sum.GpuMemoryTotal)
+	}
+	return resp, nil
+}
+
+// GetMachine returns one machine in full.
+func (s *Fleet) GetMachine(_ context.Context, req *gpumonv1.GetMachineRequest) (*gpumonv1.GetMachineResponse, error) {
+	m, ok := s.Fleet.Get(req.GetMachine())
+	if !ok || m.State() == nil {
+		return nil, status.Errorf(codes.NotFound, "no machine named %q", req.GetMachine())
+	}
+	return &gpumonv1.GetMachineResponse{Summary: m.Summary(), Report: m.Rendered()}, nil
+}
+
+// ForgetMachine removes an offline machine.
+func (s *Fleet) ForgetMachine(_ context.Context, req *gpumonv1.ForgetMachineRequest) (*gpumonv1.ForgetMachineResponse, error) {
+	switch err := s.Fleet.Forget(req.GetMachine()); {
+	case errors.Is(err, fleet.ErrNotFound):
+		return nil, status.Errorf(codes.NotFound, "no machine named %q", req.GetMachine())
+	case errors.Is(err, fleet.ErrOnline):
+		return nil, status.Errorf(codes.FailedPrecondition, "machine %q is online: stop its agent first", req.GetMachine())
+	case err != nil:
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	s.Log.Info("machine forgotten", "key", req.GetMachine())
+	return &gpumonv1.ForgetMachineResponse{}, nil
+}
+
+// ListFreeGpus lists free GPUs, best first.
+func (s *Fleet) ListFreeGpus(_ context.Context, req *gpumonv1.ListFreeGpusRequest) (*gpumonv1.ListFreeGpusResponse, error) {
+	if req.MaxUtilization != nil && req.GetMaxUtilization() > 100 {
+		return nil, status.Error(codes.InvalidArgument, "max_utilization is a percentage (0-100)")
+	}
+	return &gpumonv1.ListFreeGpusResponse{Gpus: s.Fleet.FreeGPUs(req)}, nil
+}
+
+// QueryHistory answers from the history store.
+func (s *Fleet) QueryHistory(ctx context.Context, req *gpumonv1.QueryHistoryRequest) (*gpumonv1.QueryHistoryResponse, error) {
+	if s.History == nil {
+		return nil, status.Error(codes.Unimplemented, "this hub keeps no history")
+	}
+	return s.History.Query(ctx, req)
+}
+
+func now() *timestamppb.Timestamp { return timestamppb.Now() }

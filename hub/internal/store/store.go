@@ -1,0 +1,152 @@
+// Package store keeps the fleet registry (every machine and its last-known
+// state) in the hub's data directory, so that it survives a restart.
+//
+// The file is written whole and atomically (temporary file, fsync, rename),
+// with a magic header and a CRC-32 checksum. A file that fails either check
+// is never overwritten: the hub refuses to start and says how to proceed.
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/gob"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
+	"github.com/gpumon/gpumon/hub/internal/fleet"
+)
+
+// FileName is the registry file inside the data directory.
+const FileName = "registry.bin"
+
+var magic = []byte("GPUMONREG1\n")
+
+// ErrCorrupt is wrapped when the registry file cannot be read back.
+var ErrCorrupt = errors.New("registry file is corrupt")
+
+type record struct {
+	Key, Hostname, MachineID string
+	Report, Inventory        []byte
+	FirstSeen, LastSeen      time.Time
+	SampleTime               time.Time
+	Interval                 time.Duration
+	Epoch, LastSeq           uint64
+	Source, Agent            string
+	Simulated                bool
+}
+
+// Save writes recs to dir/registry.bin atomically.
+func Save(dir string, recs []fleet.Record) error {
+	out := make([]record, 0, len(recs))
+	for _, r := range recs {
+		rep, err := proto.Marshal(r.Report)
+		if err != nil {
+			return fmt.Errorf("encode report of %s: %w", r.Key, err)
+		}
+		inv, err := proto.Marshal(r.Inventory)
+		if err != nil {
+			return fmt.Errorf("encode inventory of %s: %w", r.Key, err)
+		}
+		out = append(out, record{
+			Key: r.Key, Hostname: r.Hostname, MachineID: r.MachineID, Report: rep, Inventory: inv,
+			FirstSeen: r.FirstSeen, LastSeen: r.LastSeen, SampleTime: r.SampleTime, Interval: r.Interval,
+			Epoch: r.Epoch, LastSeq: r.LastSeq, Source: r.Source, Agent: r.Agent, Simulated: r.Simulated,
+		})
+	}
+	var body bytes.Buffer
+	if err := gob.NewEncoder(&body).Encode(out); err != nil {
+		return fmt.Errorf("encode registry: %w", err)
+	}
+	var file bytes.Buffer
+	file.Write(magic)
+	_ = binary.Write(&file, binary.BigEndian, crc32.ChecksumIEEE(body.Bytes()))
+	file.Write(body.Bytes())
+	return writeAtomic(filepath.Join(dir, FileName), file.Bytes())
+}
+
+// Load reads dir/registry.bin. A missing file is an empty registry.
+func Load(dir string) ([]fleet.Record, error) {
+	path := filepath.Join(dir, FileName)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read registry: %w", err)
+	}
+	recs, err := decode(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v; the hub will not overwrite it: move it aside to start with an empty registry, or restore it from a backup", ErrCorrupt, path, err)
+	}
+	return recs, nil
+}
+
+func decode(data []byte) ([]fleet.Record, error) {
+	if !bytes.HasPrefix(data, magic) || len(data) < len(magic)+4 {
+		return nil, errors.New("not a gpumon registry file (bad header)")
+	}
+	data = data[len(magic):]
+	sum := binary.BigEndian.Uint32(data[:4])
+	body := data[4:]
+	if crc32.ChecksumIEEE(body) != sum {
+		return nil, errors.New("checksum mismatch")
+	}
+	var in []record
+	if err := gob.NewDecoder(bytes.NewReader(body)).Decode(&in); err != nil {
+		return nil, fmt.Errorf("decode: %w", err)
+	}
+	out := make([]fleet.Record, 0, len(in))
+	for _, r := range in {
+		rep, inv := new(gpumonv1.Report), new(gpumonv1.Inventory)
+		if err := proto.Unmarshal(r.Report, rep); err != nil {
+			return nil, fmt.Errorf("decode report of %s: %w", r.Key, err)
+		}
+		if err := proto.Unmarshal(r.Inventory, inv); err != nil {
+			return nil, fmt.Errorf("decode inventory of %s: %w", r.Key, err)
+		}
+		out = append(out, fleet.Record{
+			Key: r.Key, Hostname: r.Hostname, MachineID: r.MachineID, Report: rep, Inventory: inv,
+			FirstSeen: r.FirstSeen, LastSeen: r.LastSeen, SampleTime: r.SampleTime, Interval: r.Interval,
+			Epoch: r.Epoch, LastSeq: r.LastSeq, Source: r.Source, Agent: r.Agent, Simulated: r.Simulated,
+		})
+	}
+	return out, nil
+}
+
+// writeAtomic replaces path with data: temporary file, fsync, rename, fsync
+// of the directory.
+func writeAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, ".registry-*.tmp")
+	if err != nil {
+		return fmt.Errorf("write registry: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write registry: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("sync registry: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write registry: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("replace registry: %w", err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
+}

@@ -1,0 +1,163 @@
+// Package validate checks and cleans reports before the hub stores them.
+// Everything a machine reports is untrusted: the hostname must be sane,
+// strings are cut to a bound and repaired to valid UTF-8, lists are capped.
+package validate
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
+)
+
+// Limits on what one report may hold. Longer strings are cut, longer lists
+// are capped; a bad hostname refuses the report.
+const (
+	MaxHostnameLen   = 253
+	MaxGPUs          = 64
+	MaxProcesses     = 20000
+	MaxGPUProcesses  = 1024
+	MaxContainers    = 2000
+	MaxSessions      = 2000
+	MaxDisks         = 64
+	MaxCmdlineLen    = 4096
+	MaxStringLen     = 512
+	MaxCollectors    = 32
+	MaxMachineIDLen  = 128
+	MaxThrottleNames = 32
+)
+
+// ErrHostname is wrapped by every hostname error.
+var ErrHostname = errors.New("invalid hostname")
+
+// Hostname checks a hostname: 1 to 253 characters of letters, digits, '.',
+// '-' and '_', not starting with '.' or '-'.
+func Hostname(h string) error {
+	switch {
+	case h == "":
+		return fmt.Errorf("%w: hostname is required and must be a non-empty string", ErrHostname)
+	case len(h) > MaxHostnameLen:
+		return fmt.Errorf("%w: longer than %d characters", ErrHostname, MaxHostnameLen)
+	case h[0] == '.' || h[0] == '-':
+		return fmt.Errorf("%w: %q starts with %q", ErrHostname, h, h[0])
+	}
+	for _, r := range h {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '_') {
+			return fmt.Errorf("%w: %q holds %q (letters, digits, '.', '-', '_' only)", ErrHostname, truncate(h, 64), r)
+		}
+	}
+	return nil
+}
+
+// Report checks the hostname and cleans r in place.
+func Report(r *gpumonv1.Report) error {
+	if err := Hostname(r.GetHostname()); err != nil {
+		return err
+	}
+	r.MachineId = clean(r.MachineId, MaxMachineIDLen)
+	r.AgentVersion = clean(r.AgentVersion, MaxStringLen)
+	r.DriverVersion = clean(r.DriverVersion, MaxStringLen)
+	r.CudaVersion = clean(r.CudaVersion, MaxStringLen)
+	r.GpuData = capList(r.GpuData, MaxGPUs)
+	for _, g := range r.GpuData {
+		cleanGPU(g)
+	}
+	r.Collectors = capList(r.Collectors, MaxCollectors)
+	for _, c := range r.Collectors {
+		c.Name = clean(c.Name, MaxStringLen)
+		c.Message = clean(c.Message, MaxStringLen)
+	}
+	if s := r.SystemInfo; s != nil {
+		cleanSystem(s)
+	}
+	return nil
+}
+
+func cleanGPU(g *gpumonv1.Gpu) {
+	g.Name = clean(g.Name, MaxStringLen)
+	g.Uuid = clean(g.Uuid, MaxStringLen)
+	g.Error = clean(g.Error, MaxStringLen)
+	g.ThrottleReasons = capList(g.ThrottleReasons, MaxThrottleNames)
+	for i, t := range g.ThrottleReasons {
+		g.ThrottleReasons[i] = clean(t, MaxStringLen)
+	}
+	g.Processes = capList(g.Processes, MaxGPUProcesses)
+	for _, p := range g.Processes {
+		cleanProcess(p)
+	}
+}
+
+func cleanSystem(s *gpumonv1.SystemInfo) {
+	for _, p := range []*string{&s.IpAddress, &s.Os, &s.Kernel, &s.CpuModel} {
+		*p = clean(*p, MaxStringLen)
+	}
+	s.Processes = capList(s.Processes, MaxProcesses)
+	for _, p := range s.Processes {
+		cleanProcess(p)
+	}
+	s.ScreenSessions = capList(s.ScreenSessions, MaxSessions)
+	s.TmuxSessions = capList(s.TmuxSessions, MaxSessions)
+	for _, list := range [][]*gpumonv1.TerminalSession{s.ScreenSessions, s.TmuxSessions} {
+		for _, t := range list {
+			for _, p := range []*string{&t.Pid, &t.Name, &t.Status, &t.User, &t.Kind} {
+				*p = clean(*p, MaxStringLen)
+			}
+		}
+	}
+	s.DockerContainers = capList(s.DockerContainers, MaxContainers)
+	for _, c := range s.DockerContainers {
+		for _, p := range []*string{&c.Id, &c.Name, &c.Status, &c.Image, &c.GpuDevices, &c.State} {
+			*p = clean(*p, MaxStringLen)
+		}
+		c.GpuIds = capList(c.GpuIds, MaxGPUs)
+		c.GpuPids = capList(c.GpuPids, MaxGPUProcesses)
+	}
+	s.Disks = capList(s.Disks, MaxDisks)
+	for _, d := range s.Disks {
+		for _, p := range []*string{&d.Mountpoint, &d.Device, &d.Fstype} {
+			*p = clean(*p, MaxStringLen)
+		}
+	}
+}
+
+func cleanProcess(p *gpumonv1.Process) {
+	p.Name = clean(p.Name, MaxStringLen)
+	p.Cmdline = clean(p.Cmdline, MaxCmdlineLen)
+	p.Status = clean(p.Status, MaxStringLen)
+	p.Username = clean(p.Username, MaxStringLen)
+	p.ContainerId = clean(p.ContainerId, MaxStringLen)
+	p.GpuUsageType = clean(p.GpuUsageType, MaxStringLen)
+	p.GpuIds = capList(p.GpuIds, MaxGPUs)
+	if s := p.Session; s != nil {
+		s.Kind = clean(s.Kind, MaxStringLen)
+		s.Name = clean(s.Name, MaxStringLen)
+		s.User = clean(s.User, MaxStringLen)
+	}
+}
+
+func capList[T any](l []T, n int) []T {
+	if len(l) > n {
+		return l[:n]
+	}
+	return l
+}
+
+// clean repairs invalid UTF-8 and cuts s to at most n bytes on a rune boundary.
+func clean(s string, n int) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	return truncate(s, n)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
