@@ -1,0 +1,211 @@
+// Package stream keeps the agent's one bidirectional stream to the hub:
+// hello with the static inventory, a snapshot every interval with increasing
+// sequence numbers, a bounded buffer of un-acknowledged snapshots replayed in
+// order after a reconnect, reconnects with capped exponential backoff and
+// jitter, and the hub's commands.
+package stream
+
+import (
+	"context"
+	"crypto/tls"
+	"log/slog"
+	"net"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/keepalive"
+
+	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
+)
+
+// Sampler takes one full sample of the machine.
+type Sampler interface {
+	Sample(ctx context.Context) *gpumonv1.Report
+}
+
+// Config configures a Client.
+type Config struct {
+	Hub       string // host:port of the hub's gRPC port
+	Token     string
+	TLS       *tls.Config // nil: plaintext
+	Hostname  string
+	MachineID string
+	Version   string
+	Interval  time.Duration
+	// Buffer is how much un-acknowledged history to keep (default 10 min).
+	Buffer    time.Duration
+	Simulated bool
+	Kill      KillPolicy
+	// Backoff bounds; defaults 1 s and 30 s.
+	MinBackoff, MaxBackoff time.Duration
+	// Dialer overrides the network dialer (tests).
+	Dialer func(ctx context.Context, addr string) (net.Conn, error)
+	Log    *slog.Logger
+}
+
+// Client is the agent's side of the stream.
+type Client struct {
+	cfg      Config
+	sampler  Sampler
+	buf      *buffer
+	epoch    uint64
+	seq      atomic.Uint64
+	interval atomic.Int64
+	// wake makes the sampler sample now; retime makes it pick up a new interval.
+	wake, retime chan struct{}
+	// invChanged ends the current stream so a new hello carries new facts.
+	invChanged chan struct{}
+	mu         sync.Mutex
+	inventory  *gpumonv1.Inventory
+	pids       map[int32]bool
+	connected  atomic.Bool
+	log        *slog.Logger
+}
+
+// DefaultBuffer is how much history the agent keeps while the hub is away.
+const DefaultBuffer = 10 * time.Minute
+
+// New returns a client; Run starts it.
+func New(cfg Config, s Sampler) *Client {
+	if cfg.Interval <= 0 {
+		cfg.Interval = 2 * time.Second
+	}
+	if cfg.Buffer <= 0 {
+		cfg.Buffer = DefaultBuffer
+	}
+	if cfg.MinBackoff <= 0 {
+		cfg.MinBackoff = time.Second
+	}
+	if cfg.MaxBackoff <= 0 {
+		cfg.MaxBackoff = 30 * time.Second
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	c := &Client{
+		cfg: cfg, sampler: s,
+		buf:   newBuffer(int(cfg.Buffer / cfg.Interval)),
+		epoch: uint64(time.Now().UnixNano()),
+		wake:  make(chan struct{}, 1), retime: make(chan struct{}, 1), invChanged: make(chan struct{}, 1),
+		log: cfg.Log,
+	}
+	c.interval.Store(int64(cfg.Interval))
+	return c
+}
+
+// Connected reports whether a stream is up (hello answered).
+func (c *Client) Connected() bool { return c.connected.Load() }
+
+// Pending and dropped snapshots in the buffer.
+func (c *Client) Pending() (pending int, dropped uint64) { return c.buf.stats() }
+
+// Run samples and streams until ctx is done.
+func (c *Client) Run(ctx context.Context) error {
+	conn, err := c.dial()
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	c.sampleOnce(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); c.sampleLoop(ctx) }()
+	c.connectLoop(ctx, gpumonv1.NewAgentServiceClient(conn))
+	<-done
+	return nil
+}
+
+func (c *Client) dial() (*grpc.ClientConn, error) {
+	creds := insecure.NewCredentials()
+	if c.cfg.TLS != nil {
+		creds = credentials.NewTLS(c.cfg.TLS)
+	}
+	opts := []grpc.DialOption{
+		grpc.WithTransportCredentials(creds),
+		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 20 * time.Second, Timeout: 10 * time.Second, PermitWithoutStream: true}),
+		grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(8 << 20)),
+		grpc.WithUserAgent("gpumon-agent/" + c.cfg.Version),
+	}
+	if c.cfg.Dialer != nil {
+		opts = append(opts, grpc.WithContextDialer(c.cfg.Dialer))
+	}
+	return grpc.NewClient(c.cfg.Hub, opts...)
+}
+
+func (c *Client) sampleLoop(ctx context.Context) {
+	t := time.NewTicker(time.Duration(c.interval.Load()))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-c.retime:
+			t.Reset(time.Duration(c.interval.Load()))
+			continue
+		case <-t.C:
+		case <-c.wake:
+		}
+		c.sampleOnce(ctx)
+	}
+}
+
+// sampleOnce takes a sample and queues it as the next snapshot.
+func (c *Client) sampleOnce(ctx context.Context) {
+	r := c.sampler.Sample(ctx)
+	r.Hostname, r.MachineId, r.AgentVersion, r.Simulated = c.cfg.Hostname, c.cfg.MachineID, c.cfg.Version, c.cfg.Simulated || r.Simulated
+	r.IntervalSeconds = time.Duration(c.interval.Load()).Seconds()
+	pids := make(map[int32]bool, len(r.GetSystemInfo().GetProcesses()))
+	for _, p := range r.GetSystemInfo().GetProcesses() {
+		pids[p.GetPid()] = true
+	}
+	inv := inventoryOf(r)
+	c.mu.Lock()
+	c.pids = pids
+	if c.inventory != nil && !sameInventory(c.inventory, inv) {
+		signal(c.invChanged)
+	}
+	c.inventory = inv
+	c.mu.Unlock()
+	stripStatic(r, inv)
+	seq := c.seq.Add(1)
+	if err := c.buf.push(&gpumonv1.Snapshot{Seq: seq, Report: r}); err != nil {
+		c.log.Error("encode snapshot", "seq", seq, "err", err)
+	}
+}
+
+func (c *Client) setInterval(d time.Duration) {
+	if time.Duration(c.interval.Swap(int64(d))) != d {
+		signal(c.retime)
+	}
+}
+
+func (c *Client) reported(pid int32) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.pids[pid]
+}
+
+func (c *Client) currentInventory() *gpumonv1.Inventory {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.inventory
+}
+
+func (c *Client) capabilities() []string {
+	caps := []string{"set_interval", "sample_now"}
+	if c.cfg.Kill.Allow {
+		caps = append(caps, "kill")
+	}
+	return slices.Clip(caps)
+}
+
+func signal(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}

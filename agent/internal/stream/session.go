@@ -1,0 +1,173 @@
+package stream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
+)
+
+// errInventoryChanged ends a stream so that the next hello is up to date.
+var errInventoryChanged = errors.New("static inventory changed")
+
+// WelcomeTimeout bounds the wait for the hub's answer to hello.
+const WelcomeTimeout = 15 * time.Second
+
+func (c *Client) connectLoop(ctx context.Context, client gpumonv1.AgentServiceClient) {
+	attempt := 0
+	for ctx.Err() == nil {
+		welcomed, err := c.session(ctx, client)
+		c.connected.Store(false)
+		if ctx.Err() != nil {
+			return
+		}
+		if welcomed {
+			attempt = 0
+		}
+		if errors.Is(err, errInventoryChanged) {
+			continue
+		}
+		wait := backoff(c.cfg.MinBackoff, c.cfg.MaxBackoff, attempt)
+		attempt++
+		switch status.Code(err) {
+		case codes.Unauthenticated, codes.PermissionDenied:
+			c.log.Error("hub refused this agent; check --token", "hub", c.cfg.Hub, "err", status.Convert(err).Message(), "retry_in", wait.Round(time.Millisecond))
+		default:
+			pending, _ := c.buf.stats()
+			c.log.Warn("stream to hub ended", "hub", c.cfg.Hub, "err", err, "retry_in", wait.Round(time.Millisecond), "buffered", pending)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+	}
+}
+
+// backoff is min·2^attempt capped at max, with jitter in [50 %, 100 %].
+func backoff(minD, maxD time.Duration, attempt int) time.Duration {
+	d := minD
+	for i := 0; i < attempt && d < maxD; i++ {
+		d *= 2
+	}
+	d = min(d, maxD)
+	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+}
+
+// session runs one stream until it fails. welcomed says whether the hub
+// accepted the hello.
+func (c *Client) session(ctx context.Context, client gpumonv1.AgentServiceClient) (welcomed bool, err error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if c.cfg.Token != "" {
+		ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+c.cfg.Token)
+	}
+	st, err := client.Connect(ctx)
+	if err != nil {
+		return false, err
+	}
+	hello := &gpumonv1.Hello{
+		Hostname: c.cfg.Hostname, MachineId: c.cfg.MachineID, AgentVersion: c.cfg.Version,
+		Epoch: c.epoch, Inventory: c.currentInventory(), Capabilities: c.capabilities(),
+		Simulated: c.cfg.Simulated, Interval: durationpb.New(time.Duration(c.interval.Load())),
+	}
+	if err := st.Send(&gpumonv1.ConnectRequest{Msg: &gpumonv1.ConnectRequest_Hello{Hello: hello}}); err != nil {
+		return false, err
+	}
+	welcome, err := awaitWelcome(ctx, st)
+	if err != nil {
+		return false, err
+	}
+	if d := welcome.GetInterval().AsDuration(); d >= 100*time.Millisecond {
+		c.setInterval(d)
+	}
+	c.buf.ack(welcome.GetLastSeq())
+	c.connected.Store(true)
+	c.log.Info("connected to hub", "hub", c.cfg.Hub, "key", welcome.GetMachineKey(), "hub_last_seq", welcome.GetLastSeq())
+
+	results := make(chan *gpumonv1.CommandResult, 16)
+	errc := make(chan error, 2)
+	go func() { errc <- c.send(ctx, st, welcome.GetLastSeq(), results) }()
+	go func() { errc <- c.receive(ctx, st, results) }()
+	err = <-errc
+	return true, err
+}
+
+func awaitWelcome(ctx context.Context, st gpumonv1.AgentService_ConnectClient) (*gpumonv1.Welcome, error) {
+	type result struct {
+		msg *gpumonv1.ConnectResponse
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		m, err := st.Recv()
+		ch <- result{m, err}
+	}()
+	select {
+	case r := <-ch:
+		if r.err != nil {
+			return nil, r.err
+		}
+		if w := r.msg.GetWelcome(); w != nil {
+			return w, nil
+		}
+		return nil, fmt.Errorf("hub answered hello with %T, not welcome", r.msg.GetMsg())
+	case <-time.After(WelcomeTimeout):
+		return nil, fmt.Errorf("no welcome from the hub within %s", WelcomeTimeout)
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// send writes buffered snapshots in order, then new ones as they come, and
+// command results. It is the only goroutine that sends on the stream.
+func (c *Client) send(ctx context.Context, st gpumonv1.AgentService_ConnectClient, sent uint64, results <-chan *gpumonv1.CommandResult) error {
+	for {
+		if s, ok := c.buf.after(sent); ok {
+			if err := st.Send(&gpumonv1.ConnectRequest{Msg: &gpumonv1.ConnectRequest_Snapshot{Snapshot: s}}); err != nil {
+				return err
+			}
+			sent = s.GetSeq()
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-c.invChanged:
+			return errInventoryChanged
+		case <-c.buf.notify:
+		case r := <-results:
+			if err := st.Send(&gpumonv1.ConnectRequest{Msg: &gpumonv1.ConnectRequest_CommandResult{CommandResult: r}}); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func (c *Client) receive(ctx context.Context, st gpumonv1.AgentService_ConnectClient, results chan<- *gpumonv1.CommandResult) error {
+	for {
+		msg, err := st.Recv()
+		if err != nil {
+			return err
+		}
+		switch x := msg.GetMsg().(type) {
+		case *gpumonv1.ConnectResponse_Ack:
+			c.buf.ack(x.Ack.GetSeq())
+		case *gpumonv1.ConnectResponse_Command:
+			res := c.execute(x.Command)
+			select {
+			case results <- res:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	}
+}

@@ -1,0 +1,218 @@
+package stream
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"slices"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+	"google.golang.org/protobuf/proto"
+
+	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// fakeSampler reports two GPUs and the given pids.
+type fakeSampler struct{ pids []int32 }
+
+func (f fakeSampler) Sample(context.Context) *gpumonv1.Report {
+	r := &gpumonv1.Report{
+		DriverVersion: "550.54.15",
+		GpuData: []*gpumonv1.Gpu{
+			{Id: 0, Uuid: "GPU-a", Name: "NVIDIA H100", MemoryTotal: 81559, MemoryUsed: 100, PowerLimit: proto.Float64(700)},
+			{Id: 1, Uuid: "GPU-b", Name: "NVIDIA H100", MemoryTotal: 81559, MemoryUsed: 200},
+		},
+		SystemInfo: &gpumonv1.SystemInfo{Os: "Debian 12", CpuCores: 2, CpuPercent: 12},
+	}
+	for _, pid := range f.pids {
+		r.SystemInfo.Processes = append(r.SystemInfo.Processes, &gpumonv1.Process{Pid: pid})
+	}
+	return r
+}
+
+func newTestClient(addr string, kill KillPolicy, pids ...int32) *Client {
+	return New(Config{
+		Hub: addr, Token: "secret-token", Hostname: "node-1", MachineID: "m-1", Version: "test",
+		Interval: 50 * time.Millisecond, MinBackoff: 50 * time.Millisecond, MaxBackoff: 200 * time.Millisecond,
+		Kill: kill,
+	}, fakeSampler{pids: pids})
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func run(t *testing.T, c *Client) func() {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = c.Run(ctx) }()
+	return func() { cancel(); <-done }
+}
+
+func TestHelloThenSnapshotsInOrder(t *testing.T) {
+	rec := newRecorder()
+	hub := startFakeHub(t, rec, "127.0.0.1:0")
+	defer hub.srv.Stop()
+	stop := run(t, newTestClient(hub.addr, KillPolicy{}))
+	waitFor(t, "5 snapshots", func() bool { _, seqs, _ := rec.snapshot(); return len(seqs) >= 5 })
+	stop()
+
+	hellos, seqs, _ := rec.snapshot()
+	if len(hellos) != 1 {
+		t.Fatalf("%d hellos, want 1", len(hellos))
+	}
+	h := hellos[0]
+	if h.GetHostname() != "node-1" || h.GetMachineId() != "m-1" || h.GetEpoch() == 0 {
+		t.Errorf("hello = %v", h)
+	}
+	if g := h.GetInventory().GetGpus(); len(g) != 2 || g[0].GetName() != "NVIDIA H100" || g[0].GetMemoryTotal() != 81559 {
+		t.Errorf("inventory GPUs = %v", g)
+	}
+	for i, s := range seqs {
+		if s != uint64(i+1) {
+			t.Fatalf("seqs = %v, want 1, 2, 3, ...", seqs)
+		}
+	}
+	rep := rec.reports[0]
+	if g := rep.GetGpuData()[0]; g.GetName() != "" || g.GetMemoryTotal() != 0 || g.PowerLimit != nil || g.GetMemoryUsed() != 100 {
+		t.Errorf("snapshot GPU should carry only dynamic values, got %v", g)
+	}
+	if rep.GetHostname() != "node-1" || rep.GetDriverVersion() != "" {
+		t.Errorf("snapshot identity/static = %q %q", rep.GetHostname(), rep.GetDriverVersion())
+	}
+}
+
+func TestReplayAfterHubOutage(t *testing.T) {
+	rec := newRecorder()
+	hub := startFakeHub(t, rec, "127.0.0.1:0")
+	addr := hub.addr
+	c := newTestClient(addr, KillPolicy{})
+	stop := run(t, c)
+	defer stop()
+	waitFor(t, "3 snapshots", func() bool { _, seqs, _ := rec.snapshot(); return len(seqs) >= 3 })
+
+	hub.srv.Stop() // the hub goes away
+	waitFor(t, "agent to notice", func() bool { return !c.Connected() })
+	waitFor(t, "10 buffered snapshots", func() bool { n, _ := c.Pending(); return n >= 10 })
+	_, before, _ := rec.snapshot()
+
+	hub = startFakeHub(t, rec, addr) // back on the same address
+	defer hub.srv.Stop()
+	waitFor(t, "reconnect and replay", func() bool {
+		_, seqs, _ := rec.snapshot()
+		return c.Connected() && len(seqs) > len(before)+12
+	})
+	stop()
+
+	hellos, seqs, _ := rec.snapshot()
+	if len(hellos) < 2 || hellos[0].GetEpoch() != hellos[1].GetEpoch() {
+		t.Errorf("want a second hello with the same epoch, got %d hellos", len(hellos))
+	}
+	for i, s := range seqs {
+		if s != uint64(i+1) {
+			t.Fatalf("hub saw seqs %v: every seq must arrive once, in order", seqs)
+		}
+	}
+}
+
+func TestKillCommand(t *testing.T) {
+	for _, allow := range []bool{true, false} {
+		t.Run(map[bool]string{true: "allowed", false: "not allowed"}[allow], func(t *testing.T) {
+			child := exec.Command("sleep", "30")
+			if err := child.Start(); err != nil {
+				t.Fatal(err)
+			}
+			exited := make(chan error, 1)
+			go func() { exited <- child.Wait() }()
+			defer func() { _ = child.Process.Kill(); <-exited }()
+			pid := int32(child.Process.Pid)
+
+			rec := newRecorder()
+			hub := startFakeHub(t, rec, "127.0.0.1:0")
+			defer hub.srv.Stop()
+			c := newTestClient(hub.addr, KillPolicy{Allow: allow}, pid, 1, int32(os.Getpid()))
+			stop := run(t, c)
+			defer stop()
+			waitFor(t, "connection", c.Connected)
+			waitFor(t, "a snapshot", func() bool { _, s, _ := rec.snapshot(); return len(s) > 0 })
+
+			rec.commands <- &gpumonv1.Command{RequestId: "r1", Kind: &gpumonv1.Command_Kill{
+				Kill: &gpumonv1.KillCommand{Pids: []int32{pid, 1, int32(os.Getpid()), 999999}},
+			}}
+			waitFor(t, "the command result", func() bool { _, _, r := rec.snapshot(); return len(r) == 1 })
+			_, _, results := rec.snapshot()
+			res := results[0]
+			if res.GetRequestId() != "r1" || res.GetOk() != allow || len(res.GetKillResults()) != 4 {
+				t.Fatalf("result = %v", res)
+			}
+			statuses := []string{}
+			for _, kr := range res.GetKillResults() {
+				statuses = append(statuses, kr.GetStatus())
+			}
+			want := []string{"error", "error", "error", "error"}
+			if allow {
+				want[0] = "success"
+			}
+			if !slices.Equal(statuses, want) {
+				t.Errorf("statuses %v, want %v (results %v)", statuses, want, res.GetKillResults())
+			}
+			select {
+			case err := <-exited:
+				if !allow {
+					t.Fatalf("child exited (%v) although kills are not allowed", err)
+				}
+				if ws, ok := child.ProcessState.Sys().(syscall.WaitStatus); !ok || ws.Signal() != syscall.SIGTERM {
+					t.Errorf("child ended by %v, want SIGTERM", child.ProcessState)
+				}
+				exited <- err // for the deferred cleanup
+			case <-time.After(300 * time.Millisecond):
+				if allow {
+					t.Fatal("child still running after an allowed kill")
+				}
+			}
+		})
+	}
+}
+
+func TestBufferDropsOldest(t *testing.T) {
+	b := newBuffer(3)
+	for i := uint64(1); i <= 5; i++ {
+		if err := b.push(&gpumonv1.Snapshot{Seq: i}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, dropped := b.stats()
+	if n != 3 || dropped != 2 {
+		t.Fatalf("pending %d dropped %d, want 3 and 2", n, dropped)
+	}
+	if s, _ := b.after(0); s.GetSeq() != 3 {
+		t.Errorf("oldest kept = %d, want 3", s.GetSeq())
+	}
+	b.ack(4)
+	if s, _ := b.after(0); s.GetSeq() != 5 {
+		t.Errorf("after ack(4) first = %d, want 5", s.GetSeq())
+	}
+}
+
+func TestBackoffGrowsAndCaps(t *testing.T) {
+	for attempt, wantMax := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second, 30 * time.Second, 30 * time.Second} {
+		for range 20 {
+			d := backoff(time.Second, 30*time.Second, attempt)
+			if d < wantMax/2 || d > wantMax {
+				t.Fatalf("attempt %d: backoff %v outside [%v, %v]", attempt, d, wantMax/2, wantMax)
+			}
+		}
+	}
+}
