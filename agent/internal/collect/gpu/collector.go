@@ -1,0 +1,196 @@
+// Package gpu reads NVIDIA GPUs through NVML.
+//
+// The collector takes go-nvml's nvml.Interface, so the same code reads real
+// cards (nvml.New()) and simulated machines (package sim). NVML is
+// initialised once, on the first Collect, and shut down by Close. When that
+// first initialisation fails no other NVML function is ever called: with the
+// library missing, any further call would kill the process.
+package gpu
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/NVIDIA/go-nvml/pkg/nvml"
+
+	"github.com/gpumon/gpumon/agent/internal/collect"
+	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
+)
+
+// Symbols looked up once NVML is loaded, to pick the clock-reasons call the
+// installed driver has.
+const (
+	symEventReasons    = "nvmlDeviceGetCurrentClocksEventReasons"
+	symThrottleReasons = "nvmlDeviceGetCurrentClocksThrottleReasons"
+)
+
+type initState int
+
+const (
+	stateNew initState = iota
+	stateReady
+	stateFailed
+	stateClosed
+)
+
+// reasonsCall says which NVML function reports clock throttle reasons.
+type reasonsCall int
+
+const (
+	reasonsNone reasonsCall = iota
+	reasonsEvent
+	reasonsThrottle
+)
+
+// Collector is the "gpu" collector. It is safe for concurrent use; calls to
+// Collect are serialised.
+type Collector struct {
+	lib       nvml.Interface
+	log       *slog.Logger
+	simulated bool
+
+	mu      sync.Mutex
+	state   initState
+	initErr error
+	driver  string
+	cuda    string
+	reasons reasonsCall
+	// gpus holds what is remembered per GPU index between collections.
+	gpus []gpuState
+}
+
+// gpuState is what the collector remembers about one GPU.
+type gpuState struct {
+	// unsupported has a bit set for every metric that answered
+	// ERROR_NOT_SUPPORTED; those are not asked again.
+	unsupported metricSet
+	// lastSeen is the newest process-utilisation sample time (µs).
+	lastSeen uint64
+	// logged has a bit set for every metric whose failure was logged.
+	logged metricSet
+}
+
+// New returns a collector reading GPUs through lib. Nothing is called on lib
+// until the first Collect. A lib that has a Simulated() bool method returning
+// true marks the samples as simulated.
+func New(lib nvml.Interface, log *slog.Logger) *Collector {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	c := &Collector{lib: lib, log: log}
+	if s, ok := lib.(interface{ Simulated() bool }); ok {
+		c.simulated = s.Simulated()
+	}
+	return c
+}
+
+// Name implements collect.Collector.
+func (c *Collector) Name() string { return "gpu" }
+
+// Collect implements collect.Collector. It fills s.GPUs, s.GPUProcesses and
+// the driver and CUDA versions. A GPU that cannot be read is listed with its
+// error set and Collect then returns an error along with the other GPUs.
+func (c *Collector) Collect(ctx context.Context, s *collect.Sample) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.ensureInit(); err != nil {
+		return err
+	}
+	s.DriverVersion, s.CUDAVersion, s.Simulated = c.driver, c.cuda, c.simulated
+	n, ret := c.lib.DeviceGetCount()
+	if ret != nvml.SUCCESS {
+		return fmt.Errorf("count GPUs: %w", ret)
+	}
+	if len(c.gpus) != n {
+		c.gpus = make([]gpuState, n)
+	}
+	s.GPUs = make([]*gpumonv1.Gpu, 0, n)
+	s.GPUProcesses = []collect.GPUProcess{}
+	var errs []error
+	for i := range n {
+		if err := ctx.Err(); err != nil {
+			errs = append(errs, fmt.Errorf("read GPUs: %w", err))
+			break
+		}
+		r := reader{c: c, idx: i, st: &c.gpus[i]}
+		g, procs, err := r.read()
+		s.GPUs = append(s.GPUs, g)
+		s.GPUProcesses = append(s.GPUProcesses, procs...)
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// ensureInit initialises NVML on the first call and remembers the outcome.
+func (c *Collector) ensureInit() error {
+	switch c.state {
+	case stateReady:
+		return nil
+	case stateFailed:
+		return c.initErr
+	case stateClosed:
+		return fmt.Errorf("%w: gpu collector closed", collect.ErrUnavailable)
+	}
+	if ret := c.lib.Init(); ret != nvml.SUCCESS {
+		c.state = stateFailed
+		c.initErr = fmt.Errorf("%w: initialise nvml: %w", collect.ErrUnavailable, ret)
+		return c.initErr
+	}
+	c.state = stateReady
+	if v, ret := c.lib.SystemGetDriverVersion(); ret == nvml.SUCCESS {
+		c.driver = v
+	}
+	if v, ret := c.lib.SystemGetCudaDriverVersion(); ret == nvml.SUCCESS {
+		c.cuda = FormatCUDAVersion(v)
+	}
+	c.reasons = c.pickReasonsCall()
+	return nil
+}
+
+// pickReasonsCall prefers the current clock-reasons call and falls back to
+// the deprecated one on older drivers. Calling a symbol the library lacks
+// would kill the process, so both are looked up first.
+func (c *Collector) pickReasonsCall() reasonsCall {
+	ext := c.lib.Extensions()
+	if ext == nil {
+		return reasonsNone
+	}
+	switch {
+	case ext.LookupSymbol(symEventReasons) == nil:
+		return reasonsEvent
+	case ext.LookupSymbol(symThrottleReasons) == nil:
+		return reasonsThrottle
+	}
+	return reasonsNone
+}
+
+// Close shuts NVML down if it was initialised. Later calls to Collect report
+// the source as unavailable.
+func (c *Collector) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	was := c.state
+	if was != stateFailed {
+		c.state = stateClosed
+	}
+	if was != stateReady {
+		return nil
+	}
+	if ret := c.lib.Shutdown(); ret != nvml.SUCCESS {
+		return fmt.Errorf("shut down nvml: %w", ret)
+	}
+	return nil
+}
+
+// FormatCUDAVersion turns NVML's CUDA driver version (12040) into "12.4".
+func FormatCUDAVersion(v int) string {
+	if v <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d.%d", v/1000, v%1000/10)
+}

@@ -1,0 +1,168 @@
+package gpu
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/NVIDIA/go-nvml/pkg/nvml"
+	"github.com/NVIDIA/go-nvml/pkg/nvml/mock"
+
+	"github.com/gpumon/gpumon/agent/internal/collect"
+)
+
+// TestInitFailure: after a failed Init the collector reports the source as
+// unavailable and calls nothing else. Only InitFunc is set on the mock, so
+// any other NVML call would panic and fail the test.
+func TestInitFailure(t *testing.T) {
+	for _, ret := range []nvml.Return{
+		nvml.ERROR_LIBRARY_NOT_FOUND,
+		nvml.ERROR_DRIVER_NOT_LOADED,
+		nvml.ERROR_LIB_RM_VERSION_MISMATCH,
+	} {
+		t.Run(ret.Error(), func(t *testing.T) {
+			inits := 0
+			lib := &mock.Interface{InitFunc: func() nvml.Return { inits++; return ret }}
+			c := New(lib, nil)
+			for range 3 {
+				s, err := collectOnce(t, c)
+				if !errors.Is(err, collect.ErrUnavailable) || !strings.Contains(err.Error(), ret.Error()) {
+					t.Errorf("err = %v, want ErrUnavailable mentioning %s", err, ret)
+				}
+				if s.GPUs != nil || s.DriverVersion != "" {
+					t.Errorf("sample filled after failed init: %+v", s)
+				}
+			}
+			if err := c.Close(); err != nil {
+				t.Errorf("Close: %v", err)
+			}
+			if _, err := collectOnce(t, c); !errors.Is(err, collect.ErrUnavailable) {
+				t.Errorf("after Close: %v", err)
+			}
+			if inits != 1 {
+				t.Errorf("Init called %d times, want 1", inits)
+			}
+		})
+	}
+}
+
+func TestClose(t *testing.T) {
+	lib := fakeLib(fakeDevices(1)...)
+	c := New(lib, nil)
+	if err := c.Close(); err != nil {
+		t.Fatalf("Close before use: %v", err)
+	}
+	if n := len(lib.ShutdownCalls()); n != 0 {
+		t.Errorf("Shutdown without Init: %d calls", n)
+	}
+	c = New(lib, nil)
+	if _, err := collectOnce(t, c); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := c.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	}
+	if n := len(lib.ShutdownCalls()); n != 1 {
+		t.Errorf("Shutdown called %d times, want 1", n)
+	}
+	if _, err := collectOnce(t, c); !errors.Is(err, collect.ErrUnavailable) {
+		t.Errorf("Collect after Close: %v", err)
+	}
+	if n := len(lib.InitCalls()); n != 1 {
+		t.Errorf("Init called %d times, want 1", n)
+	}
+}
+
+// TestReasonsCall: the clock-reasons function is only called when the
+// library has its symbol.
+func TestReasonsCall(t *testing.T) {
+	cases := []struct {
+		name    string
+		symbols []string
+		want    []string
+	}{
+		{"current driver", []string{symEventReasons, symThrottleReasons}, []string{"sw_power_cap"}},
+		{"old driver", []string{symThrottleReasons}, []string{"hw_slowdown"}},
+		{"neither", nil, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dev := fakeDevice(0)
+			dev.GetCurrentClocksThrottleReasonsFunc = func() (uint64, nvml.Return) {
+				return nvml.ClocksThrottleReasonHwSlowdown, nvml.SUCCESS
+			}
+			if !slices.Contains(tc.symbols, symEventReasons) {
+				dev.GetCurrentClocksEventReasonsFunc = nil // would panic
+			}
+			if !slices.Contains(tc.symbols, symThrottleReasons) {
+				dev.GetCurrentClocksThrottleReasonsFunc = nil
+			}
+			lib := fakeLib(dev)
+			lib.ExtensionsFunc = func() nvml.ExtendedInterface {
+				return &mock.ExtendedInterface{LookupSymbolFunc: func(s string) error {
+					if slices.Contains(tc.symbols, s) {
+						return nil
+					}
+					return fmt.Errorf("symbol %s not found", s)
+				}}
+			}
+			s, err := collectOnce(t, New(lib, nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := s.GPUs[0].ThrottleReasons; !slices.Equal(got, tc.want) {
+				t.Errorf("reasons = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestThrottleReasons(t *testing.T) {
+	cases := []struct {
+		mask uint64
+		want []string
+	}{
+		{0, nil},
+		{nvml.ClocksEventReasonGpuIdle, []string{"gpu_idle"}},
+		{nvml.ClocksEventReasonSwPowerCap | nvml.ClocksEventReasonSwThermalSlowdown,
+			[]string{"sw_power_cap", "sw_thermal_slowdown"}},
+		{nvml.ClocksThrottleReasonHwSlowdown | nvml.ClocksThrottleReasonHwThermalSlowdown |
+			nvml.ClocksThrottleReasonHwPowerBrakeSlowdown,
+			[]string{"hw_slowdown", "hw_thermal_slowdown", "hw_power_brake_slowdown"}},
+		{1 << 40, nil},
+		{nvml.ClocksEventReasonAll, []string{"gpu_idle", "applications_clocks_setting", "sw_power_cap",
+			"hw_slowdown", "sync_boost", "sw_thermal_slowdown", "hw_thermal_slowdown",
+			"hw_power_brake_slowdown", "display_clock_setting", "board_limit", "reliability"}},
+	}
+	for _, tc := range cases {
+		if got := ThrottleReasons(tc.mask); !slices.Equal(got, tc.want) {
+			t.Errorf("ThrottleReasons(%#x) = %v, want %v", tc.mask, got, tc.want)
+		}
+	}
+}
+
+func TestFormatCUDAVersion(t *testing.T) {
+	cases := map[int]string{12040: "12.4", 12020: "12.2", 11080: "11.8", 13000: "13.0", 12090: "12.9", 0: "", -1: ""}
+	for in, want := range cases {
+		if got := FormatCUDAVersion(in); got != want {
+			t.Errorf("FormatCUDAVersion(%d) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestSimulatedMark: a library that says it is simulated marks the sample.
+func TestSimulatedMark(t *testing.T) {
+	lib := simulatedLib{fakeLib(fakeDevices(1)...)}
+	s, err := collectOnce(t, New(lib, nil))
+	if err != nil || !s.Simulated {
+		t.Errorf("err = %v, simulated = %v", err, s.Simulated)
+	}
+}
+
+type simulatedLib struct{ *mock.Interface }
+
+func (simulatedLib) Simulated() bool { return true }
