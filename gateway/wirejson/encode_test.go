@@ -12,7 +12,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/gpumon/gpumon/gateway/internal/jsontest"
+	"github.com/gpumon/gpumon/gateway/jsontest"
 	"github.com/gpumon/gpumon/gateway/wirejson"
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
 )

@@ -127,3 +127,52 @@ func Golden(t testing.TB, path string, got []byte, update bool) {
 		t.Errorf("%s differs from the output (run with -update if the change is intended)\n--- got:\n%s", path, pretty.Bytes())
 	}
 }
+
+// Shape reports every place where got lacks a key of want or holds a value
+// of another JSON type; values are not compared. Each element of an array
+// in got is checked against the first element of want's array. A null in
+// want accepts null or any value of the type its documentation names, so
+// it is matched by nothing but null or a number here (the documented
+// optional fields are all numbers).
+func Shape(want, got any) []string {
+	var diffs []string
+	shape(&diffs, "$", want, got)
+	return diffs
+}
+
+func shape(diffs *[]string, path string, want, got any) {
+	if want == nil {
+		if got != nil && kind(got) != "number" {
+			*diffs = append(*diffs, fmt.Sprintf("%s: want null or number, got %s", path, kind(got)))
+		}
+		return
+	}
+	if kind(want) != kind(got) {
+		*diffs = append(*diffs, fmt.Sprintf("%s: want JSON %s, got %s", path, kind(want), kind(got)))
+		return
+	}
+	switch w := want.(type) {
+	case map[string]any:
+		g := got.(map[string]any)
+		keys := make([]string, 0, len(w))
+		for k := range w {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			gv, ok := g[k]
+			if !ok {
+				*diffs = append(*diffs, fmt.Sprintf("%s: missing key %q", path, k))
+				continue
+			}
+			shape(diffs, path+"."+k, w[k], gv)
+		}
+	case []any:
+		if len(w) == 0 {
+			return
+		}
+		for i, gv := range got.([]any) {
+			shape(diffs, fmt.Sprintf("%s[%d]", path, i), w[0], gv)
+		}
+	}
+}

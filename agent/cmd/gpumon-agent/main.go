@@ -1,0 +1,103 @@
+// Command gpumon-agent samples a GPU machine and streams it to a gpumon hub.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/gpumon/gpumon/agent/internal/app"
+	"github.com/gpumon/gpumon/agent/internal/sim"
+	"github.com/gpumon/gpumon/gateway/flagenv"
+)
+
+// Set at build time (see Makefile).
+var (
+	version = "dev"
+	commit  = "unknown"
+	date    = "unknown"
+)
+
+const summary = `gpumon-agent: samples this machine's GPUs, processes, containers and
+screen/tmux sessions and streams them to a gpumon hub.
+
+Usage:
+  gpumon-agent --hub HOST:7865 --token TOKEN       run as a daemon
+  gpumon-agent --once [--json]                     print one sample and exit
+  gpumon-agent --simulate=dgxh100 ...              simulated GPUs (no NVIDIA driver needed)`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	cfg, showVersion, level, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "gpumon-agent: %v\n", err)
+		return 2
+	}
+	if showVersion {
+		fmt.Fprintf(stdout, "gpumon-agent %s (commit %s, built %s)\n", version, commit, date)
+		return 0
+	}
+	cfg.Version = version
+	cfg.Log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := app.Run(ctx, cfg, stdout); err != nil && !errors.Is(err, context.Canceled) {
+		fmt.Fprintf(stderr, "gpumon-agent: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func parseFlags(args []string, stderr io.Writer) (app.Config, bool, slog.Level, error) {
+	var cfg app.Config
+	fs := flag.NewFlagSet("gpumon-agent", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.Hub, "hub", "localhost:7865", "`address` of the hub's gRPC port")
+	fs.StringVar(&cfg.Token, "token", "", "agent `token` printed by the hub on its first start")
+	fs.DurationVar(&cfg.Interval, "interval", 2*time.Second, "sampling `interval` (the hub may override it)")
+	fs.StringVar(&cfg.Hostname, "hostname", "", "`name` to report (default: this machine's hostname)")
+	fs.StringVar(&cfg.Simulate, "simulate", "", "simulate GPUs with `profile` "+strings.Join(sim.Profiles(), ", ")+"; system data stays real")
+	fs.BoolVar(&cfg.Once, "once", false, "take one sample, print it and exit")
+	fs.BoolVar(&cfg.JSON, "json", false, "with --once: print the report as JSON")
+	fs.BoolVar(&cfg.AllowKill, "allow-kill", false, "obey the hub's kill commands (SIGTERM; never PID 1, the agent, or unreported PIDs)")
+	fs.BoolVar(&cfg.AllowForceKill, "allow-force-kill", false, "with --allow-kill: also send SIGKILL when asked")
+	disks := fs.String("disk", "", "comma-separated extra mount `points` to report besides /")
+	fs.StringVar(&cfg.TLSCA, "tls-ca", "", "PEM CA `file` to verify the hub's TLS certificate (enables TLS)")
+	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "PEM client certificate `file` for mTLS")
+	fs.StringVar(&cfg.TLSKey, "tls-key", "", "PEM client key `file` for mTLS")
+	fs.StringVar(&cfg.TLSServerName, "tls-server-name", "", "`name` to expect in the hub's certificate (default: the --hub host)")
+	fs.DurationVar(&cfg.Buffer, "buffer", 10*time.Minute, "how much `history` to keep while the hub is unreachable")
+	level := fs.String("log-level", "info", "log `level`: debug, info, warn, error")
+	showVersion := fs.Bool("version", false, "print the version and exit")
+	fs.Usage = flagenv.Usage(fs, "GPUMON_", summary)
+	if err := flagenv.Parse(fs, args, "GPUMON_"); err != nil {
+		return cfg, false, 0, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, false, 0, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
+	}
+	for _, d := range strings.Split(*disks, ",") {
+		if d = strings.TrimSpace(d); d != "" {
+			cfg.Disks = append(cfg.Disks, d)
+		}
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
+		return cfg, false, 0, fmt.Errorf("--log-level %q: want debug, info, warn or error", *level)
+	}
+	return cfg, *showVersion, lvl, nil
+}

@@ -1,0 +1,142 @@
+// Package app assembles gpumon-agent: configuration, collectors and the
+// stream to the hub.
+package app
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/gpumon/gpumon/agent/internal/sim"
+	"github.com/gpumon/gpumon/agent/internal/stream"
+)
+
+// Config is everything the agent is started with.
+type Config struct {
+	Hub            string
+	Token          string
+	Interval       time.Duration
+	Hostname       string
+	Simulate       string
+	Once           bool
+	JSON           bool
+	AllowKill      bool
+	AllowForceKill bool
+	Disks          []string
+	TLSCA          string
+	TLSCert        string
+	TLSKey         string
+	TLSServerName  string
+	Buffer         time.Duration
+	DockerInterval time.Duration
+	Version        string
+	Log            *slog.Logger
+}
+
+// Validate checks the configuration before any I/O.
+func (c *Config) Validate() error {
+	var errs []error
+	if !c.Once {
+		if _, port, err := net.SplitHostPort(c.Hub); err != nil || port == "" {
+			errs = append(errs, fmt.Errorf("--hub %q: want host:port, e.g. hub.lab:7865", c.Hub))
+		}
+	}
+	if c.Interval < stream.MinInterval || c.Interval > stream.MaxInterval {
+		errs = append(errs, fmt.Errorf("--interval %s: want between %s and %s", c.Interval, stream.MinInterval, stream.MaxInterval))
+	}
+	if c.Buffer < 0 || c.Buffer > 24*time.Hour {
+		errs = append(errs, fmt.Errorf("--buffer %s: want between 0 and 24h", c.Buffer))
+	}
+	if c.Simulate != "" && sim.Describe(c.Simulate) == "" {
+		errs = append(errs, fmt.Errorf("--simulate %q: unknown profile (valid: %s)", c.Simulate, strings.Join(sim.Profiles(), ", ")))
+	}
+	if c.JSON && !c.Once {
+		errs = append(errs, errors.New("--json goes with --once"))
+	}
+	if c.AllowForceKill && !c.AllowKill {
+		errs = append(errs, errors.New("--allow-force-kill needs --allow-kill"))
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		errs = append(errs, errors.New("--tls-cert and --tls-key go together"))
+	}
+	for _, d := range c.Disks {
+		if !strings.HasPrefix(d, "/") {
+			errs = append(errs, fmt.Errorf("--disk %q: want an absolute mount point", d))
+		}
+	}
+	if c.Hostname != "" && strings.ContainsAny(c.Hostname, " /\t") {
+		errs = append(errs, fmt.Errorf("--hostname %q: letters, digits, '.', '-' and '_' only", c.Hostname))
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Config) tlsConfig() (*tls.Config, error) {
+	if c.TLSCA == "" && c.TLSCert == "" {
+		return nil, nil
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: c.TLSServerName}
+	if c.TLSCA != "" {
+		pem, err := os.ReadFile(c.TLSCA)
+		if err != nil {
+			return nil, fmt.Errorf("read --tls-ca: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, errors.New("--tls-ca holds no PEM certificate")
+		}
+		cfg.RootCAs = pool
+	}
+	if c.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(c.TLSCert, c.TLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("load client certificate: %w", err)
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	return cfg, nil
+}
+
+// Run runs the agent until ctx is done (or, with --once, prints one sample).
+func Run(ctx context.Context, c Config, stdout io.Writer) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	if c.Hostname == "" {
+		h, err := os.Hostname()
+		if err != nil {
+			return fmt.Errorf("read hostname (set --hostname): %w", err)
+		}
+		c.Hostname = h
+	}
+	tlsCfg, err := c.tlsConfig()
+	if err != nil {
+		return err
+	}
+	runner, closeAll, err := c.collectors()
+	if err != nil {
+		return err
+	}
+	defer closeAll()
+	s := &sampler{runner: runner, hostname: c.Hostname, machineID: machineID(c.Hostname), version: c.Version, simulated: c.Simulate != ""}
+	if c.Once {
+		return once(ctx, s, c.JSON, stdout)
+	}
+	if os.Geteuid() != 0 {
+		c.Log.Info("running as a regular user: other users' screen sessions and some process details may be missing, and kills are limited to this user's processes", "uid", os.Geteuid())
+	}
+	client := stream.New(stream.Config{
+		Hub: c.Hub, Token: c.Token, TLS: tlsCfg, Hostname: c.Hostname, MachineID: s.machineID,
+		Version: c.Version, Interval: c.Interval, Buffer: c.Buffer, Simulated: c.Simulate != "",
+		Kill: stream.KillPolicy{Allow: c.AllowKill, AllowForce: c.AllowForceKill}, Log: c.Log,
+	}, s)
+	c.Log.Info("agent started", "hub", c.Hub, "hostname", c.Hostname, "interval", c.Interval, "simulate", c.Simulate, "allow_kill", c.AllowKill)
+	return client.Run(ctx)
+}

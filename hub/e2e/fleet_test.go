@@ -1,0 +1,186 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gpumon/gpumon/gateway/jsontest"
+)
+
+// documented is the report shape of the original API, with types.
+func documented(t *testing.T) any {
+	t.Helper()
+	data, err := os.ReadFile("../../gateway/testdata/documented_report.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return jsontest.Decode(t, data)
+}
+
+func TestTwoAgentsDocumentedShape(t *testing.T) {
+	h := newHub(t)
+	startAgent(t, h, "e2e-dgx", "dgxh100")
+	startAgent(t, h, "e2e-4090", "rtx4090x4")
+	waitFor(t, "both machines", 20*time.Second, func() bool { return len(machines(t, h.http)) == 2 })
+
+	want := documented(t)
+	for key, gpus := range map[string]int{"e2e-dgx": 8, "e2e-4090": 4} {
+		m := machines(t, h.http)[key].(map[string]any)
+		for _, d := range jsontest.Shape(want, m) {
+			t.Errorf("%s: %s", key, d)
+		}
+		if n := len(m["gpu_data"].([]any)); n != gpus {
+			t.Errorf("%s: %d GPUs, want %d", key, n, gpus)
+		}
+		if m["is_online"] != true || m["hostname"] != key {
+			t.Errorf("%s: is_online=%v hostname=%v", key, m["is_online"], m["hostname"])
+		}
+		g := m["gpu_data"].([]any)[0].(map[string]any)
+		if g["name"] == "" || g["memory_total"] == json.Number("0") {
+			t.Errorf("%s: static GPU facts missing from the served report: %v", key, g)
+		}
+		procs := m["system_info"].(map[string]any)["processes"].([]any)
+		if len(procs) < 5 {
+			t.Errorf("%s: only %d processes: the real process table should be there", key, len(procs))
+		}
+	}
+
+	list := get(t, h.http+"/api/v1/machines").(map[string]any)
+	totals := list["totals"].(map[string]any)
+	if totals["gpus"] != json.Number("12") || totals["machines_online"] != json.Number("2") {
+		t.Errorf("totals = %v", totals)
+	}
+	one := get(t, h.http+"/api/v1/machines/e2e-4090").(map[string]any)
+	if one["summary"].(map[string]any)["gpu_count"] != json.Number("4") || one["report"] == nil {
+		t.Errorf("GET machine = %v", one["summary"])
+	}
+	free := get(t, h.http+"/api/v1/free-gpus?min_free_memory=1000").(map[string]any)["gpus"].([]any)
+	if len(free) == 0 {
+		t.Error("no free GPUs in a simulated fleet with idle GPUs")
+	}
+}
+
+func TestAgentOfflineAndBack(t *testing.T) {
+	h := newHub(t)
+	a := startAgent(t, h, "e2e-flaky", "rtx4090x4")
+	waitFor(t, "agent online", 20*time.Second, func() bool { _, on := online(t, h.http, "e2e-flaky"); return on })
+
+	a.kill() // SIGKILL: no goodbye
+	took := waitFor(t, "machine offline", 15*time.Second, func() bool {
+		known, on := online(t, h.http, "e2e-flaky")
+		return known && !on
+	})
+	t.Logf("offline %s after SIGKILL of the agent", took.Round(100*time.Millisecond))
+	sum := get(t, h.http+"/api/v1/machines/e2e-flaky").(map[string]any)["summary"].(map[string]any)
+	if sum["online"] != false {
+		t.Errorf("summary online = %v", sum["online"])
+	}
+
+	startAgent(t, h, "e2e-flaky", "rtx4090x4")
+	took = waitFor(t, "machine online again", 20*time.Second, func() bool { _, on := online(t, h.http, "e2e-flaky"); return on })
+	t.Logf("online again %s after restart", took.Round(100*time.Millisecond))
+	if n := len(machines(t, h.http)); n != 1 {
+		t.Errorf("%d machines after the agent's restart, want 1 (same machine id)", n)
+	}
+}
+
+func TestHubRestartKeepsRegistry(t *testing.T) {
+	dir, httpAddr, grpcAddr := t.TempDir(), freeAddr(t), freeAddr(t)
+	h := startHub(t, dir, httpAddr, grpcAddr)
+	startAgent(t, h, "e2e-keep", "dgxh100")
+	code, _, _ := call(t, http.MethodPost, h.http+"/api/report-gpu-stats", agentToken,
+		strings.NewReader(`{"hostname": "e2e-legacy", "gpu_data": [], "system_info": {"cpu_percent": 5}}`))
+	if code != http.StatusOK {
+		t.Fatalf("legacy POST: %d", code)
+	}
+	waitFor(t, "agent online", 20*time.Second, func() bool { _, on := online(t, h.http, "e2e-keep"); return on })
+
+	h.stop()
+	h = startHub(t, dir, httpAddr, grpcAddr)
+	ms := machines(t, h.http)
+	if len(ms) != 2 {
+		t.Fatalf("after restart the registry has %d machines, want 2", len(ms))
+	}
+	if ms["e2e-legacy"].(map[string]any)["is_online"] != false {
+		t.Error("a machine restored from the registry must be offline until it reports")
+	}
+	took := waitFor(t, "agent reconnected", 40*time.Second, func() bool { _, on := online(t, h.http, "e2e-keep"); return on })
+	t.Logf("agent back online %s after the hub restarted", took.Round(100*time.Millisecond))
+}
+
+func TestKillRoundTrip(t *testing.T) {
+	h := newHub(t)
+	victim := exec.Command("sleep", "300")
+	if err := victim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = victim.Wait(); close(exited) }()
+	defer func() { _ = victim.Process.Kill(); <-exited }()
+	pid := victim.Process.Pid
+
+	startAgent(t, h, "e2e-kill", "rtx4090x4", "--allow-kill")
+	startAgent(t, h, "e2e-nokill", "rtx4090x4")
+	waitFor(t, "agent reports the victim", 20*time.Second, func() bool {
+		m, ok := machines(t, h.http)["e2e-kill"].(map[string]any)
+		return ok && strings.Contains(fmt.Sprint(m["system_info"]), fmt.Sprintf("pid:%d ", pid))
+	})
+	waitFor(t, "second agent", 20*time.Second, func() bool { _, on := online(t, h.http, "e2e-nokill"); return on })
+
+	body := fmt.Sprintf(`{"hostname": "e2e-kill", "pids": [%d, 1]}`, pid)
+	code, v, _ := call(t, http.MethodPost, h.http+"/api/kill-processes", adminToken, strings.NewReader(body))
+	if code != http.StatusOK {
+		t.Fatalf("kill: %d %v", code, v)
+	}
+	resp := v.(map[string]any)
+	results := resp["results"].([]any)
+	if len(results) != 2 || resp["status"] != "error" {
+		t.Fatalf("kill response = %v (PID 1 must be refused, so the overall status is error)", resp)
+	}
+	first, second := results[0].(map[string]any), results[1].(map[string]any)
+	if first["pid"] != json.Number(fmt.Sprint(pid)) || first["status"] != "success" {
+		t.Errorf("victim result = %v", first)
+	}
+	if second["status"] != "error" || !strings.Contains(fmt.Sprint(second["message"]), "never") {
+		t.Errorf("PID 1 result = %v", second)
+	}
+	select {
+	case <-exited:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the victim is still running after a successful kill")
+	}
+
+	code, v, _ = call(t, http.MethodPost, h.http+"/api/kill-processes", adminToken,
+		strings.NewReader(`{"hostname": "e2e-nokill", "pids": [12345]}`))
+	if code != http.StatusForbidden || !strings.Contains(fmt.Sprint(v), "--allow-kill") {
+		t.Errorf("kill on an agent without --allow-kill: %d %v", code, v)
+	}
+}
+
+func TestWatchStream(t *testing.T) {
+	h := newHub(t)
+	startAgent(t, h, "e2e-watch", "rtx4090x4")
+	waitFor(t, "agent online", 20*time.Second, func() bool { _, on := online(t, h.http, "e2e-watch"); return on })
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	lines := readLines(ctx, t, h.http+"/api/v1/watch?include_report=true", 3)
+	if len(lines) != 3 {
+		t.Fatalf("got %d watch lines, want 3", len(lines))
+	}
+	if lines[0]["type"] != "WATCH_EVENT_TYPE_INITIAL" {
+		t.Errorf("first event = %v, want the initial state", lines[0]["type"])
+	}
+	for _, l := range lines {
+		m, _ := l["machine"].(map[string]any)
+		if m["key"] != "e2e-watch" || l["report"] == nil {
+			t.Errorf("watch line = %v", l)
+		}
+	}
+}
