@@ -88,9 +88,9 @@ func TestCollectUnsupportedMetrics(t *testing.T) {
 		d.GetCurrPcieLinkGenerationFunc = func() (int, nvml.Return) { return 0, nvml.ERROR_NO_PERMISSION }
 	}
 	cases := []struct {
-		name   string
+		name    string
 		breakIt func(*mock.Device)
-		absent func(*gpumonv1.Gpu) bool
+		absent  func(*gpumonv1.Gpu) bool
 	}{
 		{"not supported", notSupported, func(g *gpumonv1.Gpu) bool {
 			return g.FanSpeed == nil && g.Temperature == nil && g.EccErrorsCorrected == nil &&

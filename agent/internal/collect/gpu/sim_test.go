@@ -1,0 +1,107 @@
+package gpu_test
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/gpumon/gpumon/agent/internal/collect"
+	"github.com/gpumon/gpumon/agent/internal/collect/gpu"
+	"github.com/gpumon/gpumon/agent/internal/sim"
+	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
+)
+
+var t0 = time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC)
+
+func simCollector(tb testing.TB, profile string, now func() time.Time) *gpu.Collector {
+	tb.Helper()
+	lib, err := sim.New(profile, sim.WithClock(now))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	c := gpu.New(lib, nil)
+	tb.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// TestCollectSim reads every simulated machine through the collector, over
+// an hour of injected time, and checks the report a user would see.
+func TestCollectSim(t *testing.T) {
+	cases := []struct {
+		profile  string
+		gpus     int
+		consumer bool
+	}{
+		{"dgxa100", 8, false},
+		{"dgxb200", 8, false},
+		{"dgxh100", 8, false},
+		{"dgxh200", 8, false},
+		{"rtx4090x4", 4, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.profile, func(t *testing.T) {
+			now := t0
+			c := simCollector(t, tc.profile, func() time.Time { return now })
+			sawProcs, sawSelf := false, false
+			for ; now.Before(t0.Add(time.Hour)); now = now.Add(time.Minute) {
+				var s collect.Sample
+				if err := c.Collect(context.Background(), &s); err != nil {
+					t.Fatalf("Collect: %v", err)
+				}
+				if !s.Simulated || s.CUDAVersion != "12.4" && s.CUDAVersion != "12.6" || s.DriverVersion == "" {
+					t.Fatalf("versions %q %q simulated %v", s.DriverVersion, s.CUDAVersion, s.Simulated)
+				}
+				if len(s.GPUs) != tc.gpus {
+					t.Fatalf("%d GPUs, want %d", len(s.GPUs), tc.gpus)
+				}
+				for _, g := range s.GPUs {
+					checkSimGPU(t, g, tc.consumer)
+				}
+				for _, p := range s.GPUProcesses {
+					sawProcs = true
+					sawSelf = sawSelf || p.PID == int32(os.Getpid())
+					if p.SMUtilization == nil || p.Type == "" {
+						t.Errorf("process %+v lacks SM utilisation or type", p)
+					}
+				}
+			}
+			if !sawProcs || !sawSelf {
+				t.Errorf("processes seen %v, own PID among them %v", sawProcs, sawSelf)
+			}
+		})
+	}
+}
+
+func checkSimGPU(t *testing.T, g *gpumonv1.Gpu, consumer bool) {
+	t.Helper()
+	present := g.Temperature != nil && g.Utilization != nil && g.MemoryUtilization != nil &&
+		g.PowerDraw != nil && g.PowerLimit != nil && g.SmClock != nil && g.MemoryClock != nil &&
+		g.PerformanceState != nil && g.EncoderUtilization != nil && g.DecoderUtilization != nil &&
+		g.PcieGeneration != nil && g.PcieWidth != nil && g.PersistenceMode != nil && g.MemoryFree != nil
+	if !present || g.Error != "" || g.Uuid == "" || g.Name == "" || g.MemoryTotal == 0 {
+		t.Fatalf("GPU %d incomplete: %v", g.Id, g)
+	}
+	if consumer != (g.FanSpeed != nil) {
+		t.Errorf("GPU %d: fan speed %v on consumer=%v", g.Id, g.FanSpeed, consumer)
+	}
+	if consumer != (g.EccErrorsCorrected == nil && g.MigMode == nil) {
+		t.Errorf("GPU %d: ECC %v MIG %v on consumer=%v", g.Id, g.EccErrorsCorrected, g.MigMode, consumer)
+	}
+	if g.MemoryUsed+g.GetMemoryFree() != g.MemoryTotal || g.GetUtilization() > 100 || g.GetPowerDraw() > g.GetPowerLimit() {
+		t.Errorf("GPU %d figures inconsistent: %v", g.Id, g)
+	}
+}
+
+// BenchmarkCollectSim8 measures one collection of eight simulated GPUs.
+func BenchmarkCollectSim8(b *testing.B) {
+	c := simCollector(b, "dgxh100", time.Now)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		var s collect.Sample
+		if err := c.Collect(ctx, &s); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
