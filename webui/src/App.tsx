@@ -1,0 +1,111 @@
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { App as AntApp, ConfigProvider, theme as antdTheme } from 'antd';
+import enUS from 'antd/locale/en_US';
+import zhCN from 'antd/locale/zh_CN';
+import dayjs from 'dayjs';
+import 'dayjs/locale/zh-cn';
+import { lazy, useEffect, useState, useSyncExternalStore, type ReactNode } from 'react';
+import { createHashRouter, Navigate, RouterProvider } from 'react-router';
+import { ConnectionProvider } from './api/connection';
+import { Shell } from './Shell';
+import { useI18n } from './state/i18n';
+import type { Settings } from './state/settings';
+import { SettingsProvider, useSettings } from './state/SettingsContext';
+
+const FleetPage = lazy(() => import('./pages/FleetPage'));
+const WindowPage = lazy(() => import('./pages/WindowPage'));
+const FreeGpusPage = lazy(() => import('./pages/FreeGpusPage'));
+const SearchPage = lazy(() => import('./pages/SearchPage'));
+
+function DefaultView() {
+  const { settings } = useSettings();
+  return <Navigate to={settings.defaultView === 'window' ? '/window' : '/list'} replace />;
+}
+
+function MachineRedirect() {
+  const key = window.location.hash.replace(/^#\/machines\//, '');
+  return <Navigate to={`/window/${key}`} replace />;
+}
+
+export function makeRouter() {
+  return createHashRouter([
+    {
+      path: '/',
+      element: <Shell />,
+      children: [
+        { index: true, element: <DefaultView /> },
+        { path: 'list', element: <FleetPage /> },
+        { path: 'window', element: <WindowPage /> },
+        { path: 'window/:key', element: <WindowPage /> },
+        { path: 'machines/:key', element: <MachineRedirect /> },
+        { path: 'free-gpus', element: <FreeGpusPage /> },
+        { path: 'search', element: <SearchPage /> },
+        { path: '*', element: <DefaultView /> },
+      ],
+    },
+  ]);
+}
+
+const darkQuery = typeof window !== 'undefined' && window.matchMedia ? window.matchMedia('(prefers-color-scheme: dark)') : null;
+function usePrefersDark(): boolean {
+  return useSyncExternalStore(
+    (cb) => {
+      darkQuery?.addEventListener?.('change', cb);
+      return () => darkQuery?.removeEventListener?.('change', cb);
+    },
+    () => !!darkQuery?.matches,
+  );
+}
+
+/** Ant Design theme, density and locale from the settings. */
+export function ThemeRoot({ children }: { children: ReactNode }) {
+  const { settings } = useSettings();
+  const { lang } = useI18n();
+  const prefersDark = usePrefersDark();
+  const dark = settings.theme === 'dark' || (settings.theme === 'system' && prefersDark);
+  const compact = settings.density === 'compact';
+  useEffect(() => {
+    dayjs.locale(lang === 'zh' ? 'zh-cn' : 'en');
+    document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+    document.documentElement.dataset.theme = dark ? 'dark' : 'light';
+    document.documentElement.dataset.density = settings.density;
+  }, [lang, dark, settings.density]);
+  const algorithm = [dark ? antdTheme.darkAlgorithm : antdTheme.defaultAlgorithm, ...(compact ? [antdTheme.compactAlgorithm] : [])];
+  return (
+    <ConfigProvider
+      locale={lang === 'zh' ? zhCN : enUS}
+      theme={{ algorithm, token: { colorPrimary: '#1f6feb', borderRadius: 6 }, cssVar: { key: 'gpumon' } }}
+      componentSize={compact ? 'small' : 'middle'}
+    >
+      <AntApp>{children}</AntApp>
+    </ConfigProvider>
+  );
+}
+
+export function Providers({ children, initialSettings, client }: { children: ReactNode; initialSettings?: Settings; client?: QueryClient }) {
+  const [qc] = useState(
+    () =>
+      client ??
+      new QueryClient({
+        defaultOptions: { queries: { staleTime: 1000, refetchOnWindowFocus: true, refetchIntervalInBackground: false } },
+      }),
+  );
+  return (
+    <QueryClientProvider client={qc}>
+      <SettingsProvider initial={initialSettings}>
+        <ThemeRoot>
+          <ConnectionProvider>{children}</ConnectionProvider>
+        </ThemeRoot>
+      </SettingsProvider>
+    </QueryClientProvider>
+  );
+}
+
+export default function App() {
+  const [router] = useState(makeRouter);
+  return (
+    <Providers>
+      <RouterProvider router={router} />
+    </Providers>
+  );
+}

@@ -1,0 +1,128 @@
+import { Alert, Button, Dropdown, Flex, Layout, Menu, Skeleton, Tooltip, Typography } from 'antd';
+import { MoonOutlined, SettingOutlined, SunOutlined, TranslationOutlined } from '@ant-design/icons';
+import { Suspense, useMemo } from 'react';
+import { Link, Outlet, useLocation } from 'react-router';
+import { useConnection } from './api/connection';
+import { ApiError } from './api/client';
+import { useMachines } from './api/hooks';
+import { ConnectionBadge } from './components/ConnectionBadge';
+import { EmptyFleet } from './components/EmptyFleet';
+import { ErrorBoundary } from './components/ErrorBoundary';
+import { ErrorState } from './components/ErrorState';
+import { SettingsModal } from './components/SettingsModal';
+import { useI18n } from './state/i18n';
+import { useSettings } from './state/SettingsContext';
+
+function hubHost(apiBase: string): string {
+  try {
+    return new URL(apiBase || window.location.href).hostname || 'localhost';
+  } catch {
+    return 'localhost';
+  }
+}
+
+/** The frame of every page: header with navigation, fleet totals, connection state, settings. */
+export function Shell() {
+  const { t, lang } = useI18n();
+  const { settings, update, open, setOpen } = useSettings();
+  const { state } = useConnection();
+  const location = useLocation();
+  const q = useMachines();
+  const section = location.pathname.split('/')[1] || 'list';
+  const totals = q.data?.totals;
+  const unreachable = q.error instanceof ApiError && q.error.status === 0;
+  const dark = document.documentElement.dataset.theme === 'dark';
+  const fleetPage = section === 'list' || section === 'window';
+  const empty = q.isSuccess && (q.data.machines?.length ?? 0) === 0;
+  const hubUrl = settings.apiBase || window.location.origin;
+
+  const nav = useMemo(
+    () => [
+      { key: 'list', label: <Link to="/list">{t('nav.list')}</Link> },
+      { key: 'window', label: <Link to="/window">{t('nav.window')}</Link> },
+      { key: 'free-gpus', label: <Link to="/free-gpus">{t('nav.free')}</Link> },
+      { key: 'search', label: <Link to="/search">{t('nav.search')}</Link> },
+    ],
+    [t],
+  );
+
+  let body = (
+    <ErrorBoundary title={t('err.page')} retryText={t('err.retry')} resetKey={location.pathname}>
+      <Suspense fallback={<Skeleton active paragraph={{ rows: 8 }} className="page-skeleton" />}>
+        <Outlet />
+      </Suspense>
+    </ErrorBoundary>
+  );
+  if (q.error && !q.data) {
+    body = (
+      <ErrorState
+        error={q.error}
+        hubUrl={hubUrl}
+        onRetry={() => void q.refetch()}
+        onOpenSettings={() => setOpen(true)}
+        onSaveToken={(token) => update({ apiToken: token })}
+      />
+    );
+  } else if (q.isLoading && fleetPage) {
+    body = <Skeleton active paragraph={{ rows: 8 }} className="page-skeleton" />;
+  } else if (empty && fleetPage) {
+    body = <EmptyFleet hubHost={hubHost(settings.apiBase)} />;
+  }
+
+  return (
+    <Layout className="app-layout">
+      <Layout.Header className="app-header">
+        <Link to="/" className="brand" aria-label="gpumon">
+          <img src="./favicon.svg" alt="" width={22} height={22} />
+          <span>gpumon</span>
+        </Link>
+        <Menu mode="horizontal" selectedKeys={[section]} items={nav} className="app-nav" />
+        <Flex gap={12} align="center" className="header-right">
+          {totals ? (
+            <Typography.Text className="totals" data-testid="totals">
+              <span>{t('totals.machines', { online: totals.machines_online ?? 0, total: totals.machines ?? 0 })}</span>
+              <span className="totals-gpus">{t('totals.gpus', { busy: totals.gpus_busy ?? 0, total: totals.gpus ?? 0 })}</span>
+            </Typography.Text>
+          ) : null}
+          <ConnectionBadge state={state} reachable={!unreachable} refreshSeconds={settings.refreshSeconds} />
+          <Dropdown
+            menu={{
+              selectable: true,
+              selectedKeys: [lang],
+              items: [
+                { key: 'en', label: 'English' },
+                { key: 'zh', label: '中文' },
+              ],
+              onClick: (e) => update({ language: e.key as 'en' | 'zh' }),
+            }}
+          >
+            <Button type="text" icon={<TranslationOutlined />} aria-label={t('settings.language')} data-testid="lang-switch">
+              {lang === 'zh' ? '中文' : 'EN'}
+            </Button>
+          </Dropdown>
+          <Tooltip title={t('settings.theme')}>
+            <Button type="text" icon={dark ? <SunOutlined /> : <MoonOutlined />} aria-label={t('settings.theme')} onClick={() => update({ theme: dark ? 'light' : 'dark' })} />
+          </Tooltip>
+          <Tooltip title={t('nav.settings')}>
+            <Button type="text" icon={<SettingOutlined />} aria-label={t('nav.settings')} data-testid="open-settings" onClick={() => setOpen(true)} />
+          </Tooltip>
+        </Flex>
+      </Layout.Header>
+      <Layout.Content className="app-content">
+        {q.error && q.data ? (
+          <Alert type="warning" showIcon banner title={`${t('err.unreachable')}: ${(q.error as Error).message}`} className="stale-banner" />
+        ) : null}
+        {body}
+      </Layout.Content>
+      <SettingsModal
+        open={open}
+        value={settings}
+        onClose={() => setOpen(false)}
+        onSave={(s) => {
+          update(s);
+          setOpen(false);
+        }}
+      />
+    </Layout>
+  );
+}

@@ -1,0 +1,17 @@
+import { Tooltip } from 'antd';
+import { formatDateTime, formatDuration, secondsSince } from '../lib/format';
+import { useI18n } from '../state/i18n';
+import { useNow } from './useNow';
+
+/** "updated 4 s ago", ticking; the full time on hover. */
+export function Ago({ time }: { time?: string | null }) {
+  const now = useNow();
+  const { t } = useI18n();
+  const s = secondsSince(time, now);
+  if (s == null) return <span>–</span>;
+  return (
+    <Tooltip title={t('machine.updatedAt', { time: formatDateTime(time) })}>
+      <span className="ago">{t('machine.updated', { ago: formatDuration(s) })}</span>
+    </Tooltip>
+  );
+}

@@ -1,0 +1,97 @@
+import { Button, Card, Flex, Progress, Tag, Tooltip, Typography } from 'antd';
+import { FireOutlined, LineChartOutlined, PauseCircleOutlined } from '@ant-design/icons';
+import { memo } from 'react';
+import type { Gpu } from '../api/types';
+import { LEVEL_STROKE, LEVEL_TAG_COLOR, temperatureLevel, usageLevel } from '../lib/colors';
+import { formatMiB, percentOf } from '../lib/format';
+import { isIdleHeld } from '../lib/machine';
+import { useI18n } from '../state/i18n';
+import { ProcessTable, type KillPermission } from './ProcessTable';
+
+export interface GpuCardProps {
+  gpu: Gpu;
+  offline?: boolean;
+  myUser?: string;
+  kill?: KillPermission;
+  containerName?: (id: string) => string | undefined;
+  onHistory?: (gpu: number) => void;
+}
+
+export const GpuCard = memo(function GpuCard({ gpu, offline, myUser, kill, containerName, onHistory }: GpuCardProps) {
+  const { t } = useI18n();
+  const temp = gpu.temperature ?? null;
+  const util = gpu.utilization ?? null;
+  const used = gpu.memory_used ?? 0;
+  const total = gpu.memory_total ?? 0;
+  const memPct = percentOf(used, total);
+  const idleHeld = !offline && isIdleHeld(gpu);
+  const tLevel = temperatureLevel(temp);
+  return (
+    <Card
+      size="small"
+      className={`gpu-card${idleHeld ? ' gpu-idle-held' : ''}`}
+      data-testid={`gpu-${gpu.id}`}
+      title={
+        <Flex align="center" gap={8} wrap className="gpu-title">
+          <Typography.Text strong>GPU {gpu.id}</Typography.Text>
+          <Typography.Text type="secondary" ellipsis className="gpu-name">
+            {gpu.name}
+          </Typography.Text>
+        </Flex>
+      }
+      extra={
+        <Flex gap={4} align="center">
+          {idleHeld ? (
+            <Tooltip title={t('gpu.idleHeldHint')}>
+              <Tag color="warning" icon={<PauseCircleOutlined />}>
+                {t('gpu.idleHeld')}
+              </Tag>
+            </Tooltip>
+          ) : null}
+          <Tooltip title={t('gpu.temperature')}>
+            <Tag color={LEVEL_TAG_COLOR[tLevel]} icon={tLevel === 'hot' ? <FireOutlined /> : undefined} className="temp-tag">
+              {temp == null ? '–' : `${temp}°C`}
+            </Tag>
+          </Tooltip>
+          {onHistory ? (
+            <Tooltip title={t('gpu.history')}>
+              <Button size="small" type="text" icon={<LineChartOutlined />} aria-label={t('gpu.history')} onClick={() => onHistory(gpu.id ?? 0)} />
+            </Tooltip>
+          ) : null}
+        </Flex>
+      }
+    >
+      {gpu.error ? <Typography.Text type="danger">{t('gpu.error', { error: gpu.error })}</Typography.Text> : null}
+      <div className="gpu-meters">
+        <div className="meter">
+          <span className="meter-label">{t('gpu.utilization')}</span>
+          <Progress
+            size="small"
+            percent={util ?? 0}
+            strokeColor={LEVEL_STROKE[usageLevel(util)]}
+            format={() => (util == null ? '–' : `${util}%`)}
+          />
+        </div>
+        <div className="meter">
+          <span className="meter-label">{t('gpu.memory')}</span>
+          <Progress
+            size="small"
+            percent={Math.round(memPct)}
+            strokeColor={LEVEL_STROKE[usageLevel(memPct)]}
+            format={() => `${used.toLocaleString('en-US')} / ${total.toLocaleString('en-US')} MiB`}
+            className="mem-progress"
+          />
+        </div>
+        {gpu.power_draw != null ? (
+          <Typography.Text type="secondary" className="gpu-extra">
+            {t('gpu.power')} {Math.round(gpu.power_draw)}
+            {gpu.power_limit ? ` / ${Math.round(gpu.power_limit)}` : ''} W
+            {gpu.fan_speed != null ? ` · ${t('gpu.fan')} ${gpu.fan_speed}%` : ''}
+            {total > 0 ? ` · ${formatMiB(Math.max(0, total - used))} ${t('gpu.free')}` : ''}
+          </Typography.Text>
+        ) : null}
+      </div>
+      <ProcessTable processes={gpu.processes ?? []} variant="gpu" myUser={myUser} kill={kill} containerName={containerName} />
+    </Card>
+  );
+});

@@ -1,0 +1,70 @@
+import { Button, Card, Flex, Tooltip, Typography } from 'antd';
+import { DownOutlined, ExpandOutlined, RightOutlined } from '@ant-design/icons';
+import { memo, type CSSProperties, type ReactNode } from 'react';
+import { Link } from 'react-router';
+import type { MachineSummary } from '../api/types';
+import { hostColor, LEVEL_TAG_COLOR, temperatureLevel } from '../lib/colors';
+import { formatMiB } from '../lib/format';
+import type { MachineState } from '../lib/machine';
+import { useI18n } from '../state/i18n';
+import { MachineTags } from './MachineTags';
+
+export interface MachineCardProps {
+  m: MachineSummary;
+  state: MachineState;
+  expanded: boolean;
+  onToggle: (key: string) => void;
+  /** Rendered only while expanded. */
+  children?: ReactNode;
+}
+
+/** One machine in the list view: a coloured header with its tags, collapsible body. */
+export const MachineCard = memo(function MachineCard({ m, state, expanded, onToggle, children }: MachineCardProps) {
+  const { t } = useI18n();
+  const key = m.key ?? '';
+  const offline = state === 'offline';
+  const temp = m.max_temperature;
+  return (
+    <Card
+      size="small"
+      className={`machine-card${offline ? ' machine-offline' : ''}${expanded ? '' : ' machine-collapsed'}`}
+      style={{ '--host-color': hostColor(m.hostname || key) } as CSSProperties}
+      data-testid={`machine-${key}`}
+      data-state={state}
+      title={
+        <Flex align="center" gap={8} wrap className="machine-head">
+          <Button
+            type="text"
+            size="small"
+            icon={expanded ? <DownOutlined /> : <RightOutlined />}
+            aria-label={expanded ? t('machine.collapse') : t('machine.expand')}
+            aria-expanded={expanded}
+            onClick={() => onToggle(key)}
+            className="machine-toggle"
+          />
+          <span className="host-dot" aria-hidden />
+          <Typography.Text strong className="machine-name" onClick={() => onToggle(key)}>
+            {m.hostname || key}
+          </Typography.Text>
+          <Typography.Text type="secondary" className="machine-gpus">
+            {t('machine.gpus', { n: m.gpu_count ?? 0 })}
+            {m.gpu_count ? ` · ${m.gpus_busy ?? 0} busy · ${formatMiB(m.gpu_memory_used)} / ${formatMiB(m.gpu_memory_total)}` : ''}
+          </Typography.Text>
+          {temp != null ? (
+            <Typography.Text className={`temp-text temp-${LEVEL_TAG_COLOR[temperatureLevel(temp)]}`}>{temp}°C</Typography.Text>
+          ) : null}
+          <MachineTags m={m} state={state} />
+        </Flex>
+      }
+      extra={
+        <Tooltip title={t('machine.open')}>
+          <Link to={`/window/${encodeURIComponent(key)}`} aria-label={t('machine.open')}>
+            <ExpandOutlined />
+          </Link>
+        </Tooltip>
+      }
+    >
+      {expanded ? children : null}
+    </Card>
+  );
+});

@@ -1,0 +1,175 @@
+import { Button, Flex, Segmented, Table, Tag, Tooltip, Typography } from 'antd';
+import type { ColumnsType } from 'antd/es/table';
+import { StopOutlined } from '@ant-design/icons';
+import { memo, useMemo, useState } from 'react';
+import type { Process } from '../api/types';
+import { formatDateTime, formatMiB, formatPercent, formatStartTime } from '../lib/format';
+import { filterProcesses, isPython, processPlace, sortProcesses } from '../lib/processes';
+import type { T } from '../state/i18n';
+import { useI18n } from '../state/i18n';
+import { ProcessName } from './ProcessName';
+
+export type ProcessFilterMode = 'python' | 'all' | 'mine';
+
+export interface KillPermission {
+  allowed: boolean;
+  /** Why not, when not allowed. */
+  reason?: string;
+  onKill: (pids: number[]) => void;
+}
+
+export interface ProcessTableProps {
+  processes: readonly Process[];
+  /** "gpu": a GPU's processes; "all": every process of a machine (adds CPU/memory/GPU columns). */
+  variant: 'gpu' | 'all';
+  defaultFilter?: ProcessFilterMode;
+  myUser?: string;
+  query?: string;
+  kill?: KillPermission;
+  containerName?: (id: string) => string | undefined;
+  size?: 'small' | 'middle';
+}
+
+function columns(t: T, variant: 'gpu' | 'all', kill: KillPermission | undefined, containerName: ProcessTableProps['containerName']): ColumnsType<Process> {
+  const cols: ColumnsType<Process> = [
+    { title: t('proc.pid'), dataIndex: 'pid', key: 'pid', width: 82, render: (pid: number) => <Typography.Text code>{pid}</Typography.Text> },
+    {
+      title: t('proc.name'),
+      key: 'name',
+      ellipsis: true,
+      render: (_: unknown, p) => (
+        <Flex gap={6} align="center" className="proc-cell">
+          {isPython(p) ? <Tag color="blue" className="py-tag">py</Tag> : null}
+          <ProcessName name={p.name} cmdline={p.cmdline} />
+        </Flex>
+      ),
+    },
+  ];
+  if (variant === 'all') {
+    cols.push(
+      { title: t('proc.cpu'), dataIndex: 'cpu_percent', key: 'cpu', width: 80, align: 'right', render: (v: number) => formatPercent(v) },
+      { title: t('proc.mem'), dataIndex: 'memory_percent', key: 'mem', width: 80, align: 'right', render: (v: number) => formatPercent(v) },
+      {
+        title: t('proc.gpu'),
+        key: 'gpu',
+        width: 64,
+        render: (_: unknown, p) => (p.gpu_ids && p.gpu_ids.length ? p.gpu_ids.join(',') : p.gpu_id ?? '–'),
+      },
+    );
+  }
+  cols.push(
+    {
+      title: t('proc.gpuMemory'),
+      dataIndex: 'gpu_memory_usage',
+      key: 'gpumem',
+      width: 100,
+      align: 'right',
+      render: (v: number, p) => (p.is_gpu_process || v ? formatMiB(v) : '–'),
+    },
+    {
+      title: t('proc.started'),
+      dataIndex: 'create_time',
+      key: 'started',
+      width: 108,
+      responsive: ['md'],
+      render: (v: number) => <Tooltip title={formatDateTime(v)}>{formatStartTime(v)}</Tooltip>,
+    },
+    { title: t('proc.user'), dataIndex: 'username', key: 'user', width: 96, ellipsis: true },
+    {
+      title: t('proc.place'),
+      key: 'place',
+      width: 150,
+      ellipsis: true,
+      responsive: ['lg'],
+      render: (_: unknown, p) => {
+        const place = processPlace(p, containerName);
+        return place ? <Tooltip title={place}>{place}</Tooltip> : '–';
+      },
+    },
+  );
+  if (kill) {
+    cols.push({
+      key: 'kill',
+      width: 44,
+      render: (_: unknown, p) => (
+        <Tooltip title={kill.allowed ? t('kill.one') : kill.reason}>
+          <Button
+            size="small"
+            type="text"
+            danger
+            aria-label={`${t('kill.one')} ${p.pid}`}
+            icon={<StopOutlined />}
+            disabled={!kill.allowed}
+            onClick={() => kill.onKill([p.pid ?? 0])}
+          />
+        </Tooltip>
+      ),
+    });
+  }
+  return cols;
+}
+
+export const ProcessTable = memo(function ProcessTable({
+  processes,
+  variant,
+  defaultFilter = 'python',
+  myUser,
+  query,
+  kill,
+  containerName,
+  size = 'small',
+}: ProcessTableProps) {
+  const { t } = useI18n();
+  const [mode, setMode] = useState<ProcessFilterMode>(defaultFilter);
+  const [selected, setSelected] = useState<number[]>([]);
+  const rows = useMemo(
+    () =>
+      sortProcesses(
+        filterProcesses(processes, {
+          pythonOnly: mode === 'python',
+          user: mode === 'mine' ? myUser || '\u0000' : undefined,
+          query,
+        }),
+      ),
+    [processes, mode, myUser, query],
+  );
+  const cols = useMemo(() => columns(t, variant, kill, containerName), [t, variant, kill, containerName]);
+  const live = new Set(processes.map((p) => p.pid));
+  const selectedLive = selected.filter((pid) => live.has(pid));
+  const options = [
+    { label: t('proc.pythonOnly'), value: 'python' },
+    { label: t('proc.all'), value: 'all' },
+    ...(myUser ? [{ label: `${t('proc.mine')} (${myUser})`, value: 'mine' }] : []),
+  ];
+  return (
+    <div className="process-table">
+      <Flex justify="space-between" align="center" gap={8} wrap className="process-table-bar">
+        <Segmented size="small" options={options} value={mode} onChange={(v) => setMode(v as ProcessFilterMode)} />
+        <Typography.Text type="secondary" className="process-count">
+          {t('proc.count', { shown: rows.length, total: processes.length })}
+        </Typography.Text>
+        {kill && selectedLive.length > 0 ? (
+          <Tooltip title={kill.allowed ? undefined : kill.reason}>
+            <Button size="small" danger icon={<StopOutlined />} disabled={!kill.allowed} onClick={() => kill.onKill(selectedLive)}>
+              {t('kill.selected', { n: selectedLive.length })}
+            </Button>
+          </Tooltip>
+        ) : null}
+      </Flex>
+      <Table<Process>
+        size={size}
+        rowKey="pid"
+        columns={cols}
+        dataSource={rows}
+        pagination={variant === 'all' && rows.length > 50 ? { pageSize: 50, size: 'small', showSizeChanger: false } : false}
+        tableLayout="fixed"
+        rowSelection={
+          kill?.allowed
+            ? { selectedRowKeys: selectedLive, onChange: (keys) => setSelected(keys as number[]), columnWidth: 32 }
+            : undefined
+        }
+        locale={{ emptyText: mode === 'python' && processes.length ? t('proc.nonePython') : t('proc.none') }}
+      />
+    </div>
+  );
+});

@@ -1,0 +1,111 @@
+import { Flex, Input, Select, Table, Typography } from 'antd';
+import type { ColumnsType } from 'antd/es/table';
+import { useDeferredValue, useMemo } from 'react';
+import { Link, useSearchParams } from 'react-router';
+import { useGpuStats } from '../api/hooks';
+import type { Process } from '../api/types';
+import { ProcessName } from '../components/ProcessName';
+import { formatMiB, formatPercent } from '../lib/format';
+import { matchesQuery, sortProcesses } from '../lib/processes';
+import { useI18n, type T } from '../state/i18n';
+
+type Row = Process & { machine: string; rowKey: string };
+
+function columns(t: T): ColumnsType<Row> {
+  return [
+    {
+      title: t('search.machine'),
+      dataIndex: 'machine',
+      key: 'machine',
+      width: 150,
+      ellipsis: true,
+      render: (m: string) => <Link to={`/window/${encodeURIComponent(m)}`}>{m}</Link>,
+    },
+    { title: t('proc.pid'), dataIndex: 'pid', key: 'pid', width: 80 },
+    { title: t('proc.name'), key: 'name', ellipsis: true, render: (_: unknown, p) => <ProcessName name={p.name} cmdline={p.cmdline} /> },
+    { title: t('proc.user'), dataIndex: 'username', key: 'user', width: 100, ellipsis: true },
+    { title: t('proc.cpu'), dataIndex: 'cpu_percent', key: 'cpu', width: 80, align: 'right', sorter: (a, b) => (a.cpu_percent ?? 0) - (b.cpu_percent ?? 0), render: (v: number) => formatPercent(v) },
+    { title: t('proc.mem'), dataIndex: 'memory_percent', key: 'mem', width: 80, align: 'right', sorter: (a, b) => (a.memory_percent ?? 0) - (b.memory_percent ?? 0), render: (v: number) => formatPercent(v) },
+    {
+      title: t('proc.gpuMemory'),
+      dataIndex: 'gpu_memory_usage',
+      key: 'gpumem',
+      width: 110,
+      align: 'right',
+      sorter: (a, b) => (a.gpu_memory_usage ?? 0) - (b.gpu_memory_usage ?? 0),
+      render: (v: number, p) => (p.is_gpu_process || v ? formatMiB(v) : '–'),
+    },
+  ];
+}
+
+/** Search the processes of every machine (or one) by name or command line. */
+export default function SearchPage() {
+  const { t } = useI18n();
+  const [params, setParams] = useSearchParams();
+  const query = params.get('q') ?? '';
+  const machine = params.get('machine') ?? '';
+  const deferred = useDeferredValue(query);
+  const q = useGpuStats(true);
+  const machines = useMemo(() => Object.keys(q.data?.machines ?? {}).sort(), [q.data]);
+  const rows = useMemo(() => {
+    const out: Row[] = [];
+    for (const [key, r] of Object.entries(q.data?.machines ?? {})) {
+      if (machine && key !== machine) continue;
+      for (const p of r.system_info?.processes ?? []) {
+        if (deferred && !matchesQuery(p, deferred)) continue;
+        out.push({ ...p, machine: key, rowKey: `${key}/${p.pid}` });
+      }
+    }
+    return sortProcesses(out);
+  }, [q.data, deferred, machine]);
+  const set = (k: string, v: string) =>
+    setParams(
+      (p) => {
+        const n = new URLSearchParams(p);
+        if (v) n.set(k, v);
+        else n.delete(k);
+        return n;
+      },
+      { replace: true },
+    );
+  const cols = useMemo(() => columns(t), [t]);
+  return (
+    <div className="search-page">
+      <Typography.Title level={4}>{t('search.title')}</Typography.Title>
+      <Flex gap={8} wrap className="page-toolbar">
+        <Input.Search
+          allowClear
+          autoFocus
+          placeholder={t('search.placeholder')}
+          aria-label={t('search.placeholder')}
+          value={query}
+          onChange={(e) => set('q', e.target.value)}
+          style={{ maxWidth: 420 }}
+        />
+        <Select
+          allowClear
+          showSearch
+          placeholder={t('search.allMachines')}
+          aria-label={t('search.machine')}
+          value={machine || undefined}
+          onChange={(v) => set('machine', v ?? '')}
+          options={machines.map((m) => ({ value: m, label: m }))}
+          style={{ minWidth: 200 }}
+        />
+        <Typography.Text type="secondary" className="search-count">
+          {rows.length}
+        </Typography.Text>
+      </Flex>
+      <Table<Row>
+        size="small"
+        rowKey="rowKey"
+        columns={cols}
+        dataSource={rows}
+        loading={q.isLoading}
+        pagination={{ pageSize: 50, hideOnSinglePage: true, showSizeChanger: false }}
+        tableLayout="fixed"
+        locale={{ emptyText: q.error ? (q.error as Error).message : t('proc.none') }}
+      />
+    </div>
+  );
+}

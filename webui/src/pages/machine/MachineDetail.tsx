@@ -1,0 +1,132 @@
+import { Alert, Col, Descriptions, Empty, Input, Modal, Row, Skeleton, Tabs } from 'antd';
+import { useCallback, useMemo, useState } from 'react';
+import { useMachine } from '../../api/hooks';
+import type { MachineSummary, Report } from '../../api/types';
+import { ContainerTable } from '../../components/ContainerTable';
+import { GpuCard } from '../../components/GpuCard';
+import { ProcessTable } from '../../components/ProcessTable';
+import { SessionTable } from '../../components/SessionTable';
+import { formatBytes, formatDuration, formatPercent } from '../../lib/format';
+import { useI18n } from '../../state/i18n';
+import { useSettings } from '../../state/SettingsContext';
+import { MachineHistory } from './MachineHistory';
+import { useKillFlow } from './useKillFlow';
+
+function SystemFacts({ r }: { r: Report }) {
+  const { t } = useI18n();
+  const si = r.system_info ?? {};
+  const items = [
+    { key: 'cpu', label: t('machine.cores'), children: `${si.cpu_model || '–'}${si.cpu_cores ? ` × ${si.cpu_cores}` : ''} · ${formatPercent(si.cpu_percent)}` },
+    { key: 'mem', label: t('machine.memory'), children: `${formatBytes(si.memory_used)} / ${formatBytes(si.memory_total)} (${formatPercent(si.memory_percent)})` },
+    { key: 'disk', label: t('machine.disk'), children: `${formatBytes(si.disk_used)} / ${formatBytes(si.disk_total)} (${formatPercent(si.disk_percent)})` },
+    ...(si.load ? [{ key: 'load', label: t('machine.load'), children: `${si.load.load1?.toFixed(2)} ${si.load.load5?.toFixed(2)} ${si.load.load15?.toFixed(2)}` }] : []),
+    ...(si.swap_total ? [{ key: 'swap', label: t('machine.swap'), children: `${formatBytes(si.swap_used)} / ${formatBytes(si.swap_total)}` }] : []),
+    ...(si.uptime_seconds ? [{ key: 'up', label: t('machine.uptime'), children: formatDuration(si.uptime_seconds) }] : []),
+    ...(si.os || si.kernel ? [{ key: 'os', label: t('machine.os'), children: `${si.os ?? ''} ${si.kernel ?? ''}`.trim() }] : []),
+    ...(r.driver_version ? [{ key: 'drv', label: t('machine.driver'), children: `${r.driver_version} / ${r.cuda_version || '–'}` }] : []),
+  ];
+  return <Descriptions size="small" column={{ xs: 1, sm: 2, lg: 3, xxl: 4 }} items={items} className="system-facts" />;
+}
+
+export interface MachineDetailProps {
+  machineKey: string;
+  /** The summary from the machine list (live); the detail query's is used otherwise. */
+  summary?: MachineSummary;
+  /** Window view: system facts and roomier layout. */
+  full?: boolean;
+}
+
+/** Everything about one machine: GPUs with their processes, sessions, containers, all processes, history. */
+export function MachineDetail({ machineKey, summary: listSummary, full }: MachineDetailProps) {
+  const { t } = useI18n();
+  const { settings } = useSettings();
+  const q = useMachine(machineKey);
+  const summary = listSummary ?? q.data?.summary;
+  const report = q.data?.report;
+  const offline = summary ? !summary.online : false;
+  const kill = useKillFlow(summary);
+  const [query, setQuery] = useState('');
+  const [historyGpu, setHistoryGpu] = useState<number | null>(null);
+  const containers = report?.system_info?.docker_containers;
+  const containerName = useMemo(() => {
+    const names = new Map((containers ?? []).map((c) => [c.id ?? '', c.name ?? '']));
+    return (id: string) => names.get(id) ?? names.get(id.slice(0, 12));
+  }, [containers]);
+  const onHistory = useCallback((g: number) => setHistoryGpu(g), []);
+
+  if (q.isLoading) return <Skeleton active paragraph={{ rows: 6 }} />;
+  if (!report) {
+    return q.error ? <Alert type="error" showIcon title={(q.error as Error).message} /> : <Empty />;
+  }
+  const si = report.system_info ?? {};
+  const gpus = report.gpu_data ?? [];
+  const sessions = [...(si.screen_sessions ?? []), ...(si.tmux_sessions ?? []).map((s) => ({ ...s, kind: s.kind || 'tmux' }))];
+  const allProcs = si.processes ?? [];
+  const span = full ? { xs: 24, xl: 12, xxl: 8 } : { xs: 24, lg: 12, xxl: 8 };
+  return (
+    <div className="machine-detail">
+      {q.error ? <Alert type="warning" showIcon title={(q.error as Error).message} className="detail-alert" /> : null}
+      {full ? <SystemFacts r={report} /> : null}
+      {gpus.length ? (
+        <Row gutter={[12, 12]} className="gpu-grid">
+          {gpus.map((g) => (
+            <Col key={g.id ?? g.uuid} {...span}>
+              <GpuCard gpu={g} offline={offline} myUser={settings.myUser} kill={kill} containerName={containerName} onHistory={onHistory} />
+            </Col>
+          ))}
+        </Row>
+      ) : (
+        <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t('machine.noGpus')} />
+      )}
+      <Tabs
+        size="small"
+        className="machine-tabs"
+        destroyOnHidden
+        items={[
+          {
+            key: 'sessions',
+            label: `${t('tabs.sessions')} (${sessions.length})`,
+            children: <SessionTable sessions={sessions} />,
+          },
+          {
+            key: 'containers',
+            label: `${t('tabs.containers')} (${si.docker_containers?.length ?? 0})`,
+            children: <ContainerTable containers={si.docker_containers ?? []} />,
+          },
+          {
+            key: 'processes',
+            label: `${t('tabs.processes')} (${allProcs.length})`,
+            children: (
+              <>
+                <Input.Search
+                  allowClear
+                  placeholder={t('proc.search')}
+                  aria-label={t('proc.search')}
+                  value={query}
+                  onChange={(e) => setQuery(e.target.value)}
+                  className="proc-search"
+                />
+                <ProcessTable processes={allProcs} variant="all" defaultFilter="all" myUser={settings.myUser} query={query} kill={kill} containerName={containerName} />
+              </>
+            ),
+          },
+          {
+            key: 'history',
+            label: t('tabs.history'),
+            children: <MachineHistory machine={machineKey} />,
+          },
+        ]}
+      />
+      <Modal
+        open={historyGpu != null}
+        title={`${summary?.hostname ?? machineKey} · GPU ${historyGpu} · ${t('history.title')}`}
+        footer={null}
+        onCancel={() => setHistoryGpu(null)}
+        width={760}
+        destroyOnHidden
+      >
+        {historyGpu != null ? <MachineHistory machine={machineKey} gpu={historyGpu} /> : null}
+      </Modal>
+    </div>
+  );
+}

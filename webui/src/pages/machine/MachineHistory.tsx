@@ -1,0 +1,54 @@
+import { Alert, Flex, Segmented, Select, Skeleton } from 'antd';
+import { lazy, Suspense, useState } from 'react';
+import { ApiError } from '../../api/client';
+import { useHistory } from '../../api/hooks';
+import { RANGES, stepFor, type RangeKey } from '../../lib/history';
+import type { MessageKey } from '../../state/messages';
+import { useI18n } from '../../state/i18n';
+
+const HistoryChart = lazy(() => import('../../components/HistoryChart'));
+
+const GPU_METRICS = ['gpu_utilization', 'gpu_memory_used', 'gpu_temperature', 'gpu_power_draw'] as const;
+const MACHINE_METRICS = ['gpu_utilization', 'gpu_memory_used', 'cpu_percent', 'memory_percent', 'disk_percent'] as const;
+const UNITS: Record<string, string> = { gpu_utilization: '%', cpu_percent: '%', memory_percent: '%', disk_percent: '%', gpu_temperature: '°' };
+
+/** History of one machine (or one of its GPUs) from GET /api/v1/history. */
+export function MachineHistory({ machine, gpu }: { machine: string; gpu?: number }) {
+  const { t } = useI18n();
+  const metrics = gpu == null ? MACHINE_METRICS : GPU_METRICS;
+  const [metric, setMetric] = useState<string>(metrics[0]);
+  const [range, setRange] = useState<RangeKey>('1h');
+  const rangeSeconds = RANGES[range];
+  const q = useHistory({ metric, machine, gpu, rangeSeconds, step: stepFor(rangeSeconds) });
+  const notStored = q.error instanceof ApiError && [404, 501, 503].includes(q.error.status);
+  return (
+    <div className="machine-history">
+      <Flex gap={8} wrap align="center" className="history-bar">
+        <Select
+          size="small"
+          aria-label={t('history.metric')}
+          value={metric}
+          onChange={setMetric}
+          style={{ minWidth: 200 }}
+          options={metrics.map((m) => ({ value: m, label: t(`metric.${m}` as MessageKey) }))}
+        />
+        <Segmented size="small" value={range} onChange={(v) => setRange(v as RangeKey)} options={Object.keys(RANGES)} />
+      </Flex>
+      {q.isLoading ? (
+        <Skeleton active paragraph={{ rows: 4 }} />
+      ) : q.error && !notStored ? (
+        <Alert type="warning" showIcon title={(q.error as Error).message} />
+      ) : (
+        <Suspense fallback={<Skeleton active paragraph={{ rows: 4 }} />}>
+          <HistoryChart
+            series={notStored ? [] : q.data?.series}
+            rangeSeconds={rangeSeconds}
+            emptyText={t('history.none')}
+            emptyHint={t('history.noneHint')}
+            unit={UNITS[metric] ?? ''}
+          />
+        </Suspense>
+      )}
+    </div>
+  );
+}
