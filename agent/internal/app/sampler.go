@@ -3,8 +3,8 @@ package app
 import (
 	"context"
 
-	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
 	"github.com/gpumon/gpumon/agent/internal/collect"
+	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
 )
 
 // sampler takes full samples with the collectors.
