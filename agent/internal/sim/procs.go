@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"syscall"
 )
 
 // pfKThread is the task flag of kernel threads (PF_KTHREAD).
@@ -19,11 +20,16 @@ type procStat struct {
 	pid   uint32
 	flags uint64
 	start uint64 // clock ticks after boot
+	user  bool   // owned by a login user (uid >= 1000)
 }
+
+// firstUserUID is where login users' uids start on common distributions.
+const firstUserUID = 1000
 
 // PickPIDs chooses up to n PIDs of long-lived user processes under procRoot
 // for simulated GPU processes: self first (when it is there), then the
-// oldest others, PID 1 last. The choice depends only on what procRoot holds.
+// oldest processes of login users, then the oldest others, PID 1 last.
+// The choice depends only on what procRoot holds.
 func PickPIDs(procRoot string, self, n int) []uint32 {
 	entries, err := os.ReadDir(procRoot)
 	if err != nil || n <= 0 {
@@ -44,6 +50,7 @@ func PickPIDs(procRoot string, self, n int) []uint32 {
 			continue
 		}
 		st.pid = uint32(pid)
+		st.user = ownerUID(e) >= firstUserUID
 		all = append(all, st)
 	}
 	slices.SortFunc(all, func(a, b procStat) int {
@@ -59,15 +66,30 @@ func PickPIDs(procRoot string, self, n int) []uint32 {
 	return out
 }
 
-// rankOf sorts self first and PID 1 last.
+// rankOf sorts self first, then users' processes, and PID 1 last.
 func rankOf(st procStat, self int) int {
 	switch {
 	case int(st.pid) == self:
 		return 0
+	case st.user:
+		return 1
 	case st.pid == 1:
-		return 2
+		return 3
 	}
-	return 1
+	return 2
+}
+
+// ownerUID is the owner of a /proc/<pid> directory, which is the process's
+// effective user; 0 when it cannot be told.
+func ownerUID(e os.DirEntry) uint32 {
+	info, err := e.Info()
+	if err != nil {
+		return 0
+	}
+	if st, ok := info.Sys().(*syscall.Stat_t); ok {
+		return st.Uid
+	}
+	return 0
 }
 
 // parseStat reads the flags and start time from the contents of

@@ -91,6 +91,16 @@ func TestPickPIDs(t *testing.T) {
 	if got := PickPIDs(filepath.Join(root, "missing"), 1, 3); got != nil {
 		t.Errorf("missing root gave %v", got)
 	}
+	// A login user's process comes before older system processes.
+	if os.Geteuid() != 0 {
+		t.Skip("changing owners needs root")
+	}
+	if err := os.Chown(filepath.Join(root, "300"), 1001, 1001); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := PickPIDs(root, 999, 3), []uint32{999, 300, 400}; !slices.Equal(got, want) {
+		t.Errorf("with a user process: %v, want %v", got, want)
+	}
 }
 
 // TestPickPIDsLive: on this machine the current process comes first.

@@ -20,11 +20,12 @@ import (
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
 )
 
-// Symbols looked up once NVML is loaded, to pick the clock-reasons call the
-// installed driver has.
+// Symbols looked up once NVML is loaded: calls that newer drivers may drop
+// (deprecated) or older ones lack.
 const (
 	symEventReasons    = "nvmlDeviceGetCurrentClocksEventReasons"
 	symThrottleReasons = "nvmlDeviceGetCurrentClocksThrottleReasons"
+	symTemperature     = "nvmlDeviceGetTemperature"
 )
 
 type initState int
@@ -58,6 +59,9 @@ type Collector struct {
 	driver  string
 	cuda    string
 	reasons reasonsCall
+	// missing has a bit set for every metric whose NVML function the
+	// installed library lacks.
+	missing metricSet
 	// gpus holds what is remembered per GPU index between collections.
 	gpus []gpuState
 }
@@ -148,25 +152,29 @@ func (c *Collector) ensureInit() error {
 	if v, ret := c.lib.SystemGetCudaDriverVersion(); ret == nvml.SUCCESS {
 		c.cuda = FormatCUDAVersion(v)
 	}
-	c.reasons = c.pickReasonsCall()
+	c.probeSymbols()
 	return nil
 }
 
-// pickReasonsCall prefers the current clock-reasons call and falls back to
-// the deprecated one on older drivers. Calling a symbol the library lacks
-// would kill the process, so both are looked up first.
-func (c *Collector) pickReasonsCall() reasonsCall {
+// probeSymbols checks for the functions that come and go between driver
+// versions; calling a symbol the library lacks would kill the process. The
+// current clock-reasons call is preferred, the deprecated one is the
+// fallback for older drivers.
+func (c *Collector) probeSymbols() {
 	ext := c.lib.Extensions()
 	if ext == nil {
-		return reasonsNone
+		c.missing.set(mTemperature)
+		return
 	}
 	switch {
 	case ext.LookupSymbol(symEventReasons) == nil:
-		return reasonsEvent
+		c.reasons = reasonsEvent
 	case ext.LookupSymbol(symThrottleReasons) == nil:
-		return reasonsThrottle
+		c.reasons = reasonsThrottle
 	}
-	return reasonsNone
+	if ext.LookupSymbol(symTemperature) != nil {
+		c.missing.set(mTemperature)
+	}
 }
 
 // Close shuts NVML down if it was initialised. Later calls to Collect report

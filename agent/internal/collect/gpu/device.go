@@ -189,7 +189,9 @@ func (r *reader) readLink() {
 }
 
 // want reports whether metric m is worth asking for on this GPU.
-func (r *reader) want(m metric) bool { return !r.st.unsupported.has(m) }
+func (r *reader) want(m metric) bool {
+	return !r.st.unsupported.has(m) && !r.c.missing.has(m)
+}
 
 // ok reports whether ret is a success. A metric the card does not support
 // is remembered and not asked again; other failures are logged once per

@@ -77,17 +77,17 @@ func TestClose(t *testing.T) {
 	}
 }
 
-// TestReasonsCall: the clock-reasons function is only called when the
-// library has its symbol.
-func TestReasonsCall(t *testing.T) {
+// TestSymbols: functions that drivers add or drop (clock reasons,
+// temperature) are only called when the library has their symbols.
+func TestSymbols(t *testing.T) {
 	cases := []struct {
 		name    string
 		symbols []string
 		want    []string
 	}{
-		{"current driver", []string{symEventReasons, symThrottleReasons}, []string{"sw_power_cap"}},
-		{"old driver", []string{symThrottleReasons}, []string{"hw_slowdown"}},
-		{"neither", nil, nil},
+		{"current driver", []string{symEventReasons, symThrottleReasons, symTemperature}, []string{"sw_power_cap"}},
+		{"old driver", []string{symThrottleReasons, symTemperature}, []string{"hw_slowdown"}},
+		{"none", nil, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -100,6 +100,10 @@ func TestReasonsCall(t *testing.T) {
 			}
 			if !slices.Contains(tc.symbols, symThrottleReasons) {
 				dev.GetCurrentClocksThrottleReasonsFunc = nil
+			}
+			hasTemp := slices.Contains(tc.symbols, symTemperature)
+			if !hasTemp {
+				dev.GetTemperatureFunc = nil
 			}
 			lib := fakeLib(dev)
 			lib.ExtensionsFunc = func() nvml.ExtendedInterface {
@@ -114,8 +118,12 @@ func TestReasonsCall(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := s.GPUs[0].ThrottleReasons; !slices.Equal(got, tc.want) {
-				t.Errorf("reasons = %v, want %v", got, tc.want)
+			g := s.GPUs[0]
+			if !slices.Equal(g.ThrottleReasons, tc.want) {
+				t.Errorf("reasons = %v, want %v", g.ThrottleReasons, tc.want)
+			}
+			if (g.Temperature != nil) != hasTemp || g.Utilization == nil {
+				t.Errorf("temperature %v, utilization %v", g.Temperature, g.Utilization)
 			}
 		})
 	}
