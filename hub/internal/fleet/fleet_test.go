@@ -1,0 +1,187 @@
+package fleet
+
+import (
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
+)
+
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time          { return c.t }
+func (c *clock) advance(d time.Duration) { c.t = c.t.Add(d) }
+
+func newTestFleet() (*Fleet, *clock) {
+	c := &clock{t: time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)}
+	f := New(nil)
+	f.now = c.now
+	return f, c
+}
+
+func hello(host, id string, epoch uint64) Hello {
+	return Hello{
+		Hello:    &gpumonv1.Hello{Hostname: host, MachineId: id, Epoch: epoch, Inventory: &gpumonv1.Inventory{Gpus: []*gpumonv1.GpuInfo{{Id: 0, Name: "H100", MemoryTotal: 80000}}}},
+		Interval: 2 * time.Second,
+		Conn:     NewAgentConn(false),
+	}
+}
+
+func report(at time.Time, used uint32) *gpumonv1.Report {
+	return &gpumonv1.Report{Timestamp: timestamppb.New(at), GpuData: []*gpumonv1.Gpu{{Id: 0, MemoryUsed: used}}}
+}
+
+func TestIngestDedupAndReplayOrder(t *testing.T) {
+	f, c := newTestFleet()
+	m, last := f.Attach(hello("gpu1", "id-1", 7))
+	if last != 0 {
+		t.Fatalf("last seq of a new epoch = %d", last)
+	}
+	t0 := c.t
+	if got := f.Ingest(m, 1, report(t0, 10)); got != Current {
+		t.Fatalf("first ingest = %v", got)
+	}
+	if got := f.Ingest(m, 1, report(t0, 10)); got != Duplicate {
+		t.Errorf("same seq again = %v, want Duplicate", got)
+	}
+	if got := f.Ingest(m, 3, report(t0.Add(4*time.Second), 30)); got != Current {
+		t.Errorf("newer = %v", got)
+	}
+	// seq 2 arrives late (replayed): history only, the newer sample stays current.
+	if got := f.Ingest(m, 2, report(t0.Add(2*time.Second), 20)); got != Duplicate {
+		t.Errorf("seq 2 after seq 3 = %v, want Duplicate (seqs only move forward)", got)
+	}
+	st := m.State()
+	if st.LastSeq != 3 || st.Report.GetGpuData()[0].GetMemoryUsed() != 30 {
+		t.Errorf("state = seq %d used %d", st.LastSeq, st.Report.GetGpuData()[0].GetMemoryUsed())
+	}
+	if g := m.Rendered().GetGpuData()[0]; g.GetName() != "H100" || g.GetMemoryTotal() != 80000 {
+		t.Errorf("static facts not filled in from the inventory: %v", g)
+	}
+	// A reconnect in the same epoch is told the last seq; a new epoch starts over.
+	f.Detach(m, m.Conn())
+	if _, last := f.Attach(hello("gpu1", "id-1", 7)); last != 3 {
+		t.Errorf("same epoch: last seq %d, want 3", last)
+	}
+	if _, last := f.Attach(hello("gpu1", "id-1", 8)); last != 0 {
+		t.Errorf("new epoch: last seq %d, want 0", last)
+	}
+}
+
+func TestOlderSampleNotCurrent(t *testing.T) {
+	f, c := newTestFleet()
+	m, _ := f.Attach(hello("gpu1", "id-1", 1))
+	f.Ingest(m, 1, report(c.t, 10))
+	if got := f.Ingest(m, 2, report(c.t.Add(-time.Minute), 99)); got != Older {
+		t.Fatalf("ingest of an older sample = %v, want Older", got)
+	}
+	if used := m.State().Report.GetGpuData()[0].GetMemoryUsed(); used != 10 {
+		t.Errorf("current report replaced by an older sample (used %d)", used)
+	}
+}
+
+func TestOnlineOffline(t *testing.T) {
+	f, c := newTestFleet()
+	sub := f.Events().Subscribe(16)
+	defer sub.Close()
+	m, _ := f.Attach(hello("gpu1", "id-1", 1))
+	f.Ingest(m, 1, report(c.t, 1))
+	if !m.State().Online {
+		t.Fatal("not online after a sample")
+	}
+	c.advance(9 * time.Second)
+	f.Sweep()
+	if !m.State().Online {
+		t.Fatal("offline after 9 s with a 2 s interval (limit is max(3×2 s, 10 s) = 10 s)")
+	}
+	c.advance(2 * time.Second)
+	f.Sweep()
+	if m.State().Online {
+		t.Fatal("still online 11 s after the last sample")
+	}
+	f.Ingest(m, 2, report(c.t, 1))
+	if !m.State().Online {
+		t.Fatal("not back online after a new sample")
+	}
+	f.Detach(m, m.Conn())
+	if m.State().Online {
+		t.Error("online after its stream ended")
+	}
+	var statuses int
+	for len(sub.C) > 0 {
+		if (<-sub.C).Type == gpumonv1.WatchEventType_WATCH_EVENT_TYPE_STATUS {
+			statuses++
+		}
+	}
+	if statuses < 3 {
+		t.Errorf("%d status events, want at least 3 (attach, offline, online, detach)", statuses)
+	}
+}
+
+func TestHostnameConflictKeepsBoth(t *testing.T) {
+	f, c := newTestFleet()
+	a, _ := f.Attach(hello("gpu1", "aaaaaaaaaaaa", 1))
+	b, _ := f.Attach(hello("gpu1", "bbbbbbbbbbbb", 1))
+	f.Ingest(a, 1, report(c.t, 1))
+	f.Ingest(b, 1, report(c.t, 2))
+	if a.Key != "gpu1" || b.Key != "gpu1@bbbbbbbb" {
+		t.Fatalf("keys %q and %q", a.Key, b.Key)
+	}
+	if !a.State().Conflict || !b.State().Conflict || len(f.List()) != 2 {
+		t.Fatalf("conflict not visible: %v %v, %d machines", a.State().Conflict, b.State().Conflict, len(f.List()))
+	}
+	f.Detach(b, b.Conn())
+	c.advance(time.Minute)
+	f.Sweep()
+	if err := f.Forget(b.Key); err != nil {
+		t.Fatal(err)
+	}
+	if a.State().Conflict {
+		t.Error("conflict still marked after the other machine was forgotten")
+	}
+}
+
+func TestForgetOnlineRefused(t *testing.T) {
+	f, c := newTestFleet()
+	m, _ := f.Attach(hello("gpu1", "id", 1))
+	f.Ingest(m, 1, report(c.t, 1))
+	if err := f.Forget("gpu1"); err != ErrOnline {
+		t.Errorf("Forget(online) = %v, want ErrOnline", err)
+	}
+	if err := f.Forget("nope"); err != ErrNotFound {
+		t.Errorf("Forget(unknown) = %v, want ErrNotFound", err)
+	}
+}
+
+func TestExportRestore(t *testing.T) {
+	f, c := newTestFleet()
+	m, _ := f.Attach(hello("gpu1", "id", 5))
+	f.Ingest(m, 4, report(c.t, 1))
+	g, _ := newTestFleet()
+	g.Restore(f.Export())
+	r, ok := g.Get("gpu1")
+	if !ok || r.State().Online || r.State().LastSeq != 4 || r.State().Epoch != 5 {
+		t.Fatalf("restored machine: ok=%v state=%+v", ok, r.State())
+	}
+}
+
+func TestFreeGPUs(t *testing.T) {
+	f, c := newTestFleet()
+	m, _ := f.Attach(hello("gpu1", "id", 1))
+	rep := &gpumonv1.Report{Timestamp: timestamppb.New(c.t), GpuData: []*gpumonv1.Gpu{
+		{Id: 0, MemoryUsed: 70000, MemoryTotal: 80000},
+		{Id: 1, MemoryUsed: 0, MemoryTotal: 80000},
+		{Id: 2, MemoryUsed: 1000, MemoryTotal: 80000, Processes: []*gpumonv1.Process{{Pid: 9}}},
+		{Id: 3, MemoryUsed: 0, MemoryTotal: 80000, Error: "GPU is lost"},
+	}}
+	f.Ingest(m, 1, rep)
+	got := f.FreeGPUs(&gpumonv1.ListFreeGpusRequest{MinFreeMemory: 20000})
+	if len(got) != 2 || got[0].Index != 1 || got[1].Index != 2 {
+		t.Fatalf("free GPUs = %v, want 1 then 2 (most free first, broken GPU excluded)", got)
+	}
+	if idle := f.FreeGPUs(&gpumonv1.ListFreeGpusRequest{Idle: true}); len(idle) != 2 {
+		t.Errorf("idle GPUs = %d, want 2 (0 and 1 have no processes)", len(idle))
+	}
+}
