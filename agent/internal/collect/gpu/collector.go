@@ -66,11 +66,19 @@ type Collector struct {
 	gpus []gpuState
 }
 
+// reprobeEvery is how many collections a metric that answered
+// ERROR_NOT_SUPPORTED is skipped before it is asked again (an admin may
+// switch MIG mode, which changes what a card answers, without restarting
+// the agent).
+const reprobeEvery = 300
+
 // gpuState is what the collector remembers about one GPU.
 type gpuState struct {
 	// unsupported has a bit set for every metric that answered
-	// ERROR_NOT_SUPPORTED; those are not asked again.
+	// ERROR_NOT_SUPPORTED; those are skipped until the next re-probe.
 	unsupported metricSet
+	// collections counts this GPU's collections, for re-probing.
+	collections int
 	// lastSeen is the newest process-utilisation sample time (µs).
 	lastSeen uint64
 	// logged has a bit set for every metric whose failure was logged.
@@ -119,7 +127,11 @@ func (c *Collector) Collect(ctx context.Context, s *collect.Sample) error {
 			errs = append(errs, fmt.Errorf("read GPUs: %w", err))
 			break
 		}
-		r := reader{c: c, idx: i, st: &c.gpus[i]}
+		st := &c.gpus[i]
+		if st.collections++; st.collections%reprobeEvery == 0 {
+			st.unsupported = 0
+		}
+		r := reader{c: c, idx: i, st: st}
 		g, procs, err := r.read()
 		s.GPUs = append(s.GPUs, g)
 		s.GPUProcesses = append(s.GPUProcesses, procs...)
@@ -178,9 +190,13 @@ func (c *Collector) probeSymbols() {
 }
 
 // Close shuts NVML down if it was initialised. Later calls to Collect report
-// the source as unavailable.
+// the source as unavailable. Close does not wait for a collection still in
+// flight (a hung driver must not hang the agent's exit): it then leaves NVML
+// as it is and says so.
 func (c *Collector) Close() error {
-	c.mu.Lock()
+	if !c.mu.TryLock() {
+		return errors.New("close gpu collector: a collection is still running")
+	}
 	defer c.mu.Unlock()
 	was := c.state
 	if was != stateFailed {

@@ -3,6 +3,7 @@ package gpu
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -138,6 +139,14 @@ func TestCollectUnsupportedMetrics(t *testing.T) {
 		if n := len(dev.GetUtilizationRatesCalls()); n != 3 {
 			t.Errorf("utilization asked %d times, want 3", n)
 		}
+		for range reprobeEvery {
+			if _, err := collectOnce(t, c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := len(dev.GetFanSpeedCalls()); n != 2 {
+			t.Errorf("fan speed asked %d times after a re-probe, want 2", n)
+		}
 	})
 }
 
@@ -221,4 +230,55 @@ func TestCollectContextCancelled(t *testing.T) {
 			t.Errorf("err = %v, GPUs = %d, want GPU 0 only", err, len(s.GPUs))
 		}
 	})
+}
+
+// TestCollectComputeAndGraphics: a process in both NVML lists is one
+// "compute+graphics" process with the larger memory figure.
+func TestCollectComputeAndGraphics(t *testing.T) {
+	dev := fakeDevice(0)
+	dev.GetGraphicsRunningProcessesFunc = func() ([]nvml.ProcessInfo, nvml.Return) {
+		return []nvml.ProcessInfo{{Pid: 100, UsedGpuMemory: 2000 * mib}, {Pid: 7, UsedGpuMemory: 50 * mib}}, nvml.SUCCESS
+	}
+	s, err := collectOnce(t, New(fakeLib(dev), nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := fmt.Sprintf("%v", s.GPUProcesses)
+	want := fmt.Sprintf("%v", []collect.GPUProcess{
+		{PID: 7, UsedMemory: 50, Type: TypeGraphics, SMUtilization: s.GPUProcesses[0].SMUtilization},
+		{PID: 100, UsedMemory: 2000, Type: TypeComputeGraphics, SMUtilization: s.GPUProcesses[1].SMUtilization},
+	})
+	if got != want || *s.GPUProcesses[0].SMUtilization != 0 || *s.GPUProcesses[1].SMUtilization != 80 {
+		t.Errorf("processes = %s, want %s", got, want)
+	}
+}
+
+// TestCloseDuringCollect: Close does not wait for a collection stuck in the
+// driver.
+func TestCloseDuringCollect(t *testing.T) {
+	dev := fakeDevice(0)
+	entered, release := make(chan struct{}), make(chan struct{})
+	dev.GetNameFunc = func() (string, nvml.Return) {
+		close(entered)
+		<-release
+		return "stuck", nvml.SUCCESS
+	}
+	lib := fakeLib(dev)
+	c := New(lib, nil)
+	done := make(chan error)
+	go func() {
+		var s collect.Sample
+		done <- c.Collect(context.Background(), &s)
+	}()
+	<-entered
+	if err := c.Close(); err == nil {
+		t.Error("Close during a stuck collection returned nil")
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Errorf("Collect: %v", err)
+	}
+	if err := c.Close(); err != nil || len(lib.ShutdownCalls()) != 1 {
+		t.Errorf("Close afterwards: %v, %d shutdowns", err, len(lib.ShutdownCalls()))
+	}
 }

@@ -2,6 +2,9 @@ package gpu
 
 import (
 	"fmt"
+	"reflect"
+	"strings"
+	"testing"
 
 	"github.com/NVIDIA/go-nvml/pkg/nvml"
 	"github.com/NVIDIA/go-nvml/pkg/nvml/mock"
@@ -86,4 +89,24 @@ func fakeDevices(n int) []*mock.Device {
 		devs[i] = fakeDevice(i)
 	}
 	return devs
+}
+
+// tripwire sets every unset function of lib to one that fails the test
+// when called.
+func tripwire(t *testing.T, lib *mock.Interface) {
+	v := reflect.ValueOf(lib).Elem()
+	for i := range v.NumField() {
+		f, name := v.Field(i), v.Type().Field(i).Name
+		if f.Kind() != reflect.Func || !f.IsNil() {
+			continue
+		}
+		f.Set(reflect.MakeFunc(f.Type(), func(args []reflect.Value) []reflect.Value {
+			t.Errorf("%s called after a failed Init", strings.TrimSuffix(name, "Func"))
+			out := make([]reflect.Value, f.Type().NumOut())
+			for j := range out {
+				out[j] = reflect.Zero(f.Type().Out(j))
+			}
+			return out
+		}))
+	}
 }

@@ -14,8 +14,8 @@ import (
 )
 
 // TestInitFailure: after a failed Init the collector reports the source as
-// unavailable and calls nothing else. Only InitFunc is set on the mock, so
-// any other NVML call would panic and fail the test.
+// unavailable and calls no other NVML function, ever: with the library
+// missing, any call would kill the process.
 func TestInitFailure(t *testing.T) {
 	for _, ret := range []nvml.Return{
 		nvml.ERROR_LIBRARY_NOT_FOUND,
@@ -25,6 +25,7 @@ func TestInitFailure(t *testing.T) {
 		t.Run(ret.Error(), func(t *testing.T) {
 			inits := 0
 			lib := &mock.Interface{InitFunc: func() nvml.Return { inits++; return ret }}
+			tripwire(t, lib)
 			c := New(lib, nil)
 			for range 3 {
 				s, err := collectOnce(t, c)
