@@ -126,4 +126,3 @@ func (h *fakeHub) Connect(st gpumonv1.AgentService_ConnectServer) error {
 		}
 	}
 }
-

@@ -1,0 +1,94 @@
+// Command gpumon-loadgen runs many simulated agents in one process against a
+// hub, for load tests and benchmarks.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/gpumon/gpumon/agent/internal/loadgen"
+	"github.com/gpumon/gpumon/gateway/flagenv"
+)
+
+var version = "dev"
+
+const summary = `gpumon-loadgen: runs N simulated agents (8 GPUs and 300 processes each by
+default) over real gRPC streams against a hub, then prints what was sent and
+acknowledged.
+
+Usage: gpumon-loadgen --hub HOST:7865 --token TOKEN --agents 100 --duration 1m`
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("gpumon-loadgen", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	hub := fs.String("hub", "localhost:7865", "`address` of the hub's gRPC port")
+	token := fs.String("token", "", "agent `token` of the hub")
+	agents := fs.Int("agents", 10, "`number` of simulated agents")
+	interval := fs.Duration("interval", 2*time.Second, "sampling `interval` of each agent")
+	duration := fs.Duration("duration", 30*time.Second, "how `long` to run")
+	profile := fs.String("profile", "dgxh100", "machine `profile`: "+strings.Join(names(), ", "))
+	prefix := fs.String("prefix", "load", "hostname `prefix` of the simulated machines")
+	showVersion := fs.Bool("version", false, "print the version and exit")
+	fs.Usage = flagenv.Usage(fs, "GPUMON_", summary)
+	if err := flagenv.Parse(fs, args, "GPUMON_"); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintf(stderr, "gpumon-loadgen: %v\n", err)
+		return 2
+	}
+	if *showVersion {
+		fmt.Fprintf(stdout, "gpumon-loadgen %s\n", version)
+		return 0
+	}
+	p, ok := loadgen.Profiles[*profile]
+	var errs []error
+	if !ok {
+		errs = append(errs, fmt.Errorf("--profile %q: want one of %s", *profile, strings.Join(names(), ", ")))
+	}
+	if _, port, err := net.SplitHostPort(*hub); err != nil || port == "" {
+		errs = append(errs, fmt.Errorf("--hub %q: want host:port", *hub))
+	}
+	if *agents < 1 || *agents > 100000 {
+		errs = append(errs, fmt.Errorf("--agents %d: want 1 to 100000", *agents))
+	}
+	if *interval < 10*time.Millisecond || *duration <= 0 {
+		errs = append(errs, errors.New("--interval must be at least 10ms and --duration positive"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		fmt.Fprintf(stderr, "gpumon-loadgen: %v\n", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res := loadgen.Run(ctx, loadgen.Config{
+		Hub: *hub, Token: *token, Agents: *agents, Interval: *interval, Duration: *duration, Profile: p, Prefix: *prefix,
+	}, stderr)
+	fmt.Fprintln(stdout, res)
+	if res.Connected == 0 {
+		fmt.Fprintln(stderr, "gpumon-loadgen: no agent could connect (check --hub and --token)")
+		return 1
+	}
+	return 0
+}
+
+func names() []string {
+	var out []string
+	for n := range loadgen.Profiles {
+		out = append(out, n)
+	}
+	slices.Sort(out)
+	return out
+}

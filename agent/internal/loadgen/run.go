@@ -1,0 +1,93 @@
+package loadgen
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/gpumon/gpumon/agent/internal/stream"
+)
+
+// Config configures a load run.
+type Config struct {
+	Hub      string
+	Token    string
+	TLS      *tls.Config
+	Agents   int
+	Interval time.Duration
+	Duration time.Duration
+	Profile  Profile
+	// Prefix names the simulated machines prefix-0001, prefix-0002, ...
+	Prefix string
+	Log    *slog.Logger
+}
+
+// Result sums up a run.
+type Result struct {
+	Agents    int
+	Connected int
+	Sampled   uint64
+	Pending   int
+	Dropped   uint64
+	Elapsed   time.Duration
+}
+
+func (r Result) String() string {
+	rate := float64(r.Sampled-uint64(r.Pending)) / r.Elapsed.Seconds()
+	return fmt.Sprintf("%d agents (%d connected at the end), %d snapshots sampled, %d unacknowledged, %d dropped, %.0f snapshots/s acknowledged over %s",
+		r.Agents, r.Connected, r.Sampled, r.Pending, r.Dropped, rate, r.Elapsed.Round(time.Millisecond))
+}
+
+// Run starts cfg.Agents simulated agents, reports progress to progress every
+// 5 s, and stops them after cfg.Duration (or when ctx is done).
+func Run(ctx context.Context, cfg Config, progress io.Writer) Result {
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	ctx, cancel := context.WithTimeout(ctx, cfg.Duration)
+	defer cancel()
+	clients := make([]*stream.Client, cfg.Agents)
+	samplers := make([]*countingSampler, cfg.Agents)
+	var wg sync.WaitGroup
+	begin := time.Now()
+	for i := range clients {
+		name := fmt.Sprintf("%s-%04d", cfg.Prefix, i+1)
+		samplers[i] = &countingSampler{Sampler: NewSampler(cfg.Profile, uint64(i+1))}
+		clients[i] = stream.New(stream.Config{
+			Hub: cfg.Hub, Token: cfg.Token, TLS: cfg.TLS, Hostname: name, MachineID: "loadgen-" + name,
+			Version: "loadgen", Interval: cfg.Interval, Simulated: true, Log: cfg.Log,
+		}, samplers[i])
+		wg.Add(1)
+		go func() { defer wg.Done(); _ = clients[i].Run(ctx) }()
+	}
+	tick := time.NewTicker(5 * time.Second)
+	defer tick.Stop()
+	summarise := func() Result {
+		res := Result{Agents: cfg.Agents, Elapsed: time.Since(begin)}
+		for i, c := range clients {
+			if c.Connected() {
+				res.Connected++
+			}
+			p, d := c.Pending()
+			res.Pending += p
+			res.Dropped += d
+			res.Sampled += samplers[i].n.Load()
+		}
+		return res
+	}
+	for done := false; !done; {
+		select {
+		case <-ctx.Done():
+			done = true
+		case <-tick.C:
+			fmt.Fprintln(progress, summarise())
+		}
+	}
+	res := summarise()
+	wg.Wait()
+	return res
+}
