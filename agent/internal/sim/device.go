@@ -69,6 +69,21 @@ func wire(d *server.Device, m *model, g int, now func() time.Time) {
 	} else {
 		wireDataCentre(d, m, g, now)
 	}
+	if g == s.migGPU {
+		wireMIG(d)
+	}
+}
+
+// wireMIG puts the GPU in MIG mode, where NVML reports no whole-GPU or
+// per-process utilisation.
+func wireMIG(d *server.Device) {
+	d.MigMode = nvml.DEVICE_MIG_ENABLE
+	d.GetUtilizationRatesFunc = func() (nvml.Utilization, nvml.Return) {
+		return nvml.Utilization{}, nvml.ERROR_NOT_SUPPORTED
+	}
+	d.GetProcessUtilizationFunc = func(uint64) ([]nvml.ProcessUtilizationSample, nvml.Return) {
+		return nil, nvml.ERROR_NOT_SUPPORTED
+	}
 }
 
 // wireProcesses sets the process lists and per-process utilisation.

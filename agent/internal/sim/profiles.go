@@ -24,6 +24,8 @@ type spec struct {
 	consumer bool
 	// reservedMiB is memory the driver holds on an idle card.
 	reservedMiB uint64
+	// migGPU is the index of a GPU in MIG mode, or -1 for none.
+	migGPU int
 }
 
 // profile is one simulated machine.
@@ -38,7 +40,7 @@ var hopper = spec{
 	smIdle: 345, smMax: 1980, memIdle: 2619, memMax: 2619,
 	tempIdle: 31, tempRise: 42,
 	pcieGen: 5, pcieWidth: 16, pcieIdleGen: 5,
-	reservedMiB: 1,
+	reservedMiB: 1, migGPU: -1,
 }
 
 // rtx4090 describes the GeForce RTX 4090; go-nvml ships no consumer card,
@@ -76,18 +78,18 @@ var profiles = map[string]profile{
 			smIdle: 120, smMax: 1965, memIdle: 3996, memMax: 3996,
 			tempIdle: 30, tempRise: 45,
 			pcieGen: 5, pcieWidth: 16, pcieIdleGen: 5,
-			reservedMiB: 1,
+			reservedMiB: 1, migGPU: -1,
 		},
 		build: dgxb200.New,
 	},
 	"dgxa100": {
-		description: "DGX A100: 8 x NVIDIA A100-SXM4-80GB",
+		description: "DGX A100: 8 x NVIDIA A100-SXM4-80GB, GPU 7 in MIG mode",
 		spec: spec{
 			idleWatts: 58, limitWatts: 400,
 			smIdle: 210, smMax: 1410, memIdle: 1593, memMax: 1593,
 			tempIdle: 30, tempRise: 40,
 			pcieGen: 4, pcieWidth: 16, pcieIdleGen: 4,
-			reservedMiB: 1,
+			reservedMiB: 1, migGPU: 7,
 		},
 		build: func() *server.Server {
 			return server.NewServerWithGPUs("550.54.15", "12.550.54.15", 12040,
@@ -102,7 +104,7 @@ var profiles = map[string]profile{
 			tempIdle: 36, tempRise: 38,
 			pcieGen: 4, pcieWidth: 16, pcieIdleGen: 1,
 			consumer:    true,
-			reservedMiB: 280,
+			reservedMiB: 280, migGPU: -1,
 		},
 		build: func() *server.Server {
 			return server.NewServerWithGPUs("550.127.05", "12.550.127.05", 12040,

@@ -61,7 +61,7 @@ func TestCollectSim(t *testing.T) {
 				for _, p := range s.GPUProcesses {
 					sawProcs = true
 					sawSelf = sawSelf || p.PID == int32(os.Getpid())
-					if p.SMUtilization == nil || p.Type == "" {
+					if (p.SMUtilization == nil) != (tc.profile == "dgxa100" && p.GPU == 7) || p.Type == "" {
 						t.Errorf("process %+v lacks SM utilisation or type", p)
 					}
 				}
@@ -75,7 +75,8 @@ func TestCollectSim(t *testing.T) {
 
 func checkSimGPU(t *testing.T, g *gpumonv1.Gpu, consumer bool) {
 	t.Helper()
-	present := g.Temperature != nil && g.Utilization != nil && g.MemoryUtilization != nil &&
+	mig := g.GetMigMode()
+	present := g.Temperature != nil && (g.Utilization != nil) != mig && (g.MemoryUtilization != nil) != mig &&
 		g.PowerDraw != nil && g.PowerLimit != nil && g.SmClock != nil && g.MemoryClock != nil &&
 		g.PerformanceState != nil && g.EncoderUtilization != nil && g.DecoderUtilization != nil &&
 		g.PcieGeneration != nil && g.PcieWidth != nil && g.PersistenceMode != nil && g.MemoryFree != nil
@@ -84,6 +85,9 @@ func checkSimGPU(t *testing.T, g *gpumonv1.Gpu, consumer bool) {
 	}
 	if consumer != (g.FanSpeed != nil) {
 		t.Errorf("GPU %d: fan speed %v on consumer=%v", g.Id, g.FanSpeed, consumer)
+	}
+	if mig != (g.Id == 7 && g.Name == "NVIDIA A100-SXM4-80GB") {
+		t.Errorf("GPU %d (%s): MIG mode %v", g.Id, g.Name, mig)
 	}
 	if consumer != (g.EccErrorsCorrected == nil && g.MigMode == nil) {
 		t.Errorf("GPU %d: ECC %v MIG %v on consumer=%v", g.Id, g.EccErrorsCorrected, g.MigMode, consumer)
