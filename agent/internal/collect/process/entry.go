@@ -2,7 +2,6 @@ package process
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -89,7 +88,7 @@ func (c *Collector) update(e *entry, f statFields, now time.Time) {
 	}
 	e.ticks, e.lastSeen = ticks, now
 	e.ppid, e.state = f.PPID, f.State
-	e.rss = f.RSS * uint64(os.Getpagesize())
+	e.rss = f.RSS * c.pageSize
 	e.seen = c.gen
 }
 

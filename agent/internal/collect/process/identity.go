@@ -3,6 +3,7 @@ package process
 import (
 	"bytes"
 	"os"
+	"os/user"
 	"strconv"
 	"strings"
 	"time"
@@ -91,20 +92,23 @@ func isContainerID(s string) bool {
 }
 
 // users maps uids to user names from a passwd file. It re-reads the file
-// when it meets an unknown uid and the file changed since the last read.
+// when it meets an unknown uid and the file changed since the last read;
+// when the file is the running system's own, the name service (LDAP, sssd)
+// is asked last. Every answer, a miss included, is kept.
 type users struct {
 	path    string
+	nss     bool
 	names   map[uint32]string
 	modTime time.Time
 	size    int64
 }
 
-func newUsers(path string) *users {
-	return &users{path: path, names: map[uint32]string{}}
+func newUsers(path string, nss bool) *users {
+	return &users{path: path, nss: nss, names: map[uint32]string{}}
 }
 
-// name returns the user name of uid, or the uid as a number when the
-// passwd file does not list it (as ps does).
+// name returns the user name of uid, or the uid as a number when no one
+// knows it (as ps does).
 func (u *users) name(uid uint32) string {
 	if n, ok := u.names[uid]; ok {
 		return n
@@ -114,6 +118,11 @@ func (u *users) name(uid uint32) string {
 		return n
 	}
 	n := strconv.FormatUint(uint64(uid), 10)
+	if u.nss {
+		if usr, err := user.LookupId(n); err == nil && usr.Username != "" {
+			n = strings.ToValidUTF8(usr.Username, "?")
+		}
+	}
 	u.names[uid] = n
 	return n
 }

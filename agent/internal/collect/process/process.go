@@ -10,7 +10,9 @@ package process
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -60,11 +62,12 @@ type Collector struct {
 	tmux       TmuxLister
 	now        func() time.Time
 
-	users  *users
-	procs  map[int32]*entry
-	gen    uint64
-	last   time.Time // time of the previous scan; zero before the first
-	bootAt uint64    // boot time, epoch seconds
+	users    *users
+	pageSize uint64
+	procs    map[int32]*entry
+	gen      uint64
+	last     time.Time // time of the previous scan; zero before the first
+	bootAt   uint64    // boot time, epoch seconds
 
 	lister   pidLister
 	pids     []int32
@@ -84,6 +87,7 @@ func New(log *slog.Logger, opts ...Option) *Collector {
 		root:       os.Getenv("HOST_PROC"),
 		maxCmdline: DefaultMaxCmdline,
 		now:        time.Now,
+		pageSize:   uint64(os.Getpagesize()),
 		procs:      make(map[int32]*entry),
 		statBuf:    make([]byte, 4096),
 		tmuxSeen:   make(map[string]tmuxNames),
@@ -100,7 +104,7 @@ func New(log *slog.Logger, opts ...Option) *Collector {
 	if c.tmux == nil {
 		c.tmux = execTmuxLister()
 	}
-	c.users = newUsers(filepath.Join(c.hostRoot, "etc", "passwd"))
+	c.users = newUsers(filepath.Join(c.hostRoot, "etc", "passwd"), c.hostRoot == "/")
 	c.bigBuf = make([]byte, max(c.maxCmdline+1, 64<<10))
 	return c
 }
@@ -129,11 +133,12 @@ func (c *Collector) Collect(ctx context.Context, s *collect.Sample) error {
 	var firstErr error
 	for i, pid := range pids {
 		if i%64 == 0 && ctx.Err() != nil {
-			return ctx.Err()
+			return fmt.Errorf("scan processes: %w", ctx.Err())
 		}
 		e, err := c.sample(pid, now)
 		if err != nil {
-			if firstErr == nil && !gone(err) {
+			// Gone meanwhile, or hidden from us (hidepid): skip it quietly.
+			if firstErr == nil && !gone(err) && !errors.Is(err, fs.ErrPermission) {
 				firstErr = err
 			}
 			continue
