@@ -23,6 +23,7 @@ func TestParseSocketName(t *testing.T) {
 		{"1234.train.v2", 1234, "train.v2", true},
 		{"88.pts-0.gpu01", 88, "pts-0.gpu01", true},
 		{"7.x", 7, "x", true},
+		{"5392..vm", 5392, ".vm", true}, // no -S and no tty: "<pid>.<tty>.<host>"
 		{"1234.", 0, "", false},
 		{"1234", 0, "", false},
 		{"abc.name", 0, "", false},
@@ -93,8 +94,12 @@ func summary(ss []*gpumonv1.TerminalSession) string {
 }
 
 func TestCollectScreenSessions(t *testing.T) {
-	root := hostTree(t, "1234", "2000", "3000", "4000")
+	root := hostTree(t, "1234", "2000", "3000", "4000", "5386", "5389", "5392")
 	run := filepath.Join(root, "run", "screen")
+	// As screen 4.09 left them (testdata/screen-4.09-layout.txt).
+	socket(t, filepath.Join(run, "S-root", "5386.train.v2"), 0o700, true)
+	socket(t, filepath.Join(run, "S-root", "5389.multi.x"), 0o601, true)
+	socket(t, filepath.Join(run, "S-root", "5392..vm"), 0o600, true)
 	socket(t, filepath.Join(run, "S-alice", "1234.train.v2"), 0o700, true)
 	socket(t, filepath.Join(run, "S-alice", "9999.dead"), 0o600, false)
 	socket(t, filepath.Join(run, "S-bob", "2000.pts-1.gpu01"), 0o600, true)
@@ -115,7 +120,10 @@ func TestCollectScreenSessions(t *testing.T) {
 	want := "screen 1234 train.v2 Attached alice\n" +
 		"screen 2000 pts-1.gpu01 Detached bob\n" +
 		"screen 3000 shared Multi carol\n" +
-		"screen 4000 old.layout Detached dave\n"
+		"screen 4000 old.layout Detached dave\n" +
+		"screen 5392 .vm Detached root\n" +
+		"screen 5389 multi.x Multi root\n" +
+		"screen 5386 train.v2 Attached root\n"
 	if got := summary(s.ScreenSessions); got != want {
 		t.Errorf("screen sessions:\n%s\nwant:\n%s", got, want)
 	}
