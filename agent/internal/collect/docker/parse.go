@@ -39,13 +39,16 @@ func memUsage(m container.MemoryStats) float64 {
 }
 
 // gpuDevices finds the GPUs given to a container: NVIDIA device requests
-// (--gpus) first, else NVIDIA_VISIBLE_DEVICES when the container runs with
+// (--gpus, or CDI names "nvidia.com/gpu=<n>") first, else NVIDIA_VISIBLE_DEVICES when the container runs with
 // the nvidia runtime. It returns the indices and the gpuDevices text
 // ("[0,1]"); "all" GPUs give no indices and the text "all". Devices named
 // by UUID give no indices and a JSON list of the UUIDs.
 func gpuDevices(info container.InspectResponse) ([]int32, string) {
 	if info.ContainerJSONBase != nil && info.HostConfig != nil {
 		for _, req := range info.HostConfig.DeviceRequests {
+			if ids, devices, ok := cdiDevices(req); ok {
+				return ids, devices
+			}
 			if !isGPURequest(req) {
 				continue
 			}
@@ -84,6 +87,27 @@ func gpuDevices(info container.InspectResponse) ([]int32, string) {
 		return deviceList(strings.Split(v, ","))
 	}
 	return nil, ""
+}
+
+// cdiDevices reads a CDI device request ("--device nvidia.com/gpu=0").
+func cdiDevices(req container.DeviceRequest) ([]int32, string, bool) {
+	if req.Driver != "cdi" {
+		return nil, "", false
+	}
+	var devs []string
+	for _, id := range req.DeviceIDs {
+		if d, ok := strings.CutPrefix(id, "nvidia.com/gpu="); ok {
+			if d == "all" {
+				return nil, "all", true
+			}
+			devs = append(devs, d)
+		}
+	}
+	if len(devs) == 0 {
+		return nil, "", false
+	}
+	ids, devices := deviceList(devs)
+	return ids, devices, true
 }
 
 // isGPURequest reports whether a device request asks for NVIDIA GPUs.
