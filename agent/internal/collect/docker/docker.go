@@ -117,8 +117,8 @@ var _ collect.Collector = (*Collector)(nil)
 
 // Collect fills s.Containers with the latest cached containers. The first
 // call starts the background refresh and waits briefly (within ctx) for the
-// first list; later calls never wait. When the daemon cannot be reached the error wraps
-// collect.ErrUnavailable.
+// first list; later calls never wait. When the daemon cannot be reached
+// the error wraps collect.ErrUnavailable.
 func (c *Collector) Collect(ctx context.Context, s *collect.Sample) error {
 	c.start.Do(c.run)
 	select {
