@@ -28,7 +28,8 @@ type Option func(*Collector)
 func WithProcRoot(dir string) Option { return func(c *Collector) { c.procRoot = dir } }
 
 // WithEtcRoot sets the directory os-release is read from (default
-// $HOST_ETC, else /etc).
+// $HOST_ETC, else "etc" next to the proc root: /etc, or /host/etc when the
+// proc root is /host/proc).
 func WithEtcRoot(dir string) Option { return func(c *Collector) { c.etcRoot = dir } }
 
 // WithRootPath sets the path whose filesystem is reported as the root disk
@@ -66,12 +67,15 @@ func New(log *slog.Logger, opts ...Option) *Collector {
 	c := &Collector{
 		log:      log,
 		procRoot: envOr("HOST_PROC", "/proc"),
-		etcRoot:  envOr("HOST_ETC", "/etc"),
+		etcRoot:  os.Getenv("HOST_ETC"),
 		rootPath: "/",
 		ifaces:   systemInterfaces,
 	}
 	for _, o := range opts {
 		o(c)
+	}
+	if c.etcRoot == "" {
+		c.etcRoot = filepath.Join(filepath.Dir(filepath.Clean(c.procRoot)), "etc")
 	}
 	return c
 }

@@ -166,3 +166,15 @@ func BenchmarkCollectSystem(b *testing.B) {
 		}
 	}
 }
+
+func TestEtcRootFollowsProcRoot(t *testing.T) {
+	t.Setenv("HOST_ETC", "")
+	t.Setenv("HOST_PROC", "/host/proc")
+	if got := New(nil).etcRoot; got != "/host/etc" {
+		t.Errorf("etc root = %q, want /host/etc", got)
+	}
+	t.Setenv("HOST_ETC", "/elsewhere/etc")
+	if got := New(nil).etcRoot; got != "/elsewhere/etc" {
+		t.Errorf("etc root = %q, want $HOST_ETC", got)
+	}
+}
