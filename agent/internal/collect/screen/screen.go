@@ -97,9 +97,6 @@ func (c *Collector) Collect(ctx context.Context, s *collect.Sample) error {
 	s.ScreenSessions = screens
 	s.TmuxSessions = tmuxes
 	if !haveScreen && !haveTmux {
-		if err != nil {
-			return fmt.Errorf("no screen socket directory, tmux: %w (%w)", err, collect.ErrUnavailable)
-		}
 		return fmt.Errorf("no screen socket directory and no tmux server: %w", collect.ErrUnavailable)
 	}
 	return err
