@@ -1,11 +1,16 @@
 package app
 
 import (
+	"hash/fnv"
+
 	"github.com/NVIDIA/go-nvml/pkg/nvml"
 
 	"github.com/gpumon/gpumon/agent/internal/collect"
+	"github.com/gpumon/gpumon/agent/internal/collect/docker"
 	"github.com/gpumon/gpumon/agent/internal/collect/gpu"
 	"github.com/gpumon/gpumon/agent/internal/collect/process"
+	"github.com/gpumon/gpumon/agent/internal/collect/screen"
+	"github.com/gpumon/gpumon/agent/internal/collect/system"
 	"github.com/gpumon/gpumon/agent/internal/sim"
 )
 
@@ -14,7 +19,8 @@ import (
 func (c *Config) collectors() (*collect.Runner, func(), error) {
 	var lib nvml.Interface
 	if c.Simulate != "" {
-		m, err := sim.New(c.Simulate)
+		// Seeded by hostname: simulated machines run different jobs.
+		m, err := sim.New(c.Simulate, sim.WithSeed(seed(c.Hostname)))
 		if err != nil {
 			return nil, nil, err
 		}
@@ -23,7 +29,26 @@ func (c *Config) collectors() (*collect.Runner, func(), error) {
 		lib = nvml.New()
 	}
 	g := gpu.New(lib, c.Log)
-	p := process.New(c.Log)
-	closeAll := func() { _ = g.Close() }
-	return collect.NewRunner(c.Log, 0, g, p), closeAll, nil
+	var dockerOpts []docker.Option
+	if c.DockerInterval > 0 {
+		dockerOpts = append(dockerOpts, docker.WithStatsInterval(c.DockerInterval))
+	}
+	d := docker.New(c.Log, dockerOpts...)
+	closeAll := func() {
+		_ = d.Close()
+		_ = g.Close()
+	}
+	return collect.NewRunner(c.Log, 0,
+		g,
+		system.New(c.Log, system.WithDisks(c.Disks...)),
+		process.New(c.Log),
+		screen.New(c.Log),
+		d,
+	), closeAll, nil
+}
+
+func seed(hostname string) uint64 {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(hostname))
+	return h.Sum64()
 }
