@@ -4,8 +4,10 @@
 package flagenv
 
 import (
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 )
@@ -17,15 +19,26 @@ func EnvName(prefix, flagName string) string {
 
 // Parse parses args, then sets every flag not given there from its
 // environment variable. An invalid environment value is an error naming it.
+//
+// Parse prints nothing itself: a bad flag is returned as an error for the
+// caller to report in one line, and --help prints the usage and returns
+// flag.ErrHelp.
 func Parse(fs *flag.FlagSet, args []string, prefix string) error {
-	if err := fs.Parse(args); err != nil {
+	out := fs.Output()
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	fs.SetOutput(out)
+	if errors.Is(err, flag.ErrHelp) {
+		fs.Usage()
 		return err
+	}
+	if err != nil {
+		return fmt.Errorf("%w (see --help)", err)
 	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	var err error
 	fs.VisitAll(func(f *flag.Flag) {
-		if given[f.Name] || err != nil {
+		if given[f.Name] || err != nil || f.Name == "version" {
 			return
 		}
 		name := EnvName(prefix, f.Name)
@@ -54,6 +67,10 @@ func Usage(fs *flag.FlagSet, prefix, summary string) func() {
 			fmt.Fprintf(out, "\n      %s", strings.ReplaceAll(usage, "\n", "\n      "))
 			if f.DefValue != "" && f.DefValue != "false" {
 				fmt.Fprintf(out, " (default %s)", f.DefValue)
+			}
+			if f.Name == "version" {
+				fmt.Fprintln(out)
+				return
 			}
 			fmt.Fprintf(out, " [$%s]\n", EnvName(prefix, f.Name))
 		})

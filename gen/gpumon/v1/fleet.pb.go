@@ -1608,6 +1608,314 @@ func (x *WatchResponse) GetTime() *timestamppb.Timestamp {
 	return nil
 }
 
+// GetUsageRequest selects the accounting range (default: the last 7 days).
+type GetUsageRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Start         *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=start,proto3" json:"start,omitempty"`
+	End           *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=end,proto3" json:"end,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetUsageRequest) Reset() {
+	*x = GetUsageRequest{}
+	mi := &file_gpumon_v1_fleet_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetUsageRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetUsageRequest) ProtoMessage() {}
+
+func (x *GetUsageRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gpumon_v1_fleet_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetUsageRequest.ProtoReflect.Descriptor instead.
+func (*GetUsageRequest) Descriptor() ([]byte, []int) {
+	return file_gpumon_v1_fleet_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *GetUsageRequest) GetStart() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Start
+	}
+	return nil
+}
+
+func (x *GetUsageRequest) GetEnd() *timestamppb.Timestamp {
+	if x != nil {
+		return x.End
+	}
+	return nil
+}
+
+// UsageRow is the GPU time of one user or one machine.
+type UsageRow struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// GPU-hours: hours during which a GPU held at least one of the user's
+	// processes (per machine: at least one process), summed over GPUs.
+	GpuHours float64 `protobuf:"fixed64,2,opt,name=gpu_hours,json=gpuHours,proto3" json:"gpu_hours,omitempty"`
+	// GiB-hours of GPU memory held.
+	GpuMemoryGibHours float64 `protobuf:"fixed64,3,opt,name=gpu_memory_gib_hours,json=gpuMemoryGibHours,proto3" json:"gpu_memory_gib_hours,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *UsageRow) Reset() {
+	*x = UsageRow{}
+	mi := &file_gpumon_v1_fleet_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UsageRow) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UsageRow) ProtoMessage() {}
+
+func (x *UsageRow) ProtoReflect() protoreflect.Message {
+	mi := &file_gpumon_v1_fleet_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UsageRow.ProtoReflect.Descriptor instead.
+func (*UsageRow) Descriptor() ([]byte, []int) {
+	return file_gpumon_v1_fleet_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *UsageRow) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *UsageRow) GetGpuHours() float64 {
+	if x != nil {
+		return x.GpuHours
+	}
+	return 0
+}
+
+func (x *UsageRow) GetGpuMemoryGibHours() float64 {
+	if x != nil {
+		return x.GpuMemoryGibHours
+	}
+	return 0
+}
+
+// IdleGpu is a GPU whose memory is held while it does no work.
+type IdleGpu struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Machine  string                 `protobuf:"bytes,1,opt,name=machine,proto3" json:"machine,omitempty"`
+	Hostname string                 `protobuf:"bytes,2,opt,name=hostname,proto3" json:"hostname,omitempty"`
+	Index    int32                  `protobuf:"varint,3,opt,name=index,proto3" json:"index,omitempty"`
+	Uuid     string                 `protobuf:"bytes,4,opt,name=uuid,proto3" json:"uuid,omitempty"`
+	Name     string                 `protobuf:"bytes,5,opt,name=name,proto3" json:"name,omitempty"`
+	// MiB held.
+	MemoryUsed uint32 `protobuf:"varint,6,opt,name=memory_used,json=memoryUsed,proto3" json:"memory_used,omitempty"`
+	// When the GPU became idle while held.
+	Since       *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=since,proto3" json:"since,omitempty"`
+	IdleSeconds float64                `protobuf:"fixed64,8,opt,name=idle_seconds,json=idleSeconds,proto3" json:"idle_seconds,omitempty"`
+	// Users whose processes hold the memory.
+	Users         []string `protobuf:"bytes,9,rep,name=users,proto3" json:"users,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IdleGpu) Reset() {
+	*x = IdleGpu{}
+	mi := &file_gpumon_v1_fleet_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IdleGpu) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IdleGpu) ProtoMessage() {}
+
+func (x *IdleGpu) ProtoReflect() protoreflect.Message {
+	mi := &file_gpumon_v1_fleet_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IdleGpu.ProtoReflect.Descriptor instead.
+func (*IdleGpu) Descriptor() ([]byte, []int) {
+	return file_gpumon_v1_fleet_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *IdleGpu) GetMachine() string {
+	if x != nil {
+		return x.Machine
+	}
+	return ""
+}
+
+func (x *IdleGpu) GetHostname() string {
+	if x != nil {
+		return x.Hostname
+	}
+	return ""
+}
+
+func (x *IdleGpu) GetIndex() int32 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+func (x *IdleGpu) GetUuid() string {
+	if x != nil {
+		return x.Uuid
+	}
+	return ""
+}
+
+func (x *IdleGpu) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *IdleGpu) GetMemoryUsed() uint32 {
+	if x != nil {
+		return x.MemoryUsed
+	}
+	return 0
+}
+
+func (x *IdleGpu) GetSince() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Since
+	}
+	return nil
+}
+
+func (x *IdleGpu) GetIdleSeconds() float64 {
+	if x != nil {
+		return x.IdleSeconds
+	}
+	return 0
+}
+
+func (x *IdleGpu) GetUsers() []string {
+	if x != nil {
+		return x.Users
+	}
+	return nil
+}
+
+// GetUsageResponse sums GPU use over the range.
+type GetUsageResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Most GPU-hours first.
+	Users    []*UsageRow `protobuf:"bytes,1,rep,name=users,proto3" json:"users,omitempty"`
+	Machines []*UsageRow `protobuf:"bytes,2,rep,name=machines,proto3" json:"machines,omitempty"`
+	// GPUs idle while held for longer than the hub's idle threshold.
+	IdleHeld      []*IdleGpu             `protobuf:"bytes,3,rep,name=idle_held,json=idleHeld,proto3" json:"idle_held,omitempty"`
+	Start         *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=start,proto3" json:"start,omitempty"`
+	End           *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=end,proto3" json:"end,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetUsageResponse) Reset() {
+	*x = GetUsageResponse{}
+	mi := &file_gpumon_v1_fleet_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetUsageResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetUsageResponse) ProtoMessage() {}
+
+func (x *GetUsageResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gpumon_v1_fleet_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetUsageResponse.ProtoReflect.Descriptor instead.
+func (*GetUsageResponse) Descriptor() ([]byte, []int) {
+	return file_gpumon_v1_fleet_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *GetUsageResponse) GetUsers() []*UsageRow {
+	if x != nil {
+		return x.Users
+	}
+	return nil
+}
+
+func (x *GetUsageResponse) GetMachines() []*UsageRow {
+	if x != nil {
+		return x.Machines
+	}
+	return nil
+}
+
+func (x *GetUsageResponse) GetIdleHeld() []*IdleGpu {
+	if x != nil {
+		return x.IdleHeld
+	}
+	return nil
+}
+
+func (x *GetUsageResponse) GetStart() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Start
+	}
+	return nil
+}
+
+func (x *GetUsageResponse) GetEnd() *timestamppb.Timestamp {
+	if x != nil {
+		return x.End
+	}
+	return nil
+}
+
 var File_gpumon_v1_fleet_proto protoreflect.FileDescriptor
 
 const file_gpumon_v1_fleet_proto_rawDesc = "" +
@@ -1734,14 +2042,38 @@ const file_gpumon_v1_fleet_proto_rawDesc = "" +
 	"\x04type\x18\x01 \x01(\x0e2\x19.gpumon.v1.WatchEventTypeR\x04type\x123\n" +
 	"\amachine\x18\x02 \x01(\v2\x19.gpumon.v1.MachineSummaryR\amachine\x12)\n" +
 	"\x06report\x18\x03 \x01(\v2\x11.gpumon.v1.ReportR\x06report\x12.\n" +
-	"\x04time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x04time*\xca\x01\n" +
+	"\x04time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\"q\n" +
+	"\x0fGetUsageRequest\x120\n" +
+	"\x05start\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x05start\x12,\n" +
+	"\x03end\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x03end\"l\n" +
+	"\bUsageRow\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1b\n" +
+	"\tgpu_hours\x18\x02 \x01(\x01R\bgpuHours\x12/\n" +
+	"\x14gpu_memory_gib_hours\x18\x03 \x01(\x01R\x11gpuMemoryGibHours\"\x89\x02\n" +
+	"\aIdleGpu\x12\x18\n" +
+	"\amachine\x18\x01 \x01(\tR\amachine\x12\x1a\n" +
+	"\bhostname\x18\x02 \x01(\tR\bhostname\x12\x14\n" +
+	"\x05index\x18\x03 \x01(\x05R\x05index\x12\x12\n" +
+	"\x04uuid\x18\x04 \x01(\tR\x04uuid\x12\x12\n" +
+	"\x04name\x18\x05 \x01(\tR\x04name\x12\x1f\n" +
+	"\vmemory_used\x18\x06 \x01(\rR\n" +
+	"memoryUsed\x120\n" +
+	"\x05since\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x05since\x12!\n" +
+	"\fidle_seconds\x18\b \x01(\x01R\vidleSeconds\x12\x14\n" +
+	"\x05users\x18\t \x03(\tR\x05users\"\xff\x01\n" +
+	"\x10GetUsageResponse\x12)\n" +
+	"\x05users\x18\x01 \x03(\v2\x13.gpumon.v1.UsageRowR\x05users\x12/\n" +
+	"\bmachines\x18\x02 \x03(\v2\x13.gpumon.v1.UsageRowR\bmachines\x12/\n" +
+	"\tidle_held\x18\x03 \x03(\v2\x12.gpumon.v1.IdleGpuR\bidleHeld\x120\n" +
+	"\x05start\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x05start\x12,\n" +
+	"\x03end\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x03end*\xca\x01\n" +
 	"\x0eWatchEventType\x12 \n" +
 	"\x1cWATCH_EVENT_TYPE_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18WATCH_EVENT_TYPE_INITIAL\x10\x01\x12\x1b\n" +
 	"\x17WATCH_EVENT_TYPE_SAMPLE\x10\x02\x12\x1b\n" +
 	"\x17WATCH_EVENT_TYPE_STATUS\x10\x03\x12\x1e\n" +
 	"\x1aWATCH_EVENT_TYPE_FORGOTTEN\x10\x04\x12\x1e\n" +
-	"\x1aWATCH_EVENT_TYPE_HEARTBEAT\x10\x052\xd7\x05\n" +
+	"\x1aWATCH_EVENT_TYPE_HEARTBEAT\x10\x052\x9c\x06\n" +
 	"\fFleetService\x12L\n" +
 	"\vGetGpuStats\x12\x1d.gpumon.v1.GetGpuStatsRequest\x1a\x1e.gpumon.v1.GetGpuStatsResponse\x12U\n" +
 	"\x0eReportGpuStats\x12 .gpumon.v1.ReportGpuStatsRequest\x1a!.gpumon.v1.ReportGpuStatsResponse\x12R\n" +
@@ -1752,7 +2084,8 @@ const file_gpumon_v1_fleet_proto_rawDesc = "" +
 	"\rForgetMachine\x12\x1f.gpumon.v1.ForgetMachineRequest\x1a .gpumon.v1.ForgetMachineResponse\x12O\n" +
 	"\fListFreeGpus\x12\x1e.gpumon.v1.ListFreeGpusRequest\x1a\x1f.gpumon.v1.ListFreeGpusResponse\x12O\n" +
 	"\fQueryHistory\x12\x1e.gpumon.v1.QueryHistoryRequest\x1a\x1f.gpumon.v1.QueryHistoryResponse\x12<\n" +
-	"\x05Watch\x12\x17.gpumon.v1.WatchRequest\x1a\x18.gpumon.v1.WatchResponse0\x01B1Z/github.com/gpumon/gpumon/gen/gpumon/v1;gpumonv1b\x06proto3"
+	"\x05Watch\x12\x17.gpumon.v1.WatchRequest\x1a\x18.gpumon.v1.WatchResponse0\x01\x12C\n" +
+	"\bGetUsage\x12\x1a.gpumon.v1.GetUsageRequest\x1a\x1b.gpumon.v1.GetUsageResponseB1Z/github.com/gpumon/gpumon/gen/gpumon/v1;gpumonv1b\x06proto3"
 
 var (
 	file_gpumon_v1_fleet_proto_rawDescOnce sync.Once
@@ -1767,7 +2100,7 @@ func file_gpumon_v1_fleet_proto_rawDescGZIP() []byte {
 }
 
 var file_gpumon_v1_fleet_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_gpumon_v1_fleet_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
+var file_gpumon_v1_fleet_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_gpumon_v1_fleet_proto_goTypes = []any{
 	(WatchEventType)(0),            // 0: gpumon.v1.WatchEventType
 	(*GetGpuStatsRequest)(nil),     // 1: gpumon.v1.GetGpuStatsRequest
@@ -1793,58 +2126,72 @@ var file_gpumon_v1_fleet_proto_goTypes = []any{
 	(*QueryHistoryResponse)(nil),   // 21: gpumon.v1.QueryHistoryResponse
 	(*WatchRequest)(nil),           // 22: gpumon.v1.WatchRequest
 	(*WatchResponse)(nil),          // 23: gpumon.v1.WatchResponse
-	nil,                            // 24: gpumon.v1.GetGpuStatsResponse.MachinesEntry
-	nil,                            // 25: gpumon.v1.Series.LabelsEntry
-	(*Report)(nil),                 // 26: gpumon.v1.Report
-	(*KillResult)(nil),             // 27: gpumon.v1.KillResult
-	(*timestamppb.Timestamp)(nil),  // 28: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),    // 29: google.protobuf.Duration
+	(*GetUsageRequest)(nil),        // 24: gpumon.v1.GetUsageRequest
+	(*UsageRow)(nil),               // 25: gpumon.v1.UsageRow
+	(*IdleGpu)(nil),                // 26: gpumon.v1.IdleGpu
+	(*GetUsageResponse)(nil),       // 27: gpumon.v1.GetUsageResponse
+	nil,                            // 28: gpumon.v1.GetGpuStatsResponse.MachinesEntry
+	nil,                            // 29: gpumon.v1.Series.LabelsEntry
+	(*Report)(nil),                 // 30: gpumon.v1.Report
+	(*KillResult)(nil),             // 31: gpumon.v1.KillResult
+	(*timestamppb.Timestamp)(nil),  // 32: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),    // 33: google.protobuf.Duration
 }
 var file_gpumon_v1_fleet_proto_depIdxs = []int32{
-	24, // 0: gpumon.v1.GetGpuStatsResponse.machines:type_name -> gpumon.v1.GetGpuStatsResponse.MachinesEntry
-	26, // 1: gpumon.v1.ReportGpuStatsRequest.report:type_name -> gpumon.v1.Report
-	27, // 2: gpumon.v1.KillProcessesResponse.results:type_name -> gpumon.v1.KillResult
-	28, // 3: gpumon.v1.MachineSummary.last_seen:type_name -> google.protobuf.Timestamp
-	28, // 4: gpumon.v1.MachineSummary.first_seen:type_name -> google.protobuf.Timestamp
+	28, // 0: gpumon.v1.GetGpuStatsResponse.machines:type_name -> gpumon.v1.GetGpuStatsResponse.MachinesEntry
+	30, // 1: gpumon.v1.ReportGpuStatsRequest.report:type_name -> gpumon.v1.Report
+	31, // 2: gpumon.v1.KillProcessesResponse.results:type_name -> gpumon.v1.KillResult
+	32, // 3: gpumon.v1.MachineSummary.last_seen:type_name -> google.protobuf.Timestamp
+	32, // 4: gpumon.v1.MachineSummary.first_seen:type_name -> google.protobuf.Timestamp
 	7,  // 5: gpumon.v1.ListMachinesResponse.machines:type_name -> gpumon.v1.MachineSummary
 	8,  // 6: gpumon.v1.ListMachinesResponse.totals:type_name -> gpumon.v1.FleetTotals
 	7,  // 7: gpumon.v1.GetMachineResponse.summary:type_name -> gpumon.v1.MachineSummary
-	26, // 8: gpumon.v1.GetMachineResponse.report:type_name -> gpumon.v1.Report
+	30, // 8: gpumon.v1.GetMachineResponse.report:type_name -> gpumon.v1.Report
 	16, // 9: gpumon.v1.ListFreeGpusResponse.gpus:type_name -> gpumon.v1.FreeGpu
-	28, // 10: gpumon.v1.QueryHistoryRequest.start:type_name -> google.protobuf.Timestamp
-	28, // 11: gpumon.v1.QueryHistoryRequest.end:type_name -> google.protobuf.Timestamp
-	29, // 12: gpumon.v1.QueryHistoryRequest.step:type_name -> google.protobuf.Duration
-	25, // 13: gpumon.v1.Series.labels:type_name -> gpumon.v1.Series.LabelsEntry
+	32, // 10: gpumon.v1.QueryHistoryRequest.start:type_name -> google.protobuf.Timestamp
+	32, // 11: gpumon.v1.QueryHistoryRequest.end:type_name -> google.protobuf.Timestamp
+	33, // 12: gpumon.v1.QueryHistoryRequest.step:type_name -> google.protobuf.Duration
+	29, // 13: gpumon.v1.Series.labels:type_name -> gpumon.v1.Series.LabelsEntry
 	19, // 14: gpumon.v1.Series.points:type_name -> gpumon.v1.Point
 	20, // 15: gpumon.v1.QueryHistoryResponse.series:type_name -> gpumon.v1.Series
 	0,  // 16: gpumon.v1.WatchResponse.type:type_name -> gpumon.v1.WatchEventType
 	7,  // 17: gpumon.v1.WatchResponse.machine:type_name -> gpumon.v1.MachineSummary
-	26, // 18: gpumon.v1.WatchResponse.report:type_name -> gpumon.v1.Report
-	28, // 19: gpumon.v1.WatchResponse.time:type_name -> google.protobuf.Timestamp
-	26, // 20: gpumon.v1.GetGpuStatsResponse.MachinesEntry.value:type_name -> gpumon.v1.Report
-	1,  // 21: gpumon.v1.FleetService.GetGpuStats:input_type -> gpumon.v1.GetGpuStatsRequest
-	3,  // 22: gpumon.v1.FleetService.ReportGpuStats:input_type -> gpumon.v1.ReportGpuStatsRequest
-	5,  // 23: gpumon.v1.FleetService.KillProcesses:input_type -> gpumon.v1.KillProcessesRequest
-	9,  // 24: gpumon.v1.FleetService.ListMachines:input_type -> gpumon.v1.ListMachinesRequest
-	11, // 25: gpumon.v1.FleetService.GetMachine:input_type -> gpumon.v1.GetMachineRequest
-	13, // 26: gpumon.v1.FleetService.ForgetMachine:input_type -> gpumon.v1.ForgetMachineRequest
-	15, // 27: gpumon.v1.FleetService.ListFreeGpus:input_type -> gpumon.v1.ListFreeGpusRequest
-	18, // 28: gpumon.v1.FleetService.QueryHistory:input_type -> gpumon.v1.QueryHistoryRequest
-	22, // 29: gpumon.v1.FleetService.Watch:input_type -> gpumon.v1.WatchRequest
-	2,  // 30: gpumon.v1.FleetService.GetGpuStats:output_type -> gpumon.v1.GetGpuStatsResponse
-	4,  // 31: gpumon.v1.FleetService.ReportGpuStats:output_type -> gpumon.v1.ReportGpuStatsResponse
-	6,  // 32: gpumon.v1.FleetService.KillProcesses:output_type -> gpumon.v1.KillProcessesResponse
-	10, // 33: gpumon.v1.FleetService.ListMachines:output_type -> gpumon.v1.ListMachinesResponse
-	12, // 34: gpumon.v1.FleetService.GetMachine:output_type -> gpumon.v1.GetMachineResponse
-	14, // 35: gpumon.v1.FleetService.ForgetMachine:output_type -> gpumon.v1.ForgetMachineResponse
-	17, // 36: gpumon.v1.FleetService.ListFreeGpus:output_type -> gpumon.v1.ListFreeGpusResponse
-	21, // 37: gpumon.v1.FleetService.QueryHistory:output_type -> gpumon.v1.QueryHistoryResponse
-	23, // 38: gpumon.v1.FleetService.Watch:output_type -> gpumon.v1.WatchResponse
-	30, // [30:39] is the sub-list for method output_type
-	21, // [21:30] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	30, // 18: gpumon.v1.WatchResponse.report:type_name -> gpumon.v1.Report
+	32, // 19: gpumon.v1.WatchResponse.time:type_name -> google.protobuf.Timestamp
+	32, // 20: gpumon.v1.GetUsageRequest.start:type_name -> google.protobuf.Timestamp
+	32, // 21: gpumon.v1.GetUsageRequest.end:type_name -> google.protobuf.Timestamp
+	32, // 22: gpumon.v1.IdleGpu.since:type_name -> google.protobuf.Timestamp
+	25, // 23: gpumon.v1.GetUsageResponse.users:type_name -> gpumon.v1.UsageRow
+	25, // 24: gpumon.v1.GetUsageResponse.machines:type_name -> gpumon.v1.UsageRow
+	26, // 25: gpumon.v1.GetUsageResponse.idle_held:type_name -> gpumon.v1.IdleGpu
+	32, // 26: gpumon.v1.GetUsageResponse.start:type_name -> google.protobuf.Timestamp
+	32, // 27: gpumon.v1.GetUsageResponse.end:type_name -> google.protobuf.Timestamp
+	30, // 28: gpumon.v1.GetGpuStatsResponse.MachinesEntry.value:type_name -> gpumon.v1.Report
+	1,  // 29: gpumon.v1.FleetService.GetGpuStats:input_type -> gpumon.v1.GetGpuStatsRequest
+	3,  // 30: gpumon.v1.FleetService.ReportGpuStats:input_type -> gpumon.v1.ReportGpuStatsRequest
+	5,  // 31: gpumon.v1.FleetService.KillProcesses:input_type -> gpumon.v1.KillProcessesRequest
+	9,  // 32: gpumon.v1.FleetService.ListMachines:input_type -> gpumon.v1.ListMachinesRequest
+	11, // 33: gpumon.v1.FleetService.GetMachine:input_type -> gpumon.v1.GetMachineRequest
+	13, // 34: gpumon.v1.FleetService.ForgetMachine:input_type -> gpumon.v1.ForgetMachineRequest
+	15, // 35: gpumon.v1.FleetService.ListFreeGpus:input_type -> gpumon.v1.ListFreeGpusRequest
+	18, // 36: gpumon.v1.FleetService.QueryHistory:input_type -> gpumon.v1.QueryHistoryRequest
+	22, // 37: gpumon.v1.FleetService.Watch:input_type -> gpumon.v1.WatchRequest
+	24, // 38: gpumon.v1.FleetService.GetUsage:input_type -> gpumon.v1.GetUsageRequest
+	2,  // 39: gpumon.v1.FleetService.GetGpuStats:output_type -> gpumon.v1.GetGpuStatsResponse
+	4,  // 40: gpumon.v1.FleetService.ReportGpuStats:output_type -> gpumon.v1.ReportGpuStatsResponse
+	6,  // 41: gpumon.v1.FleetService.KillProcesses:output_type -> gpumon.v1.KillProcessesResponse
+	10, // 42: gpumon.v1.FleetService.ListMachines:output_type -> gpumon.v1.ListMachinesResponse
+	12, // 43: gpumon.v1.FleetService.GetMachine:output_type -> gpumon.v1.GetMachineResponse
+	14, // 44: gpumon.v1.FleetService.ForgetMachine:output_type -> gpumon.v1.ForgetMachineResponse
+	17, // 45: gpumon.v1.FleetService.ListFreeGpus:output_type -> gpumon.v1.ListFreeGpusResponse
+	21, // 46: gpumon.v1.FleetService.QueryHistory:output_type -> gpumon.v1.QueryHistoryResponse
+	23, // 47: gpumon.v1.FleetService.Watch:output_type -> gpumon.v1.WatchResponse
+	27, // 48: gpumon.v1.FleetService.GetUsage:output_type -> gpumon.v1.GetUsageResponse
+	39, // [39:49] is the sub-list for method output_type
+	29, // [29:39] is the sub-list for method input_type
+	29, // [29:29] is the sub-list for extension type_name
+	29, // [29:29] is the sub-list for extension extendee
+	0,  // [0:29] is the sub-list for field type_name
 }
 
 func init() { file_gpumon_v1_fleet_proto_init() }
@@ -1864,7 +2211,7 @@ func file_gpumon_v1_fleet_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gpumon_v1_fleet_proto_rawDesc), len(file_gpumon_v1_fleet_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   25,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

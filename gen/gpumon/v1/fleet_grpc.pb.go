@@ -28,6 +28,7 @@ const (
 	FleetService_ListFreeGpus_FullMethodName   = "/gpumon.v1.FleetService/ListFreeGpus"
 	FleetService_QueryHistory_FullMethodName   = "/gpumon.v1.FleetService/QueryHistory"
 	FleetService_Watch_FullMethodName          = "/gpumon.v1.FleetService/Watch"
+	FleetService_GetUsage_FullMethodName       = "/gpumon.v1.FleetService/GetUsage"
 )
 
 // FleetServiceClient is the client API for FleetService service.
@@ -58,6 +59,9 @@ type FleetServiceClient interface {
 	QueryHistory(ctx context.Context, in *QueryHistoryRequest, opts ...grpc.CallOption) (*QueryHistoryResponse, error)
 	// Watch streams fleet changes as they happen.
 	Watch(ctx context.Context, in *WatchRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchResponse], error)
+	// GetUsage returns GPU-hours per user and per machine over a time range,
+	// and the GPUs that are held but idle now.
+	GetUsage(ctx context.Context, in *GetUsageRequest, opts ...grpc.CallOption) (*GetUsageResponse, error)
 }
 
 type fleetServiceClient struct {
@@ -167,6 +171,16 @@ func (c *fleetServiceClient) Watch(ctx context.Context, in *WatchRequest, opts .
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type FleetService_WatchClient = grpc.ServerStreamingClient[WatchResponse]
 
+func (c *fleetServiceClient) GetUsage(ctx context.Context, in *GetUsageRequest, opts ...grpc.CallOption) (*GetUsageResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetUsageResponse)
+	err := c.cc.Invoke(ctx, FleetService_GetUsage_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // FleetServiceServer is the server API for FleetService service.
 // All implementations must embed UnimplementedFleetServiceServer
 // for forward compatibility.
@@ -195,6 +209,9 @@ type FleetServiceServer interface {
 	QueryHistory(context.Context, *QueryHistoryRequest) (*QueryHistoryResponse, error)
 	// Watch streams fleet changes as they happen.
 	Watch(*WatchRequest, grpc.ServerStreamingServer[WatchResponse]) error
+	// GetUsage returns GPU-hours per user and per machine over a time range,
+	// and the GPUs that are held but idle now.
+	GetUsage(context.Context, *GetUsageRequest) (*GetUsageResponse, error)
 	mustEmbedUnimplementedFleetServiceServer()
 }
 
@@ -231,6 +248,9 @@ func (UnimplementedFleetServiceServer) QueryHistory(context.Context, *QueryHisto
 }
 func (UnimplementedFleetServiceServer) Watch(*WatchRequest, grpc.ServerStreamingServer[WatchResponse]) error {
 	return status.Error(codes.Unimplemented, "method Watch not implemented")
+}
+func (UnimplementedFleetServiceServer) GetUsage(context.Context, *GetUsageRequest) (*GetUsageResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetUsage not implemented")
 }
 func (UnimplementedFleetServiceServer) mustEmbedUnimplementedFleetServiceServer() {}
 func (UnimplementedFleetServiceServer) testEmbeddedByValue()                      {}
@@ -408,6 +428,24 @@ func _FleetService_Watch_Handler(srv interface{}, stream grpc.ServerStream) erro
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type FleetService_WatchServer = grpc.ServerStreamingServer[WatchResponse]
 
+func _FleetService_GetUsage_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetUsageRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FleetServiceServer).GetUsage(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: FleetService_GetUsage_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FleetServiceServer).GetUsage(ctx, req.(*GetUsageRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // FleetService_ServiceDesc is the grpc.ServiceDesc for FleetService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -446,6 +484,10 @@ var FleetService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "QueryHistory",
 			Handler:    _FleetService_QueryHistory_Handler,
+		},
+		{
+			MethodName: "GetUsage",
+			Handler:    _FleetService_GetUsage_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/gpumon/gpumon/gateway/flagenv"
 	"github.com/gpumon/gpumon/hub/internal/server"
@@ -73,7 +74,7 @@ func parseFlags(args []string, stderr io.Writer) (server.Config, bool, slog.Leve
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.HTTPAddr, "http-addr", ":7864", "`address` for HTTP: web UI and REST API")
 	fs.StringVar(&cfg.GRPCAddr, "grpc-addr", ":7865", "`address` for gRPC: agents and gRPC clients")
-	fs.StringVar(&cfg.DataDir, "data-dir", "./gpumon-data", "`directory` for the registry and the generated agent token")
+	fs.StringVar(&cfg.DataDir, "data-dir", "./gpumon-data", "`directory` for the registry, the history (tsdb/) and the generated agent token")
 	fs.StringVar(&cfg.AgentToken, "agent-token", "", "`token` agents (and report POSTs) must present; generated and kept in the data dir when empty")
 	fs.StringVar(&cfg.APIToken, "api-token", "", "`token` needed to read the API and the page; reading is open when empty")
 	fs.StringVar(&cfg.AdminToken, "admin-token", "", "`token` needed to kill processes and forget machines; both are disabled when empty")
@@ -82,6 +83,12 @@ func parseFlags(args []string, stderr io.Writer) (server.Config, bool, slog.Leve
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key `file` for --tls-cert")
 	fs.StringVar(&cfg.TLSClientCA, "tls-client-ca", "", "PEM CA `file`: require client certificates signed by it (mTLS)")
 	fs.DurationVar(&cfg.Interval, "interval", 0, "sampling `interval` pushed to every agent (0: each agent's own)")
+	cfg.Retention = 15 * 24 * time.Hour
+	fs.Var((*days)(&cfg.Retention), "retention", "how long history is kept (`duration`, e.g. 15d, 720h)")
+	fs.StringVar(&cfg.RemoteWriteURL, "remote-write-url", "", "also send every sample to this Prometheus remote-write `URL` (Mimir, Thanos Receive, VictoriaMetrics, Prometheus)")
+	fs.StringVar(&cfg.HistoryURL, "history-url", "", "answer history and PromQL queries from this Prometheus-compatible API base `URL` instead of the embedded store")
+	cfg.IdleAfter = 30 * time.Minute
+	fs.DurationVar(&cfg.IdleAfter, "idle-after", 30*time.Minute, "a GPU holding memory at ~0% utilisation this `duration` is reported as idle-held")
 	cors := fs.String("cors-origins", "", "comma-separated web `origins` allowed to call every route (\"*\": any); any origin may GET")
 	level := fs.String("log-level", "info", "log `level`: debug, info, warn, error")
 	showVersion := fs.Bool("version", false, "print the version and exit")
@@ -147,4 +154,31 @@ func agentHubAddr(addr string) string {
 		}
 	}
 	return net.JoinHostPort(host, port)
+}
+
+// days is a duration flag that also accepts whole days ("15d").
+type days time.Duration
+
+func (d *days) String() string {
+	if *d%days(24*time.Hour) == 0 && *d != 0 {
+		return fmt.Sprintf("%dd", time.Duration(*d)/(24*time.Hour))
+	}
+	return time.Duration(*d).String()
+}
+
+func (d *days) Set(s string) error {
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		var v int
+		if _, err := fmt.Sscanf(n, "%d", &v); err != nil || v < 0 || fmt.Sprint(v) != n {
+			return fmt.Errorf("want a duration such as 15d or 360h")
+		}
+		*d = days(time.Duration(v) * 24 * time.Hour)
+		return nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("want a duration such as 15d or 360h")
+	}
+	*d = days(v)
+	return nil
 }

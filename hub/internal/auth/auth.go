@@ -91,6 +91,21 @@ func (p *Policy) Check(ctx context.Context, method string) error {
 	return nil
 }
 
+// CheckReadHeader authorises a plain HTTP read (PromQL API, /metrics) from
+// its Authorization header. It returns 0 when allowed, else an HTTP status
+// and a message.
+func (p *Policy) CheckReadHeader(authorization string) (int, string) {
+	ctx := metadata.NewIncomingContext(context.Background(), metadata.Pairs("authorization", authorization))
+	switch status.Code(p.Check(ctx, "/gpumon.v1.FleetService/ListMachines")) {
+	case codes.OK:
+		return 0, ""
+	case codes.Unauthenticated:
+		return 401, "missing or invalid bearer token (send the header \"Authorization: Bearer <API token>\")"
+	default:
+		return 403, "reading needs the API token"
+	}
+}
+
 // IsAdmin reports whether ctx carries the admin token.
 func (p *Policy) IsAdmin(ctx context.Context) bool {
 	tok, ok := bearer(ctx)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -30,6 +31,14 @@ type Config struct {
 	Interval time.Duration
 	// SaveEvery is how often the registry is written when it changed.
 	SaveEvery time.Duration
+	// Retention of the embedded history.
+	Retention time.Duration
+	// RemoteWriteURL receives every sample (Prometheus remote write).
+	RemoteWriteURL string
+	// HistoryURL: answer history queries from this Prometheus-compatible API.
+	HistoryURL string
+	// IdleAfter: a GPU held while idle this long is reported as idle-held.
+	IdleAfter time.Duration
 	Version   string
 	Log       *slog.Logger
 }
@@ -66,6 +75,20 @@ func (c *Config) Validate() error {
 	}
 	if c.AdminToken != "" && (c.AdminToken == c.AgentToken || c.AdminToken == c.APIToken) {
 		errs = append(errs, errors.New("--admin-token must differ from the agent and API tokens"))
+	}
+	if c.Retention < 0 || (c.Retention > 0 && c.Retention < time.Hour) {
+		errs = append(errs, fmt.Errorf("--retention %s: want at least 1h", c.Retention))
+	}
+	for _, u := range []struct{ flag, val string }{{"--remote-write-url", c.RemoteWriteURL}, {"--history-url", c.HistoryURL}} {
+		if u.val == "" {
+			continue
+		}
+		if p, err := url.Parse(u.val); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			errs = append(errs, fmt.Errorf("%s %q: want an http:// or https:// URL", u.flag, u.val))
+		}
+	}
+	if c.IdleAfter < 0 {
+		errs = append(errs, fmt.Errorf("--idle-after %s: must not be negative", c.IdleAfter))
 	}
 	if c.Interval != 0 && (c.Interval < 500*time.Millisecond || c.Interval > time.Hour) {
 		errs = append(errs, fmt.Errorf("--interval %s: want between 500ms and 1h", c.Interval))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"path"
 	"strings"
 	"time"
@@ -11,6 +12,8 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/gpumon/gpumon/gateway"
+	"github.com/gpumon/gpumon/hub/internal/metrics"
+	"github.com/gpumon/gpumon/hub/internal/promapi"
 	"github.com/gpumon/gpumon/webui"
 )
 
@@ -28,6 +31,25 @@ func (h *Hub) httpHandler(ctx context.Context, conn *grpc.ClientConn) (http.Hand
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/api/", api)
+	prom := &promapi.API{
+		Engine: h.history.Engine(), Queryable: h.history.Queryable(), Version: h.cfg.Version,
+		Authorize: func(r *http.Request) (int, string) { return h.policy.CheckReadHeader(r.Header.Get("Authorization")) },
+	}
+	if h.cfg.HistoryURL != "" {
+		prom.Remote, _ = url.Parse(h.cfg.HistoryURL)
+	}
+	promHandler := gateway.Gzip(prom.Handler())
+	for _, route := range promapi.Routes {
+		mux.Handle(route, promHandler)
+	}
+	metricsHandler := metrics.Handler(metrics.Sources{Fleet: h.fleet, Stats: h.stats, History: h.history, Remote: h.remote})
+	mux.Handle("/metrics", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if code, msg := h.policy.CheckReadHeader(r.Header.Get("Authorization")); code != 0 {
+			gateway.WriteError(w, code, msg)
+			return
+		}
+		metricsHandler.ServeHTTP(w, r)
+	}))
 	mux.Handle("/healthz", api)
 	mux.Handle("/readyz", api)
 	mux.Handle("/", uiHandler())

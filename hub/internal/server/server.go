@@ -25,6 +25,7 @@ import (
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
 	"github.com/gpumon/gpumon/hub/internal/auth"
 	"github.com/gpumon/gpumon/hub/internal/fleet"
+	"github.com/gpumon/gpumon/hub/internal/history"
 	"github.com/gpumon/gpumon/hub/internal/service"
 	"github.com/gpumon/gpumon/hub/internal/store"
 )
@@ -49,6 +50,9 @@ type Hub struct {
 	inmem    *bufconn.Listener
 	httpSrv  *http.Server
 	health   *health.Server
+	history  *history.Store
+	remote   *history.RemoteWriter
+	querier  service.HistoryQuerier
 	// TokenCreated is true when the agent token was generated on this start.
 	TokenCreated bool
 }
@@ -77,14 +81,19 @@ func New(cfg Config) (*Hub, error) {
 		return nil, err
 	}
 	h.fleet.Restore(recs)
+	if err := h.openHistory(); err != nil {
+		return nil, err
+	}
 	if h.tls, err = cfg.tlsConfig(); err != nil {
 		return nil, err
 	}
 	if h.grpcLn, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
+		h.history.Close()
 		return nil, fmt.Errorf("listen for gRPC on %s: %w", cfg.GRPCAddr, err)
 	}
 	if h.httpLn, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
 		h.grpcLn.Close()
+		h.history.Close()
 		return nil, fmt.Errorf("listen for HTTP on %s: %w", cfg.HTTPAddr, err)
 	}
 	return h, nil
@@ -115,8 +124,8 @@ func (h *Hub) grpcServer(creds credentials.TransportCredentials) *grpc.Server {
 		opts = append(opts, grpc.Creds(creds))
 	}
 	s := grpc.NewServer(opts...)
-	agents := &service.Agents{Fleet: h.fleet, Stats: h.stats, Log: h.cfg.Log, Interval: h.cfg.Interval, Version: h.cfg.Version}
-	fleetSvc := &service.Fleet{Fleet: h.fleet, Stats: h.stats, Log: h.cfg.Log}
+	agents := &service.Agents{Fleet: h.fleet, Sink: h.history, Stats: h.stats, Log: h.cfg.Log, Interval: h.cfg.Interval, Version: h.cfg.Version}
+	fleetSvc := &service.Fleet{Fleet: h.fleet, Sink: h.history, History: h.querier, Stats: h.stats, Log: h.cfg.Log, OnForget: h.history.Forget}
 	gpumonv1.RegisterAgentServiceServer(s, agents)
 	gpumonv1.RegisterFleetServiceServer(s, fleetSvc)
 	healthpb.RegisterHealthServer(s, h.health)
@@ -166,8 +175,13 @@ func (h *Hub) Run(ctx context.Context) error {
 	}()
 	var wg sync.WaitGroup
 	loopCtx, stopLoops := context.WithCancel(context.Background())
-	wg.Add(1)
+	wg.Add(2)
 	go func() { defer wg.Done(); h.loops(loopCtx) }()
+	go func() { defer wg.Done(); h.history.Follow(loopCtx, h.fleet) }()
+	if h.remote != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); h.remote.Run(loopCtx) }()
+	}
 
 	var runErr error
 	select {
@@ -179,6 +193,9 @@ func (h *Hub) Run(ctx context.Context) error {
 	wg.Wait()
 	if err := h.save(); err != nil && runErr == nil {
 		runErr = err
+	}
+	if err := h.history.Close(); err != nil && runErr == nil {
+		runErr = fmt.Errorf("close history: %w", err)
 	}
 	return runErr
 }

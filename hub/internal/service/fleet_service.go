@@ -22,9 +22,10 @@ const KillTimeout = 15 * time.Second
 // MaxKillPIDs bounds one kill request.
 const MaxKillPIDs = 1000
 
-// HistoryQuerier answers history queries.
+// HistoryQuerier answers history and accounting queries.
 type HistoryQuerier interface {
 	Query(ctx context.Context, req *gpumonv1.QueryHistoryRequest) (*gpumonv1.QueryHistoryResponse, error)
+	Usage(ctx context.Context, req *gpumonv1.GetUsageRequest) (*gpumonv1.GetUsageResponse, error)
 }
 
 // Fleet implements FleetService.
@@ -33,8 +34,10 @@ type Fleet struct {
 	Fleet   *fleet.Fleet
 	Sink    Sink
 	History HistoryQuerier
-	Stats   *Stats
-	Log     *slog.Logger
+	// OnForget is told about forgotten machines (history accounting).
+	OnForget func(key string)
+	Stats    *Stats
+	Log      *slog.Logger
 	// Heartbeat is the watch stream's keep-alive period.
 	Heartbeat time.Duration
 }
@@ -163,6 +166,9 @@ func (s *Fleet) ForgetMachine(_ context.Context, req *gpumonv1.ForgetMachineRequ
 	case err != nil:
 		return nil, status.Error(codes.Internal, err.Error())
 	}
+	if s.OnForget != nil {
+		s.OnForget(req.GetMachine())
+	}
 	s.Log.Info("machine forgotten", "key", req.GetMachine())
 	return &gpumonv1.ForgetMachineResponse{}, nil
 }
@@ -181,6 +187,14 @@ func (s *Fleet) QueryHistory(ctx context.Context, req *gpumonv1.QueryHistoryRequ
 		return nil, status.Error(codes.Unimplemented, "this hub keeps no history")
 	}
 	return s.History.Query(ctx, req)
+}
+
+// GetUsage answers from the history store.
+func (s *Fleet) GetUsage(ctx context.Context, req *gpumonv1.GetUsageRequest) (*gpumonv1.GetUsageResponse, error) {
+	if s.History == nil {
+		return nil, status.Error(codes.Unimplemented, "this hub keeps no history")
+	}
+	return s.History.Usage(ctx, req)
 }
 
 func now() *timestamppb.Timestamp { return timestamppb.Now() }
