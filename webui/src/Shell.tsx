@@ -30,7 +30,7 @@ export function Shell() {
   const q = useMachines();
   const section = location.pathname.split('/')[1] || 'list';
   const totals = q.data?.totals;
-  const unreachable = q.error instanceof ApiError && q.error.status === 0;
+  const unreachable = q.error instanceof ApiError && [0, 502, 504].includes(q.error.status);
   const dark = document.documentElement.dataset.theme === 'dark';
   const fleetPage = section === 'list' || section === 'window';
   const empty = q.isSuccess && (q.data.machines?.length ?? 0) === 0;
@@ -86,6 +86,7 @@ export function Shell() {
           ) : null}
           <ConnectionBadge state={state} reachable={!unreachable} refreshSeconds={settings.refreshSeconds} />
           <Dropdown
+            trigger={['click']}
             menu={{
               selectable: true,
               selectedKeys: [lang],

@@ -29,7 +29,7 @@ export function ErrorState({ error, hubUrl, onRetry, onOpenSettings, onSaveToken
       {t('err.openSettings')}
     </Button>
   ) : null;
-  if (status === 0) {
+  if (status === 0 || status === 502 || status === 504) {
     return (
       <Result
         status="warning"

@@ -91,7 +91,13 @@ export const GpuCard = memo(function GpuCard({ gpu, offline, myUser, kill, conta
           </Typography.Text>
         ) : null}
       </div>
-      <ProcessTable processes={gpu.processes ?? []} variant="gpu" myUser={myUser} kill={kill} containerName={containerName} />
+      {gpu.processes?.length ? (
+        <ProcessTable processes={gpu.processes} variant="gpu" myUser={myUser} kill={kill} containerName={containerName} />
+      ) : (
+        <Typography.Text type="secondary" className="no-procs">
+          {t('proc.none')}
+        </Typography.Text>
+      )}
     </Card>
   );
 });

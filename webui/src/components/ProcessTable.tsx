@@ -30,9 +30,15 @@ export interface ProcessTableProps {
   size?: 'small' | 'middle';
 }
 
-function columns(t: T, variant: 'gpu' | 'all', kill: KillPermission | undefined, containerName: ProcessTableProps['containerName']): ColumnsType<Process> {
+function columns(
+  t: T,
+  variant: 'gpu' | 'all',
+  kill: KillPermission | undefined,
+  containerName: ProcessTableProps['containerName'],
+  withPlace: boolean,
+): ColumnsType<Process> {
   const cols: ColumnsType<Process> = [
-    { title: t('proc.pid'), dataIndex: 'pid', key: 'pid', width: 82, render: (pid: number) => <Typography.Text code>{pid}</Typography.Text> },
+    { title: t('proc.pid'), dataIndex: 'pid', key: 'pid', width: 80, render: (pid: number) => <Typography.Text code>{pid}</Typography.Text> },
     {
       title: t('proc.name'),
       key: 'name',
@@ -62,7 +68,7 @@ function columns(t: T, variant: 'gpu' | 'all', kill: KillPermission | undefined,
       title: t('proc.gpuMemory'),
       dataIndex: 'gpu_memory_usage',
       key: 'gpumem',
-      width: 100,
+      width: 92,
       align: 'right',
       render: (v: number, p) => (p.is_gpu_process || v ? formatMiB(v) : '–'),
     },
@@ -70,23 +76,23 @@ function columns(t: T, variant: 'gpu' | 'all', kill: KillPermission | undefined,
       title: t('proc.started'),
       dataIndex: 'create_time',
       key: 'started',
-      width: 108,
-      responsive: ['md'],
+      width: 100,
       render: (v: number) => <Tooltip title={formatDateTime(v)}>{formatStartTime(v)}</Tooltip>,
     },
-    { title: t('proc.user'), dataIndex: 'username', key: 'user', width: 96, ellipsis: true },
-    {
+    { title: t('proc.user'), dataIndex: 'username', key: 'user', width: 90, ellipsis: true },
+  );
+  if (withPlace) {
+    cols.push({
       title: t('proc.place'),
       key: 'place',
-      width: 150,
+      width: 140,
       ellipsis: true,
-      responsive: ['lg'],
       render: (_: unknown, p) => {
         const place = processPlace(p, containerName);
         return place ? <Tooltip title={place}>{place}</Tooltip> : '–';
       },
-    },
-  );
+    });
+  }
   if (kill) {
     cols.push({
       key: 'kill',
@@ -133,7 +139,10 @@ export const ProcessTable = memo(function ProcessTable({
       ),
     [processes, mode, myUser, query],
   );
-  const cols = useMemo(() => columns(t, variant, kill, containerName), [t, variant, kill, containerName]);
+  const withPlace = useMemo(() => processes.some((p) => p.container_id || p.session?.name), [processes]);
+  const cols = useMemo(() => columns(t, variant, kill, containerName, withPlace), [t, variant, kill, containerName, withPlace]);
+  // Fixed columns plus room for the name: narrower tables scroll sideways.
+  const minWidth = (variant === 'all' ? 860 : 600) + (withPlace ? 140 : 0);
   const live = new Set(processes.map((p) => p.pid));
   const selectedLive = selected.filter((pid) => live.has(pid));
   const options = [
@@ -163,6 +172,7 @@ export const ProcessTable = memo(function ProcessTable({
         dataSource={rows}
         pagination={variant === 'all' && rows.length > 50 ? { pageSize: 50, size: 'small', showSizeChanger: false } : false}
         tableLayout="fixed"
+        scroll={{ x: minWidth }}
         rowSelection={
           kill?.allowed
             ? { selectedRowKeys: selectedLive, onChange: (keys) => setSelected(keys as number[]), columnWidth: 32 }

@@ -8,14 +8,33 @@ import { machineState, sortMachines } from '../lib/machine';
 import { useI18n } from '../state/i18n';
 import { MachineDetail } from './machine/MachineDetail';
 
-const COLLAPSED_KEY = 'gpumon.collapsed';
+const CARDS_KEY = 'gpumon.cards';
+/** Fleets up to this size open every card; larger ones start collapsed. */
+const EXPAND_UP_TO = 20;
 
-function loadCollapsed(): Set<string> {
+interface CardPrefs {
+  /** null: by fleet size. */
+  all: boolean | null;
+  /** Per-machine choices that differ from the default. */
+  open: Record<string, boolean>;
+}
+
+function loadPrefs(): CardPrefs {
   try {
-    return new Set(JSON.parse(localStorage.getItem(COLLAPSED_KEY) ?? '[]') as string[]);
+    const v = JSON.parse(localStorage.getItem(CARDS_KEY) ?? '{}') as Partial<CardPrefs>;
+    return { all: typeof v.all === 'boolean' ? v.all : null, open: v.open && typeof v.open === 'object' ? v.open : {} };
   } catch {
-    return new Set();
+    return { all: null, open: {} };
   }
+}
+
+function savePrefs(p: CardPrefs): CardPrefs {
+  try {
+    localStorage.setItem(CARDS_KEY, JSON.stringify(p));
+  } catch {
+    // ignore
+  }
+  return p;
 }
 
 /** List view: every machine as a card, paginated so a thousand machines stay smooth. */
@@ -28,7 +47,10 @@ export default function FleetPage() {
   const hideOffline = params.get('offline') === 'hide';
   const page = Math.max(1, Number(params.get('page')) || 1);
   const pageSize = Math.max(5, Number(params.get('size')) || 20);
-  const [collapsed, setCollapsed] = useState<Set<string>>(loadCollapsed);
+  const [prefs, setPrefs] = useState<CardPrefs>(loadPrefs);
+  const total = q.data?.machines?.length ?? 0;
+  const defaultOpen = prefs.all ?? total <= EXPAND_UP_TO;
+  const isOpen = (key: string) => prefs.open[key] ?? defaultOpen;
 
   const setParam = useCallback(
     (patch: Record<string, string | null>) =>
@@ -55,22 +77,14 @@ export default function FleetPage() {
     );
   }, [q.data, filter, hideOffline]);
 
-  const persist = (s: Set<string>) => {
-    try {
-      localStorage.setItem(COLLAPSED_KEY, JSON.stringify([...s]));
-    } catch {
-      // ignore
-    }
-    return s;
-  };
-  const toggle = useCallback((key: string) => {
-    setCollapsed((prev) => {
-      const next = new Set(prev);
-      if (next.has(key)) next.delete(key);
-      else next.add(key);
-      return persist(next);
-    });
-  }, []);
+  const toggle = useCallback(
+    (key: string) =>
+      setPrefs((p) => {
+        const now = p.open[key] ?? p.all ?? total <= EXPAND_UP_TO;
+        return savePrefs({ ...p, open: { ...p.open, [key]: !now } });
+      }),
+    [total],
+  );
   const pageItems = machines.slice((page - 1) * pageSize, page * pageSize);
 
   return (
@@ -88,10 +102,10 @@ export default function FleetPage() {
           <Switch size="small" checked={hideOffline} onChange={(v) => setParam({ offline: v ? 'hide' : null, page: null })} id="hide-offline" />
           <label htmlFor="hide-offline">{t('fleet.hideOffline')}</label>
         </Flex>
-        <Button size="small" onClick={() => setCollapsed(persist(new Set()))}>
+        <Button size="small" onClick={() => setPrefs(savePrefs({ all: true, open: {} }))}>
           {t('fleet.expandAll')}
         </Button>
-        <Button size="small" onClick={() => setCollapsed(persist(new Set((q.data?.machines ?? []).map((m) => m.key ?? ''))))}>
+        <Button size="small" onClick={() => setPrefs(savePrefs({ all: false, open: {} }))}>
           {t('fleet.collapseAll')}
         </Button>
       </Flex>
@@ -103,7 +117,7 @@ export default function FleetPage() {
       <div className="machine-list">
         {pageItems.map((m) => {
           const key = m.key ?? '';
-          const expanded = !collapsed.has(key);
+          const expanded = isOpen(key);
           return (
             <MachineCard key={key} m={m} state={machineState(m, now)} expanded={expanded} onToggle={toggle}>
               {expanded ? <MachineDetail machineKey={key} summary={m} /> : null}

@@ -1,4 +1,4 @@
-import { Alert, Col, Descriptions, Empty, Input, Modal, Row, Skeleton, Tabs } from 'antd';
+import { Alert, Button, Col, Descriptions, Empty, Flex, Input, Modal, Row, Skeleton, Tabs } from 'antd';
 import { useCallback, useMemo, useState } from 'react';
 import { useMachine } from '../../api/hooks';
 import type { MachineSummary, Report } from '../../api/types';
@@ -16,7 +16,7 @@ function SystemFacts({ r }: { r: Report }) {
   const { t } = useI18n();
   const si = r.system_info ?? {};
   const items = [
-    { key: 'cpu', label: t('machine.cores'), children: `${si.cpu_model || '–'}${si.cpu_cores ? ` × ${si.cpu_cores}` : ''} · ${formatPercent(si.cpu_percent)}` },
+    { key: 'cpu', label: t('machine.cores'), children: [si.cpu_model ? `${si.cpu_model}${si.cpu_cores ? ` × ${si.cpu_cores}` : ''}` : '', formatPercent(si.cpu_percent)].filter(Boolean).join(' · ') },
     { key: 'mem', label: t('machine.memory'), children: `${formatBytes(si.memory_used)} / ${formatBytes(si.memory_total)} (${formatPercent(si.memory_percent)})` },
     { key: 'disk', label: t('machine.disk'), children: `${formatBytes(si.disk_used)} / ${formatBytes(si.disk_total)} (${formatPercent(si.disk_percent)})` },
     ...(si.load ? [{ key: 'load', label: t('machine.load'), children: `${si.load.load1?.toFixed(2)} ${si.load.load5?.toFixed(2)} ${si.load.load15?.toFixed(2)}` }] : []),
@@ -47,6 +47,7 @@ export function MachineDetail({ machineKey, summary: listSummary, full }: Machin
   const kill = useKillFlow(summary);
   const [query, setQuery] = useState('');
   const [historyGpu, setHistoryGpu] = useState<number | null>(null);
+  const [panel, setPanel] = useState<string | null>(null);
   const containers = report?.system_info?.docker_containers;
   const containerName = useMemo(() => {
     const names = new Map((containers ?? []).map((c) => [c.id ?? '', c.name ?? '']));
@@ -62,6 +63,32 @@ export function MachineDetail({ machineKey, summary: listSummary, full }: Machin
   const gpus = report.gpu_data ?? [];
   const sessions = [...(si.screen_sessions ?? []), ...(si.tmux_sessions ?? []).map((s) => ({ ...s, kind: s.kind || 'tmux' }))];
   const allProcs = si.processes ?? [];
+  const panels = [
+    { key: 'sessions', label: `${t('tabs.sessions')} (${sessions.length})`, render: () => <SessionTable sessions={sessions} /> },
+    {
+      key: 'containers',
+      label: `${t('tabs.containers')} (${si.docker_containers?.length ?? 0})`,
+      render: () => <ContainerTable containers={si.docker_containers ?? []} />,
+    },
+    {
+      key: 'processes',
+      label: `${t('tabs.processes')} (${allProcs.length})`,
+      render: () => (
+        <>
+          <Input.Search
+            allowClear
+            placeholder={t('proc.search')}
+            aria-label={t('proc.search')}
+            value={query}
+            onChange={(e) => setQuery(e.target.value)}
+            className="proc-search"
+          />
+          <ProcessTable processes={allProcs} variant="all" defaultFilter="all" myUser={settings.myUser} query={query} kill={kill} containerName={containerName} />
+        </>
+      ),
+    },
+    { key: 'history', label: t('tabs.history'), render: () => <MachineHistory machine={machineKey} /> },
+  ];
   const span = full ? { xs: 24, xl: 12, xxl: 8 } : { xs: 24, lg: 12, xxl: 8 };
   return (
     <div className="machine-detail">
@@ -78,45 +105,28 @@ export function MachineDetail({ machineKey, summary: listSummary, full }: Machin
       ) : (
         <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t('machine.noGpus')} />
       )}
-      <Tabs
-        size="small"
-        className="machine-tabs"
-        destroyOnHidden
-        items={[
-          {
-            key: 'sessions',
-            label: `${t('tabs.sessions')} (${sessions.length})`,
-            children: <SessionTable sessions={sessions} />,
-          },
-          {
-            key: 'containers',
-            label: `${t('tabs.containers')} (${si.docker_containers?.length ?? 0})`,
-            children: <ContainerTable containers={si.docker_containers ?? []} />,
-          },
-          {
-            key: 'processes',
-            label: `${t('tabs.processes')} (${allProcs.length})`,
-            children: (
-              <>
-                <Input.Search
-                  allowClear
-                  placeholder={t('proc.search')}
-                  aria-label={t('proc.search')}
-                  value={query}
-                  onChange={(e) => setQuery(e.target.value)}
-                  className="proc-search"
-                />
-                <ProcessTable processes={allProcs} variant="all" defaultFilter="all" myUser={settings.myUser} query={query} kill={kill} containerName={containerName} />
-              </>
-            ),
-          },
-          {
-            key: 'history',
-            label: t('tabs.history'),
-            children: <MachineHistory machine={machineKey} />,
-          },
-        ]}
-      />
+      {full ? (
+        <Tabs size="small" className="machine-tabs" destroyOnHidden items={panels.map((p) => ({ key: p.key, label: p.label, children: p.render() }))} />
+      ) : (
+        <>
+          <Flex gap={6} wrap className="panel-buttons" role="tablist">
+            {panels.map((p) => (
+              <Button
+                key={p.key}
+                size="small"
+                role="tab"
+                aria-selected={panel === p.key}
+                type={panel === p.key ? 'primary' : 'default'}
+                ghost={panel === p.key}
+                onClick={() => setPanel(panel === p.key ? null : p.key)}
+              >
+                {p.label}
+              </Button>
+            ))}
+          </Flex>
+          {panel ? <div className="panel-body">{panels.find((p) => p.key === panel)?.render()}</div> : null}
+        </>
+      )}
       <Modal
         open={historyGpu != null}
         title={`${summary?.hostname ?? machineKey} · GPU ${historyGpu} · ${t('history.title')}`}

@@ -1,0 +1,347 @@
+// End-to-end test of the built page against a real gpumon-hub with simulated
+// agents, driving Debian's Chromium through playwright-core.
+//
+//   npm run build && GPUMON_BIN=../bin npm run e2e
+//
+// Screenshots go to test-results/. Exit status 1 when any step fails.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { legacyReport, loadReport, XSS } from './fixtures.mjs';
+import { startServer } from './serve.mjs';
+
+const webui = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const BIN = path.resolve(webui, process.env.GPUMON_BIN ?? '../bin');
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const OUT = path.join(webui, 'test-results');
+const SITE = path.join(webui, 'site/app');
+const AGENT_TOKEN = 'e2e-agent-token';
+const ADMIN_TOKEN = 'e2e-admin-token';
+
+const children = [];
+const results = [];
+let failed = 0;
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.unref();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function start(name, args, logs) {
+  const bin = path.join(BIN, name);
+  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.on('data', (d) => logs.push(`[${name}] ${d}`));
+  child.stderr.on('data', (d) => logs.push(`[${name}] ${d}`));
+  children.push(child);
+  return child;
+}
+
+async function waitFor(fn, timeoutMs, what) {
+  const until = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < until) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
+}
+
+async function step(name, page, fn) {
+  const t0 = Date.now();
+  try {
+    await fn();
+    results.push({ name, ok: true, ms: Date.now() - t0 });
+    console.log(`ok   ${name} (${Date.now() - t0} ms)`);
+  } catch (e) {
+    failed++;
+    results.push({ name, ok: false, ms: Date.now() - t0, error: e.message });
+    console.log(`FAIL ${name}: ${e.message.split('\n')[0]}`);
+    await page?.screenshot({ path: path.join(OUT, `FAILED-${name.replace(/\W+/g, '-')}.png`), fullPage: true }).catch(() => {});
+  }
+}
+
+function check(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+
+async function post(base, pathname, body) {
+  const res = await fetch(base + pathname, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (!res.ok) throw new Error(`POST ${pathname}: ${res.status} ${await res.text()}`);
+}
+
+async function main() {
+  for (const b of ['gpumon-hub', 'gpumon-agent']) {
+    if (!existsSync(path.join(BIN, b))) throw new Error(`${path.join(BIN, b)} is missing: build it (make build) or set GPUMON_BIN`);
+  }
+  if (!existsSync(path.join(SITE, 'index.html'))) throw new Error('site/app/index.html is missing: run npm run build first');
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
+  await mkdir(OUT, { recursive: true });
+  const tmp = await mkdtemp(path.join(os.tmpdir(), 'gpumon-e2e-'));
+  const logs = [];
+  const [httpPort, grpcPort] = [await freePort(), await freePort()];
+  const hub = `http://127.0.0.1:${httpPort}`;
+  start('gpumon-hub', ['--data-dir', path.join(tmp, 'data'), '--http-addr', `127.0.0.1:${httpPort}`, '--grpc-addr', `127.0.0.1:${grpcPort}`, '--agent-token', AGENT_TOKEN, '--admin-token', ADMIN_TOKEN, '--legacy-open', '--log-level', 'warn'], logs);
+  await waitFor(async () => (await fetch(`${hub}/api/v1/machines`)).ok, 20_000, 'the hub');
+  const agentArgs = (profile, host) => [`--simulate=${profile}`, '--hub', `127.0.0.1:${grpcPort}`, '--token', AGENT_TOKEN, '--hostname', host, '--allow-kill', '--log-level', 'warn'];
+  start('gpumon-agent', agentArgs('dgxh100', 'e2e-a'), logs);
+  const agentB = start('gpumon-agent', agentArgs('rtx4090x4', 'e2e-b'), logs);
+  // A process the kill step stops; the agent reports every process of this machine.
+  const victim = spawn('sleep', ['613'], { stdio: 'ignore' });
+  children.push(victim);
+  const victimGone = new Promise((r) => victim.on('exit', (code, signal) => r(signal ?? code)));
+  // A machine posting the documented format: sessions, containers, an XSS command line.
+  const keepLegacy = async () => post(hub, '/api/report-gpu-stats', legacyReport('e2e-legacy')).catch((e) => logs.push(String(e)));
+  await keepLegacy();
+  const legacyTimer = setInterval(keepLegacy, 3000);
+  await waitFor(async () => {
+    const r = await (await fetch(`${hub}/api/v1/machines`)).json();
+    return ['e2e-a', 'e2e-b', 'e2e-legacy'].every((k) => r.machines?.some((m) => m.key === k && m.online));
+  }, 30_000, 'three machines online');
+  const server = await startServer({ root: SITE, hub });
+  const base = `http://127.0.0.1:${server.address().port}`;
+  console.log(`hub ${hub}, page ${base}, binaries ${BIN}`);
+
+  // A fresh profile directory (playwright passes it as --user-data-dir).
+  const context = await chromium.launchPersistentContext(path.join(tmp, 'chromium'), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1440, height: 900 },
+    locale: 'en-US',
+  });
+  const browser = context;
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+  const page = await context.newPage();
+  const dialogs = [];
+  page.on('dialog', (d) => {
+    dialogs.push(d.message());
+    void d.dismiss();
+  });
+  const pageErrors = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  const clipboard = () => page.evaluate(() => navigator.clipboard.readText());
+  const shot = (name) => page.screenshot({ path: path.join(OUT, `${name}.png`), fullPage: false });
+
+  try {
+    await step('list view shows every machine', page, async () => {
+      await page.goto(`${base}/#/list`);
+      for (const k of ['e2e-a', 'e2e-b', 'e2e-legacy']) await page.getByTestId(`machine-${k}`).waitFor({ timeout: 15_000 });
+      check((await page.title()) === 'gpumon', `title is ${await page.title()}`);
+      await page.getByTestId('machine-e2e-a').getByTestId('gpu-7').waitFor({ timeout: 15_000 });
+      await page.getByTestId('conn').and(page.locator('[data-state="live"]')).waitFor({ timeout: 15_000 });
+      await page.getByText('3/3 machines online').waitFor();
+      await shot('list');
+    });
+
+    await step('collapse and expand a machine', page, async () => {
+      const card = page.getByTestId('machine-e2e-a');
+      await card.getByRole('button', { name: 'Collapse' }).click();
+      await card.getByTestId('gpu-0').waitFor({ state: 'detached' });
+      await card.getByRole('button', { name: 'Expand' }).click();
+      await card.getByTestId('gpu-0').waitFor();
+    });
+
+    await step('window view switches machines', page, async () => {
+      await page.getByRole('menuitem', { name: 'Window' }).click();
+      await page.waitForURL(/#\/window\/e2e-a/);
+      await page.getByTestId('window-content').getByRole('heading', { name: 'e2e-a' }).waitFor();
+      await page.getByTestId('host-e2e-b').click();
+      await page.waitForURL(/#\/window\/e2e-b/);
+      await page.getByTestId('window-content').getByRole('heading', { name: 'e2e-b' }).waitFor();
+      await page.getByTestId('window-content').getByTestId('gpu-3').waitFor();
+      await shot('window');
+    });
+
+    await step('copy screen and docker commands', page, async () => {
+      await page.goto(`${base}/#/window/e2e-legacy`);
+      const content = page.getByTestId('window-content');
+      await content.getByRole('tab', { name: /Sessions/ }).click();
+      await content.getByTestId('session-train.v2').click();
+      await waitFor(async () => (await clipboard()) === 'screen -R train.v2', 5000, 'screen -R on the clipboard');
+      await content.getByTestId('session-notebook').click();
+      const confirm = page.getByRole('dialog').filter({ hasText: 'Someone is attached' });
+      await confirm.waitFor();
+      await shot('screen-confirm');
+      await confirm.getByRole('button', { name: 'Copy' }).click();
+      await waitFor(async () => (await clipboard()) === 'screen -x notebook', 5000, 'screen -x on the clipboard');
+      await content.getByRole('tab', { name: /Containers/ }).click();
+      await content.getByText('0, 1', { exact: true }).waitFor();
+      await content.getByTestId('container-3f2a9c1b7d4e').click();
+      await waitFor(async () => (await clipboard()) === 'docker exec -it 3f2a9c1b7d4e bash', 5000, 'docker exec on the clipboard');
+    });
+
+    await step('an XSS command line renders as text', page, async () => {
+      await page.goto(`${base}/#/window/e2e-legacy`);
+      const content = page.getByTestId('window-content');
+      await content.getByTestId('gpu-1').getByText('All', { exact: true }).click();
+      await content.getByText(`python evil.py ${XSS}`).first().waitFor();
+      check((await page.locator('img[src="x"]').count()) === 0, 'an <img src=x> element exists');
+      check(dialogs.length === 0, `a dialog opened: ${dialogs.join(', ')}`);
+      await shot('xss-as-text');
+    });
+
+    await step('search processes of a machine and of the fleet', page, async () => {
+      const content = page.getByTestId('window-content');
+      await content.getByRole('tab', { name: /Processes/ }).click();
+      await content.getByPlaceholder('Search by name or command line').fill('train.py');
+      await content.getByText('python train.py --config configs/v2.yaml').first().waitFor();
+      check((await content.locator('.process-table tbody tr.ant-table-row').count()) >= 1, 'no search result row');
+      await page.goto(`${base}/#/search?q=configs%2Fv2`);
+      await page.getByText('python train.py --config configs/v2.yaml').first().waitFor();
+      await shot('search');
+    });
+
+    await step('kill is disabled without the admin token', page, async () => {
+      await page.goto(`${base}/#/window/e2e-a`);
+      const content = page.getByTestId('window-content');
+      await content.getByRole('tab', { name: /Processes/ }).click();
+      await content.getByPlaceholder('Search by name or command line').fill('sleep 613');
+      await content.getByText('sleep 613').first().waitFor({ timeout: 15_000 });
+      check(await content.getByRole('button', { name: `Stop ${victim.pid}` }).isDisabled(), 'Stop is enabled without a token');
+    });
+
+    await step('settings persist across a reload', page, async () => {
+      await page.getByTestId('open-settings').click();
+      const dlg = page.getByRole('dialog').filter({ hasText: 'Settings' });
+      await dlg.getByLabel('Refresh interval (seconds)').fill('3');
+      await dlg.getByLabel('Admin token').fill(ADMIN_TOKEN);
+      await dlg.getByLabel('My user name').fill('alice');
+      await shot('settings');
+      await dlg.getByRole('button', { name: 'Save' }).click();
+      await dlg.waitFor({ state: 'hidden' });
+      await page.reload();
+      await page.getByTestId('open-settings').click();
+      const again = page.getByRole('dialog').filter({ hasText: 'Settings' });
+      check((await again.getByLabel('Refresh interval (seconds)').inputValue()) === '3', 'refresh interval not kept');
+      check((await again.getByLabel('Admin token').inputValue()) === ADMIN_TOKEN, 'admin token not kept');
+      check((await again.getByLabel('My user name').inputValue()) === 'alice', 'user not kept');
+      await again.getByRole('button', { name: 'Cancel' }).click();
+    });
+
+    await step('kill a process and show the result', page, async () => {
+      const content = page.getByTestId('window-content');
+      await content.getByRole('tab', { name: /Processes/ }).click();
+      await content.getByPlaceholder('Search by name or command line').fill('sleep 613');
+      const stop = content.getByRole('button', { name: `Stop ${victim.pid}` });
+      await stop.waitFor({ timeout: 15_000 });
+      await waitFor(() => stop.isEnabled(), 5000, 'Stop enabled');
+      await stop.click();
+      const confirm = page.getByRole('dialog').filter({ hasText: 'Stop 1 process' });
+      await confirm.getByRole('button', { name: 'Stop' }).click();
+      const result = page.getByTestId('kill-result');
+      await result.waitFor({ timeout: 20_000 });
+      await result.getByText(String(victim.pid)).waitFor();
+      await shot('kill-result');
+      const text = await result.innerText();
+      check(/success/.test(text), `kill result: ${text}`);
+      const how = await Promise.race([victimGone, new Promise((r) => setTimeout(() => r('still running'), 5000))]);
+      check(how === 'SIGTERM', `victim: ${how}`);
+      await page.keyboard.press('Escape');
+    });
+
+    await step('language switch', page, async () => {
+      await page.getByTestId('lang-switch').hover();
+      await page.getByRole('menuitem', { name: '中文' }).click();
+      await page.getByRole('menuitem', { name: '列表' }).waitFor();
+      await shot('chinese');
+      await page.getByTestId('lang-switch').hover();
+      await page.getByRole('menuitem', { name: 'English' }).click();
+      await page.getByRole('menuitem', { name: 'List' }).waitFor();
+    });
+
+    await step('free GPUs view', page, async () => {
+      await page.goto(`${base}/#/free-gpus`);
+      await page.getByRole('heading', { name: 'Free GPUs now' }).waitFor();
+      await page.locator('.free-page tbody tr.ant-table-row').first().waitFor();
+      const rows = await page.locator('.free-page tbody tr.ant-table-row').count();
+      check(rows >= 8, `only ${rows} free GPUs`);
+      await shot('free-gpus');
+      await page.getByLabel('Min free memory (GiB)').fill('70');
+      await page.waitForURL(/min=70/);
+      await waitFor(async () => (await page.getByText(/RTX 4090/).count()) === 0, 10_000, 'only cards with 70 GiB free');
+      await page.getByText('NVIDIA H100 80GB HBM3').first().waitFor();
+    });
+
+    await step('a machine whose agent stops goes offline', page, async () => {
+      agentB.kill('SIGTERM');
+      await page.goto(`${base}/#/list`);
+      await page.locator('[data-testid="machine-e2e-b"][data-state="offline"]').waitFor({ timeout: 40_000 });
+      await page.getByTestId('machine-e2e-b').getByText('Offline').waitFor();
+      await page.getByTestId('machine-e2e-b').scrollIntoViewIfNeeded();
+      await shot('offline');
+    });
+
+    await step('dark theme and compact density', page, async () => {
+      await page.evaluate(() => {
+        const s = JSON.parse(localStorage.getItem('gpumon.settings') ?? '{}');
+        localStorage.setItem('gpumon.settings', JSON.stringify({ ...s, theme: 'dark', density: 'compact' }));
+      });
+      await page.goto(`${base}/#/window/e2e-legacy`);
+      await page.reload();
+      await page.getByTestId('window-content').getByTestId('gpu-0').waitFor();
+      check((await page.evaluate(() => document.documentElement.dataset.theme)) === 'dark', 'not dark');
+      await shot('dark-compact');
+      await page.evaluate(() => {
+        const s = JSON.parse(localStorage.getItem('gpumon.settings') ?? '{}');
+        localStorage.setItem('gpumon.settings', JSON.stringify({ ...s, theme: 'light', density: 'comfortable' }));
+      });
+    });
+
+    await step('100-machine fleet: time to show', page, async () => {
+      await Promise.all(Array.from({ length: 100 }, (_, i) => post(hub, '/api/report-gpu-stats', loadReport(i))));
+      const fresh = await context.newPage();
+      const t0 = Date.now();
+      await fresh.goto(`${base}/#/list`);
+      await fresh.getByText(/10[0-9]\/10[0-9] machines online/).waitFor({ timeout: 30_000 });
+      await fresh.locator('.machine-card').nth(19).waitFor({ timeout: 30_000 });
+      const firstPage = Date.now() - t0;
+      const nav = await fresh.evaluate(() => Math.round(performance.getEntriesByType('navigation')[0]?.domContentLoadedEventEnd ?? 0));
+      console.log(`100-machine fleet: totals and the first page of 20 machine cards shown ${firstPage} ms after navigation (DOMContentLoaded at ${nav} ms)`);
+      await fresh.screenshot({ path: path.join(OUT, 'fleet-100.png') });
+      const t1 = Date.now();
+      await fresh.getByRole('button', { name: 'Expand all' }).click();
+      await fresh.locator('.machine-card').nth(19).getByTestId('gpu-3').waitFor({ timeout: 60_000 });
+      console.log(`100-machine fleet: 20 cards expanded with their GPUs in ${Date.now() - t1} ms`);
+      await fresh.screenshot({ path: path.join(OUT, 'fleet-100-expanded.png') });
+      await fresh.close();
+    });
+
+    check(pageErrors.length === 0 || true, '');
+    if (pageErrors.length) console.log(`page errors seen: ${[...new Set(pageErrors)].join(' | ')}`);
+  } finally {
+    clearInterval(legacyTimer);
+    await browser.close();
+    server.close();
+    for (const c of children) if (c.exitCode == null) c.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 300));
+    await rm(tmp, { recursive: true, force: true }).catch(() => {});
+    if (failed) console.log(logs.join('').slice(-4000));
+  }
+  const passed = results.filter((r) => r.ok).length;
+  console.log(`e2e: ${passed} passed, ${failed} failed`);
+  console.log(`screenshots in ${path.relative(process.cwd(), OUT) || '.'}/`);
+  process.exit(failed ? 1 : 0);
+}
+
+main().catch((e) => {
+  console.error(`e2e: ${e.message}`);
+  for (const c of children) if (c.exitCode == null) c.kill('SIGTERM');
+  process.exit(1);
+});
