@@ -48,14 +48,46 @@ lint: tools ## buf format and lint, gofmt, go vet
 	$(GO) vet work
 
 .PHONY: test-go
-test-go: ## go test -race on every module
-	$(GO) test -race -count=1 work
+test-go: ## go test -race on every module (installs Prometheus for the end-to-end test when missing)
+	@command -v prometheus >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null; \
+	  else echo "the Prometheus end-to-end test needs Debian's prometheus: run 'sudo apt-get install -y prometheus'" >&2; exit 1; fi; }
+	GPUMON_REQUIRE_PROMETHEUS=1 $(GO) test -race -count=1 work
+
+WEBUI_SRC := $(shell find webui/src webui/public webui/index.html webui/vite.config.ts webui/tsconfig*.json webui/package.json -type f 2>/dev/null)
+
+webui/node_modules/.package-lock.json: webui/package-lock.json
+	cd webui && npm ci --no-audit --no-fund --loglevel=error
+
+webui/site/app/index.html: webui/node_modules/.package-lock.json $(WEBUI_SRC)
+	cd webui && npm run build
+
+.PHONY: webui
+webui: webui/site/app/index.html ## build the web UI into webui/site/app (embedded by the hub)
+
+.PHONY: test-webui
+test-webui: webui/node_modules/.package-lock.json ## web UI unit tests (vitest) and type checks
+	cd webui && npm test
+
+.PHONY: chromium
+chromium: ## install Debian's Chromium for the browser tests when missing
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "browser tests need Chromium: run 'sudo apt-get install -y chromium'" >&2; exit 1; fi; }
+
+.PHONY: test-browser
+test-browser: build chromium ## browser end-to-end tests: real hub, simulated agents, Chromium
+	cd webui && GPUMON_BIN=$(CURDIR)/bin npm run e2e
 
 .PHONY: test
-test: lint check-generated test-go ## everything CI runs
+test: lint check-generated test-go test-webui test-browser ## everything CI runs
+
+.PHONY: demo
+demo: build ## run a hub and a local agent (simulated GPUs without a driver); Ctrl-C stops
+	deploy/demo.sh
 
 .PHONY: build
-build: ## build the binaries into bin/
+build: webui ## build the web UI and the binaries into bin/
 	@mkdir -p bin
 	@for b in $(BINARIES); do \
 	  [ -d "$$b" ] || continue; \

@@ -70,7 +70,11 @@ func (s *syncBuffer) String() string {
 
 func start(t *testing.T, name string, args ...string) *proc {
 	t.Helper()
-	p := &proc{t: t, cmd: exec.Command(filepath.Join(binDir, name), args...), out: &syncBuffer{}, done: make(chan struct{})}
+	path := name
+	if !filepath.IsAbs(name) {
+		path = filepath.Join(binDir, name)
+	}
+	p := &proc{t: t, cmd: exec.Command(path, args...), out: &syncBuffer{}, done: make(chan struct{})}
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)
