@@ -92,6 +92,7 @@ async function main() {
   }
   if (!existsSync(path.join(SITE, 'index.html'))) throw new Error('site/app/index.html is missing: run npm run build first');
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
+  await rm(OUT, { recursive: true, force: true });
   await mkdir(OUT, { recursive: true });
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'gpumon-e2e-'));
   const logs = [];
@@ -257,11 +258,11 @@ async function main() {
     });
 
     await step('language switch', page, async () => {
-      await page.getByTestId('lang-switch').hover();
+      await page.getByTestId('lang-switch').click();
       await page.getByRole('menuitem', { name: '中文' }).click();
       await page.getByRole('menuitem', { name: '列表' }).waitFor();
       await shot('chinese');
-      await page.getByTestId('lang-switch').hover();
+      await page.getByTestId('lang-switch').click();
       await page.getByRole('menuitem', { name: 'English' }).click();
       await page.getByRole('menuitem', { name: 'List' }).waitFor();
     });

@@ -48,7 +48,7 @@ export const MachineCard = memo(function MachineCard({ m, state, expanded, onTog
           </Typography.Text>
           <Typography.Text type="secondary" className="machine-gpus">
             {t('machine.gpus', { n: m.gpu_count ?? 0 })}
-            {m.gpu_count ? ` · ${m.gpus_busy ?? 0} busy · ${formatMiB(m.gpu_memory_used)} / ${formatMiB(m.gpu_memory_total)}` : ''}
+            {m.gpu_count ? ` · ${t('machine.busy', { n: m.gpus_busy ?? 0 })} · ${formatMiB(m.gpu_memory_used)} / ${formatMiB(m.gpu_memory_total)}` : ''}
           </Typography.Text>
           {temp != null ? (
             <Typography.Text className={`temp-text temp-${LEVEL_TAG_COLOR[temperatureLevel(temp)]}`}>{temp}°C</Typography.Text>

@@ -165,6 +165,11 @@ export const ProcessTable = memo(function ProcessTable({
           </Tooltip>
         ) : null}
       </Flex>
+      {rows.length === 0 ? (
+        <Typography.Text type="secondary" className="no-procs">
+          {mode === 'python' && processes.length ? t('proc.nonePython') : t('proc.none')}
+        </Typography.Text>
+      ) : (
       <Table<Process>
         size={size}
         rowKey="pid"
@@ -178,8 +183,8 @@ export const ProcessTable = memo(function ProcessTable({
             ? { selectedRowKeys: selectedLive, onChange: (keys) => setSelected(keys as number[]), columnWidth: 32 }
             : undefined
         }
-        locale={{ emptyText: mode === 'python' && processes.length ? t('proc.nonePython') : t('proc.none') }}
       />
+      )}
     </div>
   );
 });
