@@ -34,12 +34,21 @@ type Result struct {
 	Pending   int
 	Dropped   uint64
 	Elapsed   time.Duration
+	// Acked counts acknowledgements timed; AckP50 and AckP99 are the time
+	// from a snapshot's send to its acknowledgement.
+	Acked          int
+	AckP50, AckP99 time.Duration
 }
 
 func (r Result) String() string {
 	rate := float64(r.Sampled-uint64(r.Pending)) / r.Elapsed.Seconds()
-	return fmt.Sprintf("%d agents (%d connected at the end), %d snapshots sampled, %d unacknowledged, %d dropped, %.0f snapshots/s acknowledged over %s",
-		r.Agents, r.Connected, r.Sampled, r.Pending, r.Dropped, rate, r.Elapsed.Round(time.Millisecond))
+	return fmt.Sprintf("%d agents (%d connected at the end), %d snapshots sampled, %d unacknowledged, %d dropped, %.0f snapshots/s acknowledged over %s, ack latency p50 %s p99 %s (%d acks)",
+		r.Agents, r.Connected, r.Sampled, r.Pending, r.Dropped, rate, r.Elapsed.Round(time.Millisecond),
+		fmtLatency(r.AckP50), fmtLatency(r.AckP99), r.Acked)
+}
+
+func fmtLatency(d time.Duration) string {
+	return fmt.Sprintf("%.3fms", float64(d)/float64(time.Millisecond))
 }
 
 // Run starts cfg.Agents simulated agents, reports progress to progress every
@@ -52,21 +61,26 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) Result {
 	defer cancel()
 	clients := make([]*stream.Client, cfg.Agents)
 	samplers := make([]*countingSampler, cfg.Agents)
-	var wg sync.WaitGroup
+	var (
+		wg   sync.WaitGroup
+		lats latencies
+	)
 	begin := time.Now()
 	for i := range clients {
 		name := fmt.Sprintf("%s-%04d", cfg.Prefix, i+1)
 		samplers[i] = &countingSampler{Sampler: NewSampler(cfg.Profile, uint64(i+1))}
 		clients[i] = stream.New(stream.Config{
 			Hub: cfg.Hub, Token: cfg.Token, TLS: cfg.TLS, Hostname: name, MachineID: "loadgen-" + name,
-			Version: "loadgen", Interval: cfg.Interval, Simulated: true, Log: cfg.Log,
+			Version: "loadgen", Interval: cfg.Interval, Simulated: true, Log: cfg.Log, OnAck: lats.add,
 		}, samplers[i])
 		wg.Add(1)
 		go func() { defer wg.Done(); _ = clients[i].Run(ctx) }()
 	}
 	tick := time.NewTicker(5 * time.Second)
 	defer tick.Stop()
-	summarise := func() Result {
+	// Progress lines carry the ack latency of their own 5 s window; the
+	// result, that of the whole run.
+	summarise := func(window bool) Result {
 		res := Result{Agents: cfg.Agents, Elapsed: time.Since(begin)}
 		for i, c := range clients {
 			if c.Connected() {
@@ -77,6 +91,11 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) Result {
 			res.Dropped += d
 			res.Sampled += samplers[i].n.Load()
 		}
+		if window {
+			res.AckP50, res.AckP99, res.Acked = lats.takeWindow()
+		} else {
+			res.AckP50, res.AckP99, res.Acked = lats.overall()
+		}
 		return res
 	}
 	for done := false; !done; {
@@ -84,10 +103,10 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) Result {
 		case <-ctx.Done():
 			done = true
 		case <-tick.C:
-			fmt.Fprintln(progress, summarise())
+			fmt.Fprintln(progress, summarise(true))
 		}
 	}
-	res := summarise()
+	res := summarise(false)
 	wg.Wait()
 	return res
 }

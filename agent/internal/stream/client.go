@@ -45,7 +45,10 @@ type Config struct {
 	MinBackoff, MaxBackoff time.Duration
 	// Dialer overrides the network dialer (tests).
 	Dialer func(ctx context.Context, addr string) (net.Conn, error)
-	Log    *slog.Logger
+	// OnAck, when set, is called for every snapshot the hub acknowledges
+	// with the time from its send to the acknowledgement (load tests).
+	OnAck func(time.Duration)
+	Log   *slog.Logger
 }
 
 // Client is the agent's side of the stream.
@@ -94,6 +97,7 @@ func New(cfg Config, s Sampler) *Client {
 		wake:  make(chan struct{}, 1), retime: make(chan struct{}, 1), invChanged: make(chan struct{}, 1),
 		log: cfg.Log,
 	}
+	c.buf.onAck = cfg.OnAck
 	c.interval.Store(int64(cfg.Interval))
 	return c
 }

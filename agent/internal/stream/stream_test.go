@@ -216,3 +216,27 @@ func TestBackoffGrowsAndCaps(t *testing.T) {
 		}
 	}
 }
+
+func TestBufferTimesAcks(t *testing.T) {
+	b := newBuffer(8)
+	var waits []time.Duration
+	b.onAck = func(d time.Duration) { waits = append(waits, d) }
+	for i := uint64(1); i <= 3; i++ {
+		if err := b.push(&gpumonv1.Snapshot{Seq: i}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s, ok := b.after(0); !ok || s.GetSeq() != 1 {
+		t.Fatalf("after(0) = %v, %v", s, ok)
+	}
+	if s, ok := b.after(1); !ok || s.GetSeq() != 2 {
+		t.Fatalf("after(1) = %v, %v", s, ok)
+	}
+	b.ack(3) // seq 3 was never sent: acknowledged, not timed
+	if len(waits) != 2 || waits[0] < 0 || waits[1] < 0 {
+		t.Errorf("timed acks = %v, want 2", waits)
+	}
+	if s, ok := b.after(0); ok {
+		t.Errorf("after ack(3) the buffer still holds %d", s.GetSeq())
+	}
+}
