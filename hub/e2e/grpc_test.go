@@ -74,7 +74,9 @@ func snapshot(seq uint64, cpu float64) *gpumonv1.ConnectRequest {
 }
 
 func TestHostileAgents(t *testing.T) {
-	h := newHub(t)
+	// A burst limit above the 20,000 snapshots of the deaf agent below; the
+	// default limit has its own test.
+	h := newHub(t, "--max-snapshot-burst", "50000", "--max-snapshot-rate", "1000")
 	startAgent(t, h, "e2e-good", "rtx4090x4")
 	waitFor(t, "good agent online", 20*time.Second, func() bool { _, on := online(t, h.http, "e2e-good"); return on })
 	conn := dialHub(t, h)
@@ -155,6 +157,30 @@ func TestHostileAgents(t *testing.T) {
 	before := machines(t, h.http)["e2e-good"].(map[string]any)["timestamp"]
 	waitFor(t, "a fresh sample from the good agent", 10*time.Second, func() bool {
 		m := machines(t, h.http)["e2e-good"].(map[string]any)
+		return m["is_online"] == true && m["timestamp"] != before
+	})
+}
+
+func TestFloodingAgentIsShed(t *testing.T) {
+	h := newHub(t, "--max-snapshot-rate", "5", "--max-snapshot-burst", "50")
+	startAgent(t, h, "e2e-calm", "rtx4090x4")
+	waitFor(t, "calm agent online", 20*time.Second, func() bool { _, on := online(t, h.http, "e2e-calm"); return on })
+	conn := dialHub(t, h)
+	msgs := []*gpumonv1.ConnectRequest{hello("e2e-flood")}
+	for seq := uint64(1); seq <= 500; seq++ {
+		msgs = append(msgs, snapshot(seq, 1))
+	}
+	code, msg := streamCode(t, conn, agentToken, msgs...)
+	if code != codes.ResourceExhausted || !strings.Contains(msg, "slow down") {
+		t.Fatalf("flooding stream ended with %v %q, want ResourceExhausted", code, msg)
+	}
+	metrics := getText(t, h.http+"/metrics")
+	if !strings.Contains(metrics, `gpumon_hub_shed_total{what="streams"} 1`) {
+		t.Errorf("/metrics does not count the shed stream")
+	}
+	before := machines(t, h.http)["e2e-calm"].(map[string]any)["timestamp"]
+	waitFor(t, "the calm agent still served", 10*time.Second, func() bool {
+		m := machines(t, h.http)["e2e-calm"].(map[string]any)
 		return m["is_online"] == true && m["timestamp"] != before
 	})
 }

@@ -37,6 +37,7 @@ type Config struct {
 	TLSServerName  string
 	Buffer         time.Duration
 	DockerInterval time.Duration
+	Keepalive      time.Duration
 	Version        string
 	Log            *slog.Logger
 }
@@ -51,6 +52,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Interval < stream.MinInterval || c.Interval > stream.MaxInterval {
 		errs = append(errs, fmt.Errorf("--interval %s: want between %s and %s", c.Interval, stream.MinInterval, stream.MaxInterval))
+	}
+	if c.Keepalive != 0 && (c.Keepalive < 5*time.Second || c.Keepalive > 10*time.Minute) {
+		errs = append(errs, fmt.Errorf("--keepalive %s: want between 5s and 10m", c.Keepalive))
 	}
 	if c.Buffer < 0 || c.Buffer > 24*time.Hour {
 		errs = append(errs, fmt.Errorf("--buffer %s: want between 0 and 24h", c.Buffer))
@@ -135,7 +139,7 @@ func Run(ctx context.Context, c Config, stdout io.Writer) error {
 	client := stream.New(stream.Config{
 		Hub: c.Hub, Token: c.Token, TLS: tlsCfg, Hostname: c.Hostname, MachineID: s.machineID,
 		Version: c.Version, Interval: c.Interval, Buffer: c.Buffer, Simulated: c.Simulate != "",
-		Kill: stream.KillPolicy{Allow: c.AllowKill, AllowForce: c.AllowForceKill}, Log: c.Log,
+		Kill: stream.KillPolicy{Allow: c.AllowKill, AllowForce: c.AllowForceKill}, Keepalive: c.Keepalive, Log: c.Log,
 	}, s)
 	c.Log.Info("agent started", "hub", c.Hub, "hostname", c.Hostname, "interval", c.Interval, "simulate", c.Simulate, "allow_kill", c.AllowKill)
 	return client.Run(ctx)

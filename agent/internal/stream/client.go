@@ -43,6 +43,12 @@ type Config struct {
 	Kill      KillPolicy
 	// Backoff bounds; defaults 1 s and 30 s.
 	MinBackoff, MaxBackoff time.Duration
+	// Keepalive is the ping interval on an idle connection (default 20 s);
+	// a hub that does not answer within 10 s more is given up on.
+	Keepalive time.Duration
+	// FlushTimeout bounds the attempt to send buffered snapshots when the
+	// agent stops (default 3 s).
+	FlushTimeout time.Duration
 	// Dialer overrides the network dialer (tests).
 	Dialer func(ctx context.Context, addr string) (net.Conn, error)
 	// OnAck, when set, is called for every snapshot the hub acknowledges
@@ -73,6 +79,9 @@ type Client struct {
 // DefaultBuffer is how much history the agent keeps while the hub is away.
 const DefaultBuffer = 10 * time.Minute
 
+// DefaultKeepalive is the ping interval; the hub accepts pings every 5 s at most.
+const DefaultKeepalive = 20 * time.Second
+
 // New returns a client; Run starts it.
 func New(cfg Config, s Sampler) *Client {
 	if cfg.Interval <= 0 {
@@ -89,6 +98,12 @@ func New(cfg Config, s Sampler) *Client {
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Keepalive <= 0 {
+		cfg.Keepalive = DefaultKeepalive
+	}
+	if cfg.FlushTimeout <= 0 {
+		cfg.FlushTimeout = 3 * time.Second
 	}
 	c := &Client{
 		cfg: cfg, sampler: s,
@@ -108,7 +123,9 @@ func (c *Client) Connected() bool { return c.connected.Load() }
 // Pending and dropped snapshots in the buffer.
 func (c *Client) Pending() (pending int, dropped uint64) { return c.buf.stats() }
 
-// Run samples and streams until ctx is done.
+// Run samples and streams until ctx is done. Then it stops sampling and,
+// if connected, gives the stream up to FlushTimeout to deliver what is
+// buffered before it returns.
 func (c *Client) Run(ctx context.Context) error {
 	conn, err := c.dial()
 	if err != nil {
@@ -116,11 +133,35 @@ func (c *Client) Run(ctx context.Context) error {
 	}
 	defer conn.Close()
 	c.sampleOnce(ctx)
-	done := make(chan struct{})
-	go func() { defer close(done); c.sampleLoop(ctx) }()
-	c.connectLoop(ctx, gpumonv1.NewAgentServiceClient(conn))
-	<-done
+	streamCtx, stopStream := context.WithCancel(context.Background())
+	defer stopStream()
+	sampled := make(chan struct{})
+	go func() { defer close(sampled); c.sampleLoop(ctx) }()
+	streamed := make(chan struct{})
+	go func() { defer close(streamed); c.connectLoop(streamCtx, gpumonv1.NewAgentServiceClient(conn)) }()
+	select {
+	case <-ctx.Done():
+	case <-streamed:
+	}
+	<-sampled
+	c.flush()
+	stopStream()
+	<-streamed
 	return nil
+}
+
+// flush waits, bounded, for the buffer to be acknowledged.
+func (c *Client) flush() {
+	deadline := time.Now().Add(c.cfg.FlushTimeout)
+	for time.Now().Before(deadline) && c.connected.Load() {
+		if n, _ := c.buf.stats(); n == 0 {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n, _ := c.buf.stats(); n > 0 {
+		c.log.Warn("stopping with snapshots the hub has not acknowledged", "count", n)
+	}
 }
 
 func (c *Client) dial() (*grpc.ClientConn, error) {
@@ -130,7 +171,7 @@ func (c *Client) dial() (*grpc.ClientConn, error) {
 	}
 	opts := []grpc.DialOption{
 		grpc.WithTransportCredentials(creds),
-		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 20 * time.Second, Timeout: 10 * time.Second, PermitWithoutStream: true}),
+		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: c.cfg.Keepalive, Timeout: 10 * time.Second, PermitWithoutStream: true}),
 		grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(8 << 20)),
 		grpc.WithUserAgent("gpumon-agent/" + c.cfg.Version),
 	}

@@ -54,6 +54,7 @@ const (
 	UserGPUSecs      = "gpumon_user_gpu_seconds_total"
 	UserGPUMemSecs   = "gpumon_user_gpu_memory_mib_seconds_total"
 	ContainerGPUMem  = "gpumon_container_gpu_memory_mib"
+	AgentSeq         = "gpumon_agent_seq"
 )
 
 // Friendly names accepted by the native history route, and the series they

@@ -99,8 +99,10 @@ func (s *Store) machine(key string) *machineState {
 	return v.(*machineState)
 }
 
-// Record appends one report's samples at the report's own time.
-func (s *Store) Record(m *fleet.Machine, r *gpumonv1.Report) {
+// Record appends one report's samples at the report's own time. seq, the
+// agent's sequence number (0 for posted reports), is kept as the series
+// gpumon_agent_seq, so gaps and duplicates in what reached the hub show.
+func (s *Store) Record(m *fleet.Machine, r *gpumonv1.Report, seq uint64) {
 	t := r.GetTimestamp().AsTime()
 	base := machineLabels(m.Key, m.Hostname)
 	out := make([]sample, 0, 24*len(r.GetGpuData())+32)
@@ -109,6 +111,9 @@ func (s *Store) Record(m *fleet.Machine, r *gpumonv1.Report) {
 	}
 	out = machineSamples(out, base, r.GetSystemInfo())
 	out = append(out, sample{series(MachineOnline, base), 1})
+	if seq > 0 {
+		out = append(out, sample{series(AgentSeq, base), float64(seq)})
+	}
 	interval := time.Duration(r.GetIntervalSeconds() * float64(time.Second))
 	if st := m.State(); st != nil && interval <= 0 {
 		interval = st.Interval

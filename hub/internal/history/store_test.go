@@ -51,7 +51,7 @@ func TestWrittenThenQueriedBackExactly(t *testing.T) {
 	f := fleet.New(nil)
 	m := testMachine(t, f, "n1")
 	for i := range 30 { // 60 s of samples, util = i
-		s.Record(m, gpuReport(t0.Add(time.Duration(i)*2*time.Second), uint32(i)))
+		s.Record(m, gpuReport(t0.Add(time.Duration(i)*2*time.Second), uint32(i)), uint64(i+1))
 	}
 	svc := &Service{Ranger: s, Now: func() time.Time { return t0.Add(time.Minute) }}
 	gpu := int32(0)
@@ -113,10 +113,10 @@ func TestReplayedSamplesAtTheirOwnTimesNoDuplicates(t *testing.T) {
 	// Live samples 0..4, then an outage; the agent replays 5..9 later (and
 	// 3..4 again, already stored), then goes on live.
 	for i := range 5 {
-		s.Record(m, gpuReport(t0.Add(time.Duration(i)*2*time.Second), 50))
+		s.Record(m, gpuReport(t0.Add(time.Duration(i)*2*time.Second), 50), uint64(i+1))
 	}
 	for i := 3; i < 12; i++ {
-		s.Record(m, gpuReport(t0.Add(time.Duration(i)*2*time.Second), 50))
+		s.Record(m, gpuReport(t0.Add(time.Duration(i)*2*time.Second), 50), uint64(i+1))
 	}
 	res, err := s.Instant(context.Background(), `count_over_time(DCGM_FI_DEV_GPU_UTIL{gpu="0"}[1h])`, t0.Add(time.Minute))
 	if err != nil {
@@ -132,7 +132,7 @@ func TestUsageAndIdleHeld(t *testing.T) {
 	defer s.Close()
 	m := testMachine(t, fleet.New(nil), "n1")
 	for i := range 1801 { // one hour at 2 s
-		s.Record(m, gpuReport(t0.Add(time.Duration(i)*2*time.Second), 80))
+		s.Record(m, gpuReport(t0.Add(time.Duration(i)*2*time.Second), 80), uint64(i+1))
 	}
 	svc := &Service{Ranger: s, Idle: s.IdleHeld, IdleAfter: 30 * time.Minute}
 	resp, err := svc.Usage(context.Background(), &gpumonv1.GetUsageRequest{Start: timestamppb.New(t0), End: timestamppb.New(t0.Add(time.Hour))})
@@ -183,10 +183,10 @@ func TestRetentionDeletesOldBlocks(t *testing.T) {
 	m := testMachine(t, fleet.New(nil), "n1")
 	old := t0.Add(-10 * 24 * time.Hour)
 	for i := range 4 * 60 { // 4 h of old samples, one a minute
-		s.Record(m, gpuReport(old.Add(time.Duration(i)*time.Minute), 10))
+		s.Record(m, gpuReport(old.Add(time.Duration(i)*time.Minute), 10), 0)
 	}
 	for i := range 4 * 60 { // 4 h of recent samples
-		s.Record(m, gpuReport(t0.Add(time.Duration(i)*time.Minute), 10))
+		s.Record(m, gpuReport(t0.Add(time.Duration(i)*time.Minute), 10), 0)
 	}
 	if err := s.DB().Compact(context.Background()); err != nil {
 		t.Fatal(err)

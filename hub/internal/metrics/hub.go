@@ -16,6 +16,7 @@ var (
 	historyDesc   = prometheus.NewDesc("gpumon_hub_history_samples_total", "Samples given to the history store, by result.", []string{"result"}, nil)
 	remoteDesc    = prometheus.NewDesc("gpumon_hub_remote_write_samples_total", "Samples for remote write, by result.", []string{"result"}, nil)
 	remoteQDesc   = prometheus.NewDesc("gpumon_hub_remote_write_queue", "Samples waiting to be remote-written.", nil, nil)
+	shedDesc      = prometheus.NewDesc("gpumon_hub_shed_total", "Load shed: agent streams closed over the snapshot rate, connections closed over the limit.", []string{"what"}, nil)
 )
 
 // hubCollector exports the hub's own health.
@@ -23,7 +24,7 @@ type hubCollector struct{ src Sources }
 
 func (c *hubCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{streamsDesc, snapshotsDesc, dupDesc, rejectDesc, legacyDesc, machinesDesc,
-		watchersDesc, watchDropDesc, historyDesc, remoteDesc, remoteQDesc} {
+		watchersDesc, watchDropDesc, historyDesc, remoteDesc, remoteQDesc, shedDesc} {
 		ch <- d
 	}
 }
@@ -41,6 +42,8 @@ func (c *hubCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(dupDesc, st.Duplicates.Load())
 	counter(rejectDesc, st.Rejected.Load())
 	counter(legacyDesc, st.LegacyPost.Load())
+	counter(shedDesc, st.Shed.Load(), "streams")
+	counter(shedDesc, st.ShedConns.Load(), "connections")
 	online, offline := 0, 0
 	for _, m := range c.src.Fleet.List() {
 		if m.State().Online {

@@ -34,7 +34,7 @@ func setup(t *testing.T) *httptest.Server {
 	for i := range 10 {
 		s.Record(m, &gpumonv1.Report{Timestamp: timestamppb.New(t0.Add(time.Duration(i) * 30 * time.Second)), GpuData: []*gpumonv1.Gpu{
 			{Id: 3, Uuid: "GPU-3", Name: "H100", Utilization: proto.Uint32(uint32(10 * (i + 1))), MemoryTotal: 80000},
-		}})
+		}}, uint64(i+1))
 	}
 	api := &promapi.API{Engine: s.Engine(), Queryable: s.Queryable(), Now: func() time.Time { return t0.Add(5 * time.Minute) }}
 	srv := httptest.NewServer(api.Handler())

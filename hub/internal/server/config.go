@@ -39,8 +39,11 @@ type Config struct {
 	HistoryURL string
 	// IdleAfter: a GPU held while idle this long is reported as idle-held.
 	IdleAfter time.Duration
-	Version   string
-	Log       *slog.Logger
+	// MaxConnections per port; SnapshotRate/Burst per agent stream.
+	MaxConnections              int
+	SnapshotRate, SnapshotBurst float64
+	Version                     string
+	Log                         *slog.Logger
 }
 
 // Validate checks the configuration before any network I/O.
@@ -86,6 +89,9 @@ func (c *Config) Validate() error {
 		if p, err := url.Parse(u.val); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
 			errs = append(errs, fmt.Errorf("%s %q: want an http:// or https:// URL", u.flag, u.val))
 		}
+	}
+	if c.MaxConnections < 0 || c.SnapshotRate < 0 || c.SnapshotBurst < 0 {
+		errs = append(errs, errors.New("--max-connections, --max-snapshot-rate and --max-snapshot-burst must not be negative"))
 	}
 	if c.IdleAfter < 0 {
 		errs = append(errs, fmt.Errorf("--idle-after %s: must not be negative", c.IdleAfter))

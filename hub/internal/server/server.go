@@ -124,7 +124,8 @@ func (h *Hub) grpcServer(creds credentials.TransportCredentials) *grpc.Server {
 		opts = append(opts, grpc.Creds(creds))
 	}
 	s := grpc.NewServer(opts...)
-	agents := &service.Agents{Fleet: h.fleet, Sink: h.history, Stats: h.stats, Log: h.cfg.Log, Interval: h.cfg.Interval, Version: h.cfg.Version}
+	agents := &service.Agents{Fleet: h.fleet, Sink: h.history, Stats: h.stats, Log: h.cfg.Log, Interval: h.cfg.Interval, Version: h.cfg.Version,
+		SnapshotRate: h.cfg.SnapshotRate, SnapshotBurst: h.cfg.SnapshotBurst}
 	fleetSvc := &service.Fleet{Fleet: h.fleet, Sink: h.history, History: h.querier, Stats: h.stats, Log: h.cfg.Log, OnForget: h.history.Forget}
 	gpumonv1.RegisterAgentServiceServer(s, agents)
 	gpumonv1.RegisterFleetServiceServer(s, fleetSvc)
@@ -159,14 +160,14 @@ func (h *Hub) Run(ctx context.Context) error {
 	h.httpSrv = gateway.NewHTTPServer(handler, h.tls)
 
 	errc := make(chan error, 3)
-	go func() { errc <- h.public.Serve(h.grpcLn) }()
+	go func() { errc <- h.public.Serve(newShedListener(h.grpcLn, h.cfg.MaxConnections, &h.stats.ShedConns)) }()
 	go func() { errc <- h.internal.Serve(h.inmem) }()
 	go func() {
 		var err error
 		if h.tls != nil {
-			err = h.httpSrv.ServeTLS(h.httpLn, "", "")
+			err = h.httpSrv.ServeTLS(newShedListener(h.httpLn, h.cfg.MaxConnections, &h.stats.ShedConns), "", "")
 		} else {
-			err = h.httpSrv.Serve(h.httpLn)
+			err = h.httpSrv.Serve(newShedListener(h.httpLn, h.cfg.MaxConnections, &h.stats.ShedConns))
 		}
 		if errors.Is(err, http.ErrServerClosed) {
 			err = nil

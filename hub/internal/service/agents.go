@@ -23,9 +23,10 @@ import (
 // HelloTimeout bounds the wait for an agent's first message.
 const HelloTimeout = 10 * time.Second
 
-// Sink receives every accepted sample, replayed ones included (history).
+// Sink receives every accepted sample, replayed ones included (history),
+// with the agent's sequence number (0 for posted reports).
 type Sink interface {
-	Record(m *fleet.Machine, r *gpumonv1.Report)
+	Record(m *fleet.Machine, r *gpumonv1.Report, seq uint64)
 }
 
 // Stats counts what the hub ingested.
@@ -35,6 +36,10 @@ type Stats struct {
 	Duplicates atomic.Uint64
 	Rejected   atomic.Uint64
 	LegacyPost atomic.Uint64
+	// Shed counts streams closed for exceeding the snapshot rate, and
+	// connections refused over the connection limit.
+	Shed      atomic.Uint64
+	ShedConns atomic.Uint64
 }
 
 // Agents implements AgentService.
@@ -48,6 +53,10 @@ type Agents struct {
 	Interval time.Duration
 	// Version is the hub's version, sent in Welcome.
 	Version string
+	// SnapshotRate and SnapshotBurst bound each stream's snapshots (per
+	// second, and in one burst); defaults DefaultSnapshotRate/Burst. A stream
+	// over the limit is closed with ResourceExhausted.
+	SnapshotRate, SnapshotBurst float64
 }
 
 // Connect serves one agent's stream.
@@ -134,6 +143,14 @@ func (a *Agents) awaitHello(ctx context.Context, stream gpumonv1.AgentService_Co
 }
 
 func (a *Agents) receive(ctx context.Context, stream gpumonv1.AgentService_ConnectServer, m *fleet.Machine, conn *fleet.AgentConn, out *outbox) error {
+	rate, burst := a.SnapshotRate, a.SnapshotBurst
+	if rate <= 0 {
+		rate = DefaultSnapshotRate
+	}
+	if burst <= 0 {
+		burst = DefaultSnapshotBurst
+	}
+	limit := newBucket(rate, burst, time.Now())
 	for {
 		msg, err := stream.Recv()
 		if err != nil {
@@ -144,6 +161,10 @@ func (a *Agents) receive(ctx context.Context, stream gpumonv1.AgentService_Conne
 		}
 		switch x := msg.GetMsg().(type) {
 		case *gpumonv1.ConnectRequest_Snapshot:
+			if !limit.take(time.Now()) {
+				a.Stats.Shed.Add(1)
+				return status.Errorf(codes.ResourceExhausted, "more than %g snapshots per second (burst %g): slow down", rate, burst)
+			}
 			if err := a.ingest(m, x.Snapshot); err != nil {
 				a.Stats.Rejected.Add(1)
 				return err
@@ -178,7 +199,7 @@ func (a *Agents) ingest(m *fleet.Machine, snap *gpumonv1.Snapshot) error {
 	}
 	a.Stats.Snapshots.Add(1)
 	if a.Sink != nil {
-		a.Sink.Record(m, r)
+		a.Sink.Record(m, r, snap.GetSeq())
 	}
 	return nil
 }

@@ -65,7 +65,7 @@ func (s *Fleet) ReportGpuStats(_ context.Context, req *gpumonv1.ReportGpuStatsRe
 	m := s.Fleet.IngestLegacy(r)
 	s.Stats.LegacyPost.Add(1)
 	if s.Sink != nil {
-		s.Sink.Record(m, m.State().Report)
+		s.Sink.Record(m, m.State().Report, 0)
 	}
 	return &gpumonv1.ReportGpuStatsResponse{Status: "success", Message: "Data received"}, nil
 }
