@@ -1,0 +1,123 @@
+package app
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"time"
+
+	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
+)
+
+func lsCommand() *command {
+	return &command{
+		name:    "ls",
+		summary: "list the fleet: machines, GPUs busy, GPU memory, hottest GPU, CPU and memory",
+		flags: func(fs *flag.FlagSet, o *opts) {
+			fs.BoolVar(&o.onlyOnln, "online", false, "only machines that are online")
+		},
+		run: runLs,
+	}
+}
+
+// MachineJSON is one machine in --json output (ls and top).
+type MachineJSON struct {
+	Host           string    `json:"host"`
+	Hostname       string    `json:"hostname"`
+	Online         bool      `json:"online"`
+	GPUs           uint32    `json:"gpus"`
+	GPUsBusy       uint32    `json:"gpus_busy"`
+	GPUMemoryUsed  uint32    `json:"gpu_memory_used_mib"`
+	GPUMemoryTotal uint32    `json:"gpu_memory_total_mib"`
+	GPUUtilization float64   `json:"gpu_utilization"`
+	MaxTemperature *uint32   `json:"max_temperature_c"`
+	CPUPercent     float64   `json:"cpu_percent"`
+	MemoryPercent  float64   `json:"memory_percent"`
+	DiskPercent    float64   `json:"disk_percent"`
+	IPAddress      string    `json:"ip_address"`
+	LastSeen       time.Time `json:"last_seen"`
+	Simulated      bool      `json:"simulated"`
+	CanKill        bool      `json:"can_kill"`
+}
+
+// LsJSON is the --json output of gpumon ls.
+type LsJSON struct {
+	Machines []MachineJSON `json:"machines"`
+	Totals   TotalsJSON    `json:"totals"`
+}
+
+// TotalsJSON sums the fleet.
+type TotalsJSON struct {
+	Machines       uint32  `json:"machines"`
+	MachinesOnline uint32  `json:"machines_online"`
+	GPUs           uint32  `json:"gpus"`
+	GPUsBusy       uint32  `json:"gpus_busy"`
+	GPUMemoryUsed  float64 `json:"gpu_memory_used_mib"`
+	GPUMemoryTotal float64 `json:"gpu_memory_total_mib"`
+}
+
+func machineJSON(m *gpumonv1.MachineSummary) MachineJSON {
+	return MachineJSON{
+		Host: m.GetKey(), Hostname: m.GetHostname(), Online: m.GetOnline(),
+		GPUs: m.GetGpuCount(), GPUsBusy: m.GetGpusBusy(),
+		GPUMemoryUsed: m.GetGpuMemoryUsed(), GPUMemoryTotal: m.GetGpuMemoryTotal(),
+		GPUUtilization: m.GetGpuUtilization(), MaxTemperature: m.MaxTemperature,
+		CPUPercent: m.GetCpuPercent(), MemoryPercent: m.GetMemoryPercent(), DiskPercent: m.GetDiskPercent(),
+		IPAddress: m.GetIpAddress(), LastSeen: m.GetLastSeen().AsTime().UTC(),
+		Simulated: m.GetSimulated(), CanKill: m.GetCanKill(),
+	}
+}
+
+func runLs(ctx context.Context, e *env, args []string) error {
+	if len(args) > 0 {
+		return usageError("ls takes no arguments")
+	}
+	c, err := e.client(e.common.token)
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	cctx, cancel := e.callCtx(ctx)
+	defer cancel()
+	resp, err := c.ListMachines(cctx, &gpumonv1.ListMachinesRequest{OnlineOnly: e.opts.onlyOnln})
+	if err != nil {
+		return e.rpcError("list machines", err)
+	}
+	out := LsJSON{Machines: []MachineJSON{}}
+	for _, m := range resp.GetMachines() {
+		out.Machines = append(out.Machines, machineJSON(m))
+	}
+	t := resp.GetTotals()
+	out.Totals = TotalsJSON{Machines: t.GetMachines(), MachinesOnline: t.GetMachinesOnline(), GPUs: t.GetGpus(),
+		GPUsBusy: t.GetGpusBusy(), GPUMemoryUsed: t.GetGpuMemoryUsed(), GPUMemoryTotal: t.GetGpuMemoryTotal()}
+	if e.common.json {
+		return writeJSON(e.Out, out)
+	}
+	writeLs(e, out, time.Now())
+	return nil
+}
+
+func writeLs(e *env, out LsJSON, now time.Time) {
+	if len(out.Machines) == 0 {
+		fmt.Fprintln(e.Out, "no machines yet: start gpumon-agent on a GPU machine (see README)")
+		return
+	}
+	tb := &table{
+		head:  []string{"HOST", "STATE", "GPUS", "GPU MEMORY", "HOT", "CPU", "MEM", "SEEN"},
+		max:   []int{24, 0, 0, 0, 0, 0, 0, 0},
+		right: []bool{false, false, true, true, true, true, true, true},
+	}
+	for _, m := range out.Machines {
+		state := "online"
+		if !m.Online {
+			state = "offline"
+		}
+		tb.add(m.Host, state, fmt.Sprintf("%d/%d", m.GPUsBusy, m.GPUs),
+			mib(float64(m.GPUMemoryUsed))+"/"+mib(float64(m.GPUMemoryTotal)),
+			optU32(m.MaxTemperature, "C"), pct(m.CPUPercent), pct(m.MemoryPercent), ago(m.LastSeen, now))
+	}
+	tb.write(e.Out, width(e.Out))
+	t := out.Totals
+	fmt.Fprintf(e.Out, "\n%d machines (%d online), GPUs %d/%d busy, GPU memory %s/%s\n",
+		t.Machines, t.MachinesOnline, t.GPUsBusy, t.GPUs, mib(t.GPUMemoryUsed), mib(t.GPUMemoryTotal))
+}

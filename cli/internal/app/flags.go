@@ -1,0 +1,150 @@
+package app
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/gpumon/gpumon/gateway/flagenv"
+)
+
+const envPrefix = "GPUMON_"
+
+// commonFlags are accepted before and after the command name.
+type commonFlags struct {
+	hub, token, adminToken, config  string
+	tlsCA, tlsCert, tlsKey, tlsName string
+	tls, json                       bool
+	timeout                         time.Duration
+}
+
+func (c *commonFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.hub, "hub", "localhost:7865", "`address` of the hub's gRPC port")
+	fs.StringVar(&c.token, "token", "", "`token` sent to the hub (the API token when reads are protected)")
+	fs.StringVar(&c.adminToken, "admin-token", "", "`token` for kill (the hub's --admin-token); --token is used when empty")
+	fs.StringVar(&c.config, "config", "", "config `file` (default: $XDG_CONFIG_HOME/gpumon/config, else ~/.config/gpumon/config)")
+	fs.BoolVar(&c.tls, "tls", false, "connect with TLS, trusting the system's CAs")
+	fs.StringVar(&c.tlsCA, "tls-ca", "", "PEM CA `file` to verify the hub's certificate (enables TLS)")
+	fs.StringVar(&c.tlsCert, "tls-cert", "", "PEM client certificate `file` for mTLS")
+	fs.StringVar(&c.tlsKey, "tls-key", "", "PEM client key `file` for mTLS")
+	fs.StringVar(&c.tlsName, "tls-server-name", "", "`name` to expect in the hub's certificate (default: the --hub host)")
+	fs.BoolVar(&c.json, "json", false, "print JSON (a stable shape, see docs/cli.md) instead of tables")
+	fs.DurationVar(&c.timeout, "timeout", 10*time.Second, "how long to wait for the hub to answer")
+}
+
+// commonNames are the flags of commonFlags, in the order they are printed.
+var commonNames = map[string]bool{"hub": true, "token": true, "admin-token": true, "config": true,
+	"tls": true, "tls-ca": true, "tls-cert": true, "tls-key": true, "tls-server-name": true,
+	"json": true, "timeout": true}
+
+// parseCommand parses a command's arguments (flags may follow positional
+// arguments), carrying over the common flags given before the command, then
+// fills the rest from the environment and the config file.
+func parseCommand(cmd *command, top *flag.FlagSet, args []string, e *env) ([]string, error) {
+	fs := flag.NewFlagSet("gpumon "+cmd.name, flag.ContinueOnError)
+	fs.SetOutput(e.Err)
+	e.common = &commonFlags{}
+	e.common.register(fs)
+	e.opts = &opts{}
+	if cmd.flags != nil {
+		cmd.flags(fs, e.opts)
+	}
+	fs.Usage = func() { commandUsage(e.Out, fs, cmd) }
+	given := map[string]bool{}
+	var err error
+	top.Visit(func(f *flag.Flag) {
+		if err == nil && f.Name != "version" {
+			err = fs.Set(f.Name, f.Value.String())
+			given[f.Name] = true
+		}
+	})
+	if err != nil {
+		return nil, usageError("%v", err)
+	}
+	var pos []string
+	for {
+		if err := parseSilently(fs, args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		if args[0] == "--" {
+			pos = append(pos, args[1:]...)
+			break
+		}
+		pos, args = append(pos, args[0]), args[1:]
+	}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	if err := fromEnv(fs, given); err != nil {
+		return nil, err
+	}
+	if err := e.common.applyConfig(given); err != nil {
+		return nil, err
+	}
+	return pos, nil
+}
+
+// fromEnv sets every flag not given on the command line from GPUMON_<NAME>.
+func fromEnv(fs *flag.FlagSet, given map[string]bool) error {
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := flagenv.EnvName(envPrefix, f.Name)
+		v, ok := os.LookupEnv(name)
+		if given[f.Name] || err != nil || !ok {
+			return
+		}
+		if e := fs.Set(f.Name, v); e != nil {
+			err = usageError("invalid value %q for %s: %v", v, name, e)
+		}
+		given[f.Name] = true
+	})
+	return err
+}
+
+func commandUsage(w io.Writer, fs *flag.FlagSet, cmd *command) {
+	fmt.Fprintf(w, "gpumon %s: %s\n\nUsage: gpumon %s [flags] %s\n", cmd.name, cmd.summary, cmd.name, cmd.args)
+	own := flag.NewFlagSet("", flag.ContinueOnError)
+	fs.VisitAll(func(f *flag.Flag) {
+		if !commonNames[f.Name] {
+			own.Var(f.Value, f.Name, f.Usage)
+		}
+	})
+	if cmd.flags != nil {
+		fmt.Fprintln(w, "\nFlags of this command (each also read from the environment variable shown):")
+		writeFlags(w, own)
+	}
+	fmt.Fprintln(w, "\nCommon flags: see gpumon --help.")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, exitCodesHelp)
+}
+
+func printFlags(w io.Writer, fs *flag.FlagSet) {
+	fmt.Fprintln(w, "\nCommon flags (before or after the command; each also read from the environment variable shown):")
+	writeFlags(w, fs)
+}
+
+// writeFlags prints flags the way every gpumon binary does: name, argument,
+// description, default and environment variable.
+func writeFlags(w io.Writer, fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		name, usage := flag.UnquoteUsage(f)
+		fmt.Fprintf(w, "  --%s", f.Name)
+		if name != "" {
+			fmt.Fprintf(w, " %s", name)
+		}
+		fmt.Fprintf(w, "\n      %s", strings.ReplaceAll(usage, "\n", "\n      "))
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
+			fmt.Fprintf(w, " (default %s)", f.DefValue)
+		}
+		if f.Name == "version" {
+			fmt.Fprintln(w)
+			return
+		}
+		fmt.Fprintf(w, " [$%s]\n", flagenv.EnvName(envPrefix, f.Name))
+	})
+}
