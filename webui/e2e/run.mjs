@@ -254,16 +254,15 @@ async function main() {
       check(/success/.test(text), `kill result: ${text}`);
       const how = await Promise.race([victimGone, new Promise((r) => setTimeout(() => r('still running'), 5000))]);
       check(how === 'SIGTERM', `victim: ${how}`);
-      await page.keyboard.press('Escape');
+      await page.getByRole('dialog').filter({ has: result }).getByRole('button', { name: 'OK' }).click();
+      await result.waitFor({ state: 'detached' });
     });
 
     await step('language switch', page, async () => {
       await page.getByTestId('lang-switch').click();
-      await page.getByRole('menuitem', { name: '中文' }).click();
       await page.getByRole('menuitem', { name: '列表' }).waitFor();
       await shot('chinese');
       await page.getByTestId('lang-switch').click();
-      await page.getByRole('menuitem', { name: 'English' }).click();
       await page.getByRole('menuitem', { name: 'List' }).waitFor();
     });
 
@@ -303,6 +302,50 @@ async function main() {
         const s = JSON.parse(localStorage.getItem('gpumon.settings') ?? '{}');
         localStorage.setItem('gpumon.settings', JSON.stringify({ ...s, theme: 'light', density: 'comfortable' }));
       });
+    });
+
+    await step('history shows "no history yet" when the hub keeps none', page, async () => {
+      await page.goto(`${base}/#/window/e2e-a`);
+      const content = page.getByTestId('window-content');
+      await content.getByRole('tab', { name: 'History' }).click();
+      await content.getByText(/No history yet|GPU utilisation/).first().waitFor();
+      await content.locator('.recharts-wrapper, .history-empty').first().waitFor({ timeout: 15_000 });
+      await shot('history');
+    });
+
+    await step('small screen', page, async () => {
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.goto(`${base}/#/list`);
+      await page.getByTestId('machine-e2e-legacy').waitFor();
+      await shot('mobile-list');
+      await page.setViewportSize({ width: 1440, height: 900 });
+    });
+
+    await step('token needed, empty fleet, hub unreachable', page, async () => {
+      const [h2, g2] = [await freePort(), await freePort()];
+      const hub2 = start('gpumon-hub', ['--data-dir', path.join(tmp, 'data2'), '--http-addr', `127.0.0.1:${h2}`, '--grpc-addr', `127.0.0.1:${g2}`, '--agent-token', AGENT_TOKEN, '--api-token', 'e2e-read-token', '--log-level', 'warn'], logs);
+      await waitFor(async () => (await fetch(`http://127.0.0.1:${h2}/healthz`)).status < 500, 20_000, 'the second hub');
+      const server2 = await startServer({ root: SITE, hub: `http://127.0.0.1:${h2}` });
+      const other = await context.newPage();
+      try {
+        const base2 = `http://127.0.0.1:${server2.address().port}`;
+        await other.goto(`${base2}/#/list`);
+        await other.getByText('The hub asks for an API token').waitFor({ timeout: 15_000 });
+        await other.screenshot({ path: path.join(OUT, 'needs-token.png') });
+        await other.getByPlaceholder('API token').fill('e2e-read-token');
+        await other.getByRole('button', { name: 'Save token' }).click();
+        await other.getByText('No machines yet').waitFor({ timeout: 15_000 });
+        await other.getByText(/gpumon-agent --hub 127\.0\.0\.1:7865 --token/).waitFor();
+        await other.screenshot({ path: path.join(OUT, 'empty-fleet.png') });
+        hub2.kill('SIGTERM');
+        await new Promise((r) => hub2.on('exit', r));
+        await other.reload();
+        await other.getByText('Cannot reach the hub').waitFor({ timeout: 30_000 });
+        await other.screenshot({ path: path.join(OUT, 'unreachable.png') });
+      } finally {
+        await other.close();
+        server2.close();
+      }
     });
 
     await step('100-machine fleet: time to show', page, async () => {

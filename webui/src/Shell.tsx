@@ -1,4 +1,4 @@
-import { Alert, Button, Dropdown, Flex, Layout, Menu, Skeleton, Tooltip, Typography } from 'antd';
+import { Alert, Button, Flex, Layout, Menu, Skeleton, Tooltip, Typography } from 'antd';
 import { MoonOutlined, SettingOutlined, SunOutlined, TranslationOutlined } from '@ant-design/icons';
 import { Suspense, useMemo } from 'react';
 import { Link, Outlet, useLocation } from 'react-router';
@@ -85,22 +85,17 @@ export function Shell() {
             </Typography.Text>
           ) : null}
           <ConnectionBadge state={state} reachable={!unreachable} refreshSeconds={settings.refreshSeconds} />
-          <Dropdown
-            trigger={['click']}
-            menu={{
-              selectable: true,
-              selectedKeys: [lang],
-              items: [
-                { key: 'en', label: 'English' },
-                { key: 'zh', label: '中文' },
-              ],
-              onClick: (e) => update({ language: e.key as 'en' | 'zh' }),
-            }}
-          >
-            <Button type="text" icon={<TranslationOutlined />} aria-label={t('settings.language')} data-testid="lang-switch">
-              {lang === 'zh' ? '中文' : 'EN'}
+          <Tooltip title={t('settings.language')}>
+            <Button
+              type="text"
+              icon={<TranslationOutlined />}
+              aria-label={lang === 'zh' ? 'English' : '中文'}
+              data-testid="lang-switch"
+              onClick={() => update({ language: lang === 'zh' ? 'en' : 'zh' })}
+            >
+              {lang === 'zh' ? 'EN' : '中文'}
             </Button>
-          </Dropdown>
+          </Tooltip>
           <Tooltip title={t('settings.theme')}>
             <Button type="text" icon={dark ? <SunOutlined /> : <MoonOutlined />} aria-label={t('settings.theme')} onClick={() => update({ theme: dark ? 'light' : 'dark' })} />
           </Tooltip>

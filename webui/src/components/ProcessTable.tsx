@@ -170,20 +170,20 @@ export const ProcessTable = memo(function ProcessTable({
           {mode === 'python' && processes.length ? t('proc.nonePython') : t('proc.none')}
         </Typography.Text>
       ) : (
-      <Table<Process>
-        size={size}
-        rowKey="pid"
-        columns={cols}
-        dataSource={rows}
-        pagination={variant === 'all' && rows.length > 50 ? { pageSize: 50, size: 'small', showSizeChanger: false } : false}
-        tableLayout="fixed"
-        scroll={{ x: minWidth }}
-        rowSelection={
-          kill?.allowed
-            ? { selectedRowKeys: selectedLive, onChange: (keys) => setSelected(keys as number[]), columnWidth: 32 }
-            : undefined
-        }
-      />
+        <Table<Process>
+          size={size}
+          rowKey="pid"
+          columns={cols}
+          dataSource={rows}
+          pagination={variant === 'all' && rows.length > 50 ? { pageSize: 50, size: 'small', showSizeChanger: false } : false}
+          tableLayout="fixed"
+          scroll={{ x: minWidth }}
+          rowSelection={
+            kill?.allowed
+              ? { selectedRowKeys: selectedLive, onChange: (keys) => setSelected(keys as number[]), columnWidth: 32 }
+              : undefined
+          }
+        />
       )}
     </div>
   );
