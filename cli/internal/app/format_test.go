@@ -1,0 +1,80 @@
+package app
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+func TestParseSize(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want uint32
+		bad  bool
+	}{
+		{"20G", 20480, false}, {"20GiB", 20480, false}, {"20gb", 20480, false}, {"512M", 512, false},
+		{"1.5T", 1572864, false}, {"100", 100, false}, {"0", 0, false},
+		{"lots", 0, true}, {"-1G", 0, true}, {"99999T", 0, true},
+	} {
+		got, err := parseSize(tc.in)
+		if (err != nil) != tc.bad || got != tc.want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d (error: %v)", tc.in, got, err, tc.want, tc.bad)
+		}
+	}
+}
+
+func TestParseSince(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want time.Duration
+		bad  bool
+	}{
+		{"7d", 7 * 24 * time.Hour, false}, {"36h", 36 * time.Hour, false}, {"1d12h", 36 * time.Hour, false},
+		{"90m", 90 * time.Minute, false}, {"0s", 0, true}, {"week", 0, true}, {"xd", 0, true},
+	} {
+		got, err := parseSince(tc.in)
+		if (err != nil) != tc.bad || got != tc.want {
+			t.Errorf("parseSince(%q) = %v, %v; want %v (error: %v)", tc.in, got, err, tc.want, tc.bad)
+		}
+	}
+}
+
+func TestTableFitsWidth(t *testing.T) {
+	tb := &table{head: []string{"HOST", "PID", "COMMAND"}, max: []int{10, 0, 0}, right: []bool{false, true, false}}
+	tb.add("a-very-long-hostname.example.com", "123", strings.Repeat("python train.py --epochs 100 ", 10))
+	tb.add("b", "4", "short\tcommand\nwith newline")
+	var out bytes.Buffer
+	tb.write(&out, 80)
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("want 3 lines, got:\n%s", out.String())
+	}
+	for _, l := range lines {
+		if n := utf8.RuneCountInString(l); n > 80 {
+			t.Errorf("line of %d columns: %q", n, l)
+		}
+	}
+	if !strings.Contains(lines[1], "a-very-lo…") || !strings.HasSuffix(lines[1], "…") {
+		t.Errorf("long cells should be elided with …: %q", lines[1])
+	}
+	if !strings.HasSuffix(lines[2], "short command with newline") {
+		t.Errorf("whitespace in a cell should collapse to spaces: %q", lines[2])
+	}
+}
+
+func TestParseConfig(t *testing.T) {
+	got, err := parseConfig(strings.NewReader("# comment\n\nhub = h:7865\ntoken = \"abc\" # trailing\nadmin-token='def'\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["hub"] != "h:7865" || got["token"] != "abc" || got["admin-token"] != "def" {
+		t.Errorf("parseConfig = %v", got)
+	}
+	for _, bad := range []string{"hub h:7865\n", "colour = blue\n", "= x\n"} {
+		if _, err := parseConfig(strings.NewReader(bad)); err == nil {
+			t.Errorf("parseConfig(%q) should fail", bad)
+		}
+	}
+}
