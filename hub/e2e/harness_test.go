@@ -261,3 +261,8 @@ func getText(t *testing.T, url string) string {
 	}
 	return string(b)
 }
+
+func runCmd(name string, args ...string) (string, error) {
+	out, err := exec.Command(name, args...).CombinedOutput()
+	return string(out), err
+}

@@ -38,6 +38,7 @@ type Fleet struct {
 	mu       sync.Mutex
 	byHost   map[string][]*Machine
 	version  atomic.Uint64
+	members  atomic.Uint64
 	events   *Broker
 	log      *slog.Logger
 	now      func() time.Time
@@ -56,6 +57,9 @@ func (f *Fleet) Events() *Broker { return f.events }
 
 // Version changes whenever any machine's state changes.
 func (f *Fleet) Version() uint64 { return f.version.Load() }
+
+// Members changes whenever a machine is added or forgotten.
+func (f *Fleet) Members() uint64 { return f.members.Load() }
 
 // Machine is one machine. Key, Hostname and MachineID never change.
 type Machine struct {
@@ -170,6 +174,7 @@ func (f *Fleet) Forget(key string) error {
 		f.byHost[m.Hostname] = hs
 	}
 	f.mu.Unlock()
+	f.members.Add(1)
 	f.refreshConflicts(m.Hostname)
 	f.version.Add(1)
 	f.events.Publish(Event{Type: gpumonv1.WatchEventType_WATCH_EVENT_TYPE_FORGOTTEN, Machine: m, State: m.State()})

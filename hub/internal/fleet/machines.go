@@ -30,6 +30,7 @@ func (f *Fleet) lookup(hostname, machineID string) (*Machine, bool) {
 	}
 	m := &Machine{Key: key, Hostname: hostname, MachineID: machineID}
 	f.machines.Store(key, m)
+	f.members.Add(1)
 	f.byHost[hostname] = append(hs, m)
 	return m, true
 }

@@ -227,13 +227,22 @@ func (h *Hub) loops(ctx context.Context) {
 	save := time.NewTicker(every)
 	defer sweep.Stop()
 	defer save.Stop()
-	saved := h.fleet.Version()
+	saved, members := h.fleet.Version(), h.fleet.Members()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-sweep.C:
 			h.fleet.Sweep()
+			// A new or forgotten machine is saved at once; other changes
+			// wait for the periodic save.
+			if m := h.fleet.Members(); m != members {
+				if err := h.save(); err != nil {
+					h.cfg.Log.Error("save registry", "err", err)
+					continue
+				}
+				saved, members = h.fleet.Version(), m
+			}
 		case <-save.C:
 			if v := h.fleet.Version(); v != saved {
 				if err := h.save(); err != nil {
