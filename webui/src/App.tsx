@@ -5,7 +5,7 @@ import zhCN from 'antd/locale/zh_CN';
 import dayjs from 'dayjs';
 import 'dayjs/locale/zh-cn';
 import { lazy, useEffect, useState, useSyncExternalStore, type ReactNode } from 'react';
-import { createHashRouter, Navigate, RouterProvider } from 'react-router';
+import { createHashRouter, Navigate, RouterProvider, useParams, type RouteObject } from 'react-router';
 import { ConnectionProvider } from './api/connection';
 import { Shell } from './Shell';
 import { useI18n } from './state/i18n';
@@ -23,27 +23,29 @@ function DefaultView() {
 }
 
 function MachineRedirect() {
-  const key = window.location.hash.replace(/^#\/machines\//, '');
-  return <Navigate to={`/window/${key}`} replace />;
+  const { key } = useParams();
+  return <Navigate to={`/window/${encodeURIComponent(key ?? '')}`} replace />;
 }
 
+export const routes: RouteObject[] = [
+  {
+    path: '/',
+    element: <Shell />,
+    children: [
+      { index: true, element: <DefaultView /> },
+      { path: 'list', element: <FleetPage /> },
+      { path: 'window', element: <WindowPage /> },
+      { path: 'window/:key', element: <WindowPage /> },
+      { path: 'machines/:key', element: <MachineRedirect /> },
+      { path: 'free-gpus', element: <FreeGpusPage /> },
+      { path: 'search', element: <SearchPage /> },
+      { path: '*', element: <DefaultView /> },
+    ],
+  },
+];
+
 export function makeRouter() {
-  return createHashRouter([
-    {
-      path: '/',
-      element: <Shell />,
-      children: [
-        { index: true, element: <DefaultView /> },
-        { path: 'list', element: <FleetPage /> },
-        { path: 'window', element: <WindowPage /> },
-        { path: 'window/:key', element: <WindowPage /> },
-        { path: 'machines/:key', element: <MachineRedirect /> },
-        { path: 'free-gpus', element: <FreeGpusPage /> },
-        { path: 'search', element: <SearchPage /> },
-        { path: '*', element: <DefaultView /> },
-      ],
-    },
-  ]);
+  return createHashRouter(routes);
 }
 
 const darkQuery = typeof window !== 'undefined' && window.matchMedia ? window.matchMedia('(prefers-color-scheme: dark)') : null;

@@ -130,6 +130,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GetUsage returns GPU-hours per user and per machine over a time range,
+         *     and the GPUs that are held but idle now.
+         */
+        get: operations["FleetService_GetUsage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/watch": {
         parameters: {
             query?: never;
@@ -279,6 +299,18 @@ export interface components {
             report?: components["schemas"]["v1Report"];
             summary?: components["schemas"]["v1MachineSummary"];
         };
+        /** @description GetUsageResponse sums GPU use over the range. */
+        v1GetUsageResponse: {
+            /** Format: date-time */
+            end?: string;
+            /** @description GPUs idle while held for longer than the hub's idle threshold. */
+            idle_held?: components["schemas"]["v1IdleGpu"][];
+            machines?: components["schemas"]["v1UsageRow"][];
+            /** Format: date-time */
+            start?: string;
+            /** @description Most GPU-hours first. */
+            users?: components["schemas"]["v1UsageRow"][];
+        };
         /** @description Gpu is one GPU at one sample. Unsupported metrics are absent (JSON null). */
         v1Gpu: {
             /** Format: int64 */
@@ -375,6 +407,29 @@ export interface components {
              * @description GPU (SM) utilisation, percent.
              */
             utilization?: number;
+            uuid?: string;
+        };
+        /** @description IdleGpu is a GPU whose memory is held while it does no work. */
+        v1IdleGpu: {
+            hostname?: string;
+            /** Format: double */
+            idle_seconds?: number;
+            /** Format: int32 */
+            index?: number;
+            machine?: string;
+            /**
+             * Format: int64
+             * @description MiB held.
+             */
+            memory_used?: number;
+            name?: string;
+            /**
+             * Format: date-time
+             * @description When the GPU became idle while held.
+             */
+            since?: string;
+            /** @description Users whose processes hold the memory. */
+            users?: string[];
             uuid?: string;
         };
         /** @description KillProcessesRequest names a machine and the pids to stop. */
@@ -687,6 +742,21 @@ export interface components {
             /** @description Owning user. */
             user?: string;
         };
+        /** @description UsageRow is the GPU time of one user or one machine. */
+        v1UsageRow: {
+            /**
+             * Format: double
+             * @description GPU-hours: hours during which a GPU held at least one of the user's
+             *     processes (per machine: at least one process), summed over GPUs.
+             */
+            gpu_hours?: number;
+            /**
+             * Format: double
+             * @description GiB-hours of GPU memory held.
+             */
+            gpu_memory_gib_hours?: number;
+            name?: string;
+        };
         /**
          * @description WatchEventType says what happened.
          *
@@ -911,6 +981,29 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1ForgetMachineResponse"];
+                };
+            };
+        };
+    };
+    FleetService_GetUsage: {
+        parameters: {
+            query?: {
+                end?: string;
+                start?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1GetUsageResponse"];
                 };
             };
         };

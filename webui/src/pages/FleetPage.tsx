@@ -1,10 +1,11 @@
 import { Button, Flex, Input, Pagination, Switch, Typography } from 'antd';
-import { useCallback, useMemo, useState } from 'react';
+import { memo, useCallback, useMemo, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { useMachines } from '../api/hooks';
 import { MachineCard } from '../components/MachineCard';
 import { useCoarseNow } from '../components/useNow';
-import { machineState, sortMachines } from '../lib/machine';
+import type { MachineSummary } from '../api/types';
+import { machineState, sortMachines, type MachineState } from '../lib/machine';
 import { useI18n } from '../state/i18n';
 import { MachineDetail } from './machine/MachineDetail';
 
@@ -36,6 +37,12 @@ function savePrefs(p: CardPrefs): CardPrefs {
   }
   return p;
 }
+
+/** One card; re-renders only when its machine, state or expansion changes. */
+const FleetRow = memo(function FleetRow(props: { m: MachineSummary; state: MachineState; expanded: boolean; onToggle: (key: string) => void }) {
+  const { m, expanded } = props;
+  return <MachineCard {...props}>{expanded ? <MachineDetail machineKey={m.key ?? ''} summary={m} /> : null}</MachineCard>;
+});
 
 /** List view: every machine as a card, paginated so a thousand machines stay smooth. */
 export default function FleetPage() {
@@ -118,11 +125,7 @@ export default function FleetPage() {
         {pageItems.map((m) => {
           const key = m.key ?? '';
           const expanded = isOpen(key);
-          return (
-            <MachineCard key={key} m={m} state={machineState(m, now)} expanded={expanded} onToggle={toggle}>
-              {expanded ? <MachineDetail machineKey={key} summary={m} /> : null}
-            </MachineCard>
-          );
+          return <FleetRow key={key} m={m} state={machineState(m, now)} expanded={expanded} onToggle={toggle} />;
         })}
       </div>
       {machines.length > pageSize || page > 1 ? (

@@ -1,4 +1,4 @@
-import { Flex, Input, Select, Table, Typography } from 'antd';
+import { Checkbox, Flex, Input, Select, Table, Typography } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
 import { useDeferredValue, useMemo } from 'react';
 import { Link, useSearchParams } from 'react-router';
@@ -8,6 +8,7 @@ import { ProcessName } from '../components/ProcessName';
 import { formatMiB, formatPercent } from '../lib/format';
 import { matchesQuery, sortProcesses } from '../lib/processes';
 import { useI18n, type T } from '../state/i18n';
+import { useSettings } from '../state/SettingsContext';
 
 type Row = Process & { machine: string; rowKey: string };
 
@@ -44,6 +45,8 @@ export default function SearchPage() {
   const [params, setParams] = useSearchParams();
   const query = params.get('q') ?? '';
   const machine = params.get('machine') ?? '';
+  const { settings } = useSettings();
+  const mine = params.get('mine') === '1' && !!settings.myUser;
   const deferred = useDeferredValue(query);
   const q = useGpuStats(true);
   const machines = useMemo(() => Object.keys(q.data?.machines ?? {}).sort(), [q.data]);
@@ -53,11 +56,12 @@ export default function SearchPage() {
       if (machine && key !== machine) continue;
       for (const p of r.system_info?.processes ?? []) {
         if (deferred && !matchesQuery(p, deferred)) continue;
+        if (mine && p.username !== settings.myUser) continue;
         out.push({ ...p, machine: key, rowKey: `${key}/${p.pid}` });
       }
     }
     return sortProcesses(out);
-  }, [q.data, deferred, machine]);
+  }, [q.data, deferred, machine, mine, settings.myUser]);
   const set = (k: string, v: string) =>
     setParams(
       (p) => {
@@ -92,6 +96,11 @@ export default function SearchPage() {
           options={machines.map((m) => ({ value: m, label: m }))}
           style={{ minWidth: 200 }}
         />
+        {settings.myUser ? (
+          <Checkbox checked={mine} onChange={(e) => set('mine', e.target.checked ? '1' : '')}>
+            {t('proc.mine')} ({settings.myUser})
+          </Checkbox>
+        ) : null}
         <Typography.Text type="secondary" className="search-count">
           {rows.length}
         </Typography.Text>

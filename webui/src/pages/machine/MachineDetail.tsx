@@ -1,5 +1,5 @@
 import { Alert, Button, Col, Descriptions, Empty, Flex, Input, Modal, Row, Skeleton, Tabs } from 'antd';
-import { useCallback, useMemo, useState } from 'react';
+import { memo, useCallback, useMemo, useState } from 'react';
 import { useMachine } from '../../api/hooks';
 import type { MachineSummary, Report } from '../../api/types';
 import { ContainerTable } from '../../components/ContainerTable';
@@ -37,7 +37,7 @@ export interface MachineDetailProps {
 }
 
 /** Everything about one machine: GPUs with their processes, sessions, containers, all processes, history. */
-export function MachineDetail({ machineKey, summary: listSummary, full }: MachineDetailProps) {
+export const MachineDetail = memo(function MachineDetail({ machineKey, summary: listSummary, full }: MachineDetailProps) {
   const { t } = useI18n();
   const { settings } = useSettings();
   const q = useMachine(machineKey);
@@ -139,4 +139,4 @@ export function MachineDetail({ machineKey, summary: listSummary, full }: Machin
       </Modal>
     </div>
   );
-}
+});

@@ -1,0 +1,75 @@
+import { QueryClient } from '@tanstack/react-query';
+import { render, screen } from '@testing-library/react';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createMemoryRouter, RouterProvider } from 'react-router';
+import { Providers, routes } from '../App';
+import { DEFAULT_SETTINGS } from '../state/settings';
+import { gpu, summary, XSS, proc } from '../test/fixtures';
+
+function stubHub(handler: (path: string) => { status?: number; body: unknown }) {
+  vi.stubGlobal(
+    'fetch',
+    vi.fn(async (url: string) => {
+      const { status = 200, body } = handler(new URL(url, 'http://x').pathname);
+      return new Response(JSON.stringify(body), { status });
+    }),
+  );
+}
+
+function renderAt(path: string) {
+  localStorage.clear();
+  const router = createMemoryRouter(routes, { initialEntries: [path] });
+  const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
+  return render(
+    <Providers client={client} initialSettings={{ ...DEFAULT_SETTINGS, language: 'en', live: false }}>
+      <RouterProvider router={router} />
+    </Providers>,
+  );
+}
+
+afterEach(() => vi.unstubAllGlobals());
+
+describe('the page against a hub', () => {
+  it('lists machines with totals, greys the offline one and shows GPUs of the open one', async () => {
+    const a = summary({ key: 'gpu-01', hostname: 'gpu-01' });
+    const b = summary({ key: 'gpu-02', hostname: 'gpu-02', online: false });
+    stubHub((p) => {
+      if (p === '/api/v1/machines') return { body: { machines: [a, b], totals: { machines: 2, machines_online: 1, gpus: 4, gpus_busy: 1 } } };
+      if (p.startsWith('/api/v1/machines/')) {
+        const key = decodeURIComponent(p.split('/').pop() ?? '');
+        return {
+          body: {
+            summary: key === 'gpu-01' ? a : b,
+            report: { hostname: key, gpu_data: [gpu({ processes: [proc({ pid: 4242, cmdline: `python ${XSS}` })] })], system_info: { processes: [] } },
+          },
+        };
+      }
+      return { status: 404, body: { status: 'error', message: 'not found' } };
+    });
+    const { container } = renderAt('/list');
+    expect(await screen.findByTestId('machine-gpu-01', {}, { timeout: 30_000 })).toBeInTheDocument();
+    expect(screen.getByText('1/2 machines online')).toBeInTheDocument();
+    expect(screen.getByTestId('machine-gpu-02').className).toMatch(/machine-offline/);
+    expect((await screen.findAllByText(`python ${XSS}`, {}, { timeout: 30_000 })).length).toBeGreaterThan(0);
+    expect(container.querySelector('img[src="x"]')).toBeNull();
+  });
+
+  it('tells how to start an agent when no machine has reported', async () => {
+    stubHub(() => ({ body: { machines: [], totals: {} } }));
+    renderAt('/list');
+    expect(await screen.findByText('No machines yet', {}, { timeout: 30_000 })).toBeInTheDocument();
+    expect(screen.getByText(/gpumon-agent --hub .*:7865 --token <token>/)).toBeInTheDocument();
+  });
+
+  it('asks for the API token when the hub answers 401', async () => {
+    stubHub(() => ({ status: 401, body: { status: 'error', message: 'missing or invalid API token' } }));
+    renderAt('/list');
+    expect(await screen.findByText('The hub asks for an API token', {}, { timeout: 30_000 })).toBeInTheDocument();
+  });
+
+  it('says so when the hub is unreachable', async () => {
+    vi.stubGlobal('fetch', vi.fn(async () => Promise.reject(new TypeError('Failed to fetch'))));
+    renderAt('/window');
+    expect(await screen.findByText('Cannot reach the hub', {}, { timeout: 30_000 })).toBeInTheDocument();
+  });
+});
