@@ -205,4 +205,3 @@ func firstLine(s, sub string) string {
 	}
 	return ""
 }
-
