@@ -6,22 +6,19 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
-	"time"
+
+	"github.com/gpumon/gpumon/cli/internal/testfleet"
 )
 
 const (
-	agentToken = "agent-token-cli-0001"
-	apiToken   = "api-token-cli-0001"
-	adminToken = "admin-token-cli-0001"
+	apiToken   = testfleet.APIToken
+	adminToken = testfleet.AdminToken
 	version    = "9.8.7-test"
 )
 
@@ -34,89 +31,36 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binDir = dir
-	builds := [][]string{
-		{"build", "-o", dir + "/", "github.com/gpumon/gpumon/hub/cmd/gpumon-hub", "github.com/gpumon/gpumon/agent/cmd/gpumon-agent"},
-		{"build", "-o", dir + "/", "-ldflags", "-X main.version=" + version + " -X main.commit=abc1234 -X main.date=2026-01-02T03:04:05Z",
-			"github.com/gpumon/gpumon/cli/cmd/gpumon"},
+	err = testfleet.Build(dir, "", testfleet.Packages[:2]...)
+	if err == nil {
+		err = testfleet.Build(dir, "-X main.version="+version+" -X main.commit=abc1234 -X main.date=2026-01-02T03:04:05Z",
+			"github.com/gpumon/gpumon/cli/cmd/gpumon")
 	}
-	for _, args := range builds {
-		cmd := exec.Command("go", args...)
-		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-		if err := cmd.Run(); err != nil {
-			fmt.Fprintln(os.Stderr, "build binaries:", err)
-			os.Exit(1)
-		}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.RemoveAll(dir)
+		os.Exit(1)
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
 
-// proc is a background binary whose output is shown when a test fails.
-type proc struct {
-	cmd  *exec.Cmd
-	out  *bytes.Buffer
-	mu   sync.Mutex
-	done chan struct{}
-}
-
-func (p *proc) Write(b []byte) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.out.Write(b)
-}
-
-func start(t *testing.T, name string, args ...string) *proc {
-	t.Helper()
-	p := &proc{cmd: exec.Command(filepath.Join(binDir, name), args...), out: &bytes.Buffer{}, done: make(chan struct{})}
-	p.cmd.Stdout, p.cmd.Stderr = p, p
-	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", name, err)
-	}
-	go func() { _ = p.cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() {
-		_ = p.cmd.Process.Kill()
-		<-p.done
-		if t.Failed() {
-			p.mu.Lock()
-			t.Logf("output of %s:\n%s", name, p.out.String())
-			p.mu.Unlock()
-		}
-	})
-	return p
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
+var freeAddr = testfleet.FreeAddr
 
 // fleet is a hub with two simulated agents: gpu-a (8 H100, kills allowed)
 // and gpu-b (4 RTX 4090).
 type fleet struct {
-	http, grpc string
+	*testfleet.Hub
+	grpc string
 }
 
 func startFleet(t *testing.T) *fleet {
 	t.Helper()
-	f := &fleet{http: freeAddr(t), grpc: freeAddr(t)}
-	start(t, "gpumon-hub", "--data-dir", t.TempDir(), "--http-addr", f.http, "--grpc-addr", f.grpc,
-		"--agent-token", agentToken, "--api-token", apiToken, "--admin-token", adminToken)
-	waitFor(t, "hub /healthz", func() bool {
-		resp, err := http.Get("http://" + f.http + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-		}
-		return err == nil && resp.StatusCode == http.StatusOK
-	})
-	common := []string{"--hub", f.grpc, "--token", agentToken, "--interval", "1s"}
-	start(t, "gpumon-agent", append(common, "--hostname", "gpu-a", "--simulate", "dgxh100", "--allow-kill")...)
-	start(t, "gpumon-agent", append(common, "--hostname", "gpu-b", "--simulate", "rtx4090x4")...)
+	h := testfleet.StartHub(t, binDir)
+	f := &fleet{Hub: h, grpc: h.GRPC}
+	h.StartAgent(t, "gpu-a", "dgxh100", "--allow-kill")
+	h.StartAgent(t, "gpu-b", "rtx4090x4")
 	waitFor(t, "both agents online", func() bool {
 		r := f.gpumon(t, nil, "ls", "--json", "--online")
 		var out struct{ Machines []any }
@@ -125,14 +69,7 @@ func startFleet(t *testing.T) *fleet {
 	return f
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); !cond(); time.Sleep(100 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s", what)
-		}
-	}
-}
+var waitFor = testfleet.WaitFor
 
 type result struct {
 	stdout, stderr string
