@@ -32,6 +32,7 @@ func TestMain(m *testing.M) {
 	cmd := exec.Command("go", "build", "-o", dir+"/",
 		"github.com/gpumon/gpumon/hub/cmd/gpumon-hub",
 		"github.com/gpumon/gpumon/agent/cmd/gpumon-agent",
+		"github.com/gpumon/gpumon/agent/cmd/gpumon-loadgen",
 		"github.com/gpumon/gpumon/gateway/cmd/gpumon-gateway")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
@@ -266,3 +267,5 @@ func runCmd(name string, args ...string) (string, error) {
 	out, err := exec.Command(name, args...).CombinedOutput()
 	return string(out), err
 }
+
+func fmtSscan(s string, v any) (int, error) { return fmt.Sscan(s, v) }

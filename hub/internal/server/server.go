@@ -50,6 +50,7 @@ type Hub struct {
 	inmem    *bufconn.Listener
 	httpSrv  *http.Server
 	health   *health.Server
+	stopping chan struct{}
 	history  *history.Store
 	remote   *history.RemoteWriter
 	querier  service.HistoryQuerier
@@ -66,7 +67,7 @@ func New(cfg Config) (*Hub, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	h := &Hub{cfg: cfg, fleet: fleet.New(cfg.Log), stats: &service.Stats{}}
+	h := &Hub{cfg: cfg, fleet: fleet.New(cfg.Log), stats: &service.Stats{}, stopping: make(chan struct{})}
 	agentToken := cfg.AgentToken
 	if agentToken == "" {
 		tok, created, err := auth.LoadOrCreateAgentToken(cfg.DataDir)
@@ -125,8 +126,8 @@ func (h *Hub) grpcServer(creds credentials.TransportCredentials) *grpc.Server {
 	}
 	s := grpc.NewServer(opts...)
 	agents := &service.Agents{Fleet: h.fleet, Sink: h.history, Stats: h.stats, Log: h.cfg.Log, Interval: h.cfg.Interval, Version: h.cfg.Version,
-		SnapshotRate: h.cfg.SnapshotRate, SnapshotBurst: h.cfg.SnapshotBurst}
-	fleetSvc := &service.Fleet{Fleet: h.fleet, Sink: h.history, History: h.querier, Stats: h.stats, Log: h.cfg.Log, OnForget: h.history.Forget}
+		SnapshotRate: h.cfg.SnapshotRate, SnapshotBurst: h.cfg.SnapshotBurst, Stopping: h.stopping}
+	fleetSvc := &service.Fleet{Fleet: h.fleet, Sink: h.history, History: h.querier, Stats: h.stats, Log: h.cfg.Log, OnForget: h.history.Forget, Stopping: h.stopping}
 	gpumonv1.RegisterAgentServiceServer(s, agents)
 	gpumonv1.RegisterFleetServiceServer(s, fleetSvc)
 	healthpb.RegisterHealthServer(s, h.health)
@@ -203,6 +204,7 @@ func (h *Hub) Run(ctx context.Context) error {
 
 func (h *Hub) shutdown() {
 	h.health.Shutdown()
+	close(h.stopping)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = h.httpSrv.Shutdown(ctx)

@@ -53,6 +53,9 @@ type Agents struct {
 	Interval time.Duration
 	// Version is the hub's version, sent in Welcome.
 	Version string
+	// Stopping is closed when the hub shuts down: streams end at once with
+	// Unavailable, so agents reconnect (to this hub when it is back).
+	Stopping <-chan struct{}
 	// SnapshotRate and SnapshotBurst bound each stream's snapshots (per
 	// second, and in one burst); defaults DefaultSnapshotRate/Burst. A stream
 	// over the limit is closed with ResourceExhausted.
@@ -93,7 +96,15 @@ func (a *Agents) Connect(stream gpumonv1.AgentService_ConnectServer) error {
 	out := newOutbox()
 	sendErr := make(chan error, 1)
 	go func() { sendErr <- out.run(ctx, stream, conn) }()
-	recvErr := a.receive(ctx, stream, m, conn, out)
+	recvDone := make(chan error, 1)
+	go func() { recvDone <- a.receive(ctx, stream, m, conn, out) }()
+	var recvErr error
+	select {
+	case recvErr = <-recvDone:
+	case <-a.Stopping:
+		cancel()
+		return status.Error(codes.Unavailable, "hub is shutting down")
+	}
 	cancel()
 	// The sender stops at once unless it is blocked in Send on an agent that
 	// stopped reading; returning ends the stream and unblocks it.

@@ -40,6 +40,8 @@ type Fleet struct {
 	Log      *slog.Logger
 	// Heartbeat is the watch stream's keep-alive period.
 	Heartbeat time.Duration
+	// Stopping is closed when the hub shuts down; watch streams end.
+	Stopping <-chan struct{}
 }
 
 // GetGpuStats returns every machine's latest report with is_online.

@@ -35,6 +35,8 @@ func (s *Fleet) Watch(req *gpumonv1.WatchRequest, stream gpumonv1.FleetService_W
 		select {
 		case <-stream.Context().Done():
 			return nil
+		case <-s.Stopping:
+			return nil
 		case <-ticker.C:
 			hb := &gpumonv1.WatchResponse{Type: gpumonv1.WatchEventType_WATCH_EVENT_TYPE_HEARTBEAT, Time: now()}
 			if err := stream.Send(hb); err != nil {
