@@ -304,13 +304,20 @@ async function main() {
       });
     });
 
-    await step('history shows "no history yet" when the hub keeps none', page, async () => {
+    await step('history chart (or "no history yet")', page, async () => {
       await page.goto(`${base}/#/window/e2e-a`);
       const content = page.getByTestId('window-content');
       await content.getByRole('tab', { name: 'History' }).click();
       await content.getByText(/No history yet|GPU utilisation/).first().waitFor();
       await content.locator('.recharts-wrapper, .history-empty').first().waitFor({ timeout: 15_000 });
       await shot('history');
+    });
+
+    await step('usage page', page, async () => {
+      await page.goto(`${base}/#/usage`);
+      await page.getByRole('heading', { name: 'GPU usage' }).waitFor();
+      await page.getByText('Held but idle now').waitFor();
+      await shot('usage');
     });
 
     await step('small screen', page, async () => {

@@ -16,6 +16,7 @@ const FleetPage = lazy(() => import('./pages/FleetPage'));
 const WindowPage = lazy(() => import('./pages/WindowPage'));
 const FreeGpusPage = lazy(() => import('./pages/FreeGpusPage'));
 const SearchPage = lazy(() => import('./pages/SearchPage'));
+const UsagePage = lazy(() => import('./pages/UsagePage'));
 
 function DefaultView() {
   const { settings } = useSettings();
@@ -39,6 +40,7 @@ export const routes: RouteObject[] = [
       { path: 'machines/:key', element: <MachineRedirect /> },
       { path: 'free-gpus', element: <FreeGpusPage /> },
       { path: 'search', element: <SearchPage /> },
+      { path: 'usage', element: <UsagePage /> },
       { path: '*', element: <DefaultView /> },
     ],
   },

@@ -42,6 +42,7 @@ export function Shell() {
       { key: 'window', label: <Link to="/window">{t('nav.window')}</Link> },
       { key: 'free-gpus', label: <Link to="/free-gpus">{t('nav.free')}</Link> },
       { key: 'search', label: <Link to="/search">{t('nav.search')}</Link> },
+      { key: 'usage', label: <Link to="/usage">{t('nav.usage')}</Link> },
     ],
     [t],
   );

@@ -10,6 +10,7 @@ import type {
   ListFreeGpusResponse,
   ListMachinesResponse,
   QueryHistoryResponse,
+  GetUsageResponse,
 } from './types';
 import { useConnection } from './connection';
 
@@ -19,6 +20,7 @@ export const keys = {
   gpuStats: (base: string) => ['gpu-stats', base] as const,
   free: (base: string, p: FreeGpuParams) => ['free-gpus', base, p] as const,
   history: (base: string, p: HistoryParams) => ['history', base, p] as const,
+  usage: (base: string, days: number) => ['usage', base, days] as const,
 };
 
 export function useClientConfig(): ClientConfig {
@@ -138,5 +140,21 @@ export function useKillProcesses() {
     onSettled: () => {
       void qc.invalidateQueries({ queryKey: ['machine'] });
     },
+  });
+}
+
+/** GPU-hours per user and machine over the last `days`, and the GPUs held but idle now. */
+export function useUsage(days: number) {
+  const cfg = useClientConfig();
+  return useQuery({
+    queryKey: keys.usage(cfg.apiBase, days),
+    queryFn: ({ signal }) => {
+      const end = new Date();
+      const start = new Date(end.getTime() - days * 86400_000);
+      return apiFetch<GetUsageResponse>(cfg, '/api/v1/usage', { signal, query: { start: start.toISOString(), end: end.toISOString() } });
+    },
+    refetchInterval: 60_000,
+    placeholderData: keepPreviousData,
+    retry,
   });
 }

@@ -27,3 +27,6 @@ export type KillProcessesRequest = S['v1KillProcessesRequest'];
 export type KillProcessesResponse = S['v1KillProcessesResponse'];
 export type KillResult = S['v1KillResult'];
 export type SessionRef = S['v1SessionRef'];
+export type GetUsageResponse = S['v1GetUsageResponse'];
+export type UsageRow = S['v1UsageRow'];
+export type IdleGpu = S['v1IdleGpu'];

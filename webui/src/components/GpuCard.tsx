@@ -26,6 +26,7 @@ export const GpuCard = memo(function GpuCard({ gpu, offline, myUser, kill, conta
   const memPct = percentOf(used, total);
   const idleHeld = !offline && isIdleHeld(gpu);
   const tLevel = temperatureLevel(temp);
+  const users = [...new Set((gpu.processes ?? []).map((p) => p.username).filter((u): u is string => !!u))];
   return (
     <Card
       size="small"
@@ -37,6 +38,18 @@ export const GpuCard = memo(function GpuCard({ gpu, offline, myUser, kill, conta
           <Typography.Text type="secondary" ellipsis className="gpu-name">
             {gpu.name}
           </Typography.Text>
+          {users.length ? (
+            <Tooltip title={t('gpu.users')}>
+              <span className="gpu-users">
+                {users.slice(0, 3).map((u) => (
+                  <Tag key={u} color={u === myUser ? 'blue' : undefined} bordered={false}>
+                    {u}
+                  </Tag>
+                ))}
+                {users.length > 3 ? <Tag bordered={false}>+{users.length - 3}</Tag> : null}
+              </span>
+            </Tooltip>
+          ) : null}
         </Flex>
       }
       extra={

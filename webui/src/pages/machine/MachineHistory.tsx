@@ -8,8 +8,9 @@ import { useI18n } from '../../state/i18n';
 
 const HistoryChart = lazy(() => import('../../components/HistoryChart'));
 
-const GPU_METRICS = ['gpu_utilization', 'gpu_memory_used', 'gpu_temperature', 'gpu_power_draw'] as const;
-const MACHINE_METRICS = ['gpu_utilization', 'gpu_memory_used', 'cpu_percent', 'memory_percent', 'disk_percent'] as const;
+// Names the hub's history route accepts (it maps them to dcgm-exporter's series).
+const GPU_METRICS = ['gpu_utilization', 'gpu_memory_used', 'gpu_temperature', 'gpu_power'] as const;
+const MACHINE_METRICS = ['gpu_utilization', 'gpu_memory_used', 'cpu_percent', 'memory_percent', 'disk_percent', 'load1'] as const;
 const UNITS: Record<string, string> = { gpu_utilization: '%', cpu_percent: '%', memory_percent: '%', disk_percent: '%', gpu_temperature: '°' };
 
 /** History of one machine (or one of its GPUs) from GET /api/v1/history. */
