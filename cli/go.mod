@@ -10,6 +10,7 @@ replace (
 require (
 	github.com/gpumon/gpumon/gateway v0.0.0-00010101000000-000000000000
 	github.com/gpumon/gpumon/gen v0.0.0-00010101000000-000000000000
+	go.yaml.in/yaml/v3 v3.0.5
 	golang.org/x/term v0.47.0
 	google.golang.org/grpc v1.85.0
 	google.golang.org/protobuf v1.36.12

@@ -1,0 +1,185 @@
+//go:build ecosystem
+
+package ecosystem
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+)
+
+var (
+	helpFlag = regexp.MustCompile(`(?m)^  (--[a-z0-9-]+)`)
+	helpEnv  = regexp.MustCompile(`\[\$(GPUMON_[A-Z0-9_]+)\]`)
+	envName  = regexp.MustCompile(`\bGPUMON_[A-Z0-9_]+\b`)
+	helps    sync.Map // binary → set of flags and variables
+)
+
+// known is the set of --flags and GPUMON_ variables in binary's --help.
+func known(t *testing.T, binary string) map[string]bool {
+	t.Helper()
+	if v, ok := helps.Load(binary); ok {
+		return v.(map[string]bool)
+	}
+	text := help(t, binary)
+	set := map[string]bool{"--help": true}
+	for _, m := range helpFlag.FindAllStringSubmatch(text, -1) {
+		set[m[1]] = true
+	}
+	for _, m := range helpEnv.FindAllStringSubmatch(text, -1) {
+		set[m[1]] = true
+	}
+	helps.Store(binary, set)
+	return set
+}
+
+// checkArgs fails for every --flag in args that binary does not have.
+func checkArgs(t *testing.T, file, binary string, args []string) {
+	t.Helper()
+	set := known(t, binary)
+	for _, a := range args {
+		if !strings.HasPrefix(a, "--") {
+			continue
+		}
+		name, _, _ := strings.Cut(a, "=")
+		if !set[name] {
+			t.Errorf("%s passes %s, which %s --help does not list", file, name, binary)
+		}
+	}
+}
+
+// checkEnv fails for every GPUMON_ variable in text that binary does not read.
+func checkEnv(t *testing.T, file, binary, text string) {
+	t.Helper()
+	set := known(t, binary)
+	for _, name := range envName.FindAllString(text, -1) {
+		if !set[name] {
+			t.Errorf("%s sets %s, which %s --help does not list", file, name, binary)
+		}
+	}
+}
+
+// TestDockerfiles checks the exec-form commands of the images.
+func TestDockerfiles(t *testing.T) {
+	for file, binary := range map[string]string{"deploy/docker/Dockerfile.hub": "gpumon-hub", "deploy/docker/Dockerfile.agent": "gpumon-agent"} {
+		text := readFile(t, file)
+		found := false
+		for _, line := range strings.Split(text, "\n") {
+			for _, instr := range []string{"ENTRYPOINT ", "CMD ", "HEALTHCHECK CMD "} {
+				if !strings.HasPrefix(line, instr) {
+					continue
+				}
+				var argv []string
+				if err := json.Unmarshal([]byte(strings.TrimPrefix(line, instr)), &argv); err != nil {
+					t.Errorf("%s: %s is not in exec form: %v", file, line, err)
+					continue
+				}
+				found = found || argv[0] == binary
+				checkArgs(t, file, argv[0], argv[1:])
+			}
+		}
+		if !found {
+			t.Errorf("%s does not run %s", file, binary)
+		}
+		envLines := regexp.MustCompile(`(?m)^(ENV|ARG)\b.*(\n\s+.*)*`).FindAllString(text, -1)
+		checkEnv(t, file, binary, strings.Join(envLines, "\n"))
+	}
+}
+
+// TestCompose parses the compose file and checks each service's command and
+// environment against its binary.
+func TestCompose(t *testing.T) {
+	var doc struct {
+		Services map[string]struct {
+			Image       string            `yaml:"image"`
+			Command     []string          `yaml:"command"`
+			Environment map[string]string `yaml:"environment"`
+			Pid         string            `yaml:"pid"`
+		} `yaml:"services"`
+	}
+	if err := yaml.Unmarshal([]byte(readFile(t, "deploy/docker/compose.yaml")), &doc); err != nil {
+		t.Fatalf("compose.yaml: %v", err)
+	}
+	for name, binary := range map[string]string{"hub": "gpumon-hub", "agent": "gpumon-agent"} {
+		s, ok := doc.Services[name]
+		if !ok {
+			t.Fatalf("compose.yaml has no service %q", name)
+		}
+		checkArgs(t, "compose.yaml "+name, binary, s.Command)
+		for k := range s.Environment {
+			checkEnv(t, "compose.yaml "+name, binary, k)
+		}
+	}
+	if doc.Services["agent"].Pid != "host" {
+		t.Error("the compose agent must share the host's PID namespace (pid: host)")
+	}
+}
+
+// TestKubernetes parses every manifest and checks containers' args and env.
+func TestKubernetes(t *testing.T) {
+	kinds := map[string]bool{}
+	for _, file := range []string{"deploy/kubernetes/hub.yaml", "deploy/kubernetes/agent-daemonset.yaml"} {
+		dec := yaml.NewDecoder(bytes.NewReader([]byte(readFile(t, file))))
+		for {
+			var obj manifest
+			err := dec.Decode(&obj)
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				t.Fatalf("%s: %v", file, err)
+			}
+			if obj.APIVersion == "" || obj.Kind == "" || obj.Metadata.Name == "" {
+				t.Errorf("%s: a document lacks apiVersion, kind or metadata.name", file)
+			}
+			kinds[obj.Kind] = true
+			if obj.Kind == "DaemonSet" && !obj.Spec.Template.Spec.HostPID {
+				t.Errorf("%s: the agent DaemonSet needs hostPID: true", file)
+			}
+			for _, c := range obj.Spec.Template.Spec.Containers {
+				binary := map[string]string{"hub": "gpumon-hub", "agent": "gpumon-agent"}[c.Name]
+				if binary == "" {
+					t.Fatalf("%s: unknown container %q", file, c.Name)
+				}
+				checkArgs(t, file, binary, c.Args)
+				for _, e := range c.Env {
+					checkEnv(t, file, binary, e.Name)
+				}
+			}
+		}
+	}
+	for _, want := range []string{"Deployment", "Service", "PersistentVolumeClaim", "DaemonSet", "Secret"} {
+		if !kinds[want] {
+			t.Errorf("the manifests have no %s", want)
+		}
+	}
+}
+
+type manifest struct {
+	APIVersion string `yaml:"apiVersion"`
+	Kind       string `yaml:"kind"`
+	Metadata   struct {
+		Name string `yaml:"name"`
+	} `yaml:"metadata"`
+	Spec struct {
+		Template struct {
+			Spec struct {
+				HostPID    bool `yaml:"hostPID"`
+				Containers []struct {
+					Name string   `yaml:"name"`
+					Args []string `yaml:"args"`
+					Env  []struct {
+						Name string `yaml:"name"`
+					} `yaml:"env"`
+				} `yaml:"containers"`
+			} `yaml:"spec"`
+		} `yaml:"template"`
+	} `yaml:"spec"`
+}
