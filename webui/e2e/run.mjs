@@ -22,6 +22,8 @@ const OUT = path.join(webui, 'test-results');
 const SITE = path.join(webui, 'site/app');
 const AGENT_TOKEN = 'e2e-agent-token';
 const ADMIN_TOKEN = 'e2e-admin-token';
+/** Machines posted for the load measurement (GPUMON_E2E_FLEET=1000 for a big fleet). */
+const FLEET = Math.max(1, Number(process.env.GPUMON_E2E_FLEET) || 100);
 
 const children = [];
 const results = [];
@@ -310,7 +312,14 @@ async function main() {
       await content.getByRole('tab', { name: 'History' }).click();
       await content.getByText(/No history yet|GPU utilisation/).first().waitFor();
       await content.locator('.recharts-wrapper, .history-empty').first().waitFor({ timeout: 15_000 });
+      await content.locator('.machine-history').scrollIntoViewIfNeeded();
       await shot('history');
+      await content.getByTestId('gpu-7').getByRole('button', { name: 'History' }).click();
+      const modal = page.getByRole('dialog').filter({ hasText: 'GPU 7' });
+      await modal.locator('.recharts-wrapper, .history-empty').first().waitFor({ timeout: 15_000 });
+      await page.waitForTimeout(500);
+      await shot('history-gpu');
+      await modal.getByRole('button', { name: 'Close' }).click();
     });
 
     await step('usage page', page, async () => {
@@ -355,21 +364,23 @@ async function main() {
       }
     });
 
-    await step('100-machine fleet: time to show', page, async () => {
-      await Promise.all(Array.from({ length: 100 }, (_, i) => post(hub, '/api/report-gpu-stats', loadReport(i))));
+    await step(`${FLEET}-machine fleet: time to show`, page, async () => {
+      for (let i = 0; i < FLEET; i += 50) {
+        await Promise.all(Array.from({ length: Math.min(50, FLEET - i) }, (_, j) => post(hub, '/api/report-gpu-stats', loadReport(i + j))));
+      }
       const fresh = await context.newPage();
       const t0 = Date.now();
       await fresh.goto(`${base}/#/list`);
-      await fresh.getByText(/10[0-9]\/10[0-9] machines online/).waitFor({ timeout: 30_000 });
+      await fresh.getByText(new RegExp(`\\d+/${FLEET + 3} machines online`)).waitFor({ timeout: 30_000 });
       await fresh.locator('.machine-card').nth(19).waitFor({ timeout: 30_000 });
       const firstPage = Date.now() - t0;
       const nav = await fresh.evaluate(() => Math.round(performance.getEntriesByType('navigation')[0]?.domContentLoadedEventEnd ?? 0));
-      console.log(`100-machine fleet: totals and the first page of 20 machine cards shown ${firstPage} ms after navigation (DOMContentLoaded at ${nav} ms)`);
+      console.log(`${FLEET}-machine fleet: totals and the first page of 20 machine cards shown ${firstPage} ms after navigation (DOMContentLoaded at ${nav} ms)`);
       await fresh.screenshot({ path: path.join(OUT, 'fleet-100.png') });
       const t1 = Date.now();
       await fresh.getByRole('button', { name: 'Expand all' }).click();
       await fresh.locator('.machine-card').nth(19).getByTestId('gpu-3').waitFor({ timeout: 60_000 });
-      console.log(`100-machine fleet: 20 cards expanded with their GPUs in ${Date.now() - t1} ms`);
+      console.log(`${FLEET}-machine fleet: 20 cards expanded with their GPUs in ${Date.now() - t1} ms`);
       await fresh.screenshot({ path: path.join(OUT, 'fleet-100-expanded.png') });
       await fresh.close();
     });

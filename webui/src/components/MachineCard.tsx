@@ -1,10 +1,10 @@
-import { Button, Card, Flex, Tooltip, Typography } from 'antd';
+import { Button, Card, Flex, Progress, Tooltip, Typography } from 'antd';
 import { DownOutlined, ExpandOutlined, RightOutlined } from '@ant-design/icons';
 import { memo, type CSSProperties, type ReactNode } from 'react';
 import { Link } from 'react-router';
 import type { MachineSummary } from '../api/types';
-import { hostColor, LEVEL_TAG_COLOR, temperatureLevel } from '../lib/colors';
-import { formatMiB } from '../lib/format';
+import { hostColor, LEVEL_STROKE, LEVEL_TAG_COLOR, temperatureLevel, usageLevel } from '../lib/colors';
+import { formatMiB, percentOf } from '../lib/format';
 import type { MachineState } from '../lib/machine';
 import { useI18n } from '../state/i18n';
 import { MachineTags } from './MachineTags';
@@ -50,6 +50,14 @@ export const MachineCard = memo(function MachineCard({ m, state, expanded, onTog
             {t('machine.gpus', { n: m.gpu_count ?? 0 })}
             {m.gpu_count ? ` · ${t('machine.busy', { n: m.gpus_busy ?? 0 })} · ${formatMiB(m.gpu_memory_used)} / ${formatMiB(m.gpu_memory_total)}` : ''}
           </Typography.Text>
+          {m.gpu_count ? (
+            <Tooltip title={`${t('gpu.utilization')} ${Math.round(m.gpu_utilization ?? 0)}% · ${t('gpu.memory')} ${Math.round(percentOf(m.gpu_memory_used, m.gpu_memory_total))}%`}>
+              <span className="mini-meters" aria-hidden>
+                <Progress percent={m.gpu_utilization ?? 0} size={[64, 5]} showInfo={false} strokeColor={LEVEL_STROKE[usageLevel(m.gpu_utilization)]} />
+                <Progress percent={percentOf(m.gpu_memory_used, m.gpu_memory_total)} size={[64, 5]} showInfo={false} />
+              </span>
+            </Tooltip>
+          ) : null}
           {temp != null ? (
             <Typography.Text className={`temp-text temp-${LEVEL_TAG_COLOR[temperatureLevel(temp)]}`}>{temp}°C</Typography.Text>
           ) : null}
