@@ -304,6 +304,7 @@ async function main() {
         const s = JSON.parse(localStorage.getItem('gpumon.settings') ?? '{}');
         localStorage.setItem('gpumon.settings', JSON.stringify({ ...s, theme: 'light', density: 'comfortable' }));
       });
+      await page.reload();
     });
 
     await step('history chart (or "no history yet")', page, async () => {

@@ -48,7 +48,11 @@ export default function UsagePage() {
       <Typography.Title level={4}>{t('usage.title')}</Typography.Title>
       <div className="page-toolbar">
         <Typography.Text>{t('usage.range')} </Typography.Text>
-        <Segmented value={days} onChange={(v) => setDays(Number(v))} options={[1, 7, 30].map((n) => ({ value: n, label: t('usage.days', { n }) }))} />
+        <Segmented value={days} onChange={(v) => setDays(Number(v))} options={[
+            { value: 1, label: '24 h' },
+            { value: 7, label: t('usage.days', { n: 7 }) },
+            { value: 30, label: t('usage.days', { n: 30 }) },
+          ]} />
       </div>
       {notStored ? (
         <Empty description={t('history.none')} />
