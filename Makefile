@@ -79,8 +79,23 @@ chromium: ## install Debian's Chromium for the browser tests when missing
 test-browser: build chromium ## browser end-to-end tests: real hub, simulated agents, Chromium
 	cd webui && GPUMON_BIN=$(CURDIR)/bin npm run e2e
 
+FUZZ_TARGETS := gateway/wirejson:FuzzLenient hub/internal/validate:FuzzReport \
+  agent/internal/collect/process:FuzzParseStat agent/internal/collect/process:FuzzParseCgroup \
+  agent/internal/collect/process:FuzzParseCmdline agent/internal/collect/screen:FuzzParseSocketName \
+  agent/internal/collect/screen:FuzzParseListSessions
+FUZZTIME ?= 4s
+
+.PHONY: test-fuzz
+test-fuzz: ## a short run of every fuzz target (seed corpora are in each package's testdata/fuzz)
+	@for t in $(FUZZ_TARGETS); do \
+	  pkg=$${t%%:*}; name=$${t##*:}; \
+	  echo "fuzz $$name ($$pkg, $(FUZZTIME))"; \
+	  $(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) ./$$pkg >/dev/null || { \
+	    $(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) ./$$pkg; exit 1; }; \
+	done
+
 .PHONY: test
-test: lint check-generated test-go test-webui test-browser ## everything CI runs
+test: lint check-generated test-go test-fuzz test-webui test-browser ## everything CI runs
 
 .PHONY: demo
 demo: build ## run a hub and a local agent (simulated GPUs without a driver); Ctrl-C stops
