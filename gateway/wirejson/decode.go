@@ -60,15 +60,21 @@ func (l Lenient) Unmarshal(data []byte, m proto.Message) error {
 
 func (l Lenient) fillMessage(m protoreflect.Message, obj map[string]any) {
 	fields := m.Descriptor().Fields()
-	for key, raw := range obj {
-		fd := fields.ByName(protoreflect.Name(key))
-		if fd == nil {
-			fd = fields.ByJSONName(key)
+	// Ordinary fields first, then the ones with hooks, which may look at
+	// what the sender set (map order is random).
+	for _, hooked := range []bool{false, true} {
+		for key, raw := range obj {
+			fd := fields.ByName(protoreflect.Name(key))
+			if fd == nil {
+				fd = fields.ByJSONName(key)
+			}
+			if fd == nil || raw == nil {
+				continue
+			}
+			if _, ok := fieldHooks[fd.FullName()]; ok == hooked {
+				l.fillField(m, fd, raw)
+			}
 		}
-		if fd == nil || raw == nil {
-			continue
-		}
-		l.fillField(m, fd, raw)
 	}
 }
 

@@ -7,6 +7,10 @@
 //     infinity becomes null;
 //   - timestamps are RFC 3339 strings in UTC, durations protojson-style ("1.5s");
 //   - output is deterministic: fields in declaration order, map keys sorted.
+//
+// AppendDocumented is the form of the original system's routes: every
+// documented field is written as above (null included), and a field beyond
+// the documented shape is left out while it holds no value.
 package wirejson
 
 import (
@@ -14,6 +18,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -39,62 +44,132 @@ func Append(b []byte, m proto.Message) []byte {
 	if m == nil {
 		return append(b, "null"...)
 	}
-	return appendMessage(b, m.ProtoReflect())
+	return encoder{}.appendMessage(b, m.ProtoReflect())
 }
 
-func appendMessage(b []byte, m protoreflect.Message) []byte {
+// AppendDocumented appends the JSON form of m that the documented routes
+// serve: documented fields always, other fields only when they hold a value
+// (an unset, zero, empty or null value is left out).
+func AppendDocumented(b []byte, m proto.Message) []byte {
+	if m == nil {
+		return append(b, "null"...)
+	}
+	return encoder{documented: true}.appendMessage(b, m.ProtoReflect())
+}
+
+// documentedFields is the shape of the original system's GET
+// /api/gpu-stats; AppendDocumented always writes these.
+var documentedFields = map[protoreflect.FullName]bool{}
+
+func init() {
+	for msg, fields := range map[string][]string{
+		"GetGpuStatsResponse": {"machines"},
+		"Report":              {"hostname", "timestamp", "gpu_data", "system_info", "is_online"},
+		"Gpu":                 {"id", "name", "temperature", "memory_used", "memory_total", "utilization", "processes"},
+		"SystemInfo": {"cpu_percent", "memory_total", "memory_used", "memory_percent", "disk_total", "disk_used",
+			"disk_percent", "ip_address", "screen_sessions", "docker_containers", "processes"},
+		"TerminalSession": {"pid", "name", "status"},
+		"DockerContainer": {"id", "name", "status", "image", "memoryUsage", "gpuDevices"},
+		"Process": {"pid", "name", "cmdline", "cpu_percent", "memory_percent", "create_time", "status", "username",
+			"is_gpu_process", "gpu_memory_usage", "gpu_id"},
+	} {
+		for _, f := range fields {
+			documentedFields[protoreflect.FullName("gpumon.v1."+msg+"."+f)] = true
+		}
+	}
+}
+
+// plan is how a message type is written, worked out once per type.
+type plan struct {
+	special protoreflect.FullName // timestamp or duration; "" otherwise
+	fields  []fieldPlan
+}
+
+type fieldPlan struct {
+	fd         protoreflect.FieldDescriptor
+	key        []byte // "name":
+	oneof      bool   // member of a real oneof: written only when set
+	documented bool
+}
+
+var plans sync.Map // protoreflect.FullName → *plan
+
+func planOf(md protoreflect.MessageDescriptor) *plan {
+	if p, ok := plans.Load(md.FullName()); ok {
+		return p.(*plan)
+	}
+	p := &plan{}
+	switch md.FullName() {
+	case timestampName, durationName:
+		p.special = md.FullName()
+	}
+	fields := md.Fields()
+	for i := range fields.Len() {
+		fd := fields.Get(i)
+		key := append(appendString(nil, string(fd.Name())), ':')
+		od := fd.ContainingOneof()
+		p.fields = append(p.fields, fieldPlan{
+			fd: fd, key: key, oneof: od != nil && !od.IsSynthetic(), documented: documentedFields[fd.FullName()],
+		})
+	}
+	plans.Store(md.FullName(), p)
+	return p
+}
+
+type encoder struct{ documented bool }
+
+func (e encoder) appendMessage(b []byte, m protoreflect.Message) []byte {
 	if !m.IsValid() {
 		return append(b, "null"...)
 	}
-	switch m.Descriptor().FullName() {
+	p := planOf(m.Descriptor())
+	switch p.special {
 	case timestampName:
 		return appendTimestamp(b, m)
 	case durationName:
 		return appendDuration(b, m)
 	}
 	b = append(b, '{')
-	fields := m.Descriptor().Fields()
 	first := true
-	for i := range fields.Len() {
-		fd := fields.Get(i)
-		if od := fd.ContainingOneof(); od != nil && !od.IsSynthetic() && !m.Has(fd) {
+	for i := range p.fields {
+		f := &p.fields[i]
+		if (f.oneof || (e.documented && !f.documented)) && !m.Has(f.fd) {
 			continue
 		}
 		if !first {
 			b = append(b, ',')
 		}
 		first = false
-		b = appendString(b, string(fd.Name()))
-		b = append(b, ':')
-		b = appendField(b, m, fd)
+		b = append(b, f.key...)
+		b = e.appendField(b, m, f.fd)
 	}
 	return append(b, '}')
 }
 
-func appendField(b []byte, m protoreflect.Message, fd protoreflect.FieldDescriptor) []byte {
+func (e encoder) appendField(b []byte, m protoreflect.Message, fd protoreflect.FieldDescriptor) []byte {
 	switch {
 	case fd.IsList():
-		return appendList(b, m.Get(fd).List(), fd)
+		return e.appendList(b, m.Get(fd).List(), fd)
 	case fd.IsMap():
-		return appendMap(b, m.Get(fd).Map(), fd)
+		return e.appendMap(b, m.Get(fd).Map(), fd)
 	case fd.HasPresence() && !m.Has(fd):
 		return append(b, "null"...)
 	}
-	return appendValue(b, m.Get(fd), fd)
+	return e.appendValue(b, m.Get(fd), fd)
 }
 
-func appendList(b []byte, l protoreflect.List, fd protoreflect.FieldDescriptor) []byte {
+func (e encoder) appendList(b []byte, l protoreflect.List, fd protoreflect.FieldDescriptor) []byte {
 	b = append(b, '[')
 	for i := range l.Len() {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendValue(b, l.Get(i), fd)
+		b = e.appendValue(b, l.Get(i), fd)
 	}
 	return append(b, ']')
 }
 
-func appendMap(b []byte, mp protoreflect.Map, fd protoreflect.FieldDescriptor) []byte {
+func (e encoder) appendMap(b []byte, mp protoreflect.Map, fd protoreflect.FieldDescriptor) []byte {
 	keys := make([]protoreflect.MapKey, 0, mp.Len())
 	mp.Range(func(k protoreflect.MapKey, _ protoreflect.Value) bool {
 		keys = append(keys, k)
@@ -110,7 +185,7 @@ func appendMap(b []byte, mp protoreflect.Map, fd protoreflect.FieldDescriptor) [
 		}
 		b = appendString(b, k.String())
 		b = append(b, ':')
-		b = appendValue(b, mp.Get(k), fd.MapValue())
+		b = e.appendValue(b, mp.Get(k), fd.MapValue())
 	}
 	return append(b, '}')
 }
@@ -138,7 +213,7 @@ func cmpOrdered[T int64 | uint64 | string](x, y T) int {
 	return 0
 }
 
-func appendValue(b []byte, v protoreflect.Value, fd protoreflect.FieldDescriptor) []byte {
+func (e encoder) appendValue(b []byte, v protoreflect.Value, fd protoreflect.FieldDescriptor) []byte {
 	switch fd.Kind() {
 	case protoreflect.BoolKind:
 		return strconv.AppendBool(b, v.Bool())
@@ -164,7 +239,7 @@ func appendValue(b []byte, v protoreflect.Value, fd protoreflect.FieldDescriptor
 		}
 		return strconv.AppendInt(b, int64(v.Enum()), 10)
 	case protoreflect.MessageKind, protoreflect.GroupKind:
-		return appendMessage(b, v.Message())
+		return e.appendMessage(b, v.Message())
 	}
 	return append(b, "null"...)
 }

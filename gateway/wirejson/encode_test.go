@@ -5,6 +5,7 @@ import (
 	"flag"
 	"math"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -97,5 +98,41 @@ func TestNumbersAndStrings(t *testing.T) {
 				t.Errorf("output is not valid JSON: %s", got)
 			}
 		})
+	}
+}
+
+// The documented form keeps every documented field (null included) and
+// leaves out other fields while they hold no value.
+func TestDocumentedForm(t *testing.T) {
+	fixture, err := os.ReadFile("../testdata/documented_report.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r gpumonv1.Report
+	if err := (wirejson.Lenient{Location: time.UTC}).Unmarshal(fixture, &r); err != nil {
+		t.Fatal(err)
+	}
+	out := wirejson.AppendDocumented(nil, &r)
+	jsontest.AssertSubset(t, jsontest.Decode(t, fixture), jsontest.Decode(t, out))
+
+	r2 := &gpumonv1.Report{
+		Hostname: "h",
+		GpuData:  []*gpumonv1.Gpu{{Id: 1, Uuid: "GPU-1", Processes: []*gpumonv1.Process{{Pid: 7, Rss: 1024}}}},
+		SystemInfo: &gpumonv1.SystemInfo{
+			ScreenSessions: []*gpumonv1.TerminalSession{{Pid: "1", Name: "s"}},
+		},
+	}
+	got := string(wirejson.AppendDocumented(nil, r2))
+	want := `{"hostname":"h","timestamp":null,"gpu_data":[{"id":1,"name":"","temperature":null,"memory_used":0,"memory_total":0,"utilization":null,` +
+		`"processes":[{"pid":7,"name":"","cmdline":"","cpu_percent":0,"memory_percent":0,"create_time":0,"status":"","username":"",` +
+		`"is_gpu_process":false,"gpu_memory_usage":0,"gpu_id":null,"rss":1024}],"uuid":"GPU-1"}],` +
+		`"system_info":{"cpu_percent":0,"memory_total":0,"memory_used":0,"memory_percent":0,"disk_total":0,"disk_used":0,"disk_percent":0,` +
+		`"ip_address":"","screen_sessions":[{"pid":"1","name":"s","status":""}],"docker_containers":[],"processes":[]},"is_online":false}`
+	if got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	// The full form is unchanged: every field, nulls included.
+	if full := string(wirejson.Marshal(r2)); !strings.Contains(full, `"session":null`) || !strings.Contains(full, `"memory_free":null`) {
+		t.Errorf("full form lost fields: %s", full)
 	}
 }

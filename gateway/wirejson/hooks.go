@@ -31,6 +31,9 @@ func fillGpuDevices(m protoreflect.Message, fd protoreflect.FieldDescriptor, raw
 	ok := true
 	switch v := raw.(type) {
 	case string:
+		if strings.TrimSpace(v) == "" {
+			return // nothing said
+		}
 		ids, ok = ParseGpuDevices(v)
 		if !ok {
 			m.Set(fd, protoreflect.ValueOfString(v))

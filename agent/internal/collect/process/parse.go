@@ -168,19 +168,18 @@ func parseStatusUID(b []byte) (uint32, error) {
 func parseCmdline(b []byte, max int) string {
 	b = bytes.TrimRight(b, "\x00")
 	if len(b) > max {
-		b = b[:max]
-		// Do not leave half a character at the cut.
-		for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
-			if utf8.RuneStart(b[i]) {
-				if !utf8.FullRune(b[i:]) {
-					b = b[:i]
-				}
-				break
-			}
-		}
+		b = b[:max] // only a bound on the work; the exact cut is below
 	}
-	s := strings.ReplaceAll(string(b), "\x00", " ")
-	return strings.ToValidUTF8(s, "\uFFFD")
+	s := strings.ToValidUTF8(strings.ReplaceAll(string(b), "\x00", " "), "\uFFFD")
+	if len(s) > max {
+		// Repairs can lengthen the text; cut again on a rune boundary.
+		cut := max
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut]
+	}
+	return s
 }
 
 // procName is psutil's process name: the kernel's name (cut to 15 bytes)
