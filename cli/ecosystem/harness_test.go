@@ -75,3 +75,9 @@ func startFleet(t *testing.T, extra ...string) *testfleet.Hub {
 	})
 	return h
 }
+
+// execOutput runs a command and returns its combined output.
+func execOutput(name string, args ...string) (string, error) {
+	out, err := exec.Command(name, args...).CombinedOutput()
+	return string(out), err
+}

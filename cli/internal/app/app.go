@@ -146,13 +146,16 @@ func mainUsage(w io.Writer, top *flag.FlagSet) {
 	fmt.Fprintln(w, exitCodesHelp)
 }
 
-// parseSilently parses without the flag package's own error printing; --help
-// prints the usage and returns flag.ErrHelp.
+// parseSilently parses without the flag package's own printing: --help
+// prints the usage once and returns flag.ErrHelp; a bad flag is returned as
+// a usage error for Main to report in one line.
 func parseSilently(fs *flag.FlagSet, args []string) error {
-	out := fs.Output()
+	out, usage := fs.Output(), fs.Usage
 	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	err := fs.Parse(args)
 	fs.SetOutput(out)
+	fs.Usage = usage
 	if errors.Is(err, flag.ErrHelp) {
 		fs.Usage()
 		return err

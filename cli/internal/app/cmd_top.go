@@ -19,8 +19,8 @@ func topCommand() *command {
 		args:    "HOST",
 		summary: "follow one machine live (GPUs and their processes); q or Ctrl-C quits",
 		flags: func(fs *flag.FlagSet, o *opts) {
-			fs.IntVar(&o.count, "count", 0, "exit after this many updates (0: run until q or Ctrl-C)")
-			fs.IntVar(&o.procs, "procs", 15, "show at most this many GPU processes")
+			fs.IntVar(&o.count, "count", 0, "exit after this many `updates` (0: run until q or Ctrl-C)")
+			fs.IntVar(&o.procs, "procs", 15, "show at most this many GPU `processes`")
 		},
 		run: runTop,
 	}

@@ -89,13 +89,15 @@ func parseCommand(cmd *command, top *flag.FlagSet, args []string, e *env) ([]str
 	return pos, nil
 }
 
-// fromEnv sets every flag not given on the command line from GPUMON_<NAME>.
+// fromEnv sets every common flag not given on the command line from
+// GPUMON_<NAME>. A command's own flags (filters such as --user) have no
+// variable: a stray GPUMON_USER must not filter silently.
 func fromEnv(fs *flag.FlagSet, given map[string]bool) error {
 	var err error
 	fs.VisitAll(func(f *flag.Flag) {
 		name := flagenv.EnvName(envPrefix, f.Name)
 		v, ok := os.LookupEnv(name)
-		if given[f.Name] || err != nil || !ok {
+		if given[f.Name] || err != nil || !ok || !commonNames[f.Name] {
 			return
 		}
 		if e := fs.Set(f.Name, v); e != nil {
@@ -107,7 +109,8 @@ func fromEnv(fs *flag.FlagSet, given map[string]bool) error {
 }
 
 func commandUsage(w io.Writer, fs *flag.FlagSet, cmd *command) {
-	fmt.Fprintf(w, "gpumon %s: %s\n\nUsage: gpumon %s [flags] %s\n", cmd.name, cmd.summary, cmd.name, cmd.args)
+	fmt.Fprintf(w, "gpumon %s: %s\n\nUsage: %s\n", cmd.name, cmd.summary,
+		strings.TrimSpace("gpumon "+cmd.name+" [flags] "+cmd.args))
 	own := flag.NewFlagSet("", flag.ContinueOnError)
 	fs.VisitAll(func(f *flag.Flag) {
 		if !commonNames[f.Name] {
@@ -115,7 +118,7 @@ func commandUsage(w io.Writer, fs *flag.FlagSet, cmd *command) {
 		}
 	})
 	if cmd.flags != nil {
-		fmt.Fprintln(w, "\nFlags of this command (each also read from the environment variable shown):")
+		fmt.Fprintln(w, "\nFlags of this command:")
 		writeFlags(w, own)
 	}
 	fmt.Fprintln(w, "\nCommon flags: see gpumon --help.")
@@ -141,7 +144,7 @@ func writeFlags(w io.Writer, fs *flag.FlagSet) {
 		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
 			fmt.Fprintf(w, " (default %s)", f.DefValue)
 		}
-		if f.Name == "version" {
+		if !commonNames[f.Name] {
 			fmt.Fprintln(w)
 			return
 		}
