@@ -95,7 +95,7 @@ test-fuzz: ## a short run of every fuzz target (seed corpora are in each package
 	done
 
 .PHONY: test
-test: lint check-generated test-go test-fuzz test-webui test-browser ## everything CI runs
+test: lint check-generated test-go test-fuzz test-webui test-browser test-examples test-deploy ## everything CI runs
 
 .PHONY: demo
 demo: build ## run a hub and a local agent (simulated GPUs without a driver); Ctrl-C stops
@@ -112,3 +112,40 @@ build: webui ## build the web UI and the binaries into bin/
 .PHONY: clean
 clean: ## remove build outputs
 	rm -rf bin dist webui/site/app
+
+.PHONY: cli
+cli: ## build the gpumon command line into bin/
+	@mkdir -p bin
+	$(GO) build -ldflags '$(LDFLAGS)' -o bin/ ./cli/cmd/gpumon
+
+# Release archives hold binaries for the machine's own OS and architecture (the
+# agent links NVML through cgo, so there is no cross-compiling).
+DIST         ?= dist
+RELEASE_NAME := gpumon-$(VERSION)-$(shell $(GO) env GOOS)-$(shell $(GO) env GOARCH)
+
+.PHONY: release
+release: webui ## versioned binaries (web UI embedded), deploy files and docs in dist/, a tar.gz and SHA256SUMS
+	rm -rf $(DIST)/$(RELEASE_NAME) $(DIST)/$(RELEASE_NAME).tar.gz
+	mkdir -p $(DIST)/$(RELEASE_NAME)/bin
+	for b in $(BINARIES) cli/cmd/gpumon; do \
+	  $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(DIST)/$(RELEASE_NAME)/bin/ ./$$b; \
+	done
+	tar -c --exclude=gen --exclude=__pycache__ deploy examples README.md README.zh-CN.md | tar -x -C $(DIST)/$(RELEASE_NAME)
+	tar -C $(DIST) --sort=name --owner=0 --group=0 --numeric-owner -czf $(DIST)/$(RELEASE_NAME).tar.gz $(RELEASE_NAME)
+	cd $(DIST) && sha256sum $(RELEASE_NAME).tar.gz $(RELEASE_NAME)/bin/* > SHA256SUMS
+	$(DIST)/$(RELEASE_NAME)/bin/gpumon-hub --version
+	@echo "release: $(DIST)/$(RELEASE_NAME).tar.gz"
+
+.PHONY: test-examples
+test-examples: ## the Python client and every command of examples/curl.md against a real hub (installs python3-grpc-tools when missing)
+	@/usr/bin/python3 -c 'import grpc, grpc_tools.protoc' 2>/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-grpc-tools python3-grpcio >/dev/null; \
+	  else echo "the Python example needs Debian's grpc tools: run 'sudo apt-get install -y python3-grpc-tools python3-grpcio'" >&2; exit 1; fi; }
+	$(GO) test -race -count=1 -tags ecosystem -run 'TestPythonExample|TestCurlDoc' ./cli/ecosystem
+
+.PHONY: test-deploy
+test-deploy: webui ## install script, systemd units, static deploy files, Grafana queries, release, README flag tables (installs systemd when missing)
+	@command -v systemd-analyze >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd >/dev/null; \
+	  else echo "the unit checks need systemd-analyze: run 'sudo apt-get install -y systemd'" >&2; exit 1; fi; }
+	$(GO) test -race -count=1 -tags ecosystem -run 'TestInstallScript|TestUnits|TestDockerfiles|TestCompose|TestKubernetes|TestGrafana|TestRelease|TestReadme' ./cli/ecosystem
