@@ -1,0 +1,145 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"net/http"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// soakSize reads the soak's size from the environment: `make soak` runs
+// 1,000 agents, 50 readers and 20 watchers for 10 minutes; `make test` a
+// small, quick version.
+func soakSize() (agents, readers, watchers int, d time.Duration) {
+	agents, readers, watchers, d = 100, 10, 5, 30*time.Second
+	if v, err := strconv.Atoi(os.Getenv("GPUMON_SOAK_AGENTS")); err == nil {
+		agents = v
+	}
+	if v, err := strconv.Atoi(os.Getenv("GPUMON_SOAK_READERS")); err == nil {
+		readers = v
+	}
+	if v, err := strconv.Atoi(os.Getenv("GPUMON_SOAK_WATCHERS")); err == nil {
+		watchers = v
+	}
+	if v, err := time.ParseDuration(os.Getenv("GPUMON_SOAK_DURATION")); err == nil {
+		d = v
+	}
+	return
+}
+
+// metric reads one unlabelled value from /metrics.
+func metric(t *testing.T, base, name string) float64 {
+	t.Helper()
+	for _, l := range strings.Split(getText(t, base+"/metrics"), "\n") {
+		if strings.HasPrefix(l, name+" ") {
+			v, _ := strconv.ParseFloat(strings.TrimSpace(l[len(name):]), 64)
+			return v
+		}
+	}
+	t.Fatalf("/metrics has no %s", name)
+	return 0
+}
+
+var loadgenSummary = regexp.MustCompile(`(\d+) agents \((\d+) connected at the end\), (\d+) snapshots sampled, (\d+) unacknowledged, (\d+) dropped`)
+
+func TestSoak(t *testing.T) {
+	agents, readers, watchers, d := soakSize()
+	h := newHub(t)
+	gen := start(t, "gpumon-loadgen", "--hub", h.grpc, "--token", agentToken, "--agents", strconv.Itoa(agents),
+		"--interval", "2s", "--duration", (d + 30*time.Second).String(), "--profile", "small", "--prefix", "soak")
+	waitFor(t, "every simulated agent connected", 2*time.Minute, func() bool { return metric(t, h.http, "gpumon_hub_agent_streams") == float64(agents) })
+	time.Sleep(5 * time.Second) // settle
+	g0, rss0 := metric(t, h.http, "go_goroutines"), metric(t, h.http, "process_resident_memory_bytes")
+	snaps0 := metric(t, h.http, "gpumon_hub_snapshots_total")
+
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	var requests, failures, events atomic.Int64
+	var wg sync.WaitGroup
+	paths := []string{"/api/v1/machines", "/api/v1/machines/soak-0001", "/api/v1/free-gpus", "/api/gpu-stats"}
+	for i := range readers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := i; ctx.Err() == nil; n++ {
+				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, h.http+paths[n%len(paths)], nil)
+				req.Header.Set("Accept-Encoding", "gzip")
+				resp, err := http.DefaultClient.Do(req)
+				if ctx.Err() != nil {
+					return
+				}
+				requests.Add(1)
+				if err != nil || resp.StatusCode != http.StatusOK {
+					failures.Add(1)
+				}
+				if resp != nil {
+					resp.Body.Close()
+				}
+				time.Sleep(500 * time.Millisecond)
+			}
+		}()
+	}
+	for range watchers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, h.http+"/api/v1/watch", nil)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				failures.Add(1)
+				return
+			}
+			defer resp.Body.Close()
+			sc := bufio.NewScanner(resp.Body)
+			sc.Buffer(make([]byte, 1<<20), 16<<20)
+			for sc.Scan() {
+				events.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	g1, rss1 := metric(t, h.http, "go_goroutines"), metric(t, h.http, "process_resident_memory_bytes")
+	snaps := metric(t, h.http, "gpumon_hub_snapshots_total") - snaps0
+	select {
+	case <-gen.done:
+	case <-time.After(3 * time.Minute):
+		t.Fatal("loadgen did not finish")
+	}
+	all := loadgenSummary.FindAllStringSubmatch(gen.out.String(), -1)
+	if all == nil {
+		t.Fatalf("no loadgen summary in:\n%s", gen.out.String())
+	}
+	m := all[len(all)-1] // the final line; earlier ones are progress
+	if m[1] != m[2] {
+		t.Errorf("only %s of %s simulated agents were connected at the end", m[2], m[1])
+	}
+	dropped, _ := strconv.Atoi(m[5])
+	t.Logf("soak: %d agents, %d readers, %d watchers for %s: %.0f snapshots ingested (%.1f/s), %d REST requests, %d watch events",
+		agents, readers, watchers, d, snaps, snaps/d.Seconds(), requests.Load(), events.Load())
+	t.Logf("soak: goroutines %.0f → %.0f, RSS %.1f → %.1f MiB; loadgen: %s", g0, g1, rss0/(1<<20), rss1/(1<<20), m[0])
+	if failures.Load() != 0 {
+		t.Errorf("%d of %d REST/watch requests failed", failures.Load(), requests.Load())
+	}
+	if dropped != 0 || metric(t, h.http, `gpumon_hub_duplicate_snapshots_total`) != 0 {
+		t.Errorf("snapshots dropped (%d) or duplicated", dropped)
+	}
+	// Bounds: watchers and readers are gone again, so goroutines return to
+	// where they were (plus slack for idle HTTP connections); memory may
+	// grow with history's head block but stays within 1.5× + 64 MiB.
+	if g1 > g0+float64(readers)+50 {
+		t.Errorf("goroutines grew from %.0f to %.0f", g0, g1)
+	}
+	if rss1 > rss0*1.5+64<<20 {
+		t.Errorf("RSS grew from %.1f to %.1f MiB", rss0/(1<<20), rss1/(1<<20))
+	}
+	if want := float64(agents) * d.Seconds() / 2 * 0.8; snaps < want {
+		t.Errorf("ingested %.0f snapshots, want at least %.0f (80%% of %d agents at 2 s)", snaps, want, agents)
+	}
+}
