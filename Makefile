@@ -94,6 +94,11 @@ test-fuzz: ## a short run of every fuzz target (seed corpora are in each package
 	    $(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) ./$$pkg; exit 1; }; \
 	done
 
+.PHONY: soak
+soak: ## the long reliability run: 1,000 simulated agents, 50 REST readers, 20 watchers for 10 minutes
+	GPUMON_SOAK_AGENTS=1000 GPUMON_SOAK_READERS=50 GPUMON_SOAK_WATCHERS=20 GPUMON_SOAK_DURATION=10m \
+	  $(GO) test -count=1 -timeout 30m -run '^TestSoak$$' -v ./hub/e2e/
+
 .PHONY: test
 test: lint check-generated test-go test-fuzz test-webui test-browser test-examples test-deploy ## everything CI runs
 
