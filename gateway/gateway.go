@@ -65,6 +65,7 @@ func New(ctx context.Context, conn grpc.ClientConnInterface, opts Options) (http
 
 	mux := http.NewServeMux()
 	mux.Handle("/api/", limitBody(opts.MaxBodyBytes, api))
+	mux.Handle("GET /api/gpu-stats", &gpuStats{api: api, client: client, marshaler: marshaler})
 	mux.HandleFunc("GET /api/v1/openapi.json", serveOpenAPI)
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, `{"status":"ok"}`)

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
@@ -183,5 +184,24 @@ func TestFreeGPUs(t *testing.T) {
 	}
 	if idle := f.FreeGPUs(&gpumonv1.ListFreeGpusRequest{Idle: true}); len(idle) != 2 {
 		t.Errorf("idle GPUs = %d, want 2 (0 and 1 have no processes)", len(idle))
+	}
+}
+
+// Rendered sets is_online on a copy: the published report is not changed,
+// and every other field is the same.
+func TestRenderedLeavesStateAlone(t *testing.T) {
+	f, c := newTestFleet()
+	m, _ := f.Attach(hello("gpu1", "id", 1))
+	rep := report(c.t, 5)
+	rep.SystemInfo = &gpumonv1.SystemInfo{Processes: []*gpumonv1.Process{{Pid: 7, Name: "python"}}}
+	f.Ingest(m, 1, rep)
+	r := m.Rendered()
+	if !r.GetIsOnline() || m.State().Report.GetIsOnline() {
+		t.Fatalf("rendered is_online %v, state's %v", r.GetIsOnline(), m.State().Report.GetIsOnline())
+	}
+	want := proto.Clone(m.State().Report).(*gpumonv1.Report)
+	want.IsOnline = true
+	if !proto.Equal(r, want) {
+		t.Errorf("rendered %v, want %v", r, want)
 	}
 }

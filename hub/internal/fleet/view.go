@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
@@ -92,14 +93,21 @@ func (m *Machine) Summary() *gpumonv1.MachineSummary {
 	return s
 }
 
-// Rendered returns the machine's report as the documented API serves it:
-// a copy with is_online set.
+// Rendered returns the machine's report as the documented API serves it,
+// with is_online set. It is a shallow copy: its GPUs, system info and
+// processes are those of the published state, so it must only be read.
+// (A deep copy cost more than everything else in GET /api/gpu-stats.)
 func (m *Machine) Rendered() *gpumonv1.Report {
 	st := m.State()
 	if st == nil || st.Report == nil {
 		return nil
 	}
-	r := proto.Clone(st.Report).(*gpumonv1.Report)
+	r := new(gpumonv1.Report)
+	dst := r.ProtoReflect()
+	st.Report.ProtoReflect().Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		dst.Set(fd, v)
+		return true
+	})
 	r.IsOnline = st.Online
 	return r
 }

@@ -5,12 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strconv"
+	"sync"
 	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/gpumon/gpumon/gateway"
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
 	"github.com/gpumon/gpumon/hub/internal/fleet"
 	"github.com/gpumon/gpumon/hub/internal/validate"
@@ -42,10 +48,29 @@ type Fleet struct {
 	Heartbeat time.Duration
 	// Stopping is closed when the hub shuts down; watch streams end.
 	Stopping <-chan struct{}
+
+	instanceOnce sync.Once
+	instanceID   string
 }
 
-// GetGpuStats returns every machine's latest report with is_online.
-func (s *Fleet) GetGpuStats(context.Context, *gpumonv1.GetGpuStatsRequest) (*gpumonv1.GetGpuStatsResponse, error) {
+// instance tells this process's fleet versions from another's (a restarted
+// hub counts its versions from the start again).
+func (s *Fleet) instance() string {
+	s.instanceOnce.Do(func() { s.instanceID = strconv.FormatInt(time.Now().UnixNano(), 36) })
+	return s.instanceID
+}
+
+// GetGpuStats returns every machine's latest report with is_online. It
+// sends the fleet version in the response header; a caller that already
+// holds the answer for the current version (it says which in the request
+// metadata) gets an empty message instead (see gateway.FleetVersionHeader).
+func (s *Fleet) GetGpuStats(ctx context.Context, _ *gpumonv1.GetGpuStatsRequest) (*gpumonv1.GetGpuStatsResponse, error) {
+	// Read before listing: an answer is never older than its version.
+	version := s.instance() + "." + strconv.FormatUint(s.Fleet.Version(), 10)
+	_ = grpc.SetHeader(ctx, metadata.Pairs(gateway.FleetVersionHeader, version))
+	if md, ok := metadata.FromIncomingContext(ctx); ok && slices.Contains(md.Get(gateway.IfVersionHeader), version) {
+		return &gpumonv1.GetGpuStatsResponse{}, nil
+	}
 	resp := &gpumonv1.GetGpuStatsResponse{Machines: map[string]*gpumonv1.Report{}}
 	for _, m := range s.Fleet.List() {
 		if r := m.Rendered(); r != nil {

@@ -1,0 +1,128 @@
+package gateway
+
+import (
+	"bytes"
+	"compress/gzip"
+	"net/http"
+	"strconv"
+	"sync"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
+
+	"github.com/gpumon/gpumon/gateway/wirejson"
+	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
+)
+
+// Metadata of the version handshake of GetGpuStats. The hub answers every
+// call with the fleet version its answer is for (FleetVersionHeader); a
+// caller that holds the rendered answer for a version sends it
+// (IfVersionHeader), and when that is still the fleet's version the hub
+// answers with an empty message.
+const (
+	FleetVersionHeader = "gpumon-fleet-version"
+	IfVersionHeader    = "gpumon-if-version"
+)
+
+// gpuStats serves GET /api/gpu-stats, the whole fleet's reports. The body
+// (tens of megabytes for a large fleet) is rendered once per fleet version
+// and kept, plain and gzipped; every request is still authorised by the hub.
+type gpuStats struct {
+	api       *runtime.ServeMux
+	client    gpumonv1.FleetServiceClient
+	marshaler runtime.Marshaler
+
+	mu   sync.Mutex
+	body *renderedStats
+}
+
+type renderedStats struct {
+	version string
+	plain   []byte
+	gzOnce  sync.Once
+	gz      []byte
+}
+
+func (r *renderedStats) gzipped() []byte {
+	r.gzOnce.Do(func() {
+		var buf bytes.Buffer
+		buf.Grow(len(r.plain) / 8)
+		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+		_, _ = zw.Write(r.plain)
+		_ = zw.Close()
+		r.gz = buf.Bytes()
+	})
+	return r.gz
+}
+
+func (g *gpuStats) cached() *renderedStats {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.body
+}
+
+func (g *gpuStats) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ctx, err := runtime.AnnotateContext(r.Context(), g.api, r, "/gpumon.v1.FleetService/GetGpuStats", runtime.WithHTTPPathPattern("/api/gpu-stats"))
+	if err != nil {
+		runtime.HTTPError(r.Context(), g.api, g.marshaler, w, r, err)
+		return
+	}
+	have := g.cached()
+	if have != nil {
+		ctx = metadata.AppendToOutgoingContext(ctx, IfVersionHeader, have.version)
+	}
+	var header metadata.MD
+	resp, err := g.client.GetGpuStats(ctx, &gpumonv1.GetGpuStatsRequest{}, grpc.Header(&header))
+	if err != nil {
+		runtime.HTTPError(ctx, g.api, g.marshaler, w, r, err)
+		return
+	}
+	version := first(header.Get(FleetVersionHeader))
+	body := have
+	if have == nil || version == "" || version != have.version {
+		hint := 1024
+		if have != nil {
+			hint = len(have.plain) + len(have.plain)/8
+		}
+		body = &renderedStats{version: version, plain: wirejson.AppendDocumented(make([]byte, 0, hint), resp)}
+		if version != "" {
+			g.mu.Lock()
+			g.body = body
+			g.mu.Unlock()
+		}
+	}
+	g.write(w, r, body)
+}
+
+// write sends body, gzipped when the client takes it, with an ETag.
+func (g *gpuStats) write(w http.ResponseWriter, r *http.Request, body *renderedStats) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Add("Vary", "Accept-Encoding")
+	if body.version != "" {
+		etag := strconv.Quote("v" + body.version)
+		h.Set("ETag", etag)
+		if r.Header.Get("If-None-Match") == etag {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+	}
+	data := body.plain
+	if acceptsGzip(r) {
+		data = body.gzipped()
+		h.Set("Content-Encoding", "gzip")
+	}
+	h.Set("Content-Length", strconv.Itoa(len(data)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(data)
+	}
+}
+
+func first(v []string) string {
+	if len(v) == 0 {
+		return ""
+	}
+	return v[0]
+}
