@@ -24,7 +24,9 @@ export function useKillFlow(summary: MachineSummary | undefined): KillPermission
       : !summary.online
         ? t('kill.offline')
         : !summary.can_kill
-          ? t('kill.notAllowed')
+          ? summary.source === 'legacy'
+            ? t('kill.legacy')
+            : t('kill.notAllowed')
           : undefined;
   const { mutateAsync } = kill;
   return useMemo(() => {
