@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/NVIDIA/go-nvml/pkg/nvml"
 
@@ -83,6 +85,9 @@ type gpuState struct {
 	lastSeen uint64
 	// logged has a bit set for every metric whose failure was logged.
 	logged metricSet
+	// hung is set while a read of this GPU has overrun GPUReadTimeout and
+	// not yet returned; the GPU is reported errored without calling NVML.
+	hung atomic.Bool
 }
 
 // New returns a collector reading GPUs through lib. Nothing is called on lib
@@ -128,11 +133,17 @@ func (c *Collector) Collect(ctx context.Context, s *collect.Sample) error {
 			break
 		}
 		st := &c.gpus[i]
+		if st.hung.Load() {
+			// A read still waits in the driver and owns st: leave it alone.
+			g, _, err := hungGPU(i, "an earlier read of this GPU is still waiting for the driver")
+			s.GPUs = append(s.GPUs, g)
+			errs = append(errs, err)
+			continue
+		}
 		if st.collections++; st.collections%reprobeEvery == 0 {
 			st.unsupported = 0
 		}
-		r := reader{c: c, idx: i, st: st}
-		g, procs, err := r.read()
+		g, procs, err := c.readBounded(i, st)
 		s.GPUs = append(s.GPUs, g)
 		s.GPUProcesses = append(s.GPUProcesses, procs...)
 		if err != nil {
@@ -140,6 +151,42 @@ func (c *Collector) Collect(ctx context.Context, s *collect.Sample) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// GPUReadTimeout bounds the read of one GPU: a GPU whose NVML calls hang is
+// reported errored and the others are read on time.
+const GPUReadTimeout = 500 * time.Millisecond
+
+// readBounded reads GPU i, giving up after GPUReadTimeout. A read that
+// overran keeps running in the background (NVML calls cannot be cancelled);
+// until it returns the GPU is reported as hung without calling NVML again.
+func (c *Collector) readBounded(i int, st *gpuState) (*gpumonv1.Gpu, []collect.GPUProcess, error) {
+	type result struct {
+		g     *gpumonv1.Gpu
+		procs []collect.GPUProcess
+		err   error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		r := reader{c: c, idx: i, st: st}
+		g, procs, err := r.read()
+		ch <- result{g, procs, err}
+	}()
+	timer := time.NewTimer(GPUReadTimeout)
+	defer timer.Stop()
+	select {
+	case res := <-ch:
+		return res.g, res.procs, res.err
+	case <-timer.C:
+		st.hung.Store(true)
+		go func() { <-ch; st.hung.Store(false) }()
+		return hungGPU(i, fmt.Sprintf("no answer from the driver within %s", GPUReadTimeout))
+	}
+}
+
+func hungGPU(i int, msg string) (*gpumonv1.Gpu, []collect.GPUProcess, error) {
+	err := fmt.Errorf("read GPU %d: %s", i, msg)
+	return &gpumonv1.Gpu{Id: int32(i), Error: err.Error()}, nil, err
 }
 
 // ensureInit initialises NVML on the first call and remembers the outcome.
