@@ -3,8 +3,8 @@ package screen
 import (
 	"strconv"
 	"strings"
-	"unicode/utf8"
 	"testing"
+	"unicode/utf8"
 )
 
 // FuzzParseSocketName: a socket name yields a positive pid and the full
