@@ -2,7 +2,9 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -183,4 +185,53 @@ func TestFloodingAgentIsShed(t *testing.T) {
 		m := machines(t, h.http)["e2e-calm"].(map[string]any)
 		return m["is_online"] == true && m["timestamp"] != before
 	})
+}
+
+func TestSameHostnameOtherMachineIsAConflictNotAMerge(t *testing.T) {
+	h := newHub(t)
+	conn := dialHub(t, h)
+	ctx, cancel := context.WithCancel(withToken(context.Background(), agentToken))
+	defer cancel()
+	for _, id := range []string{"aaaaaaaaaaaa", "bbbbbbbbbbbb"} {
+		st, err := gpumonv1.NewAgentServiceClient(conn).Connect(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hello := &gpumonv1.ConnectRequest{Msg: &gpumonv1.ConnectRequest_Hello{Hello: &gpumonv1.Hello{Hostname: "e2e-twin", MachineId: id, Epoch: 1}}}
+		if err := st.Send(hello); err != nil {
+			t.Fatal(err)
+		}
+		// The second machine replays seq 1..3 as if it were the first.
+		for seq := uint64(1); seq <= 3; seq++ {
+			if err := st.Send(snapshot(seq, float64(len(id)+int(seq)))); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var list struct {
+		Machines []struct {
+			Key              string
+			MachineID        string `json:"machine_id"`
+			HostnameConflict bool   `json:"hostname_conflict"`
+		}
+	}
+	waitFor(t, "both machines listed", 10*time.Second, func() bool {
+		resp, err := http.Get(h.http + "/api/v1/machines")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		_ = json.NewDecoder(resp.Body).Decode(&list)
+		return len(list.Machines) == 2
+	})
+	keys := []string{}
+	for _, m := range list.Machines {
+		keys = append(keys, m.Key)
+		if !m.HostnameConflict {
+			t.Errorf("%s is not marked as a hostname conflict", m.Key)
+		}
+	}
+	if strings.Join(keys, ",") != "e2e-twin,e2e-twin@bbbbbbbb" {
+		t.Errorf("keys = %v", keys)
+	}
 }
