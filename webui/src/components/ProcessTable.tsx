@@ -178,6 +178,7 @@ export const ProcessTable = memo(function ProcessTable({
           pagination={variant === 'all' && rows.length > 50 ? { pageSize: 50, size: 'small', showSizeChanger: false } : false}
           tableLayout="fixed"
           scroll={{ x: minWidth }}
+          rowClassName={(p) => (myUser && p.username === myUser ? 'row-mine' : '')}
           rowSelection={
             kill?.allowed
               ? { selectedRowKeys: selectedLive, onChange: (keys) => setSelected(keys as number[]), columnWidth: 32 }

@@ -25,13 +25,13 @@ function columns(t: T): ColumnsType<Row> {
     { title: t('proc.pid'), dataIndex: 'pid', key: 'pid', width: 80 },
     { title: t('proc.name'), key: 'name', ellipsis: true, render: (_: unknown, p) => <ProcessName name={p.name} cmdline={p.cmdline} /> },
     { title: t('proc.user'), dataIndex: 'username', key: 'user', width: 100, ellipsis: true },
-    { title: t('proc.cpu'), dataIndex: 'cpu_percent', key: 'cpu', width: 80, align: 'right', sorter: (a, b) => (a.cpu_percent ?? 0) - (b.cpu_percent ?? 0), render: (v: number) => formatPercent(v) },
-    { title: t('proc.mem'), dataIndex: 'memory_percent', key: 'mem', width: 80, align: 'right', sorter: (a, b) => (a.memory_percent ?? 0) - (b.memory_percent ?? 0), render: (v: number) => formatPercent(v) },
+    { title: t('proc.cpu'), dataIndex: 'cpu_percent', key: 'cpu', width: 96, align: 'right', sorter: (a, b) => (a.cpu_percent ?? 0) - (b.cpu_percent ?? 0), render: (v: number) => formatPercent(v) },
+    { title: t('proc.mem'), dataIndex: 'memory_percent', key: 'mem', width: 104, align: 'right', sorter: (a, b) => (a.memory_percent ?? 0) - (b.memory_percent ?? 0), render: (v: number) => formatPercent(v) },
     {
       title: t('proc.gpuMemory'),
       dataIndex: 'gpu_memory_usage',
       key: 'gpumem',
-      width: 110,
+      width: 128,
       align: 'right',
       sorter: (a, b) => (a.gpu_memory_usage ?? 0) - (b.gpu_memory_usage ?? 0),
       render: (v: number, p) => (p.is_gpu_process || v ? formatMiB(v) : '–'),
@@ -102,7 +102,7 @@ export default function SearchPage() {
           </Checkbox>
         ) : null}
         <Typography.Text type="secondary" className="search-count">
-          {rows.length}
+          {t('search.count', { n: rows.length })}
         </Typography.Text>
       </Flex>
       <Table<Row>
