@@ -1,7 +1,6 @@
 package wirejson
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -40,14 +39,9 @@ type Lenient struct {
 
 // Unmarshal decodes data into m (which it resets first).
 func (l Lenient) Unmarshal(data []byte, m proto.Message) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
+	v, err := parseValue(data)
+	if err != nil {
 		return fmt.Errorf("body is not valid JSON: %w", err)
-	}
-	if dec.More() {
-		return errors.New("body is not valid JSON: trailing data after the document")
 	}
 	obj, ok := v.(map[string]any)
 	if !ok {
