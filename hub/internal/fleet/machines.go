@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"time"
 
-	"google.golang.org/protobuf/proto"
 
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
 )
@@ -166,7 +165,8 @@ func (f *Fleet) Ingest(m *Machine, seq uint64, report *gpumonv1.Report) Outcome 
 }
 
 // IngestLegacy records a report posted to the documented REST route.
-// report must be validated; its timestamp may be unset.
+// report must be validated; its timestamp may be unset. The fleet keeps
+// report: the caller must not change it afterwards.
 func (f *Fleet) IngestLegacy(report *gpumonv1.Report) *Machine {
 	m, created := f.lookup(report.GetHostname(), report.GetMachineId())
 	m.mu.Lock()
@@ -182,7 +182,7 @@ func (f *Fleet) IngestLegacy(report *gpumonv1.Report) *Machine {
 	if report.Timestamp == nil {
 		report.Timestamp = timestampNow(now)
 	}
-	next.Report = proto.Clone(report).(*gpumonv1.Report)
+	next.Report = report
 	next.SampleTime = report.GetTimestamp().AsTime()
 	next.LastSeen = now
 	next.Source = "legacy"
