@@ -1,0 +1,99 @@
+package history
+
+import (
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/prometheus/prometheus/tsdb"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
+	"github.com/gpumon/gpumon/hub/internal/fleet"
+)
+
+// fleetReports builds one report per machine: 8 GPUs each, two users, a
+// container, with figures that move with step.
+func fleetReports(machines int, at time.Time, step int) []*gpumonv1.Report {
+	out := make([]*gpumonv1.Report, machines)
+	for m := range out {
+		r := &gpumonv1.Report{Timestamp: timestamppb.New(at), IntervalSeconds: 2, SystemInfo: &gpumonv1.SystemInfo{
+			CpuPercent: float64((m + step) % 100), MemoryUsed: 1 << 36, MemoryTotal: 1 << 38, MemoryPercent: 25,
+			DiskUsed: 1 << 40, DiskTotal: 1 << 42, DiskPercent: 25, Load: &gpumonv1.LoadAverage{Load1: 4, Load5: 4, Load15: 4},
+			Processes: []*gpumonv1.Process{{Pid: 10, IsGpuProcess: true, ContainerId: "abc", GpuMemoryUsage: 20000}},
+		}}
+		for g := range 8 {
+			util := uint32((m*7 + g*13 + step) % 101)
+			r.GpuData = append(r.GpuData, &gpumonv1.Gpu{
+				Id: int32(g), Uuid: fmt.Sprintf("GPU-%d-%d", m, g), Name: "NVIDIA H100 80GB HBM3", MemoryTotal: 81559,
+				MemoryUsed: 20000 + util*10, Utilization: proto.Uint32(util), MemoryUtilization: proto.Uint32(util / 2),
+				Temperature: proto.Uint32(30 + util/3), PowerDraw: proto.Float64(80 + 6*float64(util)), PowerLimit: proto.Float64(700),
+				SmClock: proto.Uint32(1980), MemoryClock: proto.Uint32(2619), PerformanceState: proto.Uint32(0),
+				EccErrorsCorrected: proto.Uint32(0), EccErrorsUncorrected: proto.Uint32(0),
+				EncoderUtilization: proto.Uint32(0), DecoderUtilization: proto.Uint32(0),
+				Processes: []*gpumonv1.Process{{Pid: int32(100 + g), Username: []string{"alice", "bob"}[g%2], GpuMemoryUsage: 20000}},
+			})
+		}
+		out[m] = r
+	}
+	return out
+}
+
+// BenchmarkAppend1000GPUs appends one sampling interval of a 1,000-GPU
+// fleet (125 machines × 8 GPUs) per iteration and reports samples/s and the
+// bytes each sample takes on disk: in the WAL, and in a compacted block.
+func BenchmarkAppend1000GPUs(b *testing.B) {
+	dir := b.TempDir()
+	s, err := Open(dir, Options{BlockDuration: time.Hour})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	f := fleet.New(nil)
+	ms := make([]*fleet.Machine, 125)
+	for i := range ms {
+		ms[i], _ = f.Attach(fleet.Hello{Hello: &gpumonv1.Hello{Hostname: fmt.Sprintf("gpu-%03d", i), MachineId: fmt.Sprint(i), Epoch: 1}, Conn: fleet.NewAgentConn(false)})
+	}
+	start := time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC)
+	before := s.Appended()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		at := start.Add(time.Duration(i) * 2 * time.Second)
+		for m, r := range fleetReports(len(ms), at, i) {
+			s.Record(ms[m], r, uint64(i+1))
+		}
+	}
+	b.StopTimer()
+	samples := float64(s.Appended() - before)
+	b.ReportMetric(samples/b.Elapsed().Seconds(), "samples/s")
+	b.ReportMetric(samples/float64(b.N), "samples/interval")
+	b.ReportMetric(float64(dirBytes(b, filepath.Join(dir, "wal")))/samples, "WAL-bytes/sample")
+	// Cut the head into blocks, as the TSDB does every two hours, to
+	// measure long-term storage.
+	head := s.DB().Head()
+	if err := s.DB().CompactHead(tsdb.NewRangeHead(head, head.MinTime(), head.MaxTime())); err == nil {
+		blocks := int64(0)
+		for _, bl := range s.DB().Blocks() {
+			blocks += dirBytes(b, bl.Dir())
+		}
+		if blocks > 0 {
+			b.ReportMetric(float64(blocks)/samples, "block-bytes/sample")
+		}
+	}
+}
+
+func dirBytes(b *testing.B, dir string) int64 {
+	var n int64
+	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if info, err := d.Info(); err == nil {
+				n += info.Size()
+			}
+		}
+		return nil
+	})
+	return n
+}
