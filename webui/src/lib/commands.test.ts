@@ -1,3 +1,4 @@
+// @vitest-environment node
 import { describe, expect, it } from 'vitest';
 import { dockerExecCommand, sessionCommand, shellQuote } from './commands';
 

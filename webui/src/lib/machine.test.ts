@@ -1,3 +1,4 @@
+// @vitest-environment node
 import { describe, expect, it } from 'vitest';
 import type { Report } from '../api/types';
 import { isIdleHeld, machineState, offlineAfterSeconds, sortMachines, summaryFromReport } from './machine';

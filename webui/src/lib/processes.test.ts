@@ -1,3 +1,4 @@
+// @vitest-environment node
 import { describe, expect, it } from 'vitest';
 import type { Process } from '../api/types';
 import { filterProcesses, isPython, matchesQuery, processPlace, sortProcesses } from './processes';
