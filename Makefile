@@ -114,6 +114,22 @@ build: webui ## build the web UI and the binaries into bin/
 	  echo "go build $$b"; $(GO) build -ldflags '$(LDFLAGS)' -o bin/ ./$$b; \
 	done
 
+BENCH_REPS ?= 3
+BENCH_ONLY ?=
+
+.PHONY: bench-deps
+bench-deps: ## install Debian's python3-flask for the baseline server when missing
+	@python3 -c 'import flask' 2>/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-flask >/dev/null; \
+	  else echo "the baseline server needs Debian's python3-flask: run 'sudo apt-get install -y python3-flask'" >&2; exit 1; fi; }
+
+.PHONY: bench
+bench: bench-deps ## benchmarks side by side with the original design; writes bench/results/ and docs/BENCHMARKS.md
+	@mkdir -p bench/results/bin
+	$(GO) build -o bench/results/bin/ ./agent/cmd/gpumon-agent ./agent/cmd/gpumon-loadgen ./hub/cmd/gpumon-hub
+	cd bench && GOWORK=off $(GO) run . -root .. -bin results/bin -out results -reps $(BENCH_REPS) \
+	  $(if $(BENCH_ONLY),-only $(BENCH_ONLY),-doc ../docs/BENCHMARKS.md)
+
 .PHONY: clean
 clean: ## remove build outputs
 	rm -rf bin dist webui/site/app

@@ -1,0 +1,3 @@
+module github.com/gpumon/gpumon/bench
+
+go 1.26
