@@ -149,7 +149,7 @@ release: webui ## versioned binaries (web UI embedded), deploy files and docs in
 	rm -rf $(DIST)/$(RELEASE_NAME) $(DIST)/$(RELEASE_NAME).tar.gz
 	mkdir -p $(DIST)/$(RELEASE_NAME)/bin
 	for b in $(BINARIES) cli/cmd/gpumon; do \
-	  $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(DIST)/$(RELEASE_NAME)/bin/ ./$$b; \
+	  $(GO) build -ldflags '$(LDFLAGS)' -o $(DIST)/$(RELEASE_NAME)/bin/ ./$$b; \
 	done
 	tar -c --exclude=gen --exclude=__pycache__ deploy examples README.md README.zh-CN.md | tar -x -C $(DIST)/$(RELEASE_NAME)
 	tar -C $(DIST) --sort=name --owner=0 --group=0 --numeric-owner -czf $(DIST)/$(RELEASE_NAME).tar.gz $(RELEASE_NAME)
