@@ -341,17 +341,17 @@ async function main() {
     await step('token needed, empty fleet, hub unreachable', page, async () => {
       const [h2, g2] = [await freePort(), await freePort()];
       const hub2 = start('gpumon-hub', ['--data-dir', path.join(tmp, 'data2'), '--http-addr', `127.0.0.1:${h2}`, '--grpc-addr', `127.0.0.1:${g2}`, '--agent-token', AGENT_TOKEN, '--api-token', 'e2e-read-token', '--log-level', 'warn'], logs);
-      await waitFor(async () => (await fetch(`http://127.0.0.1:${h2}/healthz`)).status < 500, 20_000, 'the second hub');
+      await waitFor(async () => (await fetch(`http://127.0.0.1:${h2}/api/v1/machines`)).status === 401, 30_000, 'the second hub to ask for a token');
       const server2 = await startServer({ root: SITE, hub: `http://127.0.0.1:${h2}` });
       const other = await context.newPage();
       try {
         const base2 = `http://127.0.0.1:${server2.address().port}`;
         await other.goto(`${base2}/#/list`);
-        await other.getByText('The hub asks for an API token').waitFor({ timeout: 15_000 });
+        await other.getByText('The hub asks for an API token').waitFor({ timeout: 40_000 });
         await other.screenshot({ path: path.join(OUT, 'needs-token.png') });
         await other.getByPlaceholder('API token').fill('e2e-read-token');
         await other.getByRole('button', { name: 'Save token' }).click();
-        await other.getByText('No machines yet').waitFor({ timeout: 15_000 });
+        await other.getByText('No machines yet').waitFor({ timeout: 40_000 });
         await other.getByText(/gpumon-agent --hub 127\.0\.0\.1:7865 --token/).waitFor();
         await other.screenshot({ path: path.join(OUT, 'empty-fleet.png') });
         hub2.kill('SIGTERM');
@@ -359,6 +359,9 @@ async function main() {
         await other.reload();
         await other.getByText('Cannot reach the hub').waitFor({ timeout: 30_000 });
         await other.screenshot({ path: path.join(OUT, 'unreachable.png') });
+      } catch (e) {
+        await other.screenshot({ path: path.join(OUT, 'FAILED-second-hub.png') }).catch(() => {});
+        throw e;
       } finally {
         await other.close();
         server2.close();
