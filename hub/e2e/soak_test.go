@@ -105,6 +105,9 @@ func TestSoak(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	if n := metric(t, h.http, "gpumon_hub_agent_streams"); n != float64(agents) {
+		t.Errorf("%.0f of %d agent streams still open at the end of the soak", n, agents)
+	}
 	g1, rss1 := metric(t, h.http, "go_goroutines"), metric(t, h.http, "process_resident_memory_bytes")
 	snaps := metric(t, h.http, "gpumon_hub_snapshots_total") - snaps0
 	select {
@@ -117,9 +120,6 @@ func TestSoak(t *testing.T) {
 		t.Fatalf("no loadgen summary in:\n%s", gen.out.String())
 	}
 	m := all[len(all)-1] // the final line; earlier ones are progress
-	if m[1] != m[2] {
-		t.Errorf("only %s of %s simulated agents were connected at the end", m[2], m[1])
-	}
 	dropped, _ := strconv.Atoi(m[5])
 	t.Logf("soak: %d agents, %d readers, %d watchers for %s: %.0f snapshots ingested (%.1f/s), %d REST requests, %d watch events",
 		agents, readers, watchers, d, snaps, snaps/d.Seconds(), requests.Load(), events.Load())
