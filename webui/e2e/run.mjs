@@ -335,6 +335,9 @@ async function main() {
       await page.goto(`${base}/#/list`);
       await page.getByTestId('machine-e2e-legacy').waitFor();
       await shot('mobile-list');
+      await page.goto(`${base}/#/window/e2e-legacy`);
+      await page.getByTestId('window-content').getByTestId('gpu-1').waitFor();
+      await shot('mobile-window');
       await page.setViewportSize({ width: 1440, height: 900 });
     });
 
