@@ -145,7 +145,7 @@ async function main() {
   try {
     await step('list view shows every machine', page, async () => {
       await page.goto(`${base}/#/list`);
-      for (const k of ['e2e-a', 'e2e-b', 'e2e-legacy']) await page.getByTestId(`machine-${k}`).waitFor({ timeout: 15_000 });
+      for (const k of ['e2e-a', 'e2e-b', 'e2e-legacy']) await page.getByTestId(`machine-${k}`).waitFor({ state: 'attached', timeout: 15_000 });
       check((await page.title()) === 'gpumon', `title is ${await page.title()}`);
       await page.getByTestId('machine-e2e-a').getByTestId('gpu-7').waitFor({ timeout: 15_000 });
       await page.getByTestId('conn').and(page.locator('[data-state="live"]')).waitFor({ timeout: 15_000 });
@@ -284,9 +284,9 @@ async function main() {
     await step('a machine whose agent stops goes offline', page, async () => {
       agentB.kill('SIGTERM');
       await page.goto(`${base}/#/list`);
-      await page.locator('[data-testid="machine-e2e-b"][data-state="offline"]').waitFor({ timeout: 40_000 });
-      await page.getByTestId('machine-e2e-b').getByText('Offline').waitFor();
+      await page.locator('[data-testid="machine-e2e-b"][data-state="offline"]').waitFor({ state: 'attached', timeout: 40_000 });
       await page.getByTestId('machine-e2e-b').scrollIntoViewIfNeeded();
+      await page.getByTestId('machine-e2e-b').getByText('Offline').waitFor();
       await shot('offline');
     });
 
@@ -379,14 +379,14 @@ async function main() {
       const t0 = Date.now();
       await fresh.goto(`${base}/#/list`);
       await fresh.getByText(new RegExp(`\\d+/${FLEET + 3} machines online`)).waitFor({ timeout: 30_000 });
-      await fresh.locator('.machine-card').nth(19).waitFor({ timeout: 30_000 });
+      await fresh.locator('.machine-card').nth(19).waitFor({ state: 'attached', timeout: 30_000 });
       const firstPage = Date.now() - t0;
       const nav = await fresh.evaluate(() => Math.round(performance.getEntriesByType('navigation')[0]?.domContentLoadedEventEnd ?? 0));
       console.log(`${FLEET}-machine fleet: totals and the first page of 20 machine cards shown ${firstPage} ms after navigation (DOMContentLoaded at ${nav} ms)`);
       await fresh.screenshot({ path: path.join(OUT, 'fleet-100.png') });
       const t1 = Date.now();
       await fresh.getByRole('button', { name: 'Expand all' }).click();
-      await fresh.locator('.machine-card').nth(19).getByTestId('gpu-3').waitFor({ timeout: 60_000 });
+      await fresh.locator('.machine-card').nth(19).getByTestId('gpu-3').waitFor({ state: 'attached', timeout: 60_000 });
       console.log(`${FLEET}-machine fleet: 20 cards expanded with their GPUs in ${Date.now() - t1} ms`);
       await fresh.screenshot({ path: path.join(OUT, 'fleet-100-expanded.png') });
       await fresh.close();
