@@ -22,6 +22,7 @@ func TestCommands(t *testing.T) {
 	t.Run("free", func(t *testing.T) { testFree(t, f) })
 	t.Run("ps", func(t *testing.T) { testPs(t, f) })
 	t.Run("top", func(t *testing.T) { testTop(t, f) })
+	t.Run("top on a terminal", func(t *testing.T) { testTopTerminal(t, f) })
 	t.Run("usage", func(t *testing.T) { testUsage(t, f) })
 	t.Run("kill", func(t *testing.T) { testKill(t, f) })
 	t.Run("exit codes", func(t *testing.T) { testExitCodes(t, f) })
