@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"time"
 
-
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
 )
 
