@@ -1,4 +1,4 @@
-import { Badge, Empty, Flex, Input, Layout, Menu, Typography } from 'antd';
+import { Badge, Empty, Flex, Input, Layout, Menu, Select, Typography } from 'antd';
 import { useMemo, useState } from 'react';
 import { Navigate, useNavigate, useParams } from 'react-router';
 import { useMachines } from '../api/hooks';
@@ -17,6 +17,8 @@ export default function WindowPage() {
   const q = useMachines();
   const now = useCoarseNow(5000);
   const [filter, setFilter] = useState('');
+  // Below the breakpoint the host menu folds away; a select takes its place.
+  const [narrow, setNarrow] = useState(false);
   const machines = useMemo(() => sortMachines(q.data?.machines ?? []), [q.data]);
   const shown = useMemo(() => {
     const f = filter.trim().toLowerCase();
@@ -50,11 +52,24 @@ export default function WindowPage() {
   const state = current ? machineState(current, now) : 'online';
   return (
     <Layout className="window-layout">
-      <Layout.Sider width={240} breakpoint="md" collapsedWidth={0} theme="light" className="host-sider">
+      <Layout.Sider width={240} breakpoint="md" collapsedWidth={0} trigger={null} onBreakpoint={setNarrow} theme="light" className="host-sider">
         <Input.Search allowClear size="small" placeholder={t('fleet.filter')} value={filter} onChange={(e) => setFilter(e.target.value)} className="host-filter" />
         <Menu mode="inline" selectedKeys={[key]} items={items} onClick={(e) => navigate(`/window/${encodeURIComponent(e.key)}`)} className="host-menu" />
       </Layout.Sider>
       <Layout.Content className={`window-content${state === 'offline' ? ' machine-offline' : ''}`} data-testid="window-content" data-state={state}>
+        {narrow ? (
+          <Select
+            showSearch
+            className="host-select"
+            aria-label={t('nav.window')}
+            value={key}
+            onChange={(k: string) => navigate(`/window/${encodeURIComponent(k)}`)}
+            options={machines.map((m) => {
+              const st = machineState(m, now);
+              return { value: m.key ?? '', label: st === 'online' ? m.hostname || m.key : `${m.hostname || m.key} · ${t(st === 'offline' ? 'machine.offline' : 'machine.stale')}` };
+            })}
+          />
+        ) : null}
         {current ? (
           <>
             <Flex align="center" gap={10} wrap className="window-head" style={{ ['--host-color' as string]: hostColor(current.hostname || key) }}>
