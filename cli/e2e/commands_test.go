@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -88,11 +89,12 @@ func testFree(t *testing.T, f *fleet) {
 }
 
 func testPs(t *testing.T, f *fleet) {
+	// Simulated jobs come and go: wait for a moment when some GPU runs one.
 	var out struct{ Processes []map[string]any }
-	decode(t, f.gpumon(t, nil, "ps", "--json"), &out)
-	if len(out.Processes) == 0 {
-		t.Fatal("ps --json lists no GPU process; the simulated machines run some")
-	}
+	waitFor(t, "a GPU process in ps --json", func() bool {
+		decode(t, f.gpumon(t, nil, "ps", "--json"), &out)
+		return len(out.Processes) > 0
+	})
 	wantKeys(t, "ps process", out.Processes[0], processKeys...)
 	user := out.Processes[0]["user"].(string)
 	decode(t, f.gpumon(t, nil, "ps", "--json", "--host", "gpu-b", "--user", user), &out)
@@ -101,8 +103,13 @@ func testPs(t *testing.T, f *fleet) {
 			t.Errorf("ps --host gpu-b --user %s listed %v", user, p)
 		}
 	}
-	r := f.gpumon(t, nil, "ps")
-	for _, want := range []string{"PID", "USER", "GPU MEM", "WHERE", "COMMAND", "gpu-a"} {
+	var r result
+	row := regexp.MustCompile(`(?m)^gpu-[ab] +\d+ +\S+ +[\d,]+ +[\d.]+G +\S+ +\S`)
+	waitFor(t, "a GPU process in gpumon ps", func() bool {
+		r = f.gpumon(t, nil, "ps")
+		return r.code == 0 && row.MatchString(r.stdout)
+	})
+	for _, want := range []string{"HOST", "PID", "USER", "GPU MEM", "WHERE", "COMMAND"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("gpumon ps lacks %q:\n%s", want, r.stdout)
 		}
