@@ -55,13 +55,15 @@ func main() {
 		if *only != "" && !strings.Contains(","+*only+",", ","+s.name+",") {
 			continue
 		}
-		t0 := time.Now()
-		fmt.Printf("bench: %s ...\n", s.name)
+		t0, load0 := time.Now(), loadAverage()
+		fmt.Printf("bench: %s ... (load average %s)\n", s.name, load0)
 		if err := s.run(); err != nil {
 			b.notes = append(b.notes, fmt.Sprintf("section %s failed: %v", s.name, err))
 			fmt.Fprintf(os.Stderr, "bench: %s: %v\n", s.name, err)
 		}
 		fmt.Printf("bench: %s done in %s\n", s.name, time.Since(t0).Round(time.Second))
+		b.notes = append(b.notes, fmt.Sprintf("section %s took %s; 1-minute load average of the machine %s at its start, %s at its end (2 cores: above 2, other work was waiting for CPU too)",
+			s.name, time.Since(t0).Round(time.Second), load0, loadAverage()))
 	}
 	res := Results{Machine: machine, Payload: payloadSummary(), Started: b.started.UTC(), Took: time.Since(b.started).Round(time.Second).String(), Reps: b.reps, Rows: b.rows, Notes: b.notes}
 	if err := res.write(abs(*out), *doc); err != nil {

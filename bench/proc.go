@@ -105,3 +105,15 @@ func (m Machine) String() string {
 	return fmt.Sprintf("%s, %d cores, %.1f GiB memory, %s, Linux %s (%s), Python %s with Flask %s",
 		m.CPU, m.Cores, m.MemoryGiB, m.Go, m.Kernel, m.OS, m.Python, m.Flask)
 }
+
+// loadAverage is the machine's 1-minute load average, as text.
+func loadAverage() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	if f := strings.Fields(string(data)); len(f) > 0 {
+		return f[0]
+	}
+	return "unknown"
+}
