@@ -46,8 +46,9 @@ func parseHelp(text, prefix string) []helpEntry {
 	return out
 }
 
-// flagTable renders the table of one binary from its --help.
-func flagTable(t *testing.T, binary, header string) string {
+// flagTable renders the table of one binary from its --help. A meaning found
+// in keep (a translated README's own wording, by flag cell) is kept.
+func flagTable(t *testing.T, binary, header string, keep map[string]string) string {
 	entries := parseHelp(help(t, binary), "")
 	if binary == "gpumon" {
 		for _, c := range cliCommands {
@@ -69,7 +70,11 @@ func flagTable(t *testing.T, binary, header string) string {
 		if e.def != "" {
 			def = "`" + e.def + "`"
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", name, env, def, strings.ReplaceAll(e.meaning, "|", `\|`))
+		meaning := strings.ReplaceAll(e.meaning, "|", `\|`)
+		if kept, ok := keep[name]; ok {
+			meaning = kept
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", name, env, def, meaning)
 	}
 	return b.String()
 }
@@ -101,7 +106,12 @@ func TestReadmeFlags(t *testing.T) {
 				t.Errorf("%s has no %q … %q block", file, strings.TrimSpace(start), end)
 				continue
 			}
-			want, got := flagTable(t, binary, header), text[i+len(start):i+j]
+			got := text[i+len(start) : i+j]
+			keep := map[string]string{}
+			if file != "README.md" {
+				keep = meanings(got)
+			}
+			want := flagTable(t, binary, header, keep)
 			if got != want && *update {
 				text = text[:i+len(start)] + want + text[i+j:]
 			} else if got != want {
@@ -115,6 +125,19 @@ func TestReadmeFlags(t *testing.T) {
 		}
 		checkNamedFlags(t, file, text)
 	}
+}
+
+// meanings maps each row's flag cell to its meaning cell, so a translated
+// README keeps its own wording while flags, variables and defaults are checked.
+func meanings(table string) map[string]string {
+	out := map[string]string{}
+	for _, line := range strings.Split(table, "\n") {
+		cells := strings.SplitN(line, " | ", 4)
+		if len(cells) == 4 && strings.HasPrefix(cells[0], "| `--") {
+			out[strings.TrimPrefix(cells[0], "| ")] = strings.TrimSuffix(cells[3], " |")
+		}
+	}
+	return out
 }
 
 // otherTools are flags the READMEs name that belong to other programs:
