@@ -136,7 +136,7 @@ func mainUsage(w io.Writer, top *flag.FlagSet) {
 	fmt.Fprintln(w, "\nUsage: gpumon [flags] COMMAND [flags] [arguments]")
 	fmt.Fprintln(w, "\nCommands:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-30s %s\n", strings.TrimSpace(c.name+" "+c.args), c.summary)
+		fmt.Fprintf(w, "  %-26s %s\n", strings.TrimSpace(c.name+" "+c.args), c.summary)
 	}
 	fmt.Fprintln(w, "\n`gpumon COMMAND --help` lists a command's own flags.")
 	printFlags(w, top)

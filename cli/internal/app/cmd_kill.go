@@ -13,7 +13,7 @@ func killCommand() *command {
 	return &command{
 		name:    "kill",
 		args:    "HOST PID...",
-		summary: "stop processes on a machine (admin token; the agent needs --allow-kill)",
+		summary: "stop processes (admin token, agent --allow-kill)",
 		flags: func(fs *flag.FlagSet, o *opts) {
 			fs.BoolVar(&o.force, "force", false, "send SIGKILL instead of SIGTERM (the agent needs --allow-force-kill)")
 		},

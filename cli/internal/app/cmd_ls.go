@@ -12,7 +12,7 @@ import (
 func lsCommand() *command {
 	return &command{
 		name:    "ls",
-		summary: "list the fleet: machines, GPUs busy, GPU memory, hottest GPU, CPU and memory",
+		summary: "the fleet: GPUs busy, GPU memory, hottest GPU, CPU",
 		flags: func(fs *flag.FlagSet, o *opts) {
 			fs.BoolVar(&o.onlyOnln, "online", false, "only machines that are online")
 		},

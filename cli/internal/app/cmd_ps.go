@@ -15,7 +15,7 @@ import (
 func psCommand() *command {
 	return &command{
 		name:    "ps",
-		summary: "GPU processes across the fleet: user, GPU, memory, container, session, command",
+		summary: "GPU processes: user, memory, container, session",
 		flags: func(fs *flag.FlagSet, o *opts) {
 			fs.StringVar(&o.user, "user", "", "only processes of this `user`")
 			fs.StringVar(&o.host, "host", "", "only processes on this `machine`")

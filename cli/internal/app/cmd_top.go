@@ -22,7 +22,7 @@ func topCommand() *command {
 	return &command{
 		name:    "top",
 		args:    "HOST",
-		summary: "follow one machine live (GPUs and their processes); q or Ctrl-C quits",
+		summary: "one machine live; q or Ctrl-C quits",
 		flags: func(fs *flag.FlagSet, o *opts) {
 			fs.IntVar(&o.count, "count", 0, "exit after this many `updates` (0: run until q or Ctrl-C)")
 			fs.IntVar(&o.procs, "procs", 15, "show at most this many GPU `processes`")

@@ -14,7 +14,7 @@ import (
 func usageCommand() *command {
 	return &command{
 		name:    "usage",
-		summary: "GPU-hours per user and per machine, and GPUs held while idle",
+		summary: "GPU-hours per user and machine, idle-held GPUs",
 		flags: func(fs *flag.FlagSet, o *opts) {
 			fs.StringVar(&o.since, "since", "7d", "accounting `range` back from now (e.g. 7d, 36h, 90m)")
 		},
