@@ -11,7 +11,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 COMMIT    ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 DATE      ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
-BINARIES  := agent/cmd/gpumon-agent agent/cmd/gpumon-loadgen hub/cmd/gpumon-hub gateway/cmd/gpumon-gateway
+BINARIES  := agent/cmd/gpumon-agent agent/cmd/gpumon-loadgen hub/cmd/gpumon-hub gateway/cmd/gpumon-gateway cli/cmd/gpumon
 TOOLS     := bin/buf bin/protoc-gen-go bin/protoc-gen-go-grpc bin/protoc-gen-grpc-gateway bin/protoc-gen-openapiv2
 MODULES   := gen gateway agent hub webui
 

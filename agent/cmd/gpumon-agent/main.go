@@ -81,6 +81,7 @@ func parseFlags(args []string, stderr io.Writer) (app.Config, bool, slog.Level, 
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "PEM client key `file` for mTLS")
 	fs.StringVar(&cfg.TLSServerName, "tls-server-name", "", "`name` to expect in the hub's certificate (default: the --hub host)")
 	fs.DurationVar(&cfg.Buffer, "buffer", 10*time.Minute, "how much `history` to keep while the hub is unreachable")
+	fs.StringVar(&cfg.HostRoot, "host-root", "/", "`directory` where the host's filesystem is mounted when the agent runs in a container (reads its /proc, /etc, / and screen sockets)")
 	fs.DurationVar(&cfg.Keepalive, "keepalive", 20*time.Second, "ping `interval` on the stream; a silent hub is given up on 10 s after a ping")
 	fs.DurationVar(&cfg.DockerInterval, "docker-interval", 10*time.Second, "how often container CPU and memory are refreshed (`interval`)")
 	level := fs.String("log-level", "info", "log `level`: debug, info, warn, error")

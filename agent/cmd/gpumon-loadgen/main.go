@@ -20,7 +20,12 @@ import (
 	"github.com/gpumon/gpumon/gateway/flagenv"
 )
 
-var version = "dev"
+// Set at build time (see Makefile).
+var (
+	version = "dev"
+	commit  = "unknown"
+	date    = "unknown"
+)
 
 const summary = `gpumon-loadgen: runs N simulated agents (8 GPUs and 300 processes each by
 default) over real gRPC streams against a hub, then prints what was sent and
@@ -50,7 +55,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if *showVersion {
-		fmt.Fprintf(stdout, "gpumon-loadgen %s\n", version)
+		fmt.Fprintf(stdout, "gpumon-loadgen %s (commit %s, built %s)\n", version, commit, date)
 		return 0
 	}
 	p, ok := loadgen.Profiles[*profile]

@@ -38,8 +38,12 @@ type Config struct {
 	Buffer         time.Duration
 	DockerInterval time.Duration
 	Keepalive      time.Duration
-	Version        string
-	Log            *slog.Logger
+	// HostRoot is where the host's filesystem is mounted when the agent runs
+	// in a container ("/" otherwise): /proc, /etc, / and screen sockets are
+	// read below it.
+	HostRoot string
+	Version  string
+	Log      *slog.Logger
 }
 
 // Validate checks the configuration before any I/O.
@@ -70,6 +74,9 @@ func (c *Config) Validate() error {
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		errs = append(errs, errors.New("--tls-cert and --tls-key go together"))
+	}
+	if c.HostRoot != "" && !strings.HasPrefix(c.HostRoot, "/") {
+		errs = append(errs, fmt.Errorf("--host-root %q: want an absolute path", c.HostRoot))
 	}
 	for _, d := range c.Disks {
 		if !strings.HasPrefix(d, "/") {

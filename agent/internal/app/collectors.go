@@ -2,6 +2,7 @@ package app
 
 import (
 	"hash/fnv"
+	"path/filepath"
 
 	"github.com/NVIDIA/go-nvml/pkg/nvml"
 
@@ -38,11 +39,19 @@ func (c *Config) collectors() (*collect.Runner, func(), error) {
 		_ = d.Close()
 		_ = g.Close()
 	}
+	sysOpts := []system.Option{system.WithDisks(c.Disks...)}
+	var procOpts []process.Option
+	var screenOpts []screen.Option
+	if root := c.HostRoot; root != "" && root != "/" {
+		sysOpts = append(sysOpts, system.WithProcRoot(filepath.Join(root, "proc")), system.WithEtcRoot(filepath.Join(root, "etc")), system.WithRootPath(root))
+		procOpts = append(procOpts, process.WithProcRoot(filepath.Join(root, "proc")), process.WithHostRoot(root))
+		screenOpts = append(screenOpts, screen.WithProcRoot(filepath.Join(root, "proc")), screen.WithHostRoot(root))
+	}
 	return collect.NewRunner(c.Log, 0,
 		g,
-		system.New(c.Log, system.WithDisks(c.Disks...)),
-		process.New(c.Log),
-		screen.New(c.Log),
+		system.New(c.Log, sysOpts...),
+		process.New(c.Log, procOpts...),
+		screen.New(c.Log, screenOpts...),
 		d,
 	), closeAll, nil
 }
