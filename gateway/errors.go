@@ -15,7 +15,7 @@ func HTTPStatus(c codes.Code) int {
 	switch c {
 	case codes.OK:
 		return http.StatusOK
-	case codes.InvalidArgument, codes.OutOfRange, codes.FailedPrecondition:
+	case codes.InvalidArgument, codes.OutOfRange:
 		return http.StatusBadRequest
 	case codes.Unauthenticated:
 		return http.StatusUnauthorized
@@ -23,7 +23,7 @@ func HTTPStatus(c codes.Code) int {
 		return http.StatusForbidden
 	case codes.NotFound:
 		return http.StatusNotFound
-	case codes.AlreadyExists, codes.Aborted:
+	case codes.AlreadyExists, codes.Aborted, codes.FailedPrecondition:
 		return http.StatusConflict
 	case codes.ResourceExhausted:
 		return http.StatusTooManyRequests
