@@ -173,6 +173,16 @@ func (s *Store) Follow(ctx context.Context, f *fleet.Fleet) {
 	}
 }
 
+// RecordHub appends the hub's own figures (name → value, no labels), so a
+// dashboard that uses the hub as its data source can chart the hub too.
+func (s *Store) RecordHub(values map[string]float64, t time.Time) {
+	out := make([]sample, 0, len(values))
+	for name, v := range values {
+		out = append(out, sample{series(name, nil), v})
+	}
+	s.append(t.UnixMilli(), out)
+}
+
 // IdleHeld lists GPUs held while idle for at least minIdle, longest first.
 func (s *Store) IdleHeld(minIdle time.Duration) []*gpumonv1.IdleGpu {
 	var out []*gpumonv1.IdleGpu

@@ -227,8 +227,10 @@ func (h *Hub) loops(ctx context.Context) {
 	}
 	sweep := time.NewTicker(time.Second)
 	save := time.NewTicker(every)
+	self := time.NewTicker(15 * time.Second)
 	defer sweep.Stop()
 	defer save.Stop()
+	defer self.Stop()
 	saved, members := h.fleet.Version(), h.fleet.Members()
 	for {
 		select {
@@ -245,6 +247,13 @@ func (h *Hub) loops(ctx context.Context) {
 				}
 				saved, members = h.fleet.Version(), m
 			}
+		case now := <-self.C:
+			h.history.RecordHub(map[string]float64{
+				"gpumon_hub_agent_streams":             float64(h.stats.Streams.Load()),
+				"gpumon_hub_snapshots_total":           float64(h.stats.Snapshots.Load()),
+				"gpumon_hub_duplicate_snapshots_total": float64(h.stats.Duplicates.Load()),
+				"gpumon_hub_legacy_reports_total":      float64(h.stats.LegacyPost.Load()),
+			}, now)
 		case <-save.C:
 			if v := h.fleet.Version(); v != saved {
 				if err := h.save(); err != nil {
