@@ -192,7 +192,7 @@ func TestSameHostnameOtherMachineIsAConflictNotAMerge(t *testing.T) {
 	conn := dialHub(t, h)
 	ctx, cancel := context.WithCancel(withToken(context.Background(), agentToken))
 	defer cancel()
-	for _, id := range []string{"aaaaaaaaaaaa", "bbbbbbbbbbbb"} {
+	for i, id := range []string{"aaaaaaaaaaaa", "bbbbbbbbbbbb"} {
 		st, err := gpumonv1.NewAgentServiceClient(conn).Connect(ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -206,6 +206,9 @@ func TestSameHostnameOtherMachineIsAConflictNotAMerge(t *testing.T) {
 			if err := st.Send(snapshot(seq, float64(len(id)+int(seq)))); err != nil {
 				t.Fatal(err)
 			}
+		}
+		if i == 0 { // the first machine is known before the second arrives
+			waitFor(t, "the first machine", 10*time.Second, func() bool { _, ok := machines(t, h.http)["e2e-twin"]; return ok })
 		}
 	}
 	var list struct {
