@@ -232,20 +232,22 @@ func (h *Hub) loops(ctx context.Context) {
 	defer save.Stop()
 	defer self.Stop()
 	saved, members := h.fleet.Version(), h.fleet.Members()
+	var lastSave time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-sweep.C:
 			h.fleet.Sweep()
-			// A new or forgotten machine is saved at once; other changes
-			// wait for the periodic save.
-			if m := h.fleet.Members(); m != members {
+			// A new or forgotten machine is saved soon (at most every 5 s,
+			// so a fleet connecting at once is not saved per machine); other
+			// changes wait for the periodic save.
+			if m := h.fleet.Members(); m != members && time.Since(lastSave) >= 5*time.Second {
 				if err := h.save(); err != nil {
 					h.cfg.Log.Error("save registry", "err", err)
 					continue
 				}
-				saved, members = h.fleet.Version(), m
+				saved, members, lastSave = h.fleet.Version(), m, time.Now()
 			}
 		case now := <-self.C:
 			h.history.RecordHub(map[string]float64{
@@ -260,7 +262,7 @@ func (h *Hub) loops(ctx context.Context) {
 					h.cfg.Log.Error("save registry", "err", err)
 					continue
 				}
-				saved = v
+				saved, lastSave = v, time.Now()
 			}
 		}
 	}
