@@ -1,0 +1,62 @@
+package service
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
+	"github.com/gpumon/gpumon/hub/internal/fleet"
+	"github.com/gpumon/gpumon/hub/internal/history"
+)
+
+func benchReport() *gpumonv1.Report {
+	r := &gpumonv1.Report{Timestamp: timestamppb.Now(), SystemInfo: &gpumonv1.SystemInfo{CpuPercent: 5}}
+	for p := range 300 {
+		r.SystemInfo.Processes = append(r.SystemInfo.Processes, &gpumonv1.Process{Pid: int32(1000 + p), Name: "python", Username: "alice",
+			Cmdline: fmt.Sprintf("python train.py --config configs/exp-%03d.yaml --lr 3e-4 --batch-size 64 --output /data/alice/runs/%d", p, p)})
+	}
+	for g := range 8 {
+		r.GpuData = append(r.GpuData, &gpumonv1.Gpu{Id: int32(g), Utilization: proto.Uint32(50), MemoryUsed: 1000, Temperature: proto.Uint32(50),
+			Processes: []*gpumonv1.Process{proto.Clone(r.SystemInfo.Processes[g]).(*gpumonv1.Process)}})
+	}
+	return r
+}
+
+// BenchmarkIngest is the hub's work for one 300-process, 8-GPU snapshot
+// after it is decoded: validation, fleet state, history.
+func BenchmarkIngest(b *testing.B) {
+	for _, withHistory := range []bool{false, true} {
+		b.Run(fmt.Sprintf("history=%v", withHistory), func(b *testing.B) {
+			f := fleet.New(nil)
+			a := &Agents{Fleet: f, Stats: &Stats{}}
+			if withHistory {
+				s, err := history.Open(b.TempDir(), history.Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer s.Close()
+				a.Sink = s
+			}
+			m, _ := f.Attach(fleet.Hello{Hello: &gpumonv1.Hello{Hostname: "h", MachineId: "m", Epoch: 1}, Conn: fleet.NewAgentConn(false)})
+			data, _ := proto.Marshal(&gpumonv1.Snapshot{Report: benchReport()})
+			start := time.Now()
+			seq := uint64(0)
+			for b.Loop() {
+				seq++
+				var snap gpumonv1.Snapshot
+				if err := proto.Unmarshal(data, &snap); err != nil {
+					b.Fatal(err)
+				}
+				snap.Seq = seq
+				snap.Report.Timestamp = timestamppb.New(start.Add(time.Duration(seq) * time.Second))
+				if err := a.ingest(m, &snap); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
