@@ -102,6 +102,9 @@ func parseListSessions(out []byte, user string) []*gpumonv1.TerminalSession {
 			status = "Attached"
 		}
 		name := strings.ToValidUTF8(f[1], "\uFFFD")
+		if name == "" {
+			continue
+		}
 		sessions = append(sessions, session("tmux", pid, name, status, user, uint32(clients)))
 	}
 	return sessions
