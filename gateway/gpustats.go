@@ -3,6 +3,7 @@ package gateway
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"net/http"
 	"strconv"
 	"sync"
@@ -20,9 +21,13 @@ import (
 // caller that holds the rendered answer for a version sends it
 // (IfVersionHeader), and when that is still the fleet's version the hub
 // answers with an empty message.
+//
+// AnyVersion as IfVersionHeader asks for authorisation only: the caller
+// serves a rendering that is being made right now for another request.
 const (
 	FleetVersionHeader = "gpumon-fleet-version"
 	IfVersionHeader    = "gpumon-if-version"
+	AnyVersion         = "*"
 )
 
 // gpuStats serves GET /api/gpu-stats, the whole fleet's reports. The body
@@ -33,7 +38,18 @@ type gpuStats struct {
 	client    gpumonv1.FleetServiceClient
 	marshaler runtime.Marshaler
 
-	mu   sync.Mutex
+	mu       sync.Mutex
+	body     *renderedStats
+	inflight *flight
+}
+
+// flight is a fetch and rendering in progress. Requests that arrive during
+// it are authorised by the hub and then share its result, so a fleet that
+// changes between every two reads is still rendered once at a time, not
+// once per concurrent reader (each rendering of a large fleet holds tens of
+// megabytes).
+type flight struct {
+	done chan struct{}
 	body *renderedStats
 }
 
@@ -68,31 +84,78 @@ func (g *gpuStats) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		runtime.HTTPError(r.Context(), g.api, g.marshaler, w, r, err)
 		return
 	}
-	have := g.cached()
+	g.mu.Lock()
+	if f := g.inflight; f != nil {
+		g.mu.Unlock()
+		if body, ok := g.share(ctx, w, r, f); ok {
+			g.write(w, r, body)
+		}
+		return
+	}
+	f := &flight{done: make(chan struct{})}
+	g.inflight = f
+	have := g.body
+	g.mu.Unlock()
+	body, err := g.fetch(ctx, have)
+	g.mu.Lock()
+	g.inflight = nil
+	if body != nil && body.version != "" {
+		g.body = body
+	}
+	f.body = body
+	g.mu.Unlock()
+	close(f.done)
+	if err != nil {
+		runtime.HTTPError(ctx, g.api, g.marshaler, w, r, err)
+		return
+	}
+	g.write(w, r, body)
+}
+
+// share authorises the request with the hub, then waits for f's result.
+// ok is false when an answer was already written (an error).
+func (g *gpuStats) share(ctx context.Context, w http.ResponseWriter, r *http.Request, f *flight) (*renderedStats, bool) {
+	_, err := g.client.GetGpuStats(metadata.AppendToOutgoingContext(ctx, IfVersionHeader, AnyVersion), &gpumonv1.GetGpuStatsRequest{})
+	if err != nil {
+		runtime.HTTPError(ctx, g.api, g.marshaler, w, r, err)
+		return nil, false
+	}
+	select {
+	case <-f.done:
+	case <-ctx.Done():
+		return nil, false
+	}
+	if f.body == nil { // the flight failed; fetch on our own
+		body, err := g.fetch(ctx, nil)
+		if err != nil {
+			runtime.HTTPError(ctx, g.api, g.marshaler, w, r, err)
+			return nil, false
+		}
+		return body, true
+	}
+	return f.body, true
+}
+
+// fetch asks the hub for the fleet, sending the version of have so that an
+// unchanged fleet costs an empty answer, and renders a new version.
+func (g *gpuStats) fetch(ctx context.Context, have *renderedStats) (*renderedStats, error) {
 	if have != nil {
 		ctx = metadata.AppendToOutgoingContext(ctx, IfVersionHeader, have.version)
 	}
 	var header metadata.MD
 	resp, err := g.client.GetGpuStats(ctx, &gpumonv1.GetGpuStatsRequest{}, grpc.Header(&header))
 	if err != nil {
-		runtime.HTTPError(ctx, g.api, g.marshaler, w, r, err)
-		return
+		return nil, err
 	}
 	version := first(header.Get(FleetVersionHeader))
-	body := have
-	if have == nil || version == "" || version != have.version {
-		hint := 1024
-		if have != nil {
-			hint = len(have.plain) + len(have.plain)/8
-		}
-		body = &renderedStats{version: version, plain: wirejson.AppendDocumented(make([]byte, 0, hint), resp)}
-		if version != "" {
-			g.mu.Lock()
-			g.body = body
-			g.mu.Unlock()
-		}
+	if have != nil && version != "" && version == have.version {
+		return have, nil
 	}
-	g.write(w, r, body)
+	hint := 1024
+	if have != nil {
+		hint = len(have.plain) + len(have.plain)/8
+	}
+	return &renderedStats{version: version, plain: wirejson.AppendDocumented(make([]byte, 0, hint), resp)}, nil
 }
 
 // write sends body, gzipped when the client takes it, with an ETag.

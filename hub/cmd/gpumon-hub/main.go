@@ -93,6 +93,7 @@ func parseFlags(args []string, stderr io.Writer) (server.Config, bool, slog.Leve
 	fs.Float64Var(&cfg.SnapshotRate, "max-snapshot-rate", 20, "snapshots per `second` one agent stream may send; a faster stream is closed (ResourceExhausted)")
 	fs.Float64Var(&cfg.SnapshotBurst, "max-snapshot-burst", 1200, "snapshots one agent stream may send in a `burst` (replaying its buffer after an outage)")
 	cors := fs.String("cors-origins", "", "comma-separated web `origins` allowed to call every route (\"*\": any); any origin may GET")
+	fs.StringVar(&cfg.PprofAddr, "pprof-addr", "", "serve Go's /debug/pprof profiles on this `address` (e.g. 127.0.0.1:6060; off when empty)")
 	level := fs.String("log-level", "info", "log `level`: debug, info, warn, error")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.Usage = flagenv.Usage(fs, "GPUMON_", summary)

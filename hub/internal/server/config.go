@@ -39,6 +39,8 @@ type Config struct {
 	HistoryURL string
 	// IdleAfter: a GPU held while idle this long is reported as idle-held.
 	IdleAfter time.Duration
+	// PprofAddr serves /debug/pprof when set.
+	PprofAddr string
 	// MaxConnections per port; SnapshotRate/Burst per agent stream.
 	MaxConnections              int
 	SnapshotRate, SnapshotBurst float64

@@ -175,6 +175,9 @@ func (h *Hub) Run(ctx context.Context) error {
 		}
 		errc <- err
 	}()
+	if h.cfg.PprofAddr != "" {
+		go servePprof(h.cfg.PprofAddr, h.cfg.Log)
+	}
 	var wg sync.WaitGroup
 	loopCtx, stopLoops := context.WithCancel(context.Background())
 	wg.Add(2)

@@ -68,7 +68,8 @@ func (s *Fleet) GetGpuStats(ctx context.Context, _ *gpumonv1.GetGpuStatsRequest)
 	// Read before listing: an answer is never older than its version.
 	version := s.instance() + "." + strconv.FormatUint(s.Fleet.Version(), 10)
 	_ = grpc.SetHeader(ctx, metadata.Pairs(gateway.FleetVersionHeader, version))
-	if md, ok := metadata.FromIncomingContext(ctx); ok && slices.Contains(md.Get(gateway.IfVersionHeader), version) {
+	if md, ok := metadata.FromIncomingContext(ctx); ok && (slices.Contains(md.Get(gateway.IfVersionHeader), version) ||
+		slices.Contains(md.Get(gateway.IfVersionHeader), gateway.AnyVersion)) {
 		return &gpumonv1.GetGpuStatsResponse{}, nil
 	}
 	resp := &gpumonv1.GetGpuStatsResponse{Machines: map[string]*gpumonv1.Report{}}
