@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 )
@@ -75,4 +76,24 @@ func Usage(fs *flag.FlagSet, prefix, summary string) func() {
 			fmt.Fprintf(out, " [$%s]\n", EnvName(prefix, f.Name))
 		})
 	}
+}
+
+// List splits a comma-separated flag value, dropping blanks.
+func List(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// LogLevel reads a --log-level value.
+func LogLevel(s string) (slog.Level, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("--log-level %q: want debug, info, warn or error", s)
+	}
+	return lvl, nil
 }

@@ -46,3 +46,18 @@ func TestUsage(t *testing.T) {
 		}
 	}
 }
+
+func TestListAndLogLevel(t *testing.T) {
+	if got := List(" a, ,b ,"); len(got) != 2 || got[0] != "a" || got[1] != "b" {
+		t.Errorf("List = %q", got)
+	}
+	if List("") != nil {
+		t.Error("List of an empty value is not empty")
+	}
+	if _, err := LogLevel("loud"); err == nil || !strings.Contains(err.Error(), "--log-level") {
+		t.Errorf("LogLevel(loud) = %v", err)
+	}
+	if lvl, err := LogLevel("warn"); err != nil || lvl.String() != "WARN" {
+		t.Errorf("LogLevel(warn) = %v, %v", lvl, err)
+	}
+}

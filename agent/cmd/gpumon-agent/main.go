@@ -93,14 +93,7 @@ func parseFlags(args []string, stderr io.Writer) (app.Config, bool, slog.Level, 
 	if fs.NArg() > 0 {
 		return cfg, false, 0, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
 	}
-	for _, d := range strings.Split(*disks, ",") {
-		if d = strings.TrimSpace(d); d != "" {
-			cfg.Disks = append(cfg.Disks, d)
-		}
-	}
-	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
-		return cfg, false, 0, fmt.Errorf("--log-level %q: want debug, info, warn or error", *level)
-	}
-	return cfg, *showVersion, lvl, nil
+	cfg.Disks = flagenv.List(*disks)
+	lvl, err := flagenv.LogLevel(*level)
+	return cfg, *showVersion, lvl, err
 }

@@ -16,7 +16,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -73,11 +72,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "gpumon-gateway %s (commit %s, built %s)\n", version, commit, date)
 		return 0
 	}
-	for _, o := range strings.Split(*cors, ",") {
-		if o = strings.TrimSpace(o); o != "" {
-			cfg.cors = append(cfg.cors, o)
-		}
-	}
+	cfg.cors = flagenv.List(*cors)
 	if err := cfg.validate(); err != nil {
 		fmt.Fprintf(stderr, "gpumon-gateway: %v\n", err)
 		return 2

@@ -103,16 +103,9 @@ func parseFlags(args []string, stderr io.Writer) (server.Config, bool, slog.Leve
 	if fs.NArg() > 0 {
 		return cfg, false, 0, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
 	}
-	for _, o := range strings.Split(*cors, ",") {
-		if o = strings.TrimSpace(o); o != "" {
-			cfg.CORSOrigins = append(cfg.CORSOrigins, o)
-		}
-	}
-	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
-		return cfg, false, 0, fmt.Errorf("--log-level %q: want debug, info, warn or error", *level)
-	}
-	return cfg, *showVersion, lvl, nil
+	cfg.CORSOrigins = flagenv.List(*cors)
+	lvl, err := flagenv.LogLevel(*level)
+	return cfg, *showVersion, lvl, err
 }
 
 func banner(w io.Writer, hub *server.Hub, cfg server.Config) {

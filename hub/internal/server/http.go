@@ -22,9 +22,6 @@ func (h *Hub) httpHandler(ctx context.Context, conn *grpc.ClientConn) (http.Hand
 		CORS:     gateway.CORS{Origins: h.cfg.CORSOrigins, AnyOriginReads: true},
 		Location: time.Local,
 		Logger:   h.cfg.Log,
-		Ready: func(context.Context) error {
-			return nil
-		},
 	})
 	if err != nil {
 		return nil, err
