@@ -1,6 +1,6 @@
 import { Alert, Button, Flex, Layout, Menu, Skeleton, Tooltip, Typography } from 'antd';
 import { MoonOutlined, SettingOutlined, SunOutlined, TranslationOutlined } from '@ant-design/icons';
-import { Suspense, useMemo } from 'react';
+import { lazy, Suspense, useMemo, useState } from 'react';
 import { Link, Outlet, useLocation } from 'react-router';
 import { useConnection } from './api/connection';
 import { ApiError } from './api/client';
@@ -9,9 +9,13 @@ import { ConnectionBadge } from './components/ConnectionBadge';
 import { EmptyFleet } from './components/EmptyFleet';
 import { ErrorBoundary } from './components/ErrorBoundary';
 import { ErrorState } from './components/ErrorState';
-import { SettingsModal } from './components/SettingsModal';
 import { useI18n } from './state/i18n';
 import { useSettings } from './state/SettingsContext';
+import { useDark } from './state/theme';
+
+// The settings dialog is loaded and rendered the first time it opens: its form
+// costs the first paint nothing.
+const SettingsModal = lazy(() => import('./components/SettingsModal'));
 
 function hubHost(apiBase: string): string {
   try {
@@ -31,10 +35,12 @@ export function Shell() {
   const section = location.pathname.split('/')[1] || 'list';
   const totals = q.data?.totals;
   const unreachable = q.error instanceof ApiError && [0, 502, 504].includes(q.error.status);
-  const dark = document.documentElement.dataset.theme === 'dark';
+  const dark = useDark();
   const fleetPage = section === 'list' || section === 'window';
   const empty = q.isSuccess && (q.data.machines?.length ?? 0) === 0;
   const hubUrl = settings.apiBase || window.location.origin;
+  const [settingsUsed, setSettingsUsed] = useState(open);
+  if (open && !settingsUsed) setSettingsUsed(true);
 
   const nav = useMemo(
     () => [
@@ -111,15 +117,19 @@ export function Shell() {
         ) : null}
         {body}
       </Layout.Content>
-      <SettingsModal
-        open={open}
-        value={settings}
-        onClose={() => setOpen(false)}
-        onSave={(s) => {
-          update(s);
-          setOpen(false);
-        }}
-      />
+      {settingsUsed ? (
+        <Suspense fallback={null}>
+          <SettingsModal
+            open={open}
+            value={settings}
+            onClose={() => setOpen(false)}
+            onSave={(s) => {
+              update(s);
+              setOpen(false);
+            }}
+          />
+        </Suspense>
+      ) : null}
     </Layout>
   );
 }

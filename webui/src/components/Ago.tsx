@@ -1,4 +1,3 @@
-import { Tooltip } from 'antd';
 import { formatDateTime, formatDuration, secondsSince } from '../lib/format';
 import { useI18n } from '../state/i18n';
 import { useNow } from './useNow';
@@ -10,8 +9,8 @@ export function Ago({ time }: { time?: string | null }) {
   const s = secondsSince(time, now);
   if (s == null) return <span>–</span>;
   return (
-    <Tooltip title={t('machine.updatedAt', { time: formatDateTime(time) })}>
-      <span className="ago">{t('machine.updated', { ago: formatDuration(s) })}</span>
-    </Tooltip>
+    <span className="ago" title={t('machine.updatedAt', { time: formatDateTime(time) })}>
+      {t('machine.updated', { ago: formatDuration(s) })}
+    </span>
   );
 }

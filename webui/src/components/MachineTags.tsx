@@ -1,4 +1,3 @@
-import { Tag, Tooltip } from 'antd';
 import { CloudServerOutlined, DisconnectOutlined, WarningOutlined } from '@ant-design/icons';
 import type { MachineSummary } from '../api/types';
 import { LEVEL_TAG_COLOR, usageLevel } from '../lib/colors';
@@ -6,47 +5,42 @@ import { formatPercent } from '../lib/format';
 import type { MachineState } from '../lib/machine';
 import { useI18n } from '../state/i18n';
 import { Ago } from './Ago';
+import { Chip } from './Chip';
 
 /** The at-a-glance tags of a machine: IP, memory, CPU, disk, state, last update. */
 export function MachineTags({ m, state }: { m: MachineSummary; state: MachineState }) {
   const { t } = useI18n();
   const usage = (label: string, hint: string, v?: number) => (
-    <Tooltip title={hint}>
-      <Tag color={state === 'offline' ? 'default' : LEVEL_TAG_COLOR[usageLevel(v)]}>
-        {label} {formatPercent(v, 0)}
-      </Tag>
-    </Tooltip>
+    <Chip color={state === 'offline' ? 'default' : LEVEL_TAG_COLOR[usageLevel(v)]} hint={hint}>
+      {label} {formatPercent(v, 0)}
+    </Chip>
   );
   return (
     <span className="machine-tags">
       {m.ip_address ? (
-        <Tooltip title={t('machine.ip')}>
-          <Tag icon={<CloudServerOutlined />}>{m.ip_address}</Tag>
-        </Tooltip>
+        <Chip icon={<CloudServerOutlined />} hint={t('machine.ip')}>
+          {m.ip_address}
+        </Chip>
       ) : null}
       {usage(t('machine.memory'), t('machine.memHint'), m.memory_percent)}
       {usage(t('machine.cpu'), t('machine.cpuHint'), m.cpu_percent)}
       {usage(t('machine.disk'), t('machine.diskHint'), m.disk_percent)}
       {state === 'online' ? (
-        <Tag color="success">{t('machine.online')}</Tag>
+        <Chip color="green">{t('machine.online')}</Chip>
       ) : state === 'stale' ? (
-        <Tooltip title={t('machine.staleHint')}>
-          <Tag color="warning" icon={<WarningOutlined />}>
-            {t('machine.stale')}
-          </Tag>
-        </Tooltip>
+        <Chip color="orange" icon={<WarningOutlined />} hint={t('machine.staleHint')}>
+          {t('machine.stale')}
+        </Chip>
       ) : (
-        <Tooltip title={t('machine.offlineHint')}>
-          <Tag color="default" icon={<DisconnectOutlined />} className="offline-tag">
-            {t('machine.offline')}
-          </Tag>
-        </Tooltip>
+        <Chip icon={<DisconnectOutlined />} hint={t('machine.offlineHint')} className="offline-tag">
+          {t('machine.offline')}
+        </Chip>
       )}
-      {m.simulated ? <Tag color="purple">{t('machine.simulated')}</Tag> : null}
+      {m.simulated ? <Chip color="purple">{t('machine.simulated')}</Chip> : null}
       {m.hostname_conflict ? (
-        <Tooltip title={t('machine.conflictHint')}>
-          <Tag color="red">{t('machine.conflict')}</Tag>
-        </Tooltip>
+        <Chip color="red" hint={t('machine.conflictHint')}>
+          {t('machine.conflict')}
+        </Chip>
       ) : null}
       <Ago time={m.last_seen} />
     </span>

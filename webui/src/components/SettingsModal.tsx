@@ -10,7 +10,7 @@ export interface SettingsModalProps {
   onClose: () => void;
 }
 
-export function SettingsModal({ open, value, onSave, onClose }: SettingsModalProps) {
+export default function SettingsModal({ open, value, onSave, onClose }: SettingsModalProps) {
   const { t } = useI18n();
   const [form] = Form.useForm<Settings>();
   useEffect(() => {
@@ -25,10 +25,9 @@ export function SettingsModal({ open, value, onSave, onClose }: SettingsModalPro
       onCancel={onClose}
       onOk={() => form.validateFields().then((v) => onSave({ ...value, ...v }))}
       destroyOnHidden
-      forceRender
       width={560}
     >
-      <Form form={form} layout="vertical" requiredMark={false} className="settings-form" name="settings">
+      <Form form={form} initialValues={value} layout="vertical" requiredMark={false} className="settings-form" name="settings">
         <Form.Item name="apiBase" label={t('settings.apiBase')} extra={t('settings.apiBaseHint')}>
           <Input placeholder={window.location.origin} allowClear />
         </Form.Item>

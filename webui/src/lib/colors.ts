@@ -39,7 +39,7 @@ export function usageLevel(percent: number | null | undefined): Level {
 }
 
 /** Ant Design preset colour names for a level (Tag / Progress). */
-export const LEVEL_TAG_COLOR: Record<Level, string> = {
+export const LEVEL_TAG_COLOR: Record<Level, 'green' | 'orange' | 'red' | 'default'> = {
   ok: 'green',
   warn: 'orange',
   hot: 'red',
