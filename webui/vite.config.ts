@@ -16,9 +16,7 @@ export default defineConfig({
       output: {
         manualChunks(id: string) {
           if (!id.includes('node_modules')) return undefined;
-          if (/recharts|d3-|victory|decimal\.js/.test(id)) return 'charts';
-          if (/antd|@ant-design|rc-|@rc-component/.test(id)) return 'antd';
-          if (/react|scheduler|@tanstack/.test(id)) return 'react';
+          if (/[\\/]node_modules[\\/](react|react-dom|scheduler)[\\/]/.test(id)) return 'react';
           return undefined;
         },
       },

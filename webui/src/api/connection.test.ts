@@ -25,6 +25,22 @@ describe('applyEvents', () => {
     expect(next?.totals).toMatchObject({ machines: 2, machines_online: 1, gpus: 5, gpus_busy: 1 });
   });
 
+  it('keeps the objects of machines an event leaves unchanged', () => {
+    const initial = applyEvents(base, [
+      { type: 'WATCH_EVENT_TYPE_INITIAL', machine: { key: 'a', online: true, gpu_count: 2, gpus_busy: 1 } },
+      { type: 'WATCH_EVENT_TYPE_INITIAL', machine: { key: 'b', online: true, gpu_count: 4, gpus_busy: 0 } },
+    ]);
+    expect(initial).toBe(base);
+    const next = applyEvents(base, [
+      { type: 'WATCH_EVENT_TYPE_INITIAL', machine: { key: 'a', online: true, gpu_count: 2, gpus_busy: 1 } },
+      { type: 'WATCH_EVENT_TYPE_SAMPLE', machine: { key: 'b', online: true, gpu_count: 4, gpus_busy: 3 } },
+    ]);
+    expect(next).not.toBe(base);
+    expect(next?.machines?.[0]).toBe(base.machines[0]);
+    expect(next?.machines?.[1]).toMatchObject({ key: 'b', gpus_busy: 3 });
+    expect(next?.totals).toMatchObject({ gpus_busy: 4 });
+  });
+
   it('ignores heartbeats and keeps the same object', () => {
     expect(applyEvents(base, [{ type: 'WATCH_EVENT_TYPE_HEARTBEAT' }])).toBe(base);
     expect(applyEvents(undefined, [{ type: 'WATCH_EVENT_TYPE_SAMPLE', machine: { key: 'x' } }])).toBeUndefined();

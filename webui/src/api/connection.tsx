@@ -27,7 +27,18 @@ export function totalsOf(list: readonly MachineSummary[]): FleetTotals {
   };
 }
 
-/** Applies watch events to a machine list (pure; returns the same object when nothing changed). */
+/** Whether b carries nothing new over a (summaries hold only scalars). */
+function sameSummary(a: MachineSummary, b: MachineSummary): boolean {
+  for (const k of Object.keys(b) as (keyof MachineSummary)[]) if (a[k] !== b[k]) return false;
+  return true;
+}
+
+/**
+ * Applies watch events to a machine list (pure). Machines an event leaves as
+ * they were keep their object, so their cards do not re-render; the list is
+ * the same object when nothing changed at all (a watch starts by sending every
+ * machine as it already is).
+ */
 export function applyEvents(prev: ListMachinesResponse | undefined, events: readonly WatchResponse[]): ListMachinesResponse | undefined {
   if (!prev) return prev;
   const byKey = new Map((prev.machines ?? []).map((m) => [m.key ?? '', m]));
@@ -38,8 +49,12 @@ export function applyEvents(prev: ListMachinesResponse | undefined, events: read
     if (e.type === 'WATCH_EVENT_TYPE_FORGOTTEN') {
       changed = byKey.delete(m.key) || changed;
     } else if (e.type !== 'WATCH_EVENT_TYPE_HEARTBEAT') {
-      byKey.set(m.key, { ...byKey.get(m.key), ...m });
-      changed = true;
+      const old = byKey.get(m.key);
+      const next = { ...old, ...m };
+      if (!old || !sameSummary(old, next)) {
+        byKey.set(m.key, next);
+        changed = true;
+      }
     }
   }
   if (!changed) return prev;
@@ -112,6 +127,7 @@ export function ConnectionProvider({ children }: { children: ReactNode }) {
     };
     (async () => {
       let backoff = 2000;
+      let everOpened = false;
       setState('connecting');
       while (!ctrl.signal.aborted) {
         let outcome: 'ended' | 'unsupported' = 'ended';
@@ -121,8 +137,10 @@ export function ConnectionProvider({ children }: { children: ReactNode }) {
             opened = true;
             backoff = 2000;
             setState('live');
-            // Catch up on anything missed while disconnected.
-            void qc.invalidateQueries({ queryKey: ['machines', apiBase] });
+            // The stream starts with every machine's state; after an outage,
+            // also refetch the list to drop machines forgotten meanwhile.
+            if (everOpened) void qc.invalidateQueries({ queryKey: ['machines', apiBase] });
+            everOpened = true;
           }, onEvent);
         } catch {
           outcome = 'ended';

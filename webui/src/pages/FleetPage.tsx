@@ -1,5 +1,5 @@
-import { Button, Flex, Input, Pagination, Switch, Typography } from 'antd';
-import { memo, useCallback, useMemo, useState } from 'react';
+import { Button, Flex, Input, Pagination, Skeleton, Switch, Typography } from 'antd';
+import { lazy, memo, Suspense, useCallback, useEffect, useMemo, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { useMachines } from '../api/hooks';
 import { MachineCard } from '../components/MachineCard';
@@ -7,7 +7,11 @@ import { useCoarseNow } from '../components/useNow';
 import type { MachineSummary } from '../api/types';
 import { machineState, sortMachines, type MachineState } from '../lib/machine';
 import { useI18n } from '../state/i18n';
-import { MachineDetail } from './machine/MachineDetail';
+
+// A machine's details (GPU cards, process tables, tabs) load on demand: a
+// large fleet's first paint shows collapsed cards only, and needs none of it.
+const loadDetail = () => import('./machine/MachineDetail');
+const MachineDetail = lazy(() => loadDetail().then((m) => ({ default: m.MachineDetail })));
 
 const CARDS_KEY = 'gpumon.cards';
 /** Fleets up to this size open every card; larger ones start collapsed. */
@@ -41,7 +45,15 @@ function savePrefs(p: CardPrefs): CardPrefs {
 /** One card; re-renders only when its machine, state or expansion changes. */
 const FleetRow = memo(function FleetRow(props: { m: MachineSummary; state: MachineState; expanded: boolean; onToggle: (key: string) => void }) {
   const { m, expanded } = props;
-  return <MachineCard {...props}>{expanded ? <MachineDetail machineKey={m.key ?? ''} summary={m} /> : null}</MachineCard>;
+  return (
+    <MachineCard {...props}>
+      {expanded ? (
+        <Suspense fallback={<Skeleton active paragraph={{ rows: 3 }} />}>
+          <MachineDetail machineKey={m.key ?? ''} summary={m} />
+        </Suspense>
+      ) : null}
+    </MachineCard>
+  );
 });
 
 /** List view: every machine as a card, paginated so a thousand machines stay smooth. */
@@ -55,6 +67,11 @@ export default function FleetPage() {
   const page = Math.max(1, Number(params.get('page')) || 1);
   const pageSize = Math.max(5, Number(params.get('size')) || 20);
   const [prefs, setPrefs] = useState<CardPrefs>(loadPrefs);
+  // Fetch the details' code once the page is up, so expanding is instant.
+  useEffect(() => {
+    const t = setTimeout(() => void loadDetail(), 500);
+    return () => clearTimeout(t);
+  }, []);
   const total = q.data?.machines?.length ?? 0;
   const defaultOpen = prefs.all ?? total <= EXPAND_UP_TO;
   const isOpen = (key: string) => prefs.open[key] ?? defaultOpen;
