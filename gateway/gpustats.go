@@ -172,7 +172,7 @@ func (g *gpuStats) write(w http.ResponseWriter, r *http.Request, body *renderedS
 		}
 	}
 	data := body.plain
-	if acceptsGzip(r) {
+	if AcceptsGzip(r) {
 		data = body.gzipped()
 		h.Set("Content-Encoding", "gzip")
 	}

@@ -107,7 +107,7 @@ var gzipPool = sync.Pool{New: func() any {
 // Gzip compresses responses for clients that accept it, except streams.
 func Gzip(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !acceptsGzip(r) || strings.HasSuffix(r.URL.Path, "/watch") {
+		if !AcceptsGzip(r) || strings.HasSuffix(r.URL.Path, "/watch") {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -124,7 +124,8 @@ func Gzip(next http.Handler) http.Handler {
 	})
 }
 
-func acceptsGzip(r *http.Request) bool {
+// AcceptsGzip reports whether the request's Accept-Encoding allows gzip.
+func AcceptsGzip(r *http.Request) bool {
 	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
 		name, q, _ := strings.Cut(strings.TrimSpace(part), ";")
 		if strings.TrimSpace(name) == "gzip" && strings.TrimSpace(q) != "q=0" {
