@@ -474,6 +474,27 @@ async function main() {
       await fresh.close();
     });
 
+    await step('forget an offline machine', page, async () => {
+      // e2e-b's agent was stopped above; the admin token is in the settings.
+      await page.goto(`${base}/#/window/e2e-b`);
+      const content = page.getByTestId('window-content');
+      await content.getByRole('heading', { name: 'e2e-b' }).waitFor();
+      await content.getByTestId('forget-machine').click();
+      await page.getByText('Forget e2e-b?').waitFor();
+      await page.waitForTimeout(400); // the popup's opening animation
+      await shot('forget-confirm');
+      await page.locator('.ant-popconfirm').getByRole('button', { name: 'Forget' }).click();
+      await page.getByText('e2e-b forgotten').waitFor();
+      await page.getByTestId('host-e2e-b').waitFor({ state: 'detached' });
+      await page.waitForURL((u) => !u.hash.includes('e2e-b'));
+      const listed = await (await fetch(`${hub}/api/v1/machines`)).json();
+      check(!listed.machines.some((m) => m.key === 'e2e-b'), 'the hub still lists e2e-b');
+      // An online machine offers no such button.
+      await page.goto(`${base}/#/window/e2e-a`);
+      await content.getByRole('heading', { name: 'e2e-a' }).waitFor();
+      check((await content.getByTestId('forget-machine').count()) === 0, 'an online machine can be forgotten');
+    });
+
     await step('no uncaught errors in the page', null, async () => {
       check(pageErrors.length === 0, `uncaught page errors: ${[...new Set(pageErrors)].join(' | ')}`);
     });

@@ -143,6 +143,24 @@ export function useKillProcesses() {
   });
 }
 
+/** DELETE /api/v1/machines/{key} with the admin token: an offline machine leaves the fleet. */
+export function useForgetMachine() {
+  const cfg = useClientConfig();
+  const { settings } = useSettings();
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (key: string) =>
+      apiFetch<Record<string, never>>(cfg, `/api/v1/machines/${encodeURIComponent(key)}`, { method: 'DELETE', token: settings.adminToken }),
+    onSuccess: (_, key) => {
+      qc.setQueryData<ListMachinesResponse>(keys.machines(cfg.apiBase), (prev) =>
+        prev ? { ...prev, machines: (prev.machines ?? []).filter((m) => m.key !== key) } : prev,
+      );
+      qc.removeQueries({ queryKey: keys.machine(cfg.apiBase, key) });
+      void qc.invalidateQueries({ queryKey: keys.machines(cfg.apiBase) });
+    },
+  });
+}
+
 /** GPU-hours per user and machine over the last `days`, and the GPUs held but idle now. */
 export function useUsage(days: number) {
   const cfg = useClientConfig();

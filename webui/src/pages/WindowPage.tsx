@@ -4,6 +4,7 @@ import { Navigate, useNavigate, useParams } from 'react-router';
 import { useMachines } from '../api/hooks';
 import { hostColor } from '../lib/colors';
 import { machineState, sortMachines } from '../lib/machine';
+import { ForgetButton } from '../components/ForgetButton';
 import { MachineTags } from '../components/MachineTags';
 import { useCoarseNow } from '../components/useNow';
 import { useI18n } from '../state/i18n';
@@ -78,6 +79,7 @@ export default function WindowPage() {
                 {current.hostname || key}
               </Typography.Title>
               <MachineTags m={current} state={state} />
+              {state === 'offline' ? <ForgetButton m={current} state={state} onForgotten={() => navigate('/window', { replace: true })} /> : null}
             </Flex>
             <MachineDetail key={key} machineKey={key} summary={current} full />
           </>

@@ -1,0 +1,54 @@
+import { App, Button, Popconfirm, Tooltip } from 'antd';
+import { DeleteOutlined } from '@ant-design/icons';
+import { ApiError } from '../api/client';
+import { useForgetMachine } from '../api/hooks';
+import type { MachineSummary } from '../api/types';
+import type { MachineState } from '../lib/machine';
+import { useI18n } from '../state/i18n';
+import { useSettings } from '../state/SettingsContext';
+
+/**
+ * Removes an offline machine from the fleet (admin token), after a
+ * confirmation. Disabled, with the reason, when it cannot.
+ */
+export function ForgetButton({ m, state, onForgotten }: { m: MachineSummary; state: MachineState; onForgotten?: () => void }) {
+  const { t } = useI18n();
+  const { settings } = useSettings();
+  const { message } = App.useApp();
+  const forget = useForgetMachine();
+  const key = m.key ?? '';
+  const host = m.hostname || key;
+  const reason = state !== 'offline' ? t('forget.online') : !settings.adminToken ? t('forget.noAdmin') : undefined;
+  const button = (
+    <Button size="small" danger icon={<DeleteOutlined />} disabled={!!reason} loading={forget.isPending} data-testid="forget-machine">
+      {t('forget.button')}
+    </Button>
+  );
+  if (reason) {
+    return (
+      <Tooltip title={reason}>
+        <span className="forget-disabled">{button}</span>
+      </Tooltip>
+    );
+  }
+  return (
+    <Popconfirm
+      title={t('forget.confirmTitle', { host })}
+      description={t('forget.confirmBody')}
+      okText={t('forget.ok')}
+      okButtonProps={{ danger: true }}
+      cancelText={t('kill.cancel')}
+      onConfirm={async () => {
+        try {
+          await forget.mutateAsync(key);
+          void message.success(t('forget.done', { host }));
+          onForgotten?.();
+        } catch (e) {
+          void message.error(t('forget.failed', { message: e instanceof ApiError ? e.message : String(e) }));
+        }
+      }}
+    >
+      {button}
+    </Popconfirm>
+  );
+}
