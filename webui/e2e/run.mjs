@@ -439,13 +439,17 @@ async function main() {
             dcl: Math.round(performance.getEntriesByType('navigation')[0]?.domContentLoadedEventEnd ?? 0),
             scripts: at(performance.getEntriesByName('gpumon:scripts-ready')[0]),
             render: at(performance.getEntriesByName('gpumon:render')[0]),
+            // Whether that first render already had the machine list (then
+            // the first contentful paint is the fleet on screen).
+            withFleet: !!performance.getEntriesByName('gpumon:render')[0]?.detail?.withFleet,
             fcp: at(performance.getEntriesByName('first-contentful-paint')[0]),
           };
         });
         return { fresh, ms, marks };
       };
       const detail = (r) =>
-        `${r.ms} ms (page clock: scripts ready ${r.marks.scripts}, first render ${r.marks.render}, first contentful paint ${r.marks.fcp}, DOMContentLoaded ${r.marks.dcl})`;
+        `${r.ms} ms as the test saw it; page clock: scripts ready ${r.marks.scripts}, first render ${r.marks.render} ` +
+        `(${r.marks.withFleet ? 'with' : 'before'} the machine list), first contentful paint ${r.marks.fcp}, DOMContentLoaded ${r.marks.dcl}`;
       // A first visit: a new browser profile, nothing cached.
       const coldContext = await launch('chromium-cold');
       try {
@@ -462,8 +466,9 @@ async function main() {
         console.log(`${FLEET}-machine fleet, returning visit ${i + 1}: totals and the first 20 machine cards shown in ${detail(r)}`);
         if (i < 2) await r.fresh.close();
       }
-      const median = warm.map((r) => r.ms).sort((a, b) => a - b)[1];
-      console.log(`${FLEET}-machine fleet: shown in ${median} ms after navigation (median of 3 returning visits)`);
+      const median = (xs) => xs.sort((a, b) => a - b)[1];
+      const painted = warm.every((r) => r.marks.withFleet) ? `; first paint, which already holds them, at ${median(warm.map((r) => r.marks.fcp))} ms` : '';
+      console.log(`${FLEET}-machine fleet: shown ${median(warm.map((r) => r.ms))} ms after navigation as the test saw it${painted} (medians of 3 returning visits)`);
       const fresh = warm[2].fresh;
       await fresh.screenshot({ path: path.join(OUT, 'fleet-100.png') });
       const t1 = Date.now();

@@ -16,7 +16,7 @@ const settings = loadSettings();
 // first render shows the fleet rather than a placeholder.
 void takeEarlyMachines(settings, 400).then((machines) => {
   if (machines) client.setQueryData(keys.machines(settings.apiBase), machines);
-  performance.mark('gpumon:render');
+  performance.mark('gpumon:render', { detail: { withFleet: !!machines } });
   createRoot(document.getElementById('root')!).render(
     <StrictMode>
       <App client={client} initialSettings={settings} />

@@ -69,7 +69,7 @@ export default function FleetPage() {
   const [prefs, setPrefs] = useState<CardPrefs>(loadPrefs);
   // Fetch the details' code once the page is up, so expanding is instant.
   useEffect(() => {
-    const t = setTimeout(() => void loadDetail(), 500);
+    const t = setTimeout(() => loadDetail().catch(() => {}), 500); // a failure shows when a card opens
     return () => clearTimeout(t);
   }, []);
   const total = q.data?.machines?.length ?? 0;
