@@ -285,6 +285,7 @@ async function main() {
     await step('language switch', page, async () => {
       await page.getByTestId('lang-switch').click();
       await page.getByRole('menuitem', { name: '列表' }).waitFor();
+      await page.waitForTimeout(500); // the tab underline slides to the new width
       await shot('chinese');
       await page.getByTestId('lang-switch').click();
       await page.getByRole('menuitem', { name: 'List' }).waitFor();
@@ -382,7 +383,7 @@ async function main() {
     await step('small screen', page, async () => {
       await page.setViewportSize({ width: 390, height: 844 });
       await page.goto(`${base}/#/list`);
-      await page.getByTestId('machine-e2e-legacy').waitFor();
+      await page.getByTestId('machine-e2e-legacy').getByTestId('gpu-1').waitFor();
       await shot('mobile-list');
       await page.goto(`${base}/#/window/e2e-legacy`);
       await page.getByTestId('window-content').getByTestId('gpu-1').waitFor();
