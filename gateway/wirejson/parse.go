@@ -130,18 +130,11 @@ func (p *parser) object(depth int) (any, error) {
 			return nil, err
 		}
 		obj[key] = v
-		p.space()
-		if p.i >= len(p.data) {
-			return nil, p.fail("")
-		}
-		switch p.data[p.i] {
-		case ',':
-			p.i++
-		case '}':
-			p.i++
+		switch done, err := p.next('}', "after object key:value pair"); {
+		case err != nil:
+			return nil, err
+		case done:
 			return obj, nil
-		default:
-			return nil, p.fail("after object key:value pair")
 		}
 	}
 }
@@ -161,19 +154,31 @@ func (p *parser) array(depth int) (any, error) {
 			return nil, err
 		}
 		arr = append(arr, v)
-		p.space()
-		if p.i >= len(p.data) {
-			return nil, p.fail("")
-		}
-		switch p.data[p.i] {
-		case ',':
-			p.i++
-		case ']':
-			p.i++
+		switch done, err := p.next(']', "after array element"); {
+		case err != nil:
+			return nil, err
+		case done:
 			return arr, nil
-		default:
-			return nil, p.fail("after array element")
 		}
+	}
+}
+
+// next consumes what follows a member of an object or array: a comma (more
+// follows) or the closing byte (done).
+func (p *parser) next(closing byte, after string) (done bool, err error) {
+	p.space()
+	if p.i >= len(p.data) {
+		return false, p.fail("")
+	}
+	switch p.data[p.i] {
+	case ',':
+		p.i++
+		return false, nil
+	case closing:
+		p.i++
+		return true, nil
+	default:
+		return false, p.fail(after)
 	}
 }
 
