@@ -20,14 +20,7 @@ func TestInstallScript(t *testing.T) {
 	need(t, "systemd", "systemd-analyze", "--version")
 	prefix := t.TempDir()
 	install := func(args ...string) (string, int) {
-		cmd := exec.Command(filepath.Join(root, "deploy/install.sh"), args...)
-		out, err := cmd.CombinedOutput()
-		if ee, ok := err.(*exec.ExitError); ok {
-			return string(out), ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return string(out), 0
+		return run(t, exec.Command(filepath.Join(root, "deploy/install.sh"), args...))
 	}
 	out, code := install("--prefix", prefix, "--from", binDir, "--no-user")
 	if code != 0 {

@@ -30,13 +30,7 @@ func TestPythonExample(t *testing.T) {
 	fleetPy := func(args ...string) (string, int) {
 		cmd := exec.Command(python, append([]string{filepath.Join(root, "examples/python/fleet.py")}, args...)...)
 		cmd.Env = append(os.Environ(), "GPUMON_PY_STUBS="+stubs, "GPUMON_TOKEN=")
-		out, err := cmd.CombinedOutput()
-		if ee, ok := err.(*exec.ExitError); ok {
-			return string(out), ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return string(out), 0
+		return run(t, cmd)
 	}
 	out, code := fleetPy("--hub", h.GRPC, "--token", testfleet.APIToken, "--follow", "3")
 	if code != 0 {
