@@ -72,12 +72,6 @@ func (r *renderedStats) gzipped() []byte {
 	return r.gz
 }
 
-func (g *gpuStats) cached() *renderedStats {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.body
-}
-
 func (g *gpuStats) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx, err := runtime.AnnotateContext(r.Context(), g.api, r, "/gpumon.v1.FleetService/GetGpuStats", runtime.WithHTTPPathPattern("/api/gpu-stats"))
 	if err != nil {
