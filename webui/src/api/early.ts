@@ -4,6 +4,7 @@ import type { ClientConfig } from './client';
 import { apiUrl } from './client';
 import type { ListMachinesResponse } from './types';
 
+/** The list the first render needs; index.html asks for the same path. */
 export const MACHINES_PATH = '/api/v1/machines';
 
 /** What the inline script leaves on window (see index.html). */

@@ -13,6 +13,7 @@ import type {
   GetUsageResponse,
 } from './types';
 import { useConnection } from './connection';
+import { MACHINES_PATH } from './early';
 
 export const keys = {
   machines: (base: string) => ['machines', base] as const,
@@ -46,7 +47,7 @@ export function useMachines() {
   const interval = usePollInterval();
   return useQuery({
     queryKey: keys.machines(cfg.apiBase),
-    queryFn: ({ signal }) => apiFetch<ListMachinesResponse>(cfg, '/api/v1/machines', { signal }),
+    queryFn: ({ signal }) => apiFetch<ListMachinesResponse>(cfg, MACHINES_PATH, { signal }),
     refetchInterval: interval,
     retry,
   });
