@@ -9,13 +9,15 @@ afterEach(() => vi.unstubAllGlobals());
 const offline = summary({ online: false });
 
 describe('ForgetButton', () => {
-  it.each([
-    ['online', 'admin-secret'],
-    ['offline', ''],
-  ] as const)('is disabled for a machine %s with admin token %j', (state, adminToken) => {
+  it.each(['online', 'stale'] as const)('is not offered for a machine %s', (state) => {
+    renderWithApp(<ForgetButton m={summary()} state={state} />, { adminToken: 'admin-secret' });
+    expect(screen.queryByTestId('forget-machine')).toBeNull();
+  });
+
+  it('is disabled without the admin token', () => {
     const fetchMock = vi.fn();
     vi.stubGlobal('fetch', fetchMock);
-    renderWithApp(<ForgetButton m={offline} state={state} />, { adminToken });
+    renderWithApp(<ForgetButton m={offline} state="offline" />, { adminToken: '' });
     const button = screen.getByTestId('forget-machine');
     expect(button).toBeDisabled();
     fireEvent.click(button);

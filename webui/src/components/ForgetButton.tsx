@@ -9,7 +9,8 @@ import { useSettings } from '../state/SettingsContext';
 
 /**
  * Removes an offline machine from the fleet (admin token), after a
- * confirmation. Disabled, with the reason, when it cannot.
+ * confirmation. Nothing for a machine that is not offline (the hub refuses
+ * those); disabled, with the reason, without the admin token.
  */
 export function ForgetButton({ m, state, onForgotten }: { m: MachineSummary; state: MachineState; onForgotten?: () => void }) {
   const { t } = useI18n();
@@ -18,7 +19,8 @@ export function ForgetButton({ m, state, onForgotten }: { m: MachineSummary; sta
   const forget = useForgetMachine();
   const key = m.key ?? '';
   const host = m.hostname || key;
-  const reason = state !== 'offline' ? t('forget.online') : !settings.adminToken ? t('forget.noAdmin') : undefined;
+  if (state !== 'offline') return null;
+  const reason = settings.adminToken ? undefined : t('forget.noAdmin');
   const button = (
     <Button size="small" danger icon={<DeleteOutlined />} disabled={!!reason} loading={forget.isPending} data-testid="forget-machine">
       {t('forget.button')}

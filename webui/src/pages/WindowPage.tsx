@@ -79,7 +79,7 @@ export default function WindowPage() {
                 {current.hostname || key}
               </Typography.Title>
               <MachineTags m={current} state={state} />
-              {state === 'offline' ? <ForgetButton m={current} state={state} onForgotten={() => navigate('/window', { replace: true })} /> : null}
+              <ForgetButton m={current} state={state} onForgotten={() => navigate('/window', { replace: true })} />
             </Flex>
             <MachineDetail key={key} machineKey={key} summary={current} full />
           </>
