@@ -13,7 +13,7 @@ DATE      ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
 BINARIES  := agent/cmd/gpumon-agent agent/cmd/gpumon-loadgen hub/cmd/gpumon-hub gateway/cmd/gpumon-gateway cli/cmd/gpumon
 TOOLS     := bin/buf bin/protoc-gen-go bin/protoc-gen-go-grpc bin/protoc-gen-grpc-gateway bin/protoc-gen-openapiv2
-MODULES   := gen gateway agent hub webui
+MODULES   := gen common gateway agent hub cli webui
 
 .PHONY: help
 help: ## list the targets
@@ -79,7 +79,7 @@ chromium: ## install Debian's Chromium for the browser tests when missing
 test-browser: build chromium ## browser end-to-end tests: real hub, simulated agents, Chromium
 	cd webui && GPUMON_BIN=$(CURDIR)/bin npm run e2e
 
-FUZZ_TARGETS := gateway/wirejson:FuzzLenient hub/internal/validate:FuzzReport \
+FUZZ_TARGETS := common/wirejson:FuzzLenient hub/internal/validate:FuzzReport \
   agent/internal/collect/process:FuzzParseStat agent/internal/collect/process:FuzzParseCgroup \
   agent/internal/collect/process:FuzzParseCmdline agent/internal/collect/screen:FuzzParseSocketName \
   agent/internal/collect/screen:FuzzParseListSessions

@@ -3,7 +3,7 @@ module github.com/gpumon/gpumon/agent
 go 1.26.0
 
 replace (
-	github.com/gpumon/gpumon/gateway => ../gateway
+	github.com/gpumon/gpumon/common => ../common
 	github.com/gpumon/gpumon/gen => ../gen
 	github.com/gpumon/gpumon/webui => ../webui
 )
@@ -11,7 +11,7 @@ replace (
 require (
 	github.com/NVIDIA/go-nvml v0.13.4-1
 	github.com/docker/docker v28.5.2+incompatible
-	github.com/gpumon/gpumon/gateway v0.0.0-00010101000000-000000000000
+	github.com/gpumon/gpumon/common v0.0.0-00010101000000-000000000000
 	github.com/gpumon/gpumon/gen v0.0.0-00010101000000-000000000000
 	github.com/shirou/gopsutil/v4 v4.26.10
 	go.uber.org/goleak v1.3.0

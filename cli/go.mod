@@ -3,12 +3,12 @@ module github.com/gpumon/gpumon/cli
 go 1.26.0
 
 replace (
-	github.com/gpumon/gpumon/gateway => ../gateway
+	github.com/gpumon/gpumon/common => ../common
 	github.com/gpumon/gpumon/gen => ../gen
 )
 
 require (
-	github.com/gpumon/gpumon/gateway v0.0.0-00010101000000-000000000000
+	github.com/gpumon/gpumon/common v0.0.0-00010101000000-000000000000
 	github.com/gpumon/gpumon/gen v0.0.0-00010101000000-000000000000
 	go.yaml.in/yaml/v3 v3.0.5
 	golang.org/x/term v0.47.0

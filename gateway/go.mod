@@ -2,9 +2,13 @@ module github.com/gpumon/gpumon/gateway
 
 go 1.26.0
 
-replace github.com/gpumon/gpumon/gen => ../gen
+replace (
+	github.com/gpumon/gpumon/common => ../common
+	github.com/gpumon/gpumon/gen => ../gen
+)
 
 require (
+	github.com/gpumon/gpumon/common v0.0.0-00010101000000-000000000000
 	github.com/gpumon/gpumon/gen v0.0.0-00010101000000-000000000000
 	github.com/grpc-ecosystem/grpc-gateway/v2 v2.33.0
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20261110000943-09e21b237f2c

@@ -12,22 +12,9 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 
-	"github.com/gpumon/gpumon/gateway/wirejson"
+	"github.com/gpumon/gpumon/common/apimeta"
+	"github.com/gpumon/gpumon/common/wirejson"
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
-)
-
-// Metadata of the version handshake of GetGpuStats. The hub answers every
-// call with the fleet version its answer is for (FleetVersionHeader); a
-// caller that holds the rendered answer for a version sends it
-// (IfVersionHeader), and when that is still the fleet's version the hub
-// answers with an empty message.
-//
-// AnyVersion as IfVersionHeader asks for authorisation only: the caller
-// serves a rendering that is being made right now for another request.
-const (
-	FleetVersionHeader = "gpumon-fleet-version"
-	IfVersionHeader    = "gpumon-if-version"
-	AnyVersion         = "*"
 )
 
 // gpuStats serves GET /api/gpu-stats, the whole fleet's reports. The body
@@ -109,7 +96,7 @@ func (g *gpuStats) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // share authorises the request with the hub, then waits for f's result.
 // ok is false when an answer was already written (an error).
 func (g *gpuStats) share(ctx context.Context, w http.ResponseWriter, r *http.Request, f *flight) (*renderedStats, bool) {
-	_, err := g.client.GetGpuStats(metadata.AppendToOutgoingContext(ctx, IfVersionHeader, AnyVersion), &gpumonv1.GetGpuStatsRequest{})
+	_, err := g.client.GetGpuStats(metadata.AppendToOutgoingContext(ctx, apimeta.IfVersion, apimeta.AnyVersion), &gpumonv1.GetGpuStatsRequest{})
 	if err != nil {
 		runtime.HTTPError(ctx, g.api, g.marshaler, w, r, err)
 		return nil, false
@@ -134,14 +121,14 @@ func (g *gpuStats) share(ctx context.Context, w http.ResponseWriter, r *http.Req
 // unchanged fleet costs an empty answer, and renders a new version.
 func (g *gpuStats) fetch(ctx context.Context, have *renderedStats) (*renderedStats, error) {
 	if have != nil {
-		ctx = metadata.AppendToOutgoingContext(ctx, IfVersionHeader, have.version)
+		ctx = metadata.AppendToOutgoingContext(ctx, apimeta.IfVersion, have.version)
 	}
 	var header metadata.MD
 	resp, err := g.client.GetGpuStats(ctx, &gpumonv1.GetGpuStatsRequest{}, grpc.Header(&header))
 	if err != nil {
 		return nil, err
 	}
-	version := first(header.Get(FleetVersionHeader))
+	version := first(header.Get(apimeta.FleetVersion))
 	if have != nil && version != "" && version == have.version {
 		return have, nil
 	}

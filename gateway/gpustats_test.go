@@ -19,6 +19,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/test/bufconn"
 
+	"github.com/gpumon/gpumon/common/apimeta"
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
 )
 
@@ -38,8 +39,8 @@ func (f *fakeFleet) GetGpuStats(ctx context.Context, _ *gpumonv1.GetGpuStatsRequ
 	if f.deny {
 		return nil, status.Error(codes.Unauthenticated, "missing token")
 	}
-	_ = grpc.SetHeader(ctx, metadata.Pairs(FleetVersionHeader, f.version))
-	if md, _ := metadata.FromIncomingContext(ctx); slices.Contains(md.Get(IfVersionHeader), f.version) {
+	_ = grpc.SetHeader(ctx, metadata.Pairs(apimeta.FleetVersion, f.version))
+	if md, _ := metadata.FromIncomingContext(ctx); slices.Contains(md.Get(apimeta.IfVersion), f.version) {
 		return &gpumonv1.GetGpuStatsResponse{}, nil
 	}
 	f.full++

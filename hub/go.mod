@@ -3,6 +3,7 @@ module github.com/gpumon/gpumon/hub
 go 1.26.7
 
 replace (
+	github.com/gpumon/gpumon/common => ../common
 	github.com/gpumon/gpumon/gateway => ../gateway
 	github.com/gpumon/gpumon/gen => ../gen
 	github.com/gpumon/gpumon/webui => ../webui
@@ -10,6 +11,7 @@ replace (
 
 require (
 	github.com/golang/snappy v1.0.0
+	github.com/gpumon/gpumon/common v0.0.0-00010101000000-000000000000
 	github.com/gpumon/gpumon/gateway v0.0.0-00010101000000-000000000000
 	github.com/gpumon/gpumon/gen v0.0.0-00010101000000-000000000000
 	github.com/gpumon/gpumon/webui v0.0.0-00010101000000-000000000000

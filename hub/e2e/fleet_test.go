@@ -11,13 +11,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gpumon/gpumon/gateway/jsontest"
+	"github.com/gpumon/gpumon/common/jsontest"
 )
 
 // documented is the report shape of the original API, with types.
 func documented(t *testing.T) any {
 	t.Helper()
-	data, err := os.ReadFile("../../gateway/testdata/documented_report.json")
+	data, err := os.ReadFile("../../common/wirejson/testdata/documented_report.json")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gpumon/gpumon/gateway/jsontest"
+	"github.com/gpumon/gpumon/common/jsontest"
 )
 
 // restTargets runs fn against the hub's own REST port and against a
@@ -34,7 +34,7 @@ func restTargets(t *testing.T, hubArgs []string, fn func(t *testing.T, h *hub, b
 
 func TestLegacyCollectorPost(t *testing.T) {
 	restTargets(t, []string{"--legacy-open"}, func(t *testing.T, _ *hub, base string) {
-		body, err := os.ReadFile("../../gateway/testdata/python_collector.json")
+		body, err := os.ReadFile("../../common/wirejson/testdata/python_collector.json")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -2,86 +2,27 @@ package e2e
 
 import (
 	"bufio"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gpumon/gpumon/common/testcert"
 )
-
-// ca is a throwaway certificate authority.
-type ca struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pem  []byte
-}
-
-func newCA(t *testing.T, name string) *ca {
-	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	return &ca{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
-}
-
-// issue writes a certificate and key for 127.0.0.1 into dir; returns their paths.
-func (c *ca) issue(t *testing.T, dir, name string, client bool) (string, string) {
-	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	usage := x509.ExtKeyUsageServerAuth
-	if client {
-		usage = x509.ExtKeyUsageClientAuth
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, DNSNames: []string{"localhost"},
-		ExtKeyUsage: []x509.ExtKeyUsage{usage}, KeyUsage: x509.KeyUsageDigitalSignature}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, c.cert, &key.PublicKey, c.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, _ := x509.MarshalECPrivateKey(key)
-	certPath, keyPath := filepath.Join(dir, name+".crt"), filepath.Join(dir, name+".key")
-	write(t, certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
-	write(t, keyPath, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}))
-	return certPath, keyPath
-}
-
-func write(t *testing.T, path string, data []byte) {
-	t.Helper()
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
 
 func TestMutualTLS(t *testing.T) {
 	dir := t.TempDir()
-	good, wrong := newCA(t, "lab CA"), newCA(t, "someone else's CA")
-	caPath, wrongPath := filepath.Join(dir, "ca.pem"), filepath.Join(dir, "wrong.pem")
-	write(t, caPath, good.pem)
-	write(t, wrongPath, wrong.pem)
-	srvCert, srvKey := good.issue(t, dir, "hub", false)
-	cliCert, cliKey := good.issue(t, dir, "agent", true)
-	strangerCert, strangerKey := wrong.issue(t, dir, "stranger", true)
+	good, wrong := testcert.NewCA(t, "lab CA"), testcert.NewCA(t, "someone else's CA")
+	caPath, wrongPath := good.Write(t, dir, "ca"), wrong.Write(t, dir, "wrong")
+	srvCert, srvKey := good.Issue(t, dir, "hub", false)
+	cliCert, cliKey := good.Issue(t, dir, "agent", true)
+	strangerCert, strangerKey := wrong.Issue(t, dir, "stranger", true)
 
 	httpAddr, grpcAddr := freeAddr(t), freeAddr(t)
 	p := start(t, "gpumon-hub", "--data-dir", t.TempDir(), "--http-addr", httpAddr, "--grpc-addr", grpcAddr,
@@ -89,7 +30,7 @@ func TestMutualTLS(t *testing.T) {
 	h := &hub{proc: p, http: "https://" + httpAddr, grpc: grpcAddr, agentToken: agentToken}
 
 	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(good.pem)
+	pool.AppendCertsFromPEM(good.PEM)
 	clientWith := func(certFile, keyFile string) *http.Client {
 		tc := &tls.Config{RootCAs: pool}
 		if certFile != "" {
@@ -141,6 +82,34 @@ func TestMutualTLS(t *testing.T) {
 	resp.Body.Close()
 	if len(list.Machines) != 1 || list.Machines[0].Key != "e2e-tls" {
 		t.Errorf("machines = %v: only the agent that trusts the hub's CA may get through", list.Machines)
+	}
+
+	// gpumon-gateway presents a client certificate to the mTLS hub; without
+	// one it is not ready and says why.
+	gwCert, gwKey := good.Issue(t, dir, "gateway", true)
+	gwAddr, bareAddr := freeAddr(t), freeAddr(t)
+	start(t, "gpumon-gateway", "--hub", grpcAddr, "--http-addr", gwAddr, "--tls-ca", caPath,
+		"--tls-cert", gwCert, "--tls-key", gwKey, "--tls-server-name", "localhost")
+	start(t, "gpumon-gateway", "--hub", grpcAddr, "--http-addr", bareAddr, "--tls-ca", caPath, "--tls-server-name", "localhost")
+	waitFor(t, "the gateway with a client certificate to list the machine", 20*time.Second, func() bool {
+		resp, err := http.Get("http://" + gwAddr + "/api/v1/machines")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode == 200 && strings.Contains(string(b), `"e2e-tls"`)
+	})
+	waitFor(t, "the gateway without one to answer", 20*time.Second, func() bool {
+		resp, err := http.Get("http://" + bareAddr + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusServiceUnavailable
+	})
+	if code, v, _ := call(t, "GET", "http://"+bareAddr+"/api/v1/machines", "", nil); code == 200 {
+		t.Errorf("a gateway without a client certificate read the mTLS hub: %v", v)
 	}
 }
 

@@ -16,7 +16,7 @@ import (
 
 	"github.com/gpumon/gpumon/agent/internal/app"
 	"github.com/gpumon/gpumon/agent/internal/sim"
-	"github.com/gpumon/gpumon/gateway/flagenv"
+	"github.com/gpumon/gpumon/common/flagenv"
 )
 
 // Set at build time (see Makefile).
@@ -76,22 +76,18 @@ func parseFlags(args []string, stderr io.Writer) (app.Config, bool, slog.Level, 
 	fs.BoolVar(&cfg.AllowKill, "allow-kill", false, "obey the hub's kill commands (SIGTERM; never PID 1, the agent, or unreported PIDs)")
 	fs.BoolVar(&cfg.AllowForceKill, "allow-force-kill", false, "with --allow-kill: also send SIGKILL when asked")
 	disks := fs.String("disk", "", "comma-separated extra mount `points` to report besides /")
-	fs.StringVar(&cfg.TLSCA, "tls-ca", "", "PEM CA `file` to verify the hub's TLS certificate (enables TLS)")
-	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "PEM client certificate `file` for mTLS")
-	fs.StringVar(&cfg.TLSKey, "tls-key", "", "PEM client key `file` for mTLS")
-	fs.StringVar(&cfg.TLSServerName, "tls-server-name", "", "`name` to expect in the hub's certificate (default: the --hub host)")
+	fs.StringVar(&cfg.TLS.CA, "tls-ca", "", "PEM CA `file` to verify the hub's TLS certificate (enables TLS)")
+	fs.StringVar(&cfg.TLS.Cert, "tls-cert", "", "PEM client certificate `file` for mTLS")
+	fs.StringVar(&cfg.TLS.Key, "tls-key", "", "PEM client key `file` for mTLS")
+	fs.StringVar(&cfg.TLS.ServerName, "tls-server-name", "", "`name` to expect in the hub's certificate (default: the --hub host)")
 	fs.DurationVar(&cfg.Buffer, "buffer", 10*time.Minute, "how much `history` to keep while the hub is unreachable")
 	fs.StringVar(&cfg.HostRoot, "host-root", "/", "`directory` where the host's filesystem is mounted when the agent runs in a container (reads its /proc, /etc, / and screen sockets)")
 	fs.DurationVar(&cfg.Keepalive, "keepalive", 20*time.Second, "ping `interval` on the stream; a silent hub is given up on 10 s after a ping")
 	fs.DurationVar(&cfg.DockerInterval, "docker-interval", 10*time.Second, "how often container CPU and memory are refreshed (`interval`)")
 	level := fs.String("log-level", "info", "log `level`: debug, info, warn, error")
 	showVersion := fs.Bool("version", false, "print the version and exit")
-	fs.Usage = flagenv.Usage(fs, "GPUMON_", summary)
-	if err := flagenv.Parse(fs, args, "GPUMON_"); err != nil {
+	if err := flagenv.Command(fs, args, summary); err != nil {
 		return cfg, false, 0, err
-	}
-	if fs.NArg() > 0 {
-		return cfg, false, 0, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
 	}
 	cfg.Disks = flagenv.List(*disks)
 	lvl, err := flagenv.LogLevel(*level)

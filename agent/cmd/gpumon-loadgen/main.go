@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/gpumon/gpumon/agent/internal/loadgen"
-	"github.com/gpumon/gpumon/gateway/flagenv"
+	"github.com/gpumon/gpumon/common/flagenv"
 )
 
 // Set at build time (see Makefile).
@@ -46,8 +46,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	profile := fs.String("profile", "dgxh100", "machine `profile`: "+strings.Join(names(), ", "))
 	prefix := fs.String("prefix", "load", "hostname `prefix` of the simulated machines")
 	showVersion := fs.Bool("version", false, "print the version and exit")
-	fs.Usage = flagenv.Usage(fs, "GPUMON_", summary)
-	if err := flagenv.Parse(fs, args, "GPUMON_"); err != nil {
+	if err := flagenv.Command(fs, args, summary); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}

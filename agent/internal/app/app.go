@@ -5,7 +5,6 @@ package app
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/gpumon/gpumon/agent/internal/sim"
 	"github.com/gpumon/gpumon/agent/internal/stream"
+	"github.com/gpumon/gpumon/common/tlsclient"
 )
 
 // Config is everything the agent is started with.
@@ -31,10 +31,7 @@ type Config struct {
 	AllowKill      bool
 	AllowForceKill bool
 	Disks          []string
-	TLSCA          string
-	TLSCert        string
-	TLSKey         string
-	TLSServerName  string
+	TLS            tlsclient.Options
 	Buffer         time.Duration
 	DockerInterval time.Duration
 	Keepalive      time.Duration
@@ -72,8 +69,8 @@ func (c *Config) Validate() error {
 	if c.AllowForceKill && !c.AllowKill {
 		errs = append(errs, errors.New("--allow-force-kill needs --allow-kill"))
 	}
-	if (c.TLSCert == "") != (c.TLSKey == "") {
-		errs = append(errs, errors.New("--tls-cert and --tls-key go together"))
+	if err := c.TLS.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.HostRoot != "" && !strings.HasPrefix(c.HostRoot, "/") {
 		errs = append(errs, fmt.Errorf("--host-root %q: want an absolute path", c.HostRoot))
@@ -89,32 +86,6 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-func (c *Config) tlsConfig() (*tls.Config, error) {
-	if c.TLSCA == "" && c.TLSCert == "" {
-		return nil, nil
-	}
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: c.TLSServerName}
-	if c.TLSCA != "" {
-		pem, err := os.ReadFile(c.TLSCA)
-		if err != nil {
-			return nil, fmt.Errorf("read --tls-ca: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, errors.New("--tls-ca holds no PEM certificate")
-		}
-		cfg.RootCAs = pool
-	}
-	if c.TLSCert != "" {
-		cert, err := tls.LoadX509KeyPair(c.TLSCert, c.TLSKey)
-		if err != nil {
-			return nil, fmt.Errorf("load client certificate: %w", err)
-		}
-		cfg.Certificates = []tls.Certificate{cert}
-	}
-	return cfg, nil
-}
-
 // Run runs the agent until ctx is done (or, with --once, prints one sample).
 func Run(ctx context.Context, c Config, stdout io.Writer) error {
 	if err := c.Validate(); err != nil {
@@ -127,9 +98,12 @@ func Run(ctx context.Context, c Config, stdout io.Writer) error {
 		}
 		c.Hostname = h
 	}
-	tlsCfg, err := c.tlsConfig()
-	if err != nil {
-		return err
+	var tlsCfg *tls.Config
+	if c.TLS.Enabled() {
+		var err error
+		if tlsCfg, err = c.TLS.Config(); err != nil {
+			return err
+		}
 	}
 	runner, closeAll, err := c.collectors()
 	if err != nil {

@@ -2,13 +2,10 @@ package app
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
-	"net"
-	"os"
 
+	"github.com/gpumon/gpumon/common/tlsclient"
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -69,7 +66,7 @@ func (e *env) client(token string) (gpumonv1.FleetServiceClient, error) {
 	c := e.common
 	creds := insecure.NewCredentials()
 	if c.tls || c.tlsCA != "" || c.tlsCert != "" {
-		cfg, err := c.tlsConfig()
+		cfg, err := tlsclient.Options{CA: c.tlsCA, Cert: c.tlsCert, Key: c.tlsKey, ServerName: c.tlsName}.Config()
 		if err != nil {
 			return nil, usageError("%v", err)
 		}
@@ -85,34 +82,6 @@ func (e *env) client(token string) (gpumonv1.FleetServiceClient, error) {
 	}
 	e.conn = conn
 	return gpumonv1.NewFleetServiceClient(conn), nil
-}
-
-func (c *commonFlags) tlsConfig() (*tls.Config, error) {
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: c.tlsName}
-	if cfg.ServerName == "" {
-		if host, _, err := net.SplitHostPort(c.hub); err == nil {
-			cfg.ServerName = host
-		}
-	}
-	if c.tlsCA != "" {
-		pem, err := os.ReadFile(c.tlsCA)
-		if err != nil {
-			return nil, fmt.Errorf("--tls-ca: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("--tls-ca %s: no PEM certificate in it", c.tlsCA)
-		}
-		cfg.RootCAs = pool
-	}
-	if c.tlsCert != "" || c.tlsKey != "" {
-		cert, err := tls.LoadX509KeyPair(c.tlsCert, c.tlsKey)
-		if err != nil {
-			return nil, fmt.Errorf("--tls-cert/--tls-key: %w", err)
-		}
-		cfg.Certificates = []tls.Certificate{cert}
-	}
-	return cfg, nil
 }
 
 func (e *env) close() {

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gpumon/gpumon/gateway/flagenv"
+	"github.com/gpumon/gpumon/common/flagenv"
 )
 
 const envPrefix = "GPUMON_"
@@ -134,20 +134,5 @@ func printFlags(w io.Writer, fs *flag.FlagSet) {
 // writeFlags prints flags the way every gpumon binary does: name, argument,
 // description, default and environment variable.
 func writeFlags(w io.Writer, fs *flag.FlagSet) {
-	fs.VisitAll(func(f *flag.Flag) {
-		name, usage := flag.UnquoteUsage(f)
-		fmt.Fprintf(w, "  --%s", f.Name)
-		if name != "" {
-			fmt.Fprintf(w, " %s", name)
-		}
-		fmt.Fprintf(w, "\n      %s", strings.ReplaceAll(usage, "\n", "\n      "))
-		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
-			fmt.Fprintf(w, " (default %s)", f.DefValue)
-		}
-		if !commonNames[f.Name] {
-			fmt.Fprintln(w)
-			return
-		}
-		fmt.Fprintf(w, " [$%s]\n", flagenv.EnvName(envPrefix, f.Name))
-	})
+	flagenv.WriteFlags(w, fs, envPrefix, func(name string) bool { return commonNames[name] })
 }

@@ -15,7 +15,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/gpumon/gpumon/gateway/flagenv"
+	"github.com/gpumon/gpumon/common/flagenv"
 	"github.com/gpumon/gpumon/hub/internal/server"
 )
 
@@ -96,12 +96,8 @@ func parseFlags(args []string, stderr io.Writer) (server.Config, bool, slog.Leve
 	fs.StringVar(&cfg.PprofAddr, "pprof-addr", "", "serve Go's /debug/pprof profiles on this `address` (e.g. 127.0.0.1:6060; off when empty)")
 	level := fs.String("log-level", "info", "log `level`: debug, info, warn, error")
 	showVersion := fs.Bool("version", false, "print the version and exit")
-	fs.Usage = flagenv.Usage(fs, "GPUMON_", summary)
-	if err := flagenv.Parse(fs, args, "GPUMON_"); err != nil {
+	if err := flagenv.Command(fs, args, summary); err != nil {
 		return cfg, false, 0, err
-	}
-	if fs.NArg() > 0 {
-		return cfg, false, 0, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
 	}
 	cfg.CORSOrigins = flagenv.List(*cors)
 	lvl, err := flagenv.LogLevel(*level)

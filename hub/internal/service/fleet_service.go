@@ -16,7 +16,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/gpumon/gpumon/gateway"
+	"github.com/gpumon/gpumon/common/apimeta"
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
 	"github.com/gpumon/gpumon/hub/internal/fleet"
 	"github.com/gpumon/gpumon/hub/internal/validate"
@@ -63,13 +63,13 @@ func (s *Fleet) instance() string {
 // GetGpuStats returns every machine's latest report with is_online. It
 // sends the fleet version in the response header; a caller that already
 // holds the answer for the current version (it says which in the request
-// metadata) gets an empty message instead (see gateway.FleetVersionHeader).
+// metadata) gets an empty message instead (see apimeta.FleetVersion).
 func (s *Fleet) GetGpuStats(ctx context.Context, _ *gpumonv1.GetGpuStatsRequest) (*gpumonv1.GetGpuStatsResponse, error) {
 	// Read before listing: an answer is never older than its version.
 	version := s.instance() + "." + strconv.FormatUint(s.Fleet.Version(), 10)
-	_ = grpc.SetHeader(ctx, metadata.Pairs(gateway.FleetVersionHeader, version))
-	if md, ok := metadata.FromIncomingContext(ctx); ok && (slices.Contains(md.Get(gateway.IfVersionHeader), version) ||
-		slices.Contains(md.Get(gateway.IfVersionHeader), gateway.AnyVersion)) {
+	_ = grpc.SetHeader(ctx, metadata.Pairs(apimeta.FleetVersion, version))
+	if md, ok := metadata.FromIncomingContext(ctx); ok && (slices.Contains(md.Get(apimeta.IfVersion), version) ||
+		slices.Contains(md.Get(apimeta.IfVersion), apimeta.AnyVersion)) {
 		return &gpumonv1.GetGpuStatsResponse{}, nil
 	}
 	resp := &gpumonv1.GetGpuStatsResponse{Machines: map[string]*gpumonv1.Report{}}

@@ -7,14 +7,14 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/gpumon/gpumon/gateway/wirejson"
+	"github.com/gpumon/gpumon/common/wirejson"
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
 )
 
 // FuzzLenient: no input panics the tolerant report parser, and whatever it
 // accepts renders to valid JSON that parses back to the same report.
 func FuzzLenient(f *testing.F) {
-	for _, p := range []string{"../testdata/python_collector.json", "../testdata/documented_report.json"} {
+	for _, p := range []string{"testdata/python_collector.json", "testdata/documented_report.json"} {
 		b, err := os.ReadFile(p)
 		if err != nil {
 			f.Fatal(err)

@@ -13,8 +13,8 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/gpumon/gpumon/gateway/jsontest"
-	"github.com/gpumon/gpumon/gateway/wirejson"
+	"github.com/gpumon/gpumon/common/jsontest"
+	"github.com/gpumon/gpumon/common/wirejson"
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
 )
 
@@ -23,7 +23,7 @@ var update = flag.Bool("update", false, "rewrite golden files")
 // The documented report, parsed and rendered again, keeps every field with
 // the same JSON type and value: numbers stay numbers, names stay as documented.
 func TestDocumentedReportRoundTrip(t *testing.T) {
-	fixture, err := os.ReadFile("../testdata/documented_report.json")
+	fixture, err := os.ReadFile("testdata/documented_report.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +33,7 @@ func TestDocumentedReportRoundTrip(t *testing.T) {
 	}
 	out := wirejson.Marshal(&r)
 	jsontest.AssertSubset(t, jsontest.Decode(t, fixture), jsontest.Decode(t, out))
-	jsontest.Golden(t, "../testdata/documented_report.rendered.golden.json", out, *update)
+	jsontest.Golden(t, "testdata/documented_report.rendered.golden.json", out, *update)
 }
 
 // A report built in Go renders with the documented names and types.
@@ -104,7 +104,7 @@ func TestNumbersAndStrings(t *testing.T) {
 // The documented form keeps every documented field (null included) and
 // leaves out other fields while they hold no value.
 func TestDocumentedForm(t *testing.T) {
-	fixture, err := os.ReadFile("../testdata/documented_report.json")
+	fixture, err := os.ReadFile("testdata/documented_report.json")
 	if err != nil {
 		t.Fatal(err)
 	}

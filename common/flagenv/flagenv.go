@@ -52,6 +52,23 @@ func Parse(fs *flag.FlagSet, args []string, prefix string) error {
 	return err
 }
 
+// Prefix is the environment prefix of every gpumon flag.
+const Prefix = "GPUMON_"
+
+// Command is what every gpumon daemon does with its flags: the usage is
+// summary and the flag table, args are parsed with environment fallbacks,
+// and positional arguments are refused.
+func Command(fs *flag.FlagSet, args []string, summary string) error {
+	fs.Usage = Usage(fs, Prefix, summary)
+	if err := Parse(fs, args, Prefix); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
+	}
+	return nil
+}
+
 // Usage returns a usage function that prints the summary, then every flag
 // with its default and environment variable.
 func Usage(fs *flag.FlagSet, prefix, summary string) func() {
@@ -59,23 +76,29 @@ func Usage(fs *flag.FlagSet, prefix, summary string) func() {
 		out := fs.Output()
 		fmt.Fprintln(out, strings.TrimSpace(summary))
 		fmt.Fprintln(out, "\nFlags (each also read from the environment variable shown):")
-		fs.VisitAll(func(f *flag.Flag) {
-			name, usage := flag.UnquoteUsage(f)
-			fmt.Fprintf(out, "  --%s", f.Name)
-			if name != "" {
-				fmt.Fprintf(out, " %s", name)
-			}
-			fmt.Fprintf(out, "\n      %s", strings.ReplaceAll(usage, "\n", "\n      "))
-			if f.DefValue != "" && f.DefValue != "false" {
-				fmt.Fprintf(out, " (default %s)", f.DefValue)
-			}
-			if f.Name == "version" {
-				fmt.Fprintln(out)
-				return
-			}
-			fmt.Fprintf(out, " [$%s]\n", EnvName(prefix, f.Name))
-		})
+		WriteFlags(out, fs, prefix, func(name string) bool { return name != "version" })
 	}
+}
+
+// WriteFlags prints every flag of fs: name, argument, description, default
+// and, where hasEnv says it has one, its environment variable.
+func WriteFlags(w io.Writer, fs *flag.FlagSet, prefix string, hasEnv func(name string) bool) {
+	fs.VisitAll(func(f *flag.Flag) {
+		name, usage := flag.UnquoteUsage(f)
+		fmt.Fprintf(w, "  --%s", f.Name)
+		if name != "" {
+			fmt.Fprintf(w, " %s", name)
+		}
+		fmt.Fprintf(w, "\n      %s", strings.ReplaceAll(usage, "\n", "\n      "))
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
+			fmt.Fprintf(w, " (default %s)", f.DefValue)
+		}
+		if !hasEnv(f.Name) {
+			fmt.Fprintln(w)
+			return
+		}
+		fmt.Fprintf(w, " [$%s]\n", EnvName(prefix, f.Name))
+	})
 }
 
 // List splits a comma-separated flag value, dropping blanks.

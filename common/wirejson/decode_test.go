@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gpumon/gpumon/gateway/wirejson"
+	"github.com/gpumon/gpumon/common/wirejson"
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
 )
 
@@ -15,7 +15,7 @@ import (
 // spacing and \u escapes, a naive isoformat() timestamp, Docker's "[0 1]",
 // nulls, floats for integers and fields the API does not know.
 func TestLenientPythonCollector(t *testing.T) {
-	data, err := os.ReadFile("../testdata/python_collector.json")
+	data, err := os.ReadFile("testdata/python_collector.json")
 	if err != nil {
 		t.Fatal(err)
 	}

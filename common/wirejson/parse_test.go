@@ -54,7 +54,7 @@ func TestParseValueMatchesEncodingJSON(t *testing.T) {
 	for _, c := range cases {
 		sameAsStd(t, []byte(c))
 	}
-	for _, p := range []string{"../testdata/python_collector.json", "../testdata/documented_report.json"} {
+	for _, p := range []string{"testdata/python_collector.json", "testdata/documented_report.json"} {
 		data, err := os.ReadFile(p)
 		if err != nil {
 			t.Fatal(err)
@@ -71,7 +71,7 @@ func FuzzParseValue(f *testing.F) {
 }
 
 func BenchmarkParseReport(b *testing.B) {
-	data, err := os.ReadFile("../testdata/documented_report.json")
+	data, err := os.ReadFile("testdata/documented_report.json")
 	if err != nil {
 		b.Fatal(err)
 	}

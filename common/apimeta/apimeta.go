@@ -1,0 +1,15 @@
+// Package apimeta names the gRPC metadata keys that the hub's FleetService
+// and its REST gateway exchange beyond the messages in proto/.
+package apimeta
+
+// GetGpuStats is answered with the fleet version its answer is for
+// (FleetVersion). A caller that already holds the rendering of that version
+// sends it back (IfVersion); when it is still the fleet's version the hub
+// answers with an empty message and the caller reuses what it holds.
+// AnyVersion as IfVersion asks for authorisation only: the caller gets an
+// empty message whatever the version.
+const (
+	FleetVersion = "gpumon-fleet-version"
+	IfVersion    = "gpumon-if-version"
+	AnyVersion   = "*"
+)
