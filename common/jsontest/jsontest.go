@@ -4,6 +4,7 @@ package jsontest
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,13 +15,26 @@ import (
 // Decode parses data keeping numbers as json.Number.
 func Decode(t testing.TB, data []byte) any {
 	t.Helper()
+	v, err := Parse(data)
+	if err != nil {
+		t.Fatalf("invalid JSON: %v\n%s", err, data)
+	}
+	return v
+}
+
+// Parse reads one JSON value, keeping numbers as json.Number; anything after
+// it is an error.
+func Parse(data []byte) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
-		t.Fatalf("invalid JSON: %v\n%s", err, data)
+		return nil, err
 	}
-	return v
+	if dec.More() {
+		return nil, errors.New("more than one JSON value")
+	}
+	return v, nil
 }
 
 // Subset reports every place where got lacks a key of want, holds a value of
