@@ -20,7 +20,6 @@ import (
 
 	"github.com/gpumon/gpumon/common/wirejson"
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
-	"github.com/gpumon/gpumon/gen/openapi"
 )
 
 // Options configures the REST handler.
@@ -35,7 +34,10 @@ type Options struct {
 	// DefaultToken is sent to the hub as a bearer token on requests that
 	// carry no Authorization header of their own.
 	DefaultToken string
-	Logger       *slog.Logger
+	// Version is the serving binary's version, written into the OpenAPI
+	// document's info.version.
+	Version string
+	Logger  *slog.Logger
 }
 
 // New returns the REST handler for a FleetService reached through conn.
@@ -57,6 +59,10 @@ func New(ctx context.Context, conn grpc.ClientConnInterface, opts Options) (http
 	if opts.DefaultToken != "" {
 		muxOpts = append(muxOpts, runtime.WithMetadata(defaultToken(opts.DefaultToken)))
 	}
+	doc, err := openAPIDocument(opts.Version)
+	if err != nil {
+		return nil, err
+	}
 	api := runtime.NewServeMux(muxOpts...)
 	client := gpumonv1.NewFleetServiceClient(conn)
 	if err := gpumonv1.RegisterFleetServiceHandlerClient(ctx, api, client); err != nil {
@@ -66,7 +72,7 @@ func New(ctx context.Context, conn grpc.ClientConnInterface, opts Options) (http
 	mux := http.NewServeMux()
 	mux.Handle("/api/", limitBody(opts.MaxBodyBytes, api))
 	mux.Handle("GET /api/gpu-stats", &gpuStats{api: api, client: client, marshaler: marshaler})
-	mux.HandleFunc("GET /api/v1/openapi.json", serveOpenAPI)
+	mux.HandleFunc("GET /api/v1/openapi.json", serveOpenAPI(doc))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, `{"status":"ok"}`)
 	})
@@ -90,12 +96,6 @@ func defaultToken(token string) func(context.Context, *http.Request) metadata.MD
 		}
 		return metadata.Pairs("authorization", "Bearer "+token)
 	}
-}
-
-func serveOpenAPI(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "public, max-age=300")
-	_, _ = w.Write(openapi.JSON)
 }
 
 func writeJSON(w http.ResponseWriter, code int, body string) {

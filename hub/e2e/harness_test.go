@@ -22,6 +22,9 @@ import (
 // binDir holds the binaries built once for all tests.
 var binDir string
 
+// e2eVersion is the version the binaries are built with.
+const e2eVersion = "0.0.0-e2e"
+
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "gpumon-e2e-")
 	if err != nil {
@@ -29,7 +32,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binDir = dir
-	cmd := exec.Command("go", "build", "-o", dir+"/",
+	cmd := exec.Command("go", "build", "-ldflags=-X main.version="+e2eVersion, "-o", dir+"/",
 		"github.com/gpumon/gpumon/hub/cmd/gpumon-hub",
 		"github.com/gpumon/gpumon/agent/cmd/gpumon-agent",
 		"github.com/gpumon/gpumon/agent/cmd/gpumon-loadgen",

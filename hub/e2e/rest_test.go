@@ -17,6 +17,14 @@ import (
 // gpumon-gateway process in front of the same hub.
 func restTargets(t *testing.T, hubArgs []string, fn func(t *testing.T, h *hub, base string)) {
 	h := newHub(t, hubArgs...)
+	gw := startGateway(t, h)
+	t.Run("hub", func(t *testing.T) { fn(t, h, h.http) })
+	t.Run("gateway", func(t *testing.T) { fn(t, h, gw) })
+}
+
+// startGateway runs gpumon-gateway in front of h and returns its base URL.
+func startGateway(t *testing.T, h *hub) string {
+	t.Helper()
 	gwAddr := freeAddr(t)
 	start(t, "gpumon-gateway", "--hub", h.grpc, "--http-addr", gwAddr)
 	gw := "http://" + gwAddr
@@ -28,8 +36,7 @@ func restTargets(t *testing.T, hubArgs []string, fn func(t *testing.T, h *hub, b
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK
 	})
-	t.Run("hub", func(t *testing.T) { fn(t, h, h.http) })
-	t.Run("gateway", func(t *testing.T) { fn(t, h, gw) })
+	return gw
 }
 
 func TestLegacyCollectorPost(t *testing.T) {

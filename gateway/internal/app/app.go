@@ -83,6 +83,7 @@ func Run(ctx context.Context, c Config, stdout io.Writer) error {
 		DefaultToken: c.Token,
 		Location:     time.Local,
 		Logger:       c.Log,
+		Version:      c.Version,
 		Ready:        hubReady(healthpb.NewHealthClient(conn), c.Hub),
 	})
 	if err != nil {

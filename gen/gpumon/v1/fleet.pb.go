@@ -1916,6 +1916,63 @@ func (x *GetUsageResponse) GetEnd() *timestamppb.Timestamp {
 	return nil
 }
 
+// ErrorResponse is the body of every REST error, the original system's
+// {"status":"error","message":"..."}. gRPC callers get a gRPC status instead;
+// the message is here so that the OpenAPI document can describe the body.
+type ErrorResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Always "error".
+	Status string `protobuf:"bytes,1,opt,name=status,proto3" json:"status,omitempty"`
+	// What failed, for a person to read.
+	Message       string `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ErrorResponse) Reset() {
+	*x = ErrorResponse{}
+	mi := &file_gpumon_v1_fleet_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ErrorResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ErrorResponse) ProtoMessage() {}
+
+func (x *ErrorResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gpumon_v1_fleet_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ErrorResponse.ProtoReflect.Descriptor instead.
+func (*ErrorResponse) Descriptor() ([]byte, []int) {
+	return file_gpumon_v1_fleet_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ErrorResponse) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *ErrorResponse) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
 var File_gpumon_v1_fleet_proto protoreflect.FileDescriptor
 
 const file_gpumon_v1_fleet_proto_rawDesc = "" +
@@ -2066,7 +2123,10 @@ const file_gpumon_v1_fleet_proto_rawDesc = "" +
 	"\bmachines\x18\x02 \x03(\v2\x13.gpumon.v1.UsageRowR\bmachines\x12/\n" +
 	"\tidle_held\x18\x03 \x03(\v2\x12.gpumon.v1.IdleGpuR\bidleHeld\x120\n" +
 	"\x05start\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x05start\x12,\n" +
-	"\x03end\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x03end*\xca\x01\n" +
+	"\x03end\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x03end\"A\n" +
+	"\rErrorResponse\x12\x16\n" +
+	"\x06status\x18\x01 \x01(\tR\x06status\x12\x18\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage*\xca\x01\n" +
 	"\x0eWatchEventType\x12 \n" +
 	"\x1cWATCH_EVENT_TYPE_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18WATCH_EVENT_TYPE_INITIAL\x10\x01\x12\x1b\n" +
@@ -2100,7 +2160,7 @@ func file_gpumon_v1_fleet_proto_rawDescGZIP() []byte {
 }
 
 var file_gpumon_v1_fleet_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_gpumon_v1_fleet_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
+var file_gpumon_v1_fleet_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
 var file_gpumon_v1_fleet_proto_goTypes = []any{
 	(WatchEventType)(0),            // 0: gpumon.v1.WatchEventType
 	(*GetGpuStatsRequest)(nil),     // 1: gpumon.v1.GetGpuStatsRequest
@@ -2130,43 +2190,44 @@ var file_gpumon_v1_fleet_proto_goTypes = []any{
 	(*UsageRow)(nil),               // 25: gpumon.v1.UsageRow
 	(*IdleGpu)(nil),                // 26: gpumon.v1.IdleGpu
 	(*GetUsageResponse)(nil),       // 27: gpumon.v1.GetUsageResponse
-	nil,                            // 28: gpumon.v1.GetGpuStatsResponse.MachinesEntry
-	nil,                            // 29: gpumon.v1.Series.LabelsEntry
-	(*Report)(nil),                 // 30: gpumon.v1.Report
-	(*KillResult)(nil),             // 31: gpumon.v1.KillResult
-	(*timestamppb.Timestamp)(nil),  // 32: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),    // 33: google.protobuf.Duration
+	(*ErrorResponse)(nil),          // 28: gpumon.v1.ErrorResponse
+	nil,                            // 29: gpumon.v1.GetGpuStatsResponse.MachinesEntry
+	nil,                            // 30: gpumon.v1.Series.LabelsEntry
+	(*Report)(nil),                 // 31: gpumon.v1.Report
+	(*KillResult)(nil),             // 32: gpumon.v1.KillResult
+	(*timestamppb.Timestamp)(nil),  // 33: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),    // 34: google.protobuf.Duration
 }
 var file_gpumon_v1_fleet_proto_depIdxs = []int32{
-	28, // 0: gpumon.v1.GetGpuStatsResponse.machines:type_name -> gpumon.v1.GetGpuStatsResponse.MachinesEntry
-	30, // 1: gpumon.v1.ReportGpuStatsRequest.report:type_name -> gpumon.v1.Report
-	31, // 2: gpumon.v1.KillProcessesResponse.results:type_name -> gpumon.v1.KillResult
-	32, // 3: gpumon.v1.MachineSummary.last_seen:type_name -> google.protobuf.Timestamp
-	32, // 4: gpumon.v1.MachineSummary.first_seen:type_name -> google.protobuf.Timestamp
+	29, // 0: gpumon.v1.GetGpuStatsResponse.machines:type_name -> gpumon.v1.GetGpuStatsResponse.MachinesEntry
+	31, // 1: gpumon.v1.ReportGpuStatsRequest.report:type_name -> gpumon.v1.Report
+	32, // 2: gpumon.v1.KillProcessesResponse.results:type_name -> gpumon.v1.KillResult
+	33, // 3: gpumon.v1.MachineSummary.last_seen:type_name -> google.protobuf.Timestamp
+	33, // 4: gpumon.v1.MachineSummary.first_seen:type_name -> google.protobuf.Timestamp
 	7,  // 5: gpumon.v1.ListMachinesResponse.machines:type_name -> gpumon.v1.MachineSummary
 	8,  // 6: gpumon.v1.ListMachinesResponse.totals:type_name -> gpumon.v1.FleetTotals
 	7,  // 7: gpumon.v1.GetMachineResponse.summary:type_name -> gpumon.v1.MachineSummary
-	30, // 8: gpumon.v1.GetMachineResponse.report:type_name -> gpumon.v1.Report
+	31, // 8: gpumon.v1.GetMachineResponse.report:type_name -> gpumon.v1.Report
 	16, // 9: gpumon.v1.ListFreeGpusResponse.gpus:type_name -> gpumon.v1.FreeGpu
-	32, // 10: gpumon.v1.QueryHistoryRequest.start:type_name -> google.protobuf.Timestamp
-	32, // 11: gpumon.v1.QueryHistoryRequest.end:type_name -> google.protobuf.Timestamp
-	33, // 12: gpumon.v1.QueryHistoryRequest.step:type_name -> google.protobuf.Duration
-	29, // 13: gpumon.v1.Series.labels:type_name -> gpumon.v1.Series.LabelsEntry
+	33, // 10: gpumon.v1.QueryHistoryRequest.start:type_name -> google.protobuf.Timestamp
+	33, // 11: gpumon.v1.QueryHistoryRequest.end:type_name -> google.protobuf.Timestamp
+	34, // 12: gpumon.v1.QueryHistoryRequest.step:type_name -> google.protobuf.Duration
+	30, // 13: gpumon.v1.Series.labels:type_name -> gpumon.v1.Series.LabelsEntry
 	19, // 14: gpumon.v1.Series.points:type_name -> gpumon.v1.Point
 	20, // 15: gpumon.v1.QueryHistoryResponse.series:type_name -> gpumon.v1.Series
 	0,  // 16: gpumon.v1.WatchResponse.type:type_name -> gpumon.v1.WatchEventType
 	7,  // 17: gpumon.v1.WatchResponse.machine:type_name -> gpumon.v1.MachineSummary
-	30, // 18: gpumon.v1.WatchResponse.report:type_name -> gpumon.v1.Report
-	32, // 19: gpumon.v1.WatchResponse.time:type_name -> google.protobuf.Timestamp
-	32, // 20: gpumon.v1.GetUsageRequest.start:type_name -> google.protobuf.Timestamp
-	32, // 21: gpumon.v1.GetUsageRequest.end:type_name -> google.protobuf.Timestamp
-	32, // 22: gpumon.v1.IdleGpu.since:type_name -> google.protobuf.Timestamp
+	31, // 18: gpumon.v1.WatchResponse.report:type_name -> gpumon.v1.Report
+	33, // 19: gpumon.v1.WatchResponse.time:type_name -> google.protobuf.Timestamp
+	33, // 20: gpumon.v1.GetUsageRequest.start:type_name -> google.protobuf.Timestamp
+	33, // 21: gpumon.v1.GetUsageRequest.end:type_name -> google.protobuf.Timestamp
+	33, // 22: gpumon.v1.IdleGpu.since:type_name -> google.protobuf.Timestamp
 	25, // 23: gpumon.v1.GetUsageResponse.users:type_name -> gpumon.v1.UsageRow
 	25, // 24: gpumon.v1.GetUsageResponse.machines:type_name -> gpumon.v1.UsageRow
 	26, // 25: gpumon.v1.GetUsageResponse.idle_held:type_name -> gpumon.v1.IdleGpu
-	32, // 26: gpumon.v1.GetUsageResponse.start:type_name -> google.protobuf.Timestamp
-	32, // 27: gpumon.v1.GetUsageResponse.end:type_name -> google.protobuf.Timestamp
-	30, // 28: gpumon.v1.GetGpuStatsResponse.MachinesEntry.value:type_name -> gpumon.v1.Report
+	33, // 26: gpumon.v1.GetUsageResponse.start:type_name -> google.protobuf.Timestamp
+	33, // 27: gpumon.v1.GetUsageResponse.end:type_name -> google.protobuf.Timestamp
+	31, // 28: gpumon.v1.GetGpuStatsResponse.MachinesEntry.value:type_name -> gpumon.v1.Report
 	1,  // 29: gpumon.v1.FleetService.GetGpuStats:input_type -> gpumon.v1.GetGpuStatsRequest
 	3,  // 30: gpumon.v1.FleetService.ReportGpuStats:input_type -> gpumon.v1.ReportGpuStatsRequest
 	5,  // 31: gpumon.v1.FleetService.KillProcesses:input_type -> gpumon.v1.KillProcessesRequest
@@ -2211,7 +2272,7 @@ func file_gpumon_v1_fleet_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gpumon_v1_fleet_proto_rawDesc), len(file_gpumon_v1_fleet_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   29,
+			NumMessages:   30,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

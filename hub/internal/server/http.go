@@ -23,6 +23,7 @@ func (h *Hub) httpHandler(ctx context.Context, conn *grpc.ClientConn) (http.Hand
 		CORS:     gateway.CORS{Origins: h.cfg.CORSOrigins, AnyOriginReads: true},
 		Location: time.Local,
 		Logger:   h.cfg.Log,
+		Version:  h.cfg.Version,
 	})
 	if err != nil {
 		return nil, err

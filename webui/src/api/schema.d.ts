@@ -245,6 +245,20 @@ export interface components {
             state?: string;
             status?: string;
         };
+        /**
+         * @description ErrorResponse is the body of every REST error, the original system's
+         *     {"status":"error","message":"..."}. gRPC callers get a gRPC status instead;
+         *     the message is here so that the OpenAPI document can describe the body.
+         */
+        v1ErrorResponse: {
+            /** @description What failed, for a person to read. */
+            message: string;
+            /**
+             * @description Always "error".
+             * @enum {string}
+             */
+            status: "error";
+        };
         /** @description FleetTotals sums the fleet. */
         v1FleetTotals: {
             /** Format: double */
@@ -283,9 +297,9 @@ export interface components {
             /** Format: int64 */
             process_count?: number;
             /** Format: int64 */
-            temperature?: number;
+            temperature?: number | null;
             /** Format: int64 */
-            utilization?: number;
+            utilization?: number | null;
             uuid?: string;
         };
         /** @description GetGpuStatsResponse maps machine key to its latest report, with is_online set. */
@@ -296,44 +310,44 @@ export interface components {
         };
         /** @description GetMachineResponse is one machine in full. */
         v1GetMachineResponse: {
-            report?: components["schemas"]["v1Report"];
-            summary?: components["schemas"]["v1MachineSummary"];
+            report?: components["schemas"]["v1Report"] | null;
+            summary?: components["schemas"]["v1MachineSummary"] | null;
         };
         /** @description GetUsageResponse sums GPU use over the range. */
         v1GetUsageResponse: {
             /** Format: date-time */
-            end?: string;
+            end?: string | null;
             /** @description GPUs idle while held for longer than the hub's idle threshold. */
             idle_held?: components["schemas"]["v1IdleGpu"][];
             machines?: components["schemas"]["v1UsageRow"][];
             /** Format: date-time */
-            start?: string;
+            start?: string | null;
             /** @description Most GPU-hours first. */
             users?: components["schemas"]["v1UsageRow"][];
         };
         /** @description Gpu is one GPU at one sample. Unsupported metrics are absent (JSON null). */
         v1Gpu: {
             /** Format: int64 */
-            decoder_utilization?: number;
+            decoder_utilization?: number | null;
             /**
              * Format: int64
              * @description Volatile ECC error counts since the last driver load.
              */
-            ecc_errors_corrected?: number;
+            ecc_errors_corrected?: number | null;
             /** Format: int64 */
-            ecc_errors_uncorrected?: number;
+            ecc_errors_uncorrected?: number | null;
             /**
              * Format: int64
              * @description Encoder and decoder utilisation, percent.
              */
-            encoder_utilization?: number;
+            encoder_utilization?: number | null;
             /** @description Non-empty when this GPU could not be read; other fields may then be absent. */
             error?: string;
             /**
              * Format: int64
              * @description Percent of maximum fan speed.
              */
-            fan_speed?: number;
+            fan_speed?: number | null;
             /**
              * Format: int32
              * @description Index as NVML enumerates it.
@@ -343,12 +357,12 @@ export interface components {
              * Format: int64
              * @description MHz.
              */
-            memory_clock?: number;
+            memory_clock?: number | null;
             /**
              * Format: int64
              * @description MiB.
              */
-            memory_free?: number;
+            memory_free?: number | null;
             /**
              * Format: int64
              * @description MiB.
@@ -363,50 +377,50 @@ export interface components {
              * Format: int64
              * @description Memory-controller utilisation, percent.
              */
-            memory_utilization?: number;
-            mig_mode?: boolean;
+            memory_utilization?: number | null;
+            mig_mode?: boolean | null;
             name?: string;
             /**
              * Format: int64
              * @description Current PCIe link generation and width.
              */
-            pcie_generation?: number;
+            pcie_generation?: number | null;
             /** Format: int64 */
-            pcie_width?: number;
+            pcie_width?: number | null;
             /**
              * Format: int64
              * @description Performance state, 0 (P0, fastest) to 15.
              */
-            performance_state?: number;
-            persistence_mode?: boolean;
+            performance_state?: number | null;
+            persistence_mode?: boolean | null;
             /**
              * Format: double
              * @description Watts.
              */
-            power_draw?: number;
+            power_draw?: number | null;
             /**
              * Format: double
              * @description Watts.
              */
-            power_limit?: number;
+            power_limit?: number | null;
             processes?: components["schemas"]["v1Process"][];
             /**
              * Format: int64
              * @description MHz.
              */
-            sm_clock?: number;
+            sm_clock?: number | null;
             /**
              * Format: int64
              * @description Degrees Celsius.
              */
-            temperature?: number;
+            temperature?: number | null;
             /** @description Active clock throttle reasons, e.g. "sw_power_cap", "hw_slowdown". */
             throttle_reasons?: string[];
             /**
              * Format: int64
              * @description GPU (SM) utilisation, percent.
              */
-            utilization?: number;
+            utilization?: number | null;
             uuid?: string;
         };
         /** @description IdleGpu is a GPU whose memory is held while it does no work. */
@@ -427,7 +441,7 @@ export interface components {
              * Format: date-time
              * @description When the GPU became idle while held.
              */
-            since?: string;
+            since?: string | null;
             /** @description Users whose processes hold the memory. */
             users?: string[];
             uuid?: string;
@@ -461,7 +475,7 @@ export interface components {
         /** @description ListMachinesResponse lists machines sorted by key. */
         v1ListMachinesResponse: {
             machines?: components["schemas"]["v1MachineSummary"][];
-            totals?: components["schemas"]["v1FleetTotals"];
+            totals?: components["schemas"]["v1FleetTotals"] | null;
         };
         /** @description LoadAverage is the 1, 5 and 15 minute load average. */
         v1LoadAverage: {
@@ -482,7 +496,7 @@ export interface components {
             /** Format: double */
             disk_percent?: number;
             /** Format: date-time */
-            first_seen?: string;
+            first_seen?: string | null;
             /** Format: int64 */
             gpu_count?: number;
             /** Format: int64 */
@@ -520,13 +534,13 @@ export interface components {
              * Format: date-time
              * @description Hub receive time of the latest report.
              */
-            last_seen?: string;
+            last_seen?: string | null;
             machine_id?: string;
             /**
              * Format: int64
              * @description Hottest GPU, degrees Celsius.
              */
-            max_temperature?: number;
+            max_temperature?: number | null;
             /** Format: double */
             memory_percent?: number;
             online?: boolean;
@@ -563,7 +577,7 @@ export interface components {
              * Format: int32
              * @description Index of the (first) GPU the process uses; null for non-GPU processes.
              */
-            gpu_id?: number;
+            gpu_id?: number | null;
             /** @description Every GPU the process uses. */
             gpu_ids?: number[];
             /**
@@ -586,12 +600,13 @@ export interface components {
              * @description Resident set size in bytes.
              */
             rss?: number;
-            session?: components["schemas"]["v1SessionRef"];
+            /** @description The screen or tmux session the process runs under, if any. */
+            session?: components["schemas"]["v1SessionRef"] | null;
             /**
              * Format: int64
              * @description Percent of the GPU's SM time used by this process, where NVML reports it.
              */
-            sm_utilization?: number;
+            sm_utilization?: number | null;
             status?: string;
             username?: string;
         };
@@ -634,12 +649,12 @@ export interface components {
             machine_id?: string;
             /** @description True when GPU values come from a simulated machine. */
             simulated?: boolean;
-            system_info?: components["schemas"]["v1SystemInfo"];
+            system_info?: components["schemas"]["v1SystemInfo"] | null;
             /**
              * Format: date-time
              * @description Sample time.
              */
-            timestamp?: string;
+            timestamp?: string | null;
         };
         /** @description ReportGpuStatsResponse is {"status":"success","message":"Data received"}. */
         v1ReportGpuStatsResponse: {
@@ -689,7 +704,7 @@ export interface components {
             /** @description Primary IPv4 address (IPv6 when there is none). */
             ip_address?: string;
             kernel?: string;
-            load?: components["schemas"]["v1LoadAverage"];
+            load?: components["schemas"]["v1LoadAverage"] | null;
             /**
              * Format: double
              * @description Bytes.
@@ -771,13 +786,14 @@ export interface components {
         v1WatchEventType: "WATCH_EVENT_TYPE_UNSPECIFIED" | "WATCH_EVENT_TYPE_INITIAL" | "WATCH_EVENT_TYPE_SAMPLE" | "WATCH_EVENT_TYPE_STATUS" | "WATCH_EVENT_TYPE_FORGOTTEN" | "WATCH_EVENT_TYPE_HEARTBEAT";
         /** @description WatchResponse is one fleet event. */
         v1WatchResponse: {
-            machine?: components["schemas"]["v1MachineSummary"];
-            report?: components["schemas"]["v1Report"];
+            machine?: components["schemas"]["v1MachineSummary"] | null;
+            /** @description Set when include_report was asked for and the event carries a sample. */
+            report?: components["schemas"]["v1Report"] | null;
             /**
              * Format: date-time
              * @description Hub time of the event.
              */
-            time?: string;
+            time?: string | null;
             type?: components["schemas"]["v1WatchEventType"];
         };
     };
@@ -807,6 +823,42 @@ export interface operations {
                     "application/json": components["schemas"]["v1GetGpuStatsResponse"];
                 };
             };
+            /** @description No token, or a token the hub does not know. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
+            /** @description The token may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
+            /** @description The hub is unavailable (gpumon-gateway cannot reach it). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
+            /** @description Any other error. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
         };
     };
     FleetService_KillProcesses: {
@@ -832,6 +884,78 @@ export interface operations {
                     "application/json": components["schemas"]["v1KillProcessesResponse"];
                 };
             };
+            /** @description A parameter is invalid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
+            /** @description No token, or a token the hub does not know. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
+            /** @description Not the admin token, the hub has no admin token, or the machine's agent does not allow kills. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
+            /** @description No machine of that name. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
+            /** @description The machine has no connected agent or collector, or the hub is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
+            /** @description The machine did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
+            /** @description Any other error. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
         };
     };
     FleetService_ReportGpuStats: {
@@ -854,6 +978,60 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1ReportGpuStatsResponse"];
+                };
+            };
+            /** @description The body is not a report (not JSON, not an object, no hostname). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
+            /** @description No token, or a token the hub does not know. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
+            /** @description The token may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
+            /** @description The hub is unavailable (gpumon-gateway cannot reach it). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
+            /** @description Any other error. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
                 };
             };
         };
@@ -883,6 +1061,51 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1ListFreeGpusResponse"];
+                };
+            };
+            /** @description A parameter is invalid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
+            /** @description No token, or a token the hub does not know. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
+            /** @description The token may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
+            /** @description The hub is unavailable (gpumon-gateway cannot reach it). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
+            /** @description Any other error. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
                 };
             };
         };
@@ -916,6 +1139,60 @@ export interface operations {
                     "application/json": components["schemas"]["v1QueryHistoryResponse"];
                 };
             };
+            /** @description A parameter is invalid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
+            /** @description No token, or a token the hub does not know. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
+            /** @description The token may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
+            /** @description The hub keeps no history. */
+            501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
+            /** @description The hub is unavailable (gpumon-gateway cannot reach it). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
+            /** @description Any other error. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
         };
     };
     FleetService_ListMachines: {
@@ -937,6 +1214,51 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1ListMachinesResponse"];
+                };
+            };
+            /** @description A parameter is invalid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
+            /** @description No token, or a token the hub does not know. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
+            /** @description The token may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
+            /** @description The hub is unavailable (gpumon-gateway cannot reach it). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
+            /** @description Any other error. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
                 };
             };
         };
@@ -961,6 +1283,51 @@ export interface operations {
                     "application/json": components["schemas"]["v1GetMachineResponse"];
                 };
             };
+            /** @description No token, or a token the hub does not know. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
+            /** @description The token may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
+            /** @description No machine of that name. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
+            /** @description The hub is unavailable (gpumon-gateway cannot reach it). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
+            /** @description Any other error. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
         };
     };
     FleetService_ForgetMachine: {
@@ -981,6 +1348,60 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1ForgetMachineResponse"];
+                };
+            };
+            /** @description No token, or a token the hub does not know. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
+            /** @description The token may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
+            /** @description No machine of that name. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
+            /** @description The machine is online; stop its agent first. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
+            /** @description The hub is unavailable (gpumon-gateway cannot reach it). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
+            /** @description Any other error. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
                 };
             };
         };
@@ -1006,6 +1427,60 @@ export interface operations {
                     "application/json": components["schemas"]["v1GetUsageResponse"];
                 };
             };
+            /** @description A parameter is invalid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
+            /** @description No token, or a token the hub does not know. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
+            /** @description The token may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
+            /** @description The hub keeps no history. */
+            501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
+            /** @description The hub is unavailable (gpumon-gateway cannot reach it). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
+            /** @description Any other error. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
         };
     };
     FleetService_Watch: {
@@ -1022,15 +1497,58 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A successful response.(streaming responses) */
+            /** @description Newline-delimited JSON: one WatchResponse per line, sent as events happen (first one INITIAL event per machine, then changes, and a HEARTBEAT while nothing happens). A stream that fails after it started ends with one ErrorResponse line. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        result?: components["schemas"]["v1WatchResponse"];
-                    };
+                    "application/json": components["schemas"]["v1WatchResponse"];
+                };
+            };
+            /** @description A parameter is invalid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
+            /** @description No token, or a token the hub does not know. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
+            /** @description The token may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
+            /** @description The hub is unavailable (gpumon-gateway cannot reach it). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
+            /** @description Any other error. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
                 };
             };
         };

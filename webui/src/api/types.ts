@@ -1,6 +1,6 @@
 // Names for the generated wire types (src/api/schema.d.ts, from the hub's
-// OpenAPI document). Absent values arrive as JSON null although the generated
-// types say `?: T`, so code reads them with `== null` checks.
+// OpenAPI document). A field the document marks x-nullable is typed `T | null`
+// and arrives as null when absent; code reads such fields with `== null` checks.
 import type { components } from './schema';
 
 type S = components['schemas'];
