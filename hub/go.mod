@@ -10,6 +10,7 @@ replace (
 )
 
 require (
+	github.com/coder/websocket v1.8.15
 	github.com/golang/snappy v1.0.0
 	github.com/gpumon/gpumon/common v0.0.0-00010101000000-000000000000
 	github.com/gpumon/gpumon/gateway v0.0.0-00010101000000-000000000000

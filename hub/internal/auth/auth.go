@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -95,14 +96,27 @@ func (p *Policy) Check(ctx context.Context, method string) error {
 // its Authorization header. It returns 0 when allowed, else an HTTP status
 // and a message.
 func (p *Policy) CheckReadHeader(authorization string) (int, string) {
+	code, msg := p.CheckHeader("/gpumon.v1.FleetService/ListMachines", authorization)
+	if code == http.StatusUnauthorized {
+		msg = "missing or invalid bearer token (send the header \"Authorization: Bearer <API token>\")"
+	}
+	return code, msg
+}
+
+// CheckHeader authorises a plain HTTP request to do what the gRPC method
+// does (the original collector's websocket is a report POST's equal), from
+// its Authorization header. It returns 0 when allowed, else an HTTP status
+// and a message.
+func (p *Policy) CheckHeader(method, authorization string) (int, string) {
 	ctx := metadata.NewIncomingContext(context.Background(), metadata.Pairs("authorization", authorization))
-	switch status.Code(p.Check(ctx, "/gpumon.v1.FleetService/ListMachines")) {
+	err := p.Check(ctx, method)
+	switch status.Code(err) {
 	case codes.OK:
 		return 0, ""
 	case codes.Unauthenticated:
-		return 401, "missing or invalid bearer token (send the header \"Authorization: Bearer <API token>\")"
+		return http.StatusUnauthorized, status.Convert(err).Message()
 	default:
-		return 403, "reading needs the API token"
+		return http.StatusForbidden, status.Convert(err).Message()
 	}
 }
 

@@ -83,3 +83,29 @@ func TestAgentTokenCreatedOnceAndKept(t *testing.T) {
 		t.Fatalf("second start: %q %v %v, want the same token", again, created, err)
 	}
 }
+
+// TestCheckHeader: the original collector's websocket is authorised like
+// its report POST.
+func TestCheckHeader(t *testing.T) {
+	const post = "/gpumon.v1.FleetService/ReportGpuStats"
+	closed := &Policy{AgentToken: "ag", APIToken: "api", AdminToken: "adm"}
+	open := &Policy{AgentToken: "ag", LegacyOpen: true}
+	tests := []struct {
+		p      *Policy
+		header string
+		want   int
+	}{
+		{closed, "Bearer ag", 0},
+		{closed, "Bearer adm", 0},
+		{closed, "", 401},
+		{closed, "Bearer nope", 401},
+		{closed, "Basic YWc6", 401},
+		{closed, "Bearer api", 403},
+		{open, "", 0},
+	}
+	for _, tc := range tests {
+		if code, msg := tc.p.CheckHeader(post, tc.header); code != tc.want || (code != 0) != (msg != "") {
+			t.Errorf("legacy open %v, %q: %d %q, want %d", tc.p.LegacyOpen, tc.header, code, msg, tc.want)
+		}
+	}
+}

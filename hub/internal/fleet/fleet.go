@@ -42,6 +42,9 @@ type Fleet struct {
 	events   *Broker
 	log      *slog.Logger
 	now      func() time.Time
+
+	// collectors are the original collectors' websockets by hostname (under mu).
+	collectors map[string]*AgentConn
 }
 
 // New returns an empty fleet.
@@ -49,7 +52,9 @@ func New(log *slog.Logger) *Fleet {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Fleet{byHost: map[string][]*Machine{}, events: NewBroker(), log: log, now: time.Now}
+	f := &Fleet{byHost: map[string][]*Machine{}, events: NewBroker(), log: log, now: time.Now}
+	f.collectors = map[string]*AgentConn{}
+	return f
 }
 
 // Events is the fleet's event broker (for Watch).

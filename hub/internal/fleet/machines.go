@@ -186,7 +186,13 @@ func (f *Fleet) IngestLegacy(report *gpumonv1.Report) *Machine {
 	next.LastSeen = now
 	next.Source = "legacy"
 	next.Connected = false
-	next.CanKill = false
+	if m.MachineID == "" && m.Conn() == nil {
+		// The original collector's websocket may have come first.
+		if c := f.pendingCollector(m.Hostname); c != nil {
+			m.conn.CompareAndSwap(nil, c)
+		}
+	}
+	next.CanKill = m.Conn() != nil
 	f.publish(m, &next, gpumonv1.WatchEventType_WATCH_EVENT_TYPE_SAMPLE)
 	m.mu.Unlock()
 	if created {

@@ -13,6 +13,8 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/gpumon/gpumon/gateway"
+	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
+	"github.com/gpumon/gpumon/hub/internal/legacyws"
 	"github.com/gpumon/gpumon/hub/internal/metrics"
 	"github.com/gpumon/gpumon/hub/internal/promapi"
 	"github.com/gpumon/gpumon/webui"
@@ -49,6 +51,12 @@ func (h *Hub) httpHandler(ctx context.Context, conn *grpc.ClientConn) (http.Hand
 		}
 		metricsHandler.ServeHTTP(w, r)
 	}))
+	mux.Handle("/ws", &legacyws.Handler{
+		Fleet: h.fleet, Log: h.cfg.Log, Stopping: h.stopping,
+		Authorize: func(r *http.Request) (int, string) {
+			return h.policy.CheckHeader(gpumonv1.FleetService_ReportGpuStats_FullMethodName, r.Header.Get("Authorization"))
+		},
+	})
 	mux.Handle("/healthz", api)
 	mux.Handle("/readyz", api)
 	files, _ := webui.FS()

@@ -114,7 +114,7 @@ func (s *Fleet) KillProcesses(ctx context.Context, req *gpumonv1.KillProcessesRe
 	}
 	conn := m.Conn()
 	if conn == nil {
-		return nil, status.Errorf(codes.Unavailable, "machine %q has no connected agent", m.Key)
+		return nil, status.Errorf(codes.Unavailable, "machine %q has no connected agent (nor an original collector on /ws)", m.Key)
 	}
 	if !conn.CanKill {
 		return nil, status.Errorf(codes.PermissionDenied, "the agent on %q does not allow kills (start it with --allow-kill)", m.Key)
@@ -127,6 +127,8 @@ func (s *Fleet) KillProcesses(ctx context.Context, req *gpumonv1.KillProcessesRe
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
 		return nil, status.Errorf(codes.DeadlineExceeded, "the agent on %q did not answer within %s", m.Key, KillTimeout)
+	case errors.Is(err, fleet.ErrStreamClosed):
+		return nil, status.Errorf(codes.Unavailable, "kill on %q: the machine disconnected before it answered; the processes may or may not have been signalled", m.Key)
 	case err != nil:
 		return nil, status.Errorf(codes.Unavailable, "kill on %q: %v", m.Key, err)
 	}
