@@ -78,7 +78,7 @@ func parseFlags(args []string, stderr io.Writer) (server.Config, bool, slog.Leve
 	fs.StringVar(&cfg.AgentToken, "agent-token", "", "`token` agents (and report POSTs) must present; generated and kept in the data dir when empty")
 	fs.StringVar(&cfg.APIToken, "api-token", "", "`token` needed to read the API and the page; reading is open when empty")
 	fs.StringVar(&cfg.AdminToken, "admin-token", "", "`token` needed to kill processes and forget machines; both are disabled when empty")
-	fs.BoolVar(&cfg.LegacyOpen, "legacy-open", false, "accept POST /api/report-gpu-stats without a token (the original collector sends none)")
+	fs.BoolVar(&cfg.LegacyOpen, "legacy-open", false, "accept the original collector's POST /api/report-gpu-stats and websocket /ws without a token (it sends none)")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "PEM certificate `file`: serve both ports over TLS")
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key `file` for --tls-cert")
 	fs.StringVar(&cfg.TLSClientCA, "tls-client-ca", "", "PEM CA `file`: require client certificates signed by it (mTLS)")
@@ -118,7 +118,7 @@ func banner(w io.Writer, hub *server.Hub, cfg server.Config) {
 	fmt.Fprintf(w, "  start an agent on each GPU machine with:\n")
 	fmt.Fprintf(w, "    gpumon-agent --hub %s --token %s\n", agentHubAddr(hub.GRPCAddr()), hub.AgentToken())
 	if cfg.LegacyOpen {
-		fmt.Fprintf(w, "  POST /api/report-gpu-stats is open to anyone (--legacy-open)\n")
+		fmt.Fprintf(w, "  POST /api/report-gpu-stats and /ws are open to anyone (--legacy-open)\n")
 	}
 	fmt.Fprintln(w, "  stop with Ctrl-C")
 }
