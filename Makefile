@@ -161,10 +161,13 @@ release: webui ## versioned binaries (web UI embedded), deploy files and docs in
 	@echo "release: $(DIST)/$(RELEASE_NAME).tar.gz"
 
 .PHONY: test-examples
-test-examples: ## the Python client and every command of examples/curl.md against a real hub (installs python3-grpc-tools when missing)
-	@/usr/bin/python3 -c 'import grpc, grpc_tools.protoc' 2>/dev/null || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-grpc-tools python3-grpcio >/dev/null; \
-	  else echo "the Python example needs Debian's grpc tools: run 'sudo apt-get install -y python3-grpc-tools python3-grpcio'" >&2; exit 1; fi; }
+PYTHON_EXAMPLE_PKGS := protobuf-compiler protobuf-compiler-grpc libprotobuf-dev python3-grpcio python3-protobuf
+
+test-examples: ## the Python client and every command of examples/curl.md against a real hub (installs protoc and the gRPC Python plugin when missing)
+	@{ command -v protoc && [ -x /usr/bin/grpc_python_plugin ] && [ -f /usr/include/google/protobuf/timestamp.proto ] && \
+	   /usr/bin/python3 -c 'import grpc, google.protobuf'; } >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(PYTHON_EXAMPLE_PKGS) >/dev/null; \
+	  else echo "the Python example needs Debian's protoc and gRPC Python plugin: run 'sudo apt-get install -y $(PYTHON_EXAMPLE_PKGS)'" >&2; exit 1; fi; }
 	$(GO) test -race -count=1 -tags ecosystem -run 'TestPythonExample|TestCurlDoc' ./cli/ecosystem
 
 .PHONY: test-deploy

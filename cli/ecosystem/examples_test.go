@@ -4,6 +4,7 @@ package ecosystem
 
 import (
 	"encoding/json"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,16 +18,44 @@ import (
 
 const python = "/usr/bin/python3"
 
-// TestPythonExample generates the stubs with Debian's grpc_tools and runs
-// fleet.py against a real hub: the table, then --follow N events.
+// pythonPackages are what the Python example needs from Debian.
+const pythonPackages = "protobuf-compiler protobuf-compiler-grpc libprotobuf-dev python3-grpcio python3-protobuf"
+
+// TestPythonExample generates the stubs with Debian's protoc 3.21 and
+// grpc_python_plugin and runs fleet.py against a real hub: the table, then
+// --follow N events. The stubs keep proto3 optional: HasField tells a
+// machine with no GPU temperature (shown as "-") from one with a value.
 func TestPythonExample(t *testing.T) {
-	need(t, "python3-grpc-tools python3-grpcio", python, "-c", "import grpc, grpc_tools.protoc")
+	need(t, pythonPackages, "sh", "-c", "command -v protoc && test -x /usr/bin/grpc_python_plugin && "+
+		"test -f /usr/include/google/protobuf/timestamp.proto && "+python+" -c 'import grpc, google.protobuf'")
 	stubs := t.TempDir()
 	gen := exec.Command(filepath.Join(root, "examples/python/generate.sh"), stubs)
 	if out, err := gen.CombinedOutput(); err != nil {
 		t.Fatalf("generate.sh: %v\n%s", err, out)
 	}
+	presence := exec.Command(python, "-c", `from gpumon.v1 import fleet_pb2
+m = fleet_pb2.MachineSummary()
+absent = m.HasField("max_temperature")
+m.max_temperature = 0
+print(absent, m.HasField("max_temperature"))`)
+	presence.Env = append(os.Environ(), "PYTHONPATH="+stubs)
+	if out, code := run(t, presence); code != 0 || strings.TrimSpace(out) != "False True" {
+		t.Fatalf("HasField on an optional field: exit %d: %s (want \"False True\")", code, out)
+	}
+
 	h := startFleet(t)
+	coolBox := `{"hostname":"cool-box","gpu_data":[{"id":0,"name":"NVIDIA T4","temperature":null,"memory_used":0,"memory_total":15360,"utilization":null,"processes":[]}]}`
+	req, _ := http.NewRequest(http.MethodPost, h.URL()+"/api/report-gpu-stats", strings.NewReader(coolBox))
+	req.Header.Set("Authorization", "Bearer "+testfleet.AgentToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST a report without temperatures: %d", resp.StatusCode)
+	}
 	fleetPy := func(args ...string) (string, int) {
 		cmd := exec.Command(python, append([]string{filepath.Join(root, "examples/python/fleet.py")}, args...)...)
 		cmd.Env = append(os.Environ(), "GPUMON_PY_STUBS="+stubs, "GPUMON_TOKEN=")
@@ -36,10 +65,13 @@ func TestPythonExample(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("fleet.py --follow 3: exit %d\n%s", code, out)
 	}
-	if !regexp.MustCompile(`(?m)^gpu-a\s+online\s+\d+/8 `).MatchString(out) || !strings.Contains(out, "1 machines (1 online)") {
-		t.Errorf("fleet.py should list gpu-a online with 8 GPUs:\n%s", out)
+	if !regexp.MustCompile(`(?m)^gpu-a\s+online\s+\d+/8 .* \d+C$`).MatchString(out) || !strings.Contains(out, "2 machines (2 online)") {
+		t.Errorf("fleet.py should list gpu-a online with 8 GPUs and its hottest GPU:\n%s", out)
 	}
-	events := regexp.MustCompile(`(?m)^\S+Z (initial|sample|status)\s+gpu-a online=true`).FindAllString(out, -1)
+	if !regexp.MustCompile(`(?m)^cool-box\s+online\s+0/1 .*%\s+-$`).MatchString(out) {
+		t.Errorf("fleet.py should list cool-box with no temperature (\"-\", not 0C):\n%s", out)
+	}
+	events := regexp.MustCompile(`(?m)^\S+Z (initial|sample|status)\s+\S+ online=true`).FindAllString(out, -1)
 	if len(events) != 3 {
 		t.Errorf("fleet.py --follow 3 printed %d events, want 3:\n%s", len(events), out)
 	}

@@ -38,7 +38,7 @@ func TestMain(m *testing.M) {
 func need(t *testing.T, pkg string, check ...string) {
 	t.Helper()
 	if out, err := exec.Command(check[0], check[1:]...).CombinedOutput(); err != nil {
-		t.Fatalf("this test needs Debian's %s: run 'sudo apt-get install -y %s' (or the make target, which installs it as root): %v\n%s",
+		t.Fatalf("this test needs Debian's %s: run 'apt-get install -y %s' as root, or with sudo (the make target installs it as root): %v\n%s",
 			pkg, pkg, err, out)
 	}
 }

@@ -22,7 +22,8 @@ try:
     from gpumon.v1 import fleet_pb2, fleet_pb2_grpc
 except ImportError as err:  # pragma: no cover - guidance only
     sys.exit(f"fleet.py: {err}: run examples/python/generate.sh first "
-             "(needs: sudo apt-get install -y python3-grpc-tools python3-grpcio)")
+             "(needs, as root: apt-get install -y protobuf-compiler protobuf-compiler-grpc "
+             "libprotobuf-dev python3-grpcio python3-protobuf)")
 
 
 def parse_args():
@@ -51,13 +52,19 @@ def gib(mib):
     return f"{mib / 1024:.1f}G"
 
 
+def hottest(m):
+    # max_temperature is a proto3 optional: absent when no GPU reports a
+    # temperature, which HasField tells from 0.
+    return f"{m.max_temperature}C" if m.HasField("max_temperature") else "-"
+
+
 def print_machines(resp):
-    print(f"{'HOST':<24} {'STATE':<7} {'GPUS':>5} {'GPU MEMORY':>15} {'CPU':>5} {'MEM':>5}")
+    print(f"{'HOST':<24} {'STATE':<7} {'GPUS':>5} {'GPU MEMORY':>15} {'CPU':>5} {'MEM':>5} {'HOT':>5}")
     for m in resp.machines:
         state = "online" if m.online else "offline"
         memory = f"{gib(m.gpu_memory_used)}/{gib(m.gpu_memory_total)}"
         print(f"{m.key[:24]:<24} {state:<7} {m.gpus_busy:>2}/{m.gpu_count:<2} {memory:>15} "
-              f"{m.cpu_percent:>4.0f}% {m.memory_percent:>4.0f}%")
+              f"{m.cpu_percent:>4.0f}% {m.memory_percent:>4.0f}% {hottest(m):>5}")
     t = resp.totals
     print(f"{t.machines} machines ({t.machines_online} online), {t.gpus_busy}/{t.gpus} GPUs busy")
 

@@ -1,35 +1,47 @@
 #!/usr/bin/env bash
 # Generates the Python gRPC stubs of gpumon's API from proto/ into OUT_DIR
-# (default: examples/python/gen, which git ignores) with Debian's
-# python3-grpc-tools:
+# (default: examples/python/gen, which git ignores) with Debian's protoc
+# (protobuf-compiler, 3.21) and its gRPC Python plugin (protobuf-compiler-grpc).
+# As root (prefix sudo otherwise):
 #
-#   sudo apt-get install -y python3-grpc-tools python3-grpcio
+#   apt-get install -y protobuf-compiler protobuf-compiler-grpc libprotobuf-dev python3-grpcio python3-protobuf
 #   examples/python/generate.sh [OUT_DIR]
 #
-# Debian's grpc_tools (1.14) bundles a protoc that predates proto3 `optional`,
-# so the protos are copied with that keyword removed before generating. The
-# wire format is the same; the only difference for Python is that an absent
-# optional value (e.g. the temperature of a GPU that does not report one)
-# reads as 0 instead of being detectable with HasField().
+# protoc 3.21 keeps proto3 `optional`: an absent value (the temperature of a GPU
+# without a sensor) is told from zero with HasField(). (Debian's
+# python3-grpc-tools bundles protoc 3.5, which does not know `optional`.)
+# libprotobuf-dev holds google/protobuf/*.proto, which the API imports.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 out="${1:-$here/gen}"
-python="${PYTHON:-/usr/bin/python3}"
+protoc="${PROTOC:-protoc}"
+plugin="${GRPC_PYTHON_PLUGIN:-/usr/bin/grpc_python_plugin}"
+install="apt-get install -y protobuf-compiler protobuf-compiler-grpc libprotobuf-dev python3-grpcio python3-protobuf"
 
-if ! "$python" -c 'import grpc_tools.protoc, grpc' 2>/dev/null; then
-  echo "generate.sh: $python lacks grpc_tools or grpc: run 'sudo apt-get install -y python3-grpc-tools python3-grpcio'" >&2
+fail() {
+  echo "generate.sh: $1: run '$install' as root (or with sudo)" >&2
   exit 1
+}
+command -v "$protoc" >/dev/null 2>&1 || fail "no protoc"
+[ -x "$plugin" ] || fail "no gRPC Python plugin at $plugin"
+version="$("$protoc" --version | awk '{print $2}')"
+major="${version%%.*}"
+minor="${version#*.}"
+minor="${minor%%.*}"
+# proto3 optional without flags needs protoc 3.15 or newer (or 4.x/2x.x).
+if [ "$major" = 3 ] && [ "$minor" -lt 15 ]; then
+  fail "protoc $version predates proto3 optional (want 3.15 or newer)"
 fi
-include="$("$python" -c 'import grpc_tools, os; print(os.path.join(os.path.dirname(grpc_tools.__file__), "_proto"))')"
-
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/gpumon/v1" "$out"
-for f in "$root"/proto/gpumon/v1/*.proto; do
-  sed -E 's/^([[:space:]]*)optional /\1/' "$f" > "$work/gpumon/v1/$(basename "$f")"
+include=""
+for dir in /usr/include /usr/local/include; do
+  [ -f "$dir/google/protobuf/timestamp.proto" ] && include="$dir" && break
 done
-"$python" -m grpc_tools.protoc -I"$work" -I"$include" \
-  --python_out="$out" --grpc_python_out="$out" "$work"/gpumon/v1/*.proto
+[ -n "$include" ] || fail "google/protobuf/timestamp.proto not found (libprotobuf-dev)"
+
+mkdir -p "$out"
+"$protoc" -I"$root/proto" -I"$include" \
+  --python_out="$out" --grpc_python_out="$out" --plugin=protoc-gen-grpc_python="$plugin" \
+  "$root"/proto/gpumon/v1/*.proto
 touch "$out/gpumon/__init__.py" "$out/gpumon/v1/__init__.py"
-echo "generate.sh: Python stubs in $out/gpumon/v1"
+echo "generate.sh: Python stubs in $out/gpumon/v1 (protoc $version)"
