@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -18,7 +19,7 @@ var machineKeys = []string{"host", "hostname", "online", "gpus", "gpus_busy", "g
 	"disk_percent", "ip_address", "last_seen", "simulated", "can_kill"}
 
 var processKeys = []string{"host", "pid", "user", "gpus", "gpu_memory_mib", "container_id", "container",
-	"session", "name", "command", "cpu_percent"}
+	"session", "name", "command", "cpu_percent", "sm_utilization"}
 
 func TestCommands(t *testing.T) {
 	f := startFleet(t)
@@ -27,6 +28,7 @@ func TestCommands(t *testing.T) {
 	t.Run("ps", func(t *testing.T) { testPs(t, f) })
 	t.Run("top", func(t *testing.T) { testTop(t, f) })
 	t.Run("top on a terminal", func(t *testing.T) { testTopTerminal(t, f) })
+	t.Run("top kill", func(t *testing.T) { testTopKill(t, f) })
 	t.Run("usage", func(t *testing.T) { testUsage(t, f) })
 	t.Run("kill", func(t *testing.T) { testKill(t, f) })
 	t.Run("exit codes", func(t *testing.T) { testExitCodes(t, f) })
@@ -203,15 +205,22 @@ func testKill(t *testing.T, f *fleet) {
 	}
 }
 
-// testTopTerminal runs gpumon top on a pseudo-terminal (util-linux script):
-// it must redraw in place with ANSI and exit 0 on q.
-func testTopTerminal(t *testing.T, f *fleet) {
+// terminal is gpumon running on a pseudo-terminal (util-linux script).
+type terminal struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	mu    sync.Mutex
+	seen  bytes.Buffer
+	done  chan struct{}
+}
+
+func startTerminal(t *testing.T, env []string, args string) *terminal {
+	t.Helper()
 	if _, err := exec.LookPath("script"); err != nil {
 		t.Fatal("this test needs script from util-linux (Debian: apt-get install -y bsdutils)")
 	}
-	line := filepath.Join(binDir, "gpumon") + " --hub " + f.grpc + " --token " + apiToken + " top gpu-a"
-	cmd := exec.Command("script", "-qefc", line, "/dev/null")
-	cmd.Env = []string{"TERM=xterm", "HOME=" + t.TempDir()}
+	cmd := exec.Command("script", "-qefc", filepath.Join(binDir, "gpumon")+" "+args, "/dev/null")
+	cmd.Env = append([]string{"TERM=xterm", "HOME=" + t.TempDir()}, env...)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -223,28 +232,111 @@ func testTopTerminal(t *testing.T, f *fleet) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	var seen bytes.Buffer
-	frames := 0
-	r := bufio.NewReader(stdout)
-	for frames < 2 {
-		chunk, err := r.ReadString('\n')
-		seen.WriteString(chunk)
-		frames = strings.Count(seen.String(), "\x1b[H\x1b[2J")
-		if err != nil {
-			t.Fatalf("gpumon top ended before two frames (%v):\n%q", err, seen.String())
+	term := &terminal{cmd: cmd, stdin: stdin, done: make(chan struct{})}
+	go func() {
+		defer close(term.done)
+		buf := make([]byte, 4096)
+		for {
+			n, err := stdout.Read(buf)
+			term.mu.Lock()
+			term.seen.Write(buf[:n])
+			term.mu.Unlock()
+			if err != nil {
+				return
+			}
 		}
-	}
-	if _, err := io.WriteString(stdin, "q"); err != nil {
+	}()
+	t.Cleanup(func() { _ = cmd.Process.Kill(); <-term.done })
+	return term
+}
+
+func (term *terminal) output() string {
+	term.mu.Lock()
+	defer term.mu.Unlock()
+	return term.seen.String()
+}
+
+// waitFor waits until the terminal has shown want, n times.
+func (term *terminal) waitFor(t *testing.T, want string, n int) {
+	t.Helper()
+	waitFor(t, fmt.Sprintf("%q on the terminal", want), func() bool { return strings.Count(term.output(), want) >= n })
+}
+
+func (term *terminal) press(t *testing.T, keys string) {
+	t.Helper()
+	if _, err := io.WriteString(term.stdin, keys); err != nil {
 		t.Fatal(err)
 	}
-	rest, _ := io.ReadAll(r)
-	seen.Write(rest)
-	if err := cmd.Wait(); err != nil {
+}
+
+// quit presses q and expects gpumon to exit 0 and restore the cursor.
+func (term *terminal) quit(t *testing.T) {
+	t.Helper()
+	term.press(t, "q")
+	<-term.done
+	if err := term.cmd.Wait(); err != nil {
 		t.Errorf("gpumon top after q: %v", err)
 	}
-	for _, want := range []string{"gpu-a", "H100", "q or Ctrl-C quits", "\x1b[?25h"} {
-		if !strings.Contains(seen.String(), want) {
+	if !strings.Contains(term.output(), "\x1b[?25h") {
+		t.Error("the cursor was not shown again")
+	}
+}
+
+// testTopTerminal runs gpumon top on a pseudo-terminal: it redraws in place
+// with colours, moves the selection, sorts, shows the help, and exits 0 on q.
+func testTopTerminal(t *testing.T, f *fleet) {
+	term := startTerminal(t, nil, "--hub "+f.grpc+" --token "+apiToken+" top gpu-a")
+	term.waitFor(t, "\x1b[H\x1b[2J", 2)
+	for _, want := range []string{"gpu-a", "H100", "q quit", "sort: GPU memory", "\x1b[32m", "\x1b[7m>"} {
+		if !strings.Contains(term.output(), want) {
 			t.Errorf("the live view lacks %q", want)
 		}
 	}
+	term.press(t, "p")
+	term.waitFor(t, "sort: PID", 1)
+	term.press(t, "?")
+	term.waitFor(t, "Keys", 1)
+	term.press(t, " ")
+	term.press(t, "\x1b[B")
+	term.quit(t)
+
+	plain := startTerminal(t, []string{"NO_COLOR=1"}, "--hub "+f.grpc+" --token "+apiToken+" top gpu-a")
+	plain.waitFor(t, "\x1b[H\x1b[2J", 2)
+	if strings.Contains(plain.output(), "\x1b[32m") || strings.Contains(plain.output(), "\x1b[7m") {
+		t.Error("NO_COLOR is set, but the live view has colours")
+	}
+	if !regexp.MustCompile(`\r\n> +\d+ `).MatchString(plain.output()) {
+		t.Error("without colours the selected process is not marked with >")
+	}
+	plain.quit(t)
+}
+
+// testTopKill stops a process from gpumon top: k asks, y sends the kill
+// with the admin token (--token when there is none, as gpumon kill does),
+// and the result for the PID is shown. gpu-b's
+// agent runs without --allow-kill (the simulated GPU processes are real
+// processes of this machine), so the result is the agent's refusal.
+func testTopKill(t *testing.T, f *fleet) {
+	noAdmin := startTerminal(t, nil, "--hub "+f.grpc+" --token "+apiToken+" top gpu-b")
+	noAdmin.waitFor(t, "\x1b[H\x1b[2J", 1)
+	noAdmin.press(t, "k")
+	noAdmin.waitFor(t, "with SIGTERM? [y/N]", 1)
+	noAdmin.press(t, "y")
+	noAdmin.waitFor(t, "needs the admin token", 1) // the hub's answer to the API token
+	noAdmin.quit(t)
+
+	term := startTerminal(t, []string{"GPUMON_ADMIN_TOKEN=" + adminToken}, "--hub "+f.grpc+" --token "+apiToken+" top gpu-b")
+	term.waitFor(t, "\x1b[H\x1b[2J", 1)
+	term.press(t, "k")
+	term.waitFor(t, "with SIGTERM? [y/N]", 1)
+	term.press(t, "n")
+	term.waitFor(t, "not stopped", 1)
+	term.press(t, "k")
+	term.waitFor(t, "with SIGTERM? [y/N]", 2)
+	term.press(t, "y")
+	term.waitFor(t, "does not allow kills", 1)
+	if !regexp.MustCompile(`PID \d+: error: the agent on "gpu-b" does not allow kills`).MatchString(term.output()) {
+		t.Errorf("the kill's result line is missing:\n%q", term.output())
+	}
+	term.quit(t)
 }

@@ -49,10 +49,7 @@ func runKill(ctx context.Context, e *env, args []string) error {
 		}
 		pids = append(pids, int32(pid))
 	}
-	token := e.common.adminToken
-	if token == "" {
-		token = e.common.token
-	}
+	token := adminToken(e)
 	if token == "" {
 		return &cliError{ExitUnauthorized, fmt.Errorf("kill needs the admin token: set --admin-token, GPUMON_ADMIN_TOKEN or admin-token in the config file")}
 	}

@@ -44,6 +44,9 @@ type ProcessJSON struct {
 	Name        string       `json:"name"`
 	Command     string       `json:"command"`
 	CPUPercent  float64      `json:"cpu_percent"`
+	// SMUtilization is the process's share of the GPU's SM time, percent;
+	// nil where NVML does not give it.
+	SMUtilization *uint32 `json:"sm_utilization"`
 }
 
 // PsJSON is the --json output of gpumon ps.
@@ -69,7 +72,7 @@ func gpuProcesses(host string, r *gpumonv1.Report, user string) []ProcessJSON {
 		pj := ProcessJSON{
 			Host: host, PID: p.GetPid(), User: p.GetUsername(), GPUs: append([]int32{}, gpus...),
 			GPUMemory: p.GetGpuMemoryUsage(), ContainerID: p.GetContainerId(), Container: names[p.GetContainerId()],
-			Name: p.GetName(), Command: p.GetCmdline(), CPUPercent: p.GetCpuPercent(),
+			Name: p.GetName(), Command: p.GetCmdline(), CPUPercent: p.GetCpuPercent(), SMUtilization: p.SmUtilization,
 		}
 		if s := p.GetSession(); s != nil && s.GetName() != "" {
 			pj.Session = &SessionJSON{Kind: s.GetKind(), Name: s.GetName(), User: s.GetUser()}
@@ -132,11 +135,7 @@ func writeProcesses(e *env, procs []ProcessJSON, withHost bool) {
 		for i, g := range p.GPUs {
 			gpus[i] = fmt.Sprint(g)
 		}
-		cmd := p.Command
-		if cmd == "" {
-			cmd = p.Name
-		}
-		tb.add(p.Host, fmt.Sprint(p.PID), p.User, strings.Join(gpus, ","), mib(float64(p.GPUMemory)), where(p), cmd)
+		tb.add(p.Host, fmt.Sprint(p.PID), p.User, strings.Join(gpus, ","), mib(float64(p.GPUMemory)), where(p), commandLine(p))
 	}
 	if !withHost {
 		tb.head, tb.max, tb.right = tb.head[1:], tb.max[1:], tb.right[1:]

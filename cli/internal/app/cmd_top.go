@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -22,7 +21,7 @@ func topCommand() *command {
 	return &command{
 		name:    "top",
 		args:    "HOST",
-		summary: "one machine live; q or Ctrl-C quits",
+		summary: "one machine live: sort, select and stop processes; ? lists the keys",
 		flags: func(fs *flag.FlagSet, o *opts) {
 			fs.IntVar(&o.count, "count", 0, "exit after this many `updates` (0: run until q or Ctrl-C)")
 			fs.IntVar(&o.procs, "procs", 15, "show at most this many GPU `processes`")
@@ -76,46 +75,158 @@ func runTop(ctx context.Context, e *env, args []string) error {
 	}
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
-	live := !e.common.json && isTerminal(e.Out)
-	if live {
-		restore := watchKeys(e.In, stop)
-		defer restore()
-		io.WriteString(e.Out, "\x1b[?25l")
-		defer io.WriteString(e.Out, "\x1b[?25h\n")
-	}
 	stream, err := c.Watch(ctx, &gpumonv1.WatchRequest{Machine: host, IncludeReport: true})
 	if err != nil {
 		return e.rpcError("watch "+host, err)
 	}
-	for n := 0; e.opts.count == 0 || n < e.opts.count; {
-		ev, err := stream.Recv()
-		if status.Code(err) == codes.Canceled || errors.Is(err, context.Canceled) || ctx.Err() != nil {
+	t := &topRun{e: e, host: host, v: &topView{canKill: adminToken(e) != ""}}
+	t.s = screen{maxProcs: e.opts.procs, loc: time.Local}
+	t.s.width, t.s.height = termSize(e.Out)
+	t.s.live = !e.common.json && isTerminal(e.Out)
+	t.s.colour = t.s.live && colourAllowed()
+	updates := make(chan *gpumonv1.WatchResponse)
+	errc := make(chan error, 1)
+	go func() { errc <- receive(ctx, stream, updates) }()
+	var keys <-chan []keyEvent
+	if t.s.live {
+		var restore func()
+		keys, restore = readKeys(e.In)
+		defer restore()
+		io.WriteString(e.Out, "\x1b[?25l")
+		defer io.WriteString(e.Out, "\x1b[?25h\n")
+	}
+	return t.loop(ctx, updates, keys, errc)
+}
+
+// topRun is one gpumon top command: its view, screen and kills.
+type topRun struct {
+	e     *env
+	host  string
+	v     *topView
+	s     screen
+	kills chan string
+	admin gpumonv1.FleetServiceClient
+}
+
+func (t *topRun) loop(ctx context.Context, updates <-chan *gpumonv1.WatchResponse, keys <-chan []keyEvent, errc <-chan error) error {
+	t.kills = make(chan string, 1)
+	for n := 0; t.e.opts.count == 0 || n < t.e.opts.count; {
+		select {
+		case <-ctx.Done():
 			return nil
-		}
-		if err != nil {
-			return e.rpcError("watch "+host, err)
-		}
-		name, ok := eventNames[ev.GetType()]
-		if !ok || ev.GetMachine() == nil {
-			continue // heartbeat
-		}
-		if ev.GetType() == gpumonv1.WatchEventType_WATCH_EVENT_TYPE_FORGOTTEN {
-			return notFound("machine %s was forgotten by the hub", host)
-		}
-		update := topUpdate(name, ev, e.opts.procs)
-		if e.common.json {
-			if err := writeJSONLine(e.Out, update); err != nil {
-				return err
+		case err := <-errc:
+			if err == nil || status.Code(err) == codes.Canceled || errors.Is(err, context.Canceled) || ctx.Err() != nil {
+				return nil
 			}
-		} else {
-			writeTop(e.Out, update, live, width(e.Out))
+			return t.e.rpcError("watch "+t.host, err)
+		case ev := <-updates:
+			if ev.GetType() == gpumonv1.WatchEventType_WATCH_EVENT_TYPE_FORGOTTEN {
+				return notFound("machine %s was forgotten by the hub", t.host)
+			}
+			u := topUpdate(eventNames[ev.GetType()], ev)
+			if t.e.common.json {
+				if len(u.Processes) > t.e.opts.procs && t.e.opts.procs >= 0 {
+					u.Processes = u.Processes[:t.e.opts.procs]
+				}
+				if err := writeJSONLine(t.e.Out, u); err != nil {
+					return err
+				}
+			} else {
+				t.v.setUpdate(u)
+				t.draw()
+			}
+			n++
+		case batch, ok := <-keys:
+			if !ok {
+				keys = nil // stdin closed: keep showing updates
+				continue
+			}
+			for _, k := range batch {
+				switch t.v.press(k) {
+				case actQuit:
+					return nil
+				case actKill:
+					t.startKill(ctx, t.v.target)
+				}
+			}
+			t.draw()
+		case msg := <-t.kills:
+			t.v.killDone(msg)
+			t.draw()
 		}
-		n++
 	}
 	return nil
 }
 
-func topUpdate(name string, ev *gpumonv1.WatchResponse, maxProcs int) TopJSON {
+// receive forwards the watch stream's updates (heartbeats left out).
+func receive(ctx context.Context, stream gpumonv1.FleetService_WatchClient, out chan<- *gpumonv1.WatchResponse) error {
+	for {
+		ev, err := stream.Recv()
+		if err != nil {
+			return err
+		}
+		if _, ok := eventNames[ev.GetType()]; !ok || ev.GetMachine() == nil {
+			continue
+		}
+		select {
+		case out <- ev:
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
+func (t *topRun) draw() {
+	if t.s.live {
+		t.s.width, t.s.height = termSize(t.e.Out)
+	}
+	writeFrame(t.e.Out, renderTop(t.v, t.s), t.s.live)
+}
+
+// startKill stops pid with the admin token, in the background; the outcome
+// comes back on t.kills.
+func (t *topRun) startKill(ctx context.Context, pid int32) {
+	if t.admin == nil {
+		admin := &env{IO: t.e.IO, common: t.e.common, opts: t.e.opts}
+		c, err := admin.client(adminToken(t.e))
+		if err != nil {
+			t.kills <- fmt.Sprintf("PID %d: error: %v", pid, err)
+			return
+		}
+		go func() { <-ctx.Done(); admin.close() }()
+		t.admin = c
+	}
+	go func() {
+		kctx, cancel := context.WithTimeout(ctx, t.e.common.timeout+15*time.Second)
+		defer cancel()
+		resp, err := t.admin.KillProcesses(kctx, &gpumonv1.KillProcessesRequest{Hostname: t.host, Pids: []int32{pid}})
+		t.kills <- killOutcome(pid, resp, err)
+	}()
+}
+
+// killOutcome is the message line after a kill: the agent's result for the PID.
+func killOutcome(pid int32, resp *gpumonv1.KillProcessesResponse, err error) string {
+	if err != nil {
+		st := status.Convert(err)
+		return fmt.Sprintf("PID %d: error: %s", pid, st.Message())
+	}
+	for _, r := range resp.GetResults() {
+		if r.GetPid() == pid {
+			return fmt.Sprintf("PID %d: %s: %s", pid, r.GetStatus(), r.GetMessage())
+		}
+	}
+	return fmt.Sprintf("PID %d: %s: %s", pid, resp.GetStatus(), resp.GetMessage())
+}
+
+// adminToken is the token for kills: --admin-token, else --token.
+func adminToken(e *env) string {
+	if e.common.adminToken != "" {
+		return e.common.adminToken
+	}
+	return e.common.token
+}
+
+func topUpdate(name string, ev *gpumonv1.WatchResponse) TopJSON {
 	u := TopJSON{Type: name, Machine: machineJSON(ev.GetMachine()), GPUs: []GPUJSON{}}
 	r := ev.GetReport()
 	for _, g := range r.GetGpuData() {
@@ -129,83 +240,52 @@ func topUpdate(name string, ev *gpumonv1.WatchResponse, maxProcs int) TopJSON {
 	if u.Processes == nil {
 		u.Processes = []ProcessJSON{}
 	}
-	if maxProcs >= 0 && len(u.Processes) > maxProcs {
-		u.Processes = u.Processes[:maxProcs]
-	}
 	return u
 }
 
-// watchKeys puts a terminal stdin into raw mode and calls stop on q, Q or
-// Ctrl-C. It returns the function that restores the terminal.
-func watchKeys(in io.Reader, stop func()) func() {
+// readKeys puts a terminal stdin into raw mode and sends what is typed,
+// decoded. It returns the function that restores the terminal.
+func readKeys(in io.Reader) (<-chan []keyEvent, func()) {
 	f, ok := in.(*os.File)
 	if !ok || !term.IsTerminal(int(f.Fd())) {
-		return func() {}
+		return nil, func() {}
 	}
 	old, err := term.MakeRaw(int(f.Fd()))
 	if err != nil {
-		return func() {}
+		return nil, func() {}
 	}
+	out := make(chan []keyEvent, 16)
 	go func() {
-		buf := make([]byte, 1)
+		defer close(out)
+		buf := make([]byte, 64)
 		for {
-			if _, err := f.Read(buf); err != nil {
-				return
+			n, err := f.Read(buf)
+			if n > 0 {
+				out <- parseKeys(buf[:n])
 			}
-			if buf[0] == 'q' || buf[0] == 'Q' || buf[0] == 3 {
-				stop()
+			if err != nil {
 				return
 			}
 		}
 	}()
-	return func() { _ = term.Restore(int(f.Fd()), old) }
+	return out, func() { _ = term.Restore(int(f.Fd()), old) }
 }
 
-// writeTop prints one frame of gpumon top. live clears the screen first and
-// writes CR LF line ends (the terminal is in raw mode); otherwise frames
-// follow one another, separated by a blank line.
-func writeTop(w io.Writer, u TopJSON, live bool, cols int) {
-	var b bytes.Buffer
-	m := u.Machine
-	state := "online"
-	if !m.Online {
-		state = "OFFLINE"
-	}
-	fmt.Fprintf(&b, "%s  %s  %s  sampled %s\n", elide(m.Host, 30), state, m.IPAddress,
-		m.LastSeen.Local().Format(time.TimeOnly))
-	fmt.Fprintf(&b, "CPU %s  memory %s  disk %s  GPUs %d/%d busy  GPU memory %s/%s\n\n",
-		pct(m.CPUPercent), pct(m.MemoryPercent), pct(m.DiskPercent), m.GPUsBusy, m.GPUs,
-		mib(float64(m.GPUMemoryUsed)), mib(float64(m.GPUMemoryTotal)))
-	gt := &table{
-		head:  []string{"GPU", "UTIL", "", "MEMORY", "TEMP", "POWER", "NAME"},
-		max:   []int{0, 0, 0, 0, 0, 0, 0},
-		right: []bool{true, true, false, true, true, true, false},
-	}
-	for _, g := range u.GPUs {
-		util := 0.0
-		if g.Utilization != nil {
-			util = float64(*g.Utilization)
-		}
-		gt.add(fmt.Sprint(g.Index), optU32(g.Utilization, "%"), bar(util, 10),
-			mib(float64(g.MemoryUsed))+"/"+mib(float64(g.MemoryTotal)), optU32(g.Temperature, "C"),
-			power(g.PowerDraw, g.PowerLimit), shortGPUName(g.Name))
-	}
-	gt.write(&b, cols)
-	b.WriteString("\n")
-	if len(u.Processes) == 0 {
-		b.WriteString("no GPU processes\n")
-	} else {
-		e := &env{IO: IO{Out: &b}}
-		writeProcesses(e, u.Processes, false)
-	}
+// colourAllowed reports whether colours are wanted: not with NO_COLOR set
+// (no-color.org) or on a dumb terminal.
+func colourAllowed() bool {
+	return os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
+}
+
+// writeFrame prints one frame. Live frames clear the screen first and end
+// lines with CR LF (the terminal is in raw mode); otherwise frames follow
+// one another, separated by a blank line.
+func writeFrame(w io.Writer, lines []string, live bool) {
 	if !live {
-		b.WriteString("\n")
-		_, _ = w.Write(b.Bytes())
+		_, _ = io.WriteString(w, strings.Join(lines, "\n")+"\n\n")
 		return
 	}
-	b.WriteString("\nq or Ctrl-C quits")
-	frame := strings.ReplaceAll(b.String(), "\n", "\x1b[K\r\n")
-	_, _ = io.WriteString(w, "\x1b[H\x1b[2J"+frame)
+	_, _ = io.WriteString(w, "\x1b[H\x1b[2J"+strings.Join(lines, "\x1b[K\r\n"))
 }
 
 // bar draws a utilisation bar of n cells.

@@ -15,15 +15,30 @@ import (
 
 // width is the terminal's width, $COLUMNS, or 80.
 func width(w io.Writer) int {
+	cols, _ := termSize(w)
+	return cols
+}
+
+// termSize is the terminal's width and height, else $COLUMNS and $LINES,
+// else 80 by 24.
+func termSize(w io.Writer) (int, int) {
+	cols, rows := 0, 0
 	if f, ok := w.(*os.File); ok {
-		if cols, _, err := term.GetSize(int(f.Fd())); err == nil && cols >= 40 {
-			return cols
-		}
+		cols, rows, _ = term.GetSize(int(f.Fd()))
 	}
-	if n, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && n >= 40 {
+	return sizeOr(cols, "COLUMNS", 40, 80), sizeOr(rows, "LINES", 10, 24)
+}
+
+// sizeOr is n when it is at least least, else the environment variable's
+// value when that is, else def.
+func sizeOr(n int, env string, least, def int) int {
+	if n >= least {
 		return n
 	}
-	return 80
+	if v, err := strconv.Atoi(os.Getenv(env)); err == nil && v >= least {
+		return v
+	}
+	return def
 }
 
 // table prints aligned columns. Every column but the last keeps its widest
