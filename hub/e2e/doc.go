@@ -1,3 +1,6 @@
 // Package e2e holds end-to-end tests: real gpumon-hub, gpumon-agent and
-// gpumon-gateway processes talking over loopback sockets.
+// gpumon-gateway processes talking over loopback sockets, and the outside
+// programs the hub must work with: Debian's Prometheus, and a stand-in for
+// the original Python collector on Debian's python3-websockets
+// (testdata/original_collector.py).
 package e2e
