@@ -35,6 +35,10 @@ Usage:
   gpumon-agent --simulate=dgxh100 ...              simulated GPUs (no NVIDIA driver needed)`
 
 func main() {
+	if sim.IsWorker() {
+		// A simulated job's process, started by an agent with --simulate.
+		os.Exit(sim.RunWorker(os.Stderr))
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -70,7 +74,8 @@ func parseFlags(args []string, stderr io.Writer) (app.Config, bool, slog.Level, 
 	fs.StringVar(&cfg.Token, "token", "", "agent `token` printed by the hub on its first start")
 	fs.DurationVar(&cfg.Interval, "interval", 2*time.Second, "sampling `interval` (the hub may override it)")
 	fs.StringVar(&cfg.Hostname, "hostname", "", "`name` to report (default: this machine's hostname)")
-	fs.StringVar(&cfg.Simulate, "simulate", "", "simulate GPUs with `profile` "+strings.Join(sim.Profiles(), ", ")+"; system data stays real")
+	fs.StringVar(&cfg.Simulate, "simulate", "", "simulate GPUs with `profile` "+strings.Join(sim.Profiles(), ", ")+
+		"; the simulated jobs are harmless processes it starts (in screen/tmux sessions where installed); system data stays real")
 	fs.BoolVar(&cfg.Once, "once", false, "take one sample, print it and exit")
 	fs.BoolVar(&cfg.JSON, "json", false, "with --once: print the report as JSON")
 	fs.BoolVar(&cfg.AllowKill, "allow-kill", false, "obey the hub's kill commands (SIGTERM; never PID 1, the agent, or unreported PIDs)")

@@ -19,13 +19,15 @@ import (
 // function that releases them.
 func (c *Config) collectors() (*collect.Runner, func(), error) {
 	var lib nvml.Interface
+	closeSim := func() error { return nil }
 	if c.Simulate != "" {
-		// Seeded by hostname: simulated machines run different jobs.
-		m, err := sim.New(c.Simulate, sim.WithSeed(seed(c.Hostname)))
+		// Seeded by hostname: simulated machines run different jobs, each
+		// a real process of its own (see package sim).
+		m, err := sim.New(c.Simulate, sim.WithSeed(seed(c.Hostname)), sim.WithWorkers(c.Log))
 		if err != nil {
 			return nil, nil, err
 		}
-		lib = m
+		lib, closeSim = m, m.Close
 	} else {
 		lib = nvml.New()
 	}
@@ -38,6 +40,9 @@ func (c *Config) collectors() (*collect.Runner, func(), error) {
 	closeAll := func() {
 		_ = d.Close()
 		_ = g.Close()
+		if err := closeSim(); err != nil {
+			c.Log.Warn("stop simulated jobs", "err", err)
+		}
 	}
 	sysOpts := []system.Option{system.WithDisks(c.Disks...)}
 	var procOpts []process.Option

@@ -16,43 +16,49 @@ type proc struct {
 	graphics bool
 }
 
-// procs lists GPU g's processes at t. Consumer cards also run a small
-// display process on GPU 0.
+// procs lists GPU g's processes at t: the job's process on this GPU, and on
+// a workstation's GPU 0 its X server. A job whose processes have no PID (a
+// simulated machine without workers) holds memory with no process listed.
 func (m *model) procs(g int, t time.Time, totalMiB uint64) []proc {
-	j := m.job(g, t)
 	var out []proc
-	if j.npids > 0 {
-		mem := j.memFrac * float64(totalMiB-m.spec.reservedMiB) * memRamp(j, t)
-		if j.kind == kindTrain {
-			mem *= 1 + 0.01*m.noise(g, saltMem, seconds(t)/30)
-		}
-		u := m.utilOf(g, j, t)
-		share := [2]float64{1, 0}
-		if j.npids == 2 {
-			share = [2]float64{0.85, 0.15}
-		}
-		for i, pid := range j.pids[:j.npids] {
-			out = append(out, proc{
-				pid:      pid,
-				memMiB:   uint64(mem * share[i]),
-				sm:       uint32(math.Round(u * share[i])),
-				compute:  true,
-				graphics: i == 0 && j.graphics,
-			})
+	if j := m.job(g, t); j.Kind != 0 {
+		if pid := j.PID(g); pid != 0 {
+			out = append(out, proc{pid: pid, memMiB: m.jobMemMiB(g, j, t, totalMiB),
+				sm: uint32(math.Round(m.utilOf(g, j, t))), compute: true})
 		}
 	}
-	if m.spec.consumer && g == 0 && len(m.pids) > 0 {
-		mem := 180 + 60*m.noise(g, saltMem+1, seconds(t)/45)
-		out = append(out, proc{pid: m.pids[len(m.pids)-1], memMiB: uint64(mem), graphics: true})
+	if g == 0 && m.spec.consumer {
+		if d, ok := m.sched.displayJob(t); ok && d.PIDs[0] != 0 {
+			out = append(out, proc{pid: d.PIDs[0], memMiB: m.displayMiB(t), graphics: true})
+		}
 	}
 	return out
+}
+
+// jobMemMiB is the memory job j holds on GPU g at t.
+func (m *model) jobMemMiB(g int, j Job, t time.Time, totalMiB uint64) uint64 {
+	mem := j.MemFrac * float64(totalMiB-m.spec.reservedMiB) * memRamp(j, t)
+	if steady(j.Kind) {
+		mem *= 1 + 0.01*m.noise(g, saltMem, seconds(t)/30)
+	}
+	return uint64(mem)
+}
+
+// displayMiB is what the X server holds on a workstation's GPU 0.
+func (m *model) displayMiB(t time.Time) uint64 {
+	return uint64(180 + 60*m.noise(0, saltMem+1, seconds(t)/45))
 }
 
 // memory returns the card's memory figures in bytes.
 func (m *model) memory(g int, t time.Time, totalMiB uint64) nvml.Memory {
 	used := m.spec.reservedMiB
-	for _, p := range m.procs(g, t, totalMiB) {
-		used += p.memMiB
+	if j := m.job(g, t); j.Kind != 0 {
+		used += m.jobMemMiB(g, j, t, totalMiB)
+	}
+	if g == 0 && m.spec.consumer {
+		if _, ok := m.sched.displayJob(t); ok {
+			used += m.displayMiB(t)
+		}
 	}
 	used = min(used, totalMiB)
 	const mib = 1 << 20
@@ -63,7 +69,7 @@ func (m *model) memory(g int, t time.Time, totalMiB uint64) nvml.Memory {
 func (m *model) memUtil(g int, t time.Time) float64 {
 	j := m.job(g, t)
 	u := m.utilOf(g, j, t)
-	if j.kind == kindTrain {
+	if steady(j.Kind) {
 		return clamp(u*0.45+3*m.noise(g, saltJitter+1, seconds(t)), 0, 100)
 	}
 	return u * 0.3
@@ -72,7 +78,7 @@ func (m *model) memUtil(g int, t time.Time) float64 {
 // temperature in °C follows the load of the last two minutes.
 func (m *model) temperature(g int, t time.Time) float64 {
 	held := 0.0
-	if m.job(g, t).kind != kindIdle {
+	if m.job(g, t).Kind != 0 {
 		held = 2
 	}
 	return m.spec.tempIdle + m.spec.tempRise*m.loadAvg(g, t)/100 + held +
@@ -85,7 +91,7 @@ func (m *model) power(g int, t time.Time) float64 {
 	u := m.utilOf(g, j, t) / 100
 	span := m.spec.limitWatts - m.spec.idleWatts
 	w := m.spec.idleWatts + span*(0.8*u+0.2*u*u)
-	if j.kind != kindIdle {
+	if j.Kind != 0 {
 		w += 0.04 * span
 	}
 	w *= 1 + 0.015*m.noise(g, saltJitter+2, seconds(t))
@@ -112,7 +118,7 @@ func (m *model) smClock(g int, t time.Time) uint32 {
 
 // memClock in MHz: full speed while a job runs.
 func (m *model) memClock(g int, t time.Time) uint32 {
-	if m.job(g, t).kind == kindIdle {
+	if m.job(g, t).Kind == 0 {
 		return m.spec.memIdle
 	}
 	return m.spec.memMax
@@ -124,7 +130,7 @@ func (m *model) pstate(g int, t time.Time) nvml.Pstates {
 	switch {
 	case !m.spec.consumer:
 		return nvml.PSTATE_0
-	case m.job(g, t).kind == kindIdle:
+	case m.job(g, t).Kind == 0:
 		return nvml.PSTATE_8
 	}
 	return nvml.PSTATE_2
@@ -154,10 +160,10 @@ func (m *model) fan(g int, t time.Time) uint32 {
 // video, and on consumer cards also encode some.
 func (m *model) codec(g int, t time.Time) (enc, dec uint32) {
 	j := m.job(g, t)
-	if j.kind != kindInfer || t.Sub(j.from) < 8*time.Second {
+	if j.Kind != KindServe || t.Sub(j.Start) < 8*time.Second {
 		return 0, 0
 	}
-	d := clamp(j.level*0.4*(1+0.5*m.noise(g, saltNoise+2, seconds(t)/5)), 0, 100)
+	d := clamp(j.Level*0.4*(1+0.5*m.noise(g, saltNoise+2, seconds(t)/5)), 0, 100)
 	if m.spec.consumer {
 		enc = uint32(d / 3)
 	}
@@ -176,7 +182,7 @@ func (m *model) eccCorrected(g int, t time.Time) uint64 {
 // pcieGen is the current link generation; idle consumer cards drop to a
 // slower one to save power.
 func (m *model) pcieGen(g int, t time.Time) int {
-	if m.job(g, t).kind == kindIdle {
+	if m.job(g, t).Kind == 0 {
 		return m.spec.pcieIdleGen
 	}
 	return m.spec.pcieGen

@@ -6,62 +6,26 @@ import (
 	"time"
 )
 
-// slot is how long one round of jobs lasts; jobs start a little after a
-// slot begins and end a little before it ends.
-const slot = 6 * time.Minute
-
-type jobKind uint8
-
-const (
-	kindIdle jobKind = iota
-	// kindTrain is a training run: high, steady load.
-	kindTrain
-	// kindInfer is an inference server: bursty, moderate load, video decode.
-	kindInfer
-	// kindHeld is memory held with no work: an idle notebook.
-	kindHeld
-)
-
-// job is what runs on one GPU at one moment.
-type job struct {
-	kind    jobKind
-	level   float64 // mean utilisation, percent
-	memFrac float64 // share of the card's memory the job grows to
-	from    time.Time
-	// pids holds npids processes (at most two).
-	pids  [2]uint32
-	npids int
-	// graphics: the first process also draws (listed as graphics too).
-	graphics bool
-}
-
-// model computes every simulated figure from the seed and the time. It has
-// no mutable state, so one model serves all devices from any goroutine.
+// model computes every simulated figure from the schedule, the seed and
+// the time. Its only state is the schedule's, which locks, so one model
+// serves all devices from any goroutine.
 type model struct {
 	spec  spec
 	seed  uint64
 	n     int
 	start time.Time
-	pids  []uint32
-}
-
-func newModel(s spec, seed uint64, n int, start time.Time, pids []uint32) *model {
-	return &model{spec: s, seed: seed, n: n, start: start, pids: pids}
+	sched *Schedule
 }
 
 // Salts keep the hash streams of different decisions apart.
 const (
-	saltCount uint64 = iota + 1
-	saltRank
-	saltKind
-	saltLevel
-	saltMem
-	saltWindow
-	saltPID
+	saltMem uint64 = iota + 1
 	saltNoise
 	saltJitter
 	saltUUID
 	saltECC
+	saltSchedule
+	saltTemper
 )
 
 // h hashes its arguments into 64 well-mixed bits (splitmix64 finaliser).
@@ -81,53 +45,10 @@ func h(vals ...uint64) uint64 {
 // unit maps a hash to [0, 1).
 func unit(x uint64) float64 { return float64(x>>11) / (1 << 53) }
 
-// job returns what runs on GPU g at t. In every slot at least one GPU is
-// busy and, on machines with more than one GPU, at least one is free.
-func (m *model) job(g int, t time.Time) job {
-	k := uint64(t.Unix() / int64(slot/time.Second))
-	start := time.Unix(int64(k)*int64(slot/time.Second), 0)
-	busy := 1 + int(h(m.seed, k, saltCount)%uint64(max(m.n-1, 1)))
-	if m.rank(g, k) >= busy {
-		return job{}
-	}
-	from := start.Add(time.Duration(h(m.seed, k, uint64(g), saltWindow)%45) * time.Second)
-	to := start.Add(slot - time.Duration(h(m.seed, k, uint64(g), saltWindow+1)%90)*time.Second)
-	if t.Before(from) || !t.Before(to) {
-		return job{}
-	}
-	j := job{from: from}
-	r := unit(h(m.seed, k, uint64(g), saltKind))
-	lv := unit(h(m.seed, k, uint64(g), saltLevel))
-	mem := unit(h(m.seed, k, uint64(g), saltMem))
-	switch {
-	case r < 0.55:
-		j.kind, j.level, j.memFrac = kindTrain, 75+24*lv, 0.45+0.5*mem
-	case r < 0.8:
-		j.kind, j.level, j.memFrac = kindInfer, 15+40*lv, 0.2+0.4*mem
-	default:
-		j.kind, j.level, j.memFrac = kindHeld, 0, 0.1+0.3*mem
-	}
-	if len(m.pids) > 0 {
-		p := h(m.seed, k, uint64(g), saltPID)
-		j.pids[0], j.npids = m.pids[p%uint64(len(m.pids))], 1
-		if second := m.pids[(p>>20)%uint64(len(m.pids))]; p>>40%10 < 3 && second != j.pids[0] {
-			j.pids[1], j.npids = second, 2
-		}
-		j.graphics = m.spec.consumer && p>>50%4 == 0
-	}
+// job returns what runs on GPU g at t (the zero Job when nothing does).
+func (m *model) job(g int, t time.Time) Job {
+	j, _ := m.sched.on(g, t)
 	return j
-}
-
-// rank orders the GPUs of slot k by a hash; the lowest ranks are busy.
-func (m *model) rank(g int, k uint64) int {
-	mine := h(m.seed, k, uint64(g), saltRank)
-	r := 0
-	for o := range m.n {
-		if other := h(m.seed, k, uint64(o), saltRank); other < mine || other == mine && o < g {
-			r++
-		}
-	}
-	return r
 }
 
 // noise is smooth value noise in [-1, 1] over x, one new value per unit.
@@ -145,33 +66,35 @@ func seconds(t time.Time) float64 { return float64(t.UnixMilli()) / 1000 }
 
 // util returns the GPU's utilisation in percent at t.
 func (m *model) util(g int, t time.Time) float64 {
-	j := m.job(g, t)
-	return m.utilOf(g, j, t)
+	return m.utilOf(g, m.job(g, t), t)
 }
 
-func (m *model) utilOf(g int, j job, t time.Time) float64 {
-	since := t.Sub(j.from)
-	if j.kind == kindIdle || j.kind == kindHeld || since < 8*time.Second {
+// steady kinds run at a level with small wobbles; a server's load comes in
+// bursts; a notebook holds memory and does nothing.
+func steady(k Kind) bool { return k == KindTrain || k == KindFinetune || k == KindEval }
+
+func (m *model) utilOf(g int, j Job, t time.Time) float64 {
+	if j.Kind == 0 || j.Kind == KindNotebook || t.Sub(j.Start) < 8*time.Second {
 		return 0
 	}
 	x := seconds(t)
 	jitter := 2 * m.noise(g, saltJitter, x)
 	var u float64
-	if j.kind == kindTrain {
-		u = j.level + 6*m.noise(g, saltNoise, x/12) + jitter
+	if steady(j.Kind) {
+		u = j.Level + 6*m.noise(g, saltNoise, x/12) + jitter
 	} else {
-		u = j.level * (1 + 0.8*m.noise(g, saltNoise, x/4))
+		u = j.Level * (1 + 0.8*m.noise(g, saltNoise, x/4))
 	}
 	return clamp(u, 0, 100)
 }
 
 // memRamp is the share of its memory a job has allocated at t: models load
 // over the first 20 seconds.
-func memRamp(j job, t time.Time) float64 {
-	if j.kind == kindIdle {
+func memRamp(j Job, t time.Time) float64 {
+	if j.Kind == 0 {
 		return 0
 	}
-	return clamp(t.Sub(j.from).Seconds()/20, 0, 1)
+	return clamp(t.Sub(j.Start).Seconds()/20, 0, 1)
 }
 
 // loadAvg is the mean utilisation over the last two minutes: temperature

@@ -98,17 +98,30 @@ var profiles = map[string]profile{
 	},
 	"rtx4090x4": {
 		description: "workstation: 4 x NVIDIA GeForce RTX 4090",
-		spec: spec{
-			idleWatts: 21, limitWatts: 450,
-			smIdle: 210, smMax: 2520, memIdle: 405, memMax: 10501,
-			tempIdle: 36, tempRise: 38,
-			pcieGen: 4, pcieWidth: 16, pcieIdleGen: 1,
-			consumer:    true,
-			reservedMiB: 280, migGPU: -1,
-		},
-		build: func() *server.Server {
-			return server.NewServerWithGPUs("550.127.05", "12.550.127.05", 12040,
-				gpus.Multiple(4, rtx4090)...)
-		},
+		spec:        ada,
+		build:       workstation(4),
 	},
+	"rtx4090x2": {
+		description: "workstation: 2 x NVIDIA GeForce RTX 4090",
+		spec:        ada,
+		build:       workstation(2),
+	},
+}
+
+// ada is the RTX 4090 in a workstation.
+var ada = spec{
+	idleWatts: 21, limitWatts: 450,
+	smIdle: 210, smMax: 2520, memIdle: 405, memMax: 10501,
+	tempIdle: 36, tempRise: 38,
+	pcieGen: 4, pcieWidth: 16, pcieIdleGen: 1,
+	consumer:    true,
+	reservedMiB: 280, migGPU: -1,
+}
+
+// workstation builds a machine with n RTX 4090 cards.
+func workstation(n int) func() *server.Server {
+	return func() *server.Server {
+		return server.NewServerWithGPUs("550.127.05", "12.550.127.05", 12040,
+			gpus.Multiple(n, rtx4090)...)
+	}
 }

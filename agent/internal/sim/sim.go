@@ -1,19 +1,27 @@
 // Package sim builds simulated GPU machines for gpumon-agent's
-// --simulate=<profile> mode, demos and tests.
+// --simulate=<profile> mode, the load generator, demos and tests.
 //
 // A simulated machine is go-nvml's mock server (package
 // github.com/NVIDIA/go-nvml/pkg/nvml/mock/server and the dgx* machines)
-// with every function the gpu collector calls filled in. Its figures are pure
-// functions of a seed and the time, so they move like a shared lab server's
-// (jobs start and stop, utilisation wobbles, temperature and power follow
-// the load) and are reproducible in tests with an injected clock. Simulated
-// GPU processes carry real PIDs of this machine, so the merged report shows
-// real process names.
+// with every function the gpu collector calls filled in. A seeded Schedule
+// decides which jobs run on which GPUs (training runs, torchrun jobs,
+// Jupyter kernels holding memory, inference servers, evaluations), starting
+// and ending over minutes; the figures follow the jobs (utilisation wobbles,
+// temperature and power follow the load) and are reproducible in tests with
+// an injected clock.
+//
+// With WithWorkers, every job is a real, harmless process started by the
+// simulator — gpumon-agent's own binary, run under the job's program name
+// and command line (python train.py …, torchrun …), waiting and doing
+// nothing — inside a screen or tmux session the simulator creates where
+// those are installed. Simulated GPU memory and utilisation belong to these
+// processes only. A job whose process exits or is killed ends, and its GPUs
+// are free from then on; the processes exit when the agent does.
 package sim
 
 import (
 	"fmt"
-	"os"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
@@ -31,9 +39,9 @@ type Option func(*config)
 type config struct {
 	seed     uint64
 	now      func() time.Time
-	procRoot string
-	pids     []uint32
-	maxPIDs  int
+	fakePIDs bool
+	users    []string
+	workers  *slog.Logger
 }
 
 // WithSeed sets the seed; machines with different seeds run different jobs.
@@ -43,14 +51,30 @@ func WithSeed(seed uint64) Option { return func(c *config) { c.seed = seed } }
 // default).
 func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
 
-// WithProcRoot sets where PIDs for simulated GPU processes are read from
-// ("/proc" by default).
-func WithProcRoot(dir string) Option { return func(c *config) { c.procRoot = dir } }
+// WithFakePIDs gives the jobs' processes made-up PIDs (from FakePIDBase up)
+// instead of real ones: for load generation and tests, where no process
+// runs. Without it or WithWorkers, jobs hold memory with no process listed.
+func WithFakePIDs() Option { return func(c *config) { c.fakePIDs = true } }
 
-// WithPIDs gives the PIDs simulated GPU processes use instead of reading
-// them from /proc.
-func WithPIDs(pids ...uint32) Option {
-	return func(c *config) { c.pids = slices.Clone(pids) }
+// FakePIDBase is the lowest PID WithFakePIDs hands out.
+const FakePIDBase = 100000
+
+// WithUsers draws each job's owner from users (the load generator's
+// machines have several); by default jobs have no owner of their own.
+func WithUsers(users ...string) Option {
+	return func(c *config) { c.users = slices.Clone(users) }
+}
+
+// WithWorkers makes every job a real process started by the simulator
+// (see the package documentation), logging to log. New starts the jobs
+// running at the start; Close stops them.
+func WithWorkers(log *slog.Logger) Option {
+	return func(c *config) {
+		c.workers = log
+		if log == nil {
+			c.workers = slog.New(slog.DiscardHandler)
+		}
+	}
 }
 
 // Machine is a simulated NVML library. It satisfies nvml.Interface through
@@ -60,6 +84,8 @@ type Machine struct {
 	profile string
 	model   *model
 	handles []nvml.Device
+	sched   *Schedule
+	workers *supervisor
 }
 
 // Simulated reports that the machine is not real hardware; the gpu
@@ -89,32 +115,58 @@ func Describe(profile string) string {
 	return p.description
 }
 
-// New builds a simulated machine from a profile (see Profiles). The result
-// is a *Machine.
-func New(profile string, opts ...Option) (nvml.Interface, error) {
+// New builds a simulated machine from a profile (see Profiles). With
+// WithWorkers it also starts the processes of the jobs running now; Close
+// stops them.
+func New(profile string, opts ...Option) (*Machine, error) {
 	p, ok := profiles[profile]
 	if !ok {
 		return nil, fmt.Errorf("unknown simulation profile %q (valid: %s)",
 			profile, strings.Join(Profiles(), ", "))
 	}
-	c := config{seed: DefaultSeed, now: time.Now, procRoot: "/proc", maxPIDs: 6}
+	c := config{seed: DefaultSeed, now: time.Now}
 	for _, o := range opts {
 		o(&c)
 	}
-	if len(c.pids) == 0 {
-		c.pids = PickPIDs(c.procRoot, os.Getpid(), c.maxPIDs)
-	}
 	srv := p.build()
-	m := newModel(p.spec, c.seed, len(srv.Devices), c.now(), c.pids)
-	mach := &Machine{Server: srv, profile: profile, model: m}
+	start := c.now()
+	sched := newSchedule(c.seed, len(srv.Devices), p.spec.consumer, start, scheduleConfig{
+		live: c.workers != nil, fakePIDs: c.fakePIDs, users: c.users, home: homeDir(c.users),
+	})
+	m := &model{spec: p.spec, seed: c.seed, n: len(srv.Devices), start: start, sched: sched}
+	mach := &Machine{Server: srv, profile: profile, model: m, sched: sched}
 	for i, d := range srv.Devices {
 		dev := d.(*server.Device)
 		dev.UUID = m.uuid(i)
 		wire(dev, m, i, c.now)
 		mach.handles = append(mach.handles, device{dev})
 	}
+	if c.workers != nil {
+		w, err := startSupervisor(c.workers, sched, c.now)
+		if err != nil {
+			return nil, err
+		}
+		mach.workers = w
+	}
 	return mach, nil
 }
+
+// Close stops the machine's worker processes and removes what the
+// simulator created (sessions, its temporary directory). It is safe to call
+// more than once, and on machines without workers.
+func (m *Machine) Close() error {
+	if m.workers == nil {
+		return nil
+	}
+	return m.workers.close()
+}
+
+// Jobs returns the jobs running at t, oldest first.
+func (m *Machine) Jobs(t time.Time) []Job { return m.sched.Running(t) }
+
+// Target is the share of its GPUs the machine's users try to keep busy,
+// drawn from the seed.
+func (m *Machine) Target() float64 { return m.sched.Target() }
 
 // DeviceGetHandleByIndex returns GPU i. Unlike the mock's, it records
 // nothing (see device).

@@ -20,12 +20,12 @@ func (c *clock) now() time.Time { return c.t }
 func newMachine(t *testing.T, profile string, opts ...Option) (*Machine, *clock) {
 	t.Helper()
 	c := &clock{t: t0}
-	opts = append([]Option{WithClock(c.now), WithPIDs(101, 202, 303, 404)}, opts...)
-	lib, err := New(profile, opts...)
+	opts = append([]Option{WithClock(c.now), WithFakePIDs()}, opts...)
+	m, err := New(profile, opts...)
 	if err != nil {
 		t.Fatalf("New(%q): %v", profile, err)
 	}
-	return lib.(*Machine), c
+	return m, c
 }
 
 func TestNew(t *testing.T) {
@@ -39,9 +39,10 @@ func TestNew(t *testing.T) {
 		{"dgxb200", 8, "NVIDIA B200 180GB HBM3e", 184320},
 		{"dgxh100", 8, "NVIDIA H100 80GB HBM3", 81920},
 		{"dgxh200", 8, "NVIDIA H200 141GB HBM3e", 144384},
+		{"rtx4090x2", 2, "NVIDIA GeForce RTX 4090", 24564},
 		{"rtx4090x4", 4, "NVIDIA GeForce RTX 4090", 24564},
 	}
-	if got, want := strings.Join(Profiles(), " "), "dgxa100 dgxb200 dgxh100 dgxh200 rtx4090x4"; got != want {
+	if got, want := strings.Join(Profiles(), " "), "dgxa100 dgxb200 dgxh100 dgxh200 rtx4090x2 rtx4090x4"; got != want {
 		t.Errorf("Profiles() = %s, want %s", got, want)
 	}
 	for _, tc := range cases {

@@ -1,0 +1,38 @@
+package sim
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strconv"
+)
+
+// procStat is what the simulator reads from /proc/<pid>/stat.
+type procStat struct {
+	ppid  int
+	start uint64 // clock ticks after boot
+}
+
+// parseStat reads the parent and start time from the contents of
+// /proc/<pid>/stat. The command name may hold spaces and parentheses, so
+// fields are counted after the last ')'.
+func parseStat(b []byte) (procStat, error) {
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return procStat{}, errors.New("parse stat: no command name")
+	}
+	// After the name: state ppid pgrp session tty_nr tpgid flags ... starttime.
+	f := bytes.Fields(b[i+1:])
+	if len(f) < 20 {
+		return procStat{}, errors.New("parse stat: too few fields")
+	}
+	ppid, err := strconv.Atoi(string(f[1]))
+	if err != nil {
+		return procStat{}, fmt.Errorf("parse stat parent: %w", err)
+	}
+	start, err := strconv.ParseUint(string(f[19]), 10, 64)
+	if err != nil {
+		return procStat{}, fmt.Errorf("parse stat start time: %w", err)
+	}
+	return procStat{ppid: ppid, start: start}, nil
+}
