@@ -10,7 +10,7 @@ import (
 
 // The benchmark payload: one machine's report in the documented shape (the
 // original collector's JSON, Python's json.dumps spacing), 8 GPUs and 300
-// processes of which 12 use a GPU — the same machine as loadgen's dgxh100.
+// processes of which 12 use a GPU — the size of loadgen's dgxh100 machines.
 const (
 	payloadGPUs      = 8
 	payloadProcesses = 300

@@ -27,9 +27,10 @@ var (
 	date    = "unknown"
 )
 
-const summary = `gpumon-loadgen: runs N simulated agents (8 GPUs and 300 processes each by
-default) over real gRPC streams against a hub, then prints what was sent and
-acknowledged.
+const summary = `gpumon-loadgen: runs N simulated agents over real gRPC streams against a hub,
+then prints what was sent and acknowledged. The machines differ as a lab's do
+(DGX servers and workstations, some idle, some full, jobs that start and end
+over minutes); --seed draws them, so the same seed gives the same fleet.
 
 Usage: gpumon-loadgen --hub HOST:7865 --token TOKEN --agents 100 --duration 1m`
 
@@ -43,7 +44,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	agents := fs.Int("agents", 10, "`number` of simulated agents")
 	interval := fs.Duration("interval", 2*time.Second, "sampling `interval` of each agent")
 	duration := fs.Duration("duration", 30*time.Second, "how `long` to run")
-	profile := fs.String("profile", "dgxh100", "machine `profile`: "+strings.Join(names(), ", "))
+	profile := fs.String("profile", "mixed", "fleet `profile`: "+strings.Join(names(), ", ")+
+		" (mixed: a lab's machines; dgxh100 and small: one size, for benchmarks)")
+	seed := fs.Uint64("seed", 1, "`seed` that draws the machines and their jobs")
 	prefix := fs.String("prefix", "load", "hostname `prefix` of the simulated machines")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	if err := flagenv.Command(fs, args, summary); err != nil {
@@ -78,7 +81,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	res := loadgen.Run(ctx, loadgen.Config{
-		Hub: *hub, Token: *token, Agents: *agents, Interval: *interval, Duration: *duration, Profile: p, Prefix: *prefix,
+		Hub: *hub, Token: *token, Agents: *agents, Interval: *interval, Duration: *duration, Profile: p, Seed: *seed, Prefix: *prefix,
 	}, stderr)
 	fmt.Fprintln(stdout, res)
 	if res.Connected == 0 {

@@ -21,6 +21,8 @@ type Config struct {
 	Interval time.Duration
 	Duration time.Duration
 	Profile  Profile
+	// Seed draws the machines and their jobs: the same seed, the same fleet.
+	Seed uint64
 	// Prefix names the simulated machines prefix-0001, prefix-0002, ...
 	Prefix string
 	Log    *slog.Logger
@@ -68,7 +70,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) Result {
 	begin := time.Now()
 	for i := range clients {
 		name := fmt.Sprintf("%s-%04d", cfg.Prefix, i+1)
-		samplers[i] = &countingSampler{Sampler: NewSampler(cfg.Profile, uint64(i+1))}
+		samplers[i] = &countingSampler{Sampler: NewSampler(cfg.Profile, machineSeed(cfg.Seed, i))}
 		clients[i] = stream.New(stream.Config{
 			Hub: cfg.Hub, Token: cfg.Token, TLS: cfg.TLS, Hostname: name, MachineID: "loadgen-" + name,
 			Version: "loadgen", Interval: cfg.Interval, Simulated: true, Log: cfg.Log, OnAck: lats.add,

@@ -20,10 +20,8 @@
 package sim
 
 import (
-	"fmt"
 	"log/slog"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/NVIDIA/go-nvml/pkg/nvml"
@@ -81,10 +79,9 @@ func WithWorkers(log *slog.Logger) Option {
 // the embedded mock server.
 type Machine struct {
 	*server.Server
+	*Lab
 	profile string
-	model   *model
 	handles []nvml.Device
-	sched   *Schedule
 	workers *supervisor
 }
 
@@ -119,30 +116,24 @@ func Describe(profile string) string {
 // WithWorkers it also starts the processes of the jobs running now; Close
 // stops them.
 func New(profile string, opts ...Option) (*Machine, error) {
-	p, ok := profiles[profile]
-	if !ok {
-		return nil, fmt.Errorf("unknown simulation profile %q (valid: %s)",
-			profile, strings.Join(Profiles(), ", "))
+	lab, srv, err := newLab(profile, opts)
+	if err != nil {
+		return nil, err
 	}
-	c := config{seed: DefaultSeed, now: time.Now}
+	c := config{now: time.Now}
 	for _, o := range opts {
 		o(&c)
 	}
-	srv := p.build()
-	start := c.now()
-	sched := newSchedule(c.seed, len(srv.Devices), p.spec.consumer, start, scheduleConfig{
-		live: c.workers != nil, fakePIDs: c.fakePIDs, users: c.users, home: homeDir(c.users),
-	})
-	m := &model{spec: p.spec, seed: c.seed, n: len(srv.Devices), start: start, sched: sched}
-	mach := &Machine{Server: srv, profile: profile, model: m, sched: sched}
+	m := lab.model
+	mach := &Machine{Server: srv, Lab: lab, profile: profile}
 	for i, d := range srv.Devices {
 		dev := d.(*server.Device)
-		dev.UUID = m.uuid(i)
+		dev.UUID = lab.gpus[i].UUID
 		wire(dev, m, i, c.now)
 		mach.handles = append(mach.handles, device{dev})
 	}
 	if c.workers != nil {
-		w, err := startSupervisor(c.workers, sched, c.now)
+		w, err := startSupervisor(c.workers, m.sched, c.now)
 		if err != nil {
 			return nil, err
 		}
@@ -160,13 +151,6 @@ func (m *Machine) Close() error {
 	}
 	return m.workers.close()
 }
-
-// Jobs returns the jobs running at t, oldest first.
-func (m *Machine) Jobs(t time.Time) []Job { return m.sched.Running(t) }
-
-// Target is the share of its GPUs the machine's users try to keep busy,
-// drawn from the seed.
-func (m *Machine) Target() float64 { return m.sched.Target() }
 
 // DeviceGetHandleByIndex returns GPU i. Unlike the mock's, it records
 // nothing (see device).

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -154,5 +155,40 @@ func TestNoCallRecording(t *testing.T) {
 		len(dev.GetTotalEccErrorsCalls()) + len(dev.GetProcessUtilizationCalls()) +
 		len(m.DeviceGetHandleByIndexCalls()); n != 0 {
 		t.Errorf("%d calls recorded", n)
+	}
+}
+
+// TestLabReadsAsTheMachine: the load generator's Lab reports what the NVML
+// library of a Machine with the same seed and clock reports.
+func TestLabReadsAsTheMachine(t *testing.T) {
+	for _, profile := range []string{"dgxa100", "rtx4090x4"} {
+		m, clk := newMachine(t, profile, WithSeed(11))
+		lab, err := NewLab(profile, WithClock(clk.now), WithFakePIDs(), WithSeed(11))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for at := t0; at.Before(t0.Add(2 * time.Hour)); at = at.Add(7 * time.Minute) {
+			clk.t = at
+			for i, info := range lab.GPUs() {
+				r, l := read(t, m, i), lab.Read(i, at)
+				d, _ := m.DeviceGetHandleByIndex(i)
+				name, _ := d.GetName()
+				uuid, _ := d.GetUUID()
+				_, utilRet := d.GetUtilizationRates()
+				var procs []uint32
+				for _, p := range append(r.compute, r.graphics...) {
+					procs = append(procs, p.Pid)
+				}
+				var labProcs []uint32
+				for _, p := range l.Processes {
+					labProcs = append(labProcs, p.PID)
+				}
+				if name != info.Name || uuid != info.UUID || r.total != info.MemoryMiB || r.used != l.MemoryMiB ||
+					r.temp != l.Temperature || (utilRet == nvml.SUCCESS) != (l.Utilization != nil) ||
+					l.Utilization != nil && *l.Utilization != r.util || fmt.Sprint(procs) != fmt.Sprint(labProcs) {
+					t.Fatalf("%s GPU %d at %s: machine %+v %s %s, lab %+v %+v", profile, i, at, r, name, uuid, l, info)
+				}
+			}
+		}
 	}
 }

@@ -182,7 +182,7 @@ func TestWorkers(t *testing.T) {
 				t.Errorf("claim %q: answer %q, want an error", claim, reply)
 			}
 		}
-		if j, ok := m.sched.on(nb.GPUs[0], clk.now()); !ok || j.PIDs[0] != nb.PIDs[0] {
+		if j, ok := m.model.sched.on(nb.GPUs[0], clk.now()); !ok || j.PIDs[0] != nb.PIDs[0] {
 			t.Errorf("the notebook's process changed: %+v", j)
 		}
 	})
@@ -192,13 +192,13 @@ func TestWorkers(t *testing.T) {
 		waitUntil(t, "the first jobs' processes exit", func() bool { return noneAlive(toPIDs(all)) })
 		waitUntil(t, "every job due at +5h running", func() bool {
 			due := 0
-			m.sched.mu.Lock()
-			for _, j := range m.sched.jobs {
+			m.model.sched.mu.Lock()
+			for _, j := range m.model.sched.jobs {
 				if j.runningAt(later) && !j.ended {
 					due++
 				}
 			}
-			m.sched.mu.Unlock()
+			m.model.sched.mu.Unlock()
 			return due > 0 && len(m.Jobs(later)) == due
 		})
 	})
