@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/NVIDIA/go-nvml/pkg/nvml"
+
+	"github.com/gpumon/gpumon/common/testdeb"
 )
 
 // holderEnv makes the test binary a stand-in agent: it starts a simulated
@@ -75,30 +77,6 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// needSessionTools installs Debian's screen and tmux when they are missing
-// and the test runs as root (as the Makefile does for prometheus); it
-// reports whether both are there.
-func needSessionTools(t *testing.T) bool {
-	t.Helper()
-	_, errS := exec.LookPath("screen")
-	_, errT := exec.LookPath("tmux")
-	if errS == nil && errT == nil {
-		return true
-	}
-	if os.Geteuid() != 0 {
-		t.Log("screen or tmux missing and not root: jobs run without sessions (sudo apt-get install -y screen tmux)")
-		return false
-	}
-	for _, args := range [][]string{{"update", "-qq"}, {"install", "-y", "-qq", "screen", "tmux"}} {
-		c := exec.Command("apt-get", args...)
-		c.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
-		if out, err := c.CombinedOutput(); err != nil {
-			t.Fatalf("apt-get %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
-	return true
-}
-
 // agentSchedule draws what an agent's simulated dgxh100 runs (jobs without
 // owners of their own), with made-up PIDs instead of processes.
 func agentSchedule(seed uint64) *Schedule {
@@ -129,7 +107,7 @@ func labSeed(t *testing.T) uint64 {
 // memory belongs to these processes and no others; killing one ends its job
 // and frees its GPUs; jobs end on schedule; Close leaves nothing behind.
 func TestWorkers(t *testing.T) {
-	sessions := needSessionTools(t)
+	sessions := testdeb.Ensure(t, "screen", "tmux")
 	clk := newSyncClock(t0)
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	m, err := New("dgxh100", WithSeed(labSeed(t)), WithClock(clk.now), WithWorkers(log))
@@ -340,7 +318,7 @@ func register(t *testing.T, addr, claim string) string {
 // simulated machine with workers and is killed with SIGKILL, which it cannot
 // catch; its workers and their sessions go with it.
 func TestWorkersDieWithTheAgent(t *testing.T) {
-	sessions := needSessionTools(t)
+	sessions := testdeb.Ensure(t, "screen", "tmux")
 	holder := exec.Command(os.Args[0], "-test.run=^$")
 	holder.Env = append(os.Environ(), holderEnv+"=dgxh100 "+strconv.FormatUint(labSeed(t), 10))
 	var stderr bytes.Buffer
