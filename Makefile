@@ -106,7 +106,7 @@ soak: ## the long reliability run: 1,000 simulated agents, 50 REST readers, 20 w
 test: lint check-generated test-go test-fuzz test-webui test-browser test-examples test-deploy ## everything CI runs
 
 .PHONY: demo
-demo: build ## run a hub and a local agent (simulated GPUs without a driver); Ctrl-C stops
+demo: build ## run a hub, a local agent (simulated GPUs without a driver) and simulated machines; Ctrl-C stops
 	deploy/demo.sh
 
 .PHONY: build

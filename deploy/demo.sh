@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Runs a hub and one local agent from bin/ (see `make demo`). The agent reads
 # this machine's real system data; GPUs are simulated when no NVIDIA driver is
-# present. Ctrl-C stops both.
+# present, with the simulated jobs running as harmless processes of their own
+# (in screen/tmux sessions where installed). Beside it, gpumon-loadgen
+# simulates a small lab of other machines (GPUMON_DEMO_FLEET, default 12; 0
+# for none). Ctrl-C stops everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,12 +14,22 @@ data_dir="${GPUMON_DATA_DIR:-./gpumon-data}"
 grpc_port="${grpc_addr##*:}"
 http_port="${http_addr##*:}"
 
+fleet="${GPUMON_DEMO_FLEET:-12}"
+if ! [[ "$fleet" =~ ^[0-9]+$ ]] || ((fleet > 1000)); then
+  echo "demo: GPUMON_DEMO_FLEET=$fleet: want a number of simulated machines from 0 to 1000" >&2
+  exit 2
+fi
 agent_args=()
+simulated=""
 if [[ -e /proc/driver/nvidia/version ]] || command -v nvidia-smi >/dev/null 2>&1; then
   echo "demo: NVIDIA driver found: the agent reads the real GPUs"
 else
-  agent_args+=(--simulate "${GPUMON_SIMULATE:-dgxh100}")
-  echo "demo: no NVIDIA driver here: the agent simulates ${GPUMON_SIMULATE:-dgxh100} GPUs (system data is real)"
+  # The simulated jobs are processes the agent started: stopping one from the
+  # page (or gpumon kill, or kill PID) ends the job and frees its GPU.
+  agent_args+=(--simulate "${GPUMON_SIMULATE:-dgxh100}" --allow-kill)
+  simulated=1
+  echo "demo: no NVIDIA driver here: the agent simulates ${GPUMON_SIMULATE:-dgxh100} GPUs (system data is real);"
+  echo "demo: its jobs run as harmless processes (python train.py ..., torchrun ...), stopped with the agent"
 fi
 
 mkdir -p "$data_dir"
@@ -36,8 +49,9 @@ cleanup() {
 }
 trap cleanup INT TERM EXIT
 
+# A GPU held idle shows after 5 minutes here, not the default 30.
 bin/gpumon-hub --http-addr "$http_addr" --grpc-addr "$grpc_addr" --data-dir "$data_dir" \
-  --admin-token "$admin_token" --legacy-open &
+  --admin-token "$admin_token" --legacy-open --idle-after "${GPUMON_IDLE_AFTER:-5m}" &
 pids+=($!)
 
 for _ in $(seq 1 100); do
@@ -49,11 +63,24 @@ done
 bin/gpumon-agent --hub "127.0.0.1:${grpc_port}" --token "$(cat "$data_dir/agent-token")" "${agent_args[@]}" &
 pids+=($!)
 
-cat <<MSG
+if [[ "$fleet" -gt 0 ]]; then
+  # Simulated machines lab-0001, lab-0002, ...: DGX servers and workstations,
+  # some idle, some full; their progress goes to a log, not the terminal.
+  GPUMON_TOKEN="$(cat "$data_dir/agent-token")" bin/gpumon-loadgen --hub "127.0.0.1:${grpc_port}" \
+    --agents "$fleet" --prefix lab --duration 8760h >"$data_dir/demo-loadgen.log" 2>&1 &
+  pids+=($!)
+fi
 
-  gpumon is running:  http://localhost:${http_port}/
-  admin token (kill, forget; paste it into the page's settings): ${admin_token}
-  Ctrl-C stops the hub and the agent.
-
-MSG
-wait -n "${pids[@]}" || true
+echo
+echo "  gpumon is running:  http://localhost:${http_port}/"
+echo "  admin token (kill, forget; paste it into the page's settings): ${admin_token}"
+if [[ -n "$simulated" ]]; then
+  echo "  stopping a simulated job's process (the page's Stop, gpumon kill, kill PID) ends the job"
+fi
+if [[ "$fleet" -gt 0 ]]; then
+  echo "  beside this machine: ${fleet} simulated machines lab-0001 ... (gpumon-loadgen)"
+fi
+echo "  Ctrl-C stops everything."
+echo
+# The hub and the agent are the demo: when either stops, everything stops.
+wait -n "${pids[0]}" "${pids[1]}" || true

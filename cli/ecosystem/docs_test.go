@@ -141,9 +141,11 @@ func meanings(table string) map[string]string {
 }
 
 // otherTools are flags the READMEs name that belong to other programs:
-// docker, systemctl, deploy/install.sh and examples/python/fleet.py.
+// docker, systemctl, deploy/install.sh, examples/python/fleet.py and the
+// command lines of simulated jobs (python train.py --model …, torchrun).
 var otherTools = map[string]bool{"--now": true, "--pid": true, "--gpus": true, "--runtime": true,
-	"--prefix": true, "--from": true, "--no-user": true, "--help": true, "--version": true, "--follow": true}
+	"--prefix": true, "--from": true, "--no-user": true, "--help": true, "--version": true, "--follow": true,
+	"--model": true, "--batch-size": true, "--nproc": true}
 
 // checkNamedFlags fails for a --flag in the text that no binary has.
 func checkNamedFlags(t *testing.T, file, text string) {
