@@ -71,7 +71,9 @@ func TestSimulatedJobs(t *testing.T) {
 	sessions := testdeb.Ensure(t, "screen", "tmux")
 	h := newHub(t)
 	// e2e-lab's seed runs a full machine at the start: servers and a
-	// training run in screen, a torchrun job in tmux, two notebooks.
+	// training run in screen, a torchrun job in tmux, two notebooks. Its
+	// next try to start a job comes three minutes after the start, so a GPU
+	// freed here stays free while the test looks.
 	agent := startAgent(t, h, "e2e-lab", "dgxh100", "--allow-kill")
 	var r simReport
 	waitFor(t, "jobs on the GPUs", 30*time.Second, func() bool {

@@ -24,8 +24,13 @@ import (
 )
 
 // holderEnv makes the test binary a stand-in agent: it starts a simulated
-// machine with workers, prints its jobs and waits to be killed.
-const holderEnv = "GPUMON_SIM_TEST_HOLDER"
+// machine with workers, prints its jobs and waits to be killed. claimEnv
+// ("<socket> <job> <process>") makes it a process that claims to be a job's
+// and prints the answer.
+const (
+	holderEnv = "GPUMON_SIM_TEST_HOLDER"
+	claimEnv  = "GPUMON_SIM_TEST_CLAIM"
+)
 
 func TestMain(m *testing.M) {
 	if IsWorker() {
@@ -33,6 +38,11 @@ func TestMain(m *testing.M) {
 	}
 	if spec := os.Getenv(holderEnv); spec != "" {
 		os.Exit(hold(spec))
+	}
+	if claim := os.Getenv(claimEnv); claim != "" {
+		addr, rest, _ := strings.Cut(claim, " ")
+		fmt.Print(claimAs(addr, rest))
+		os.Exit(0)
 	}
 	os.Exit(m.Run())
 }
@@ -158,6 +168,13 @@ func TestWorkers(t *testing.T) {
 		for _, claim := range []string{fmt.Sprintf("%d 0", nb.ID), "999999 0", fmt.Sprintf("%d 7", nb.ID), "garbage"} {
 			if reply := register(t, m.workers.addr, claim); !strings.Contains(reply, "error") {
 				t.Errorf("claim %q: answer %q, want an error", claim, reply)
+			}
+		}
+		// Another user's process is not even answered (the agent's user
+		// is, with an error, above): it can never pass for a job's.
+		if os.Geteuid() == 0 {
+			if reply := claimAsNobody(t, m.workers.addr, fmt.Sprintf("%d 0", nb.ID)); reply != "" {
+				t.Errorf("a process of user nobody was answered %q", reply)
 			}
 		}
 		if j, ok := m.model.sched.on(nb.GPUs[0], clk.now()); !ok || j.PIDs[0] != nb.PIDs[0] {
@@ -300,18 +317,54 @@ func toPIDs(ps []int) []uint32 {
 // answer.
 func register(t *testing.T, addr, claim string) string {
 	t.Helper()
+	reply := claimAs(addr, claim)
+	if reply == "" {
+		return "error: connection closed"
+	}
+	return reply
+}
+
+// claimAs says claim to the simulator at addr and returns its answer, ""
+// when it closes the connection without one.
+func claimAs(addr, claim string) string {
 	c, err := net.Dial("unix", "@"+addr)
 	if err != nil {
-		t.Fatal(err)
+		return "error: " + err.Error()
 	}
 	defer c.Close()
 	fmt.Fprintln(c, claim)
 	_ = c.SetReadDeadline(time.Now().Add(time.Minute))
 	line, _ := bufio.NewReader(c).ReadString('\n')
-	if line == "" {
-		return "error: connection closed"
-	}
 	return line
+}
+
+// claimAsNobody runs claimAs in a copy of this test binary as user nobody.
+func claimAsNobody(t *testing.T, addr, claim string) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "gpumon-sim-claim-") // t.TempDir's parent is closed to others
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "claim")
+	b, err := os.ReadFile(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c := exec.Command(bin, "-test.run=^$")
+	c.Env = []string{claimEnv + "=" + addr + " " + claim}
+	c.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, err := c.Output()
+	if err != nil {
+		t.Fatalf("claim as nobody: %v", err)
+	}
+	return string(out)
 }
 
 // TestWorkersDieWithTheAgent: a stand-in agent (this test binary) starts a
