@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
+	"strings"
 )
 
 // procStat is what the simulator reads from /proc/<pid>/stat.
@@ -35,4 +37,34 @@ func parseStat(b []byte) (procStat, error) {
 		return procStat{}, fmt.Errorf("parse stat start time: %w", err)
 	}
 	return procStat{ppid: ppid, start: start}, nil
+}
+
+// running reports whether the worker's process still exists (the same
+// process: its start time matches).
+func (w *worker) running() bool {
+	return alive(w.pid) && startTime(w.pid) == w.start
+}
+
+// startTime reads the start time of pid (clock ticks after boot), 0 when it
+// cannot.
+func startTime(pid int) uint64 {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	st, err := parseStat(b)
+	if err != nil {
+		return 0
+	}
+	return st.start
+}
+
+// alive reports whether pid exists and is not a zombie.
+func alive(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	return i < 0 || i+2 >= len(b) || b[i+2] != 'Z'
 }
