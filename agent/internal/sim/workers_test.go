@@ -409,6 +409,16 @@ func TestWorkersDieWithTheAgent(t *testing.T) {
 			return !slices.ContainsFunc(screens, func(n string) bool { return screenPID(screenDir(), n) != 0 })
 		})
 	}
+	// The dead agent's directory is left; the next simulator to start
+	// removes it.
+	left := filepath.Join(os.TempDir(), fmt.Sprintf("gpumon-sim-%d-*", holder.Process.Pid))
+	if m, _ := filepath.Glob(left); len(m) != 1 {
+		t.Fatalf("directories of the killed agent: %v", m)
+	}
+	sweepStaleDirs(os.TempDir())
+	if m, _ := filepath.Glob(left); len(m) != 0 {
+		t.Errorf("sweep left %v", m)
+	}
 }
 
 // TestWorkerWithoutSimulator: the program run by hand, outside a
