@@ -22,8 +22,15 @@ func (c *Config) collectors() (*collect.Runner, func(), error) {
 	closeSim := func() error { return nil }
 	if c.Simulate != "" {
 		// Seeded by hostname: simulated machines run different jobs, each
-		// a real process of its own (see package sim).
-		m, err := sim.New(c.Simulate, sim.WithSeed(seed(c.Hostname)), sim.WithWorkers(c.Log))
+		// a real process of its own (see package sim) unless the processes
+		// read under --host-root are numbered in another PID namespace.
+		opts := []sim.Option{sim.WithSeed(seed(c.Hostname))}
+		if procRoot := filepath.Join(c.HostRoot, "proc"); c.HostRoot == "" || c.HostRoot == "/" || sim.SamePIDs(procRoot) {
+			opts = append(opts, sim.WithWorkers(c.Log))
+		} else {
+			c.Log.Warn("simulated jobs run without processes: the PIDs under --host-root are another PID namespace's", "proc", procRoot)
+		}
+		m, err := sim.New(c.Simulate, opts...)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 )
@@ -67,4 +68,13 @@ func alive(pid int) bool {
 	}
 	i := strings.LastIndexByte(string(b), ')')
 	return i < 0 || i+2 >= len(b) || b[i+2] != 'Z'
+}
+
+// SamePIDs reports whether procRoot (a /proc, perhaps the host's mounted in
+// a container) numbers processes as this process sees them: its "self" is
+// this process's PID. When it does not, the PIDs of processes the simulator
+// starts would name other processes there.
+func SamePIDs(procRoot string) bool {
+	self, err := os.Readlink(filepath.Join(procRoot, "self"))
+	return err == nil && self == strconv.Itoa(os.Getpid())
 }

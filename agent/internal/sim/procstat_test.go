@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -40,5 +41,20 @@ func TestParseStat(t *testing.T) {
 	// This process: alive, with a start time.
 	if !alive(os.Getpid()) || startTime(os.Getpid()) == 0 || alive(1<<30) || startTime(1<<30) != 0 {
 		t.Error("alive/startTime disagree with /proc for this process or a PID that cannot exist")
+	}
+}
+
+// TestSamePIDs: this machine's /proc numbers processes as this process does;
+// a /proc whose self is another number (a host's, from a container in its
+// own PID namespace) or none at all does not.
+func TestSamePIDs(t *testing.T) {
+	other := t.TempDir()
+	if err := os.Symlink("1", filepath.Join(other, "self")); err != nil {
+		t.Fatal(err)
+	}
+	for root, want := range map[string]bool{"/proc": true, other: false, t.TempDir(): false} {
+		if got := SamePIDs(root); got != want {
+			t.Errorf("SamePIDs(%s) = %v, want %v", root, got, want)
+		}
 	}
 }
