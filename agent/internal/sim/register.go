@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"path/filepath"
 	"strconv"
 	"syscall"
@@ -74,7 +75,12 @@ func (s *supervisor) register(id, i, pid int, c net.Conn) (*worker, hello, []uin
 	case i < 0 || i >= len(r.procs) || r.procs[i] != nil:
 		return nil, hello{Error: fmt.Sprintf("job %d has no process %d waiting to start", id, i)}, nil
 	}
-	w := &worker{pid: pid, start: startTime(pid), conn: c}
+	w := &worker{pid: pid, conn: c}
+	if b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat"); err == nil {
+		if st, err := parseStat(b); err == nil {
+			w.start, w.ppid = st.start, st.ppid
+		}
+	}
 	r.procs[i] = w
 	var reply hello
 	for k, p := range r.job.Procs {

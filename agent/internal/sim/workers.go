@@ -72,8 +72,11 @@ type running struct {
 type worker struct {
 	pid   int
 	start uint64 // start time from /proc/<pid>/stat: its identity
-	conn  net.Conn
-	gone  bool
+	// ppid is its parent when it registered: a job's first process in a
+	// screen session is the child of that session's server.
+	ppid int
+	conn net.Conn
+	gone bool
 }
 
 func startSupervisor(log *slog.Logger, sched *Schedule, now func() time.Time) (*supervisor, error) {
@@ -290,6 +293,11 @@ func (s *supervisor) end(r *running, now time.Time) {
 			ws = append(ws, w)
 			_ = w.conn.Close()
 		}
+	}
+	if first := r.procs[0]; first != nil && r.session.kind == "screen" {
+		// Its parent, not a socket found by name (another agent on this
+		// machine may have a session of the same name).
+		r.session.screenPID = first.ppid
 	}
 	s.mu.Unlock()
 	s.sched.EndJob(r.job.ID, now)
