@@ -101,6 +101,7 @@ func TestErrorBodies(t *testing.T) {
 			{"forget with agent token", "DELETE", "/api/v1/machines/x", agentToken, nil, 403, "admin token"},
 			{"forget unknown machine", "DELETE", "/api/v1/machines/x", adminToken, nil, 404, "no machine"},
 			{"bad query value", "GET", "/api/v1/free-gpus?max_utilization=500", "", nil, 400, "percentage"},
+			{"free memory share over 100 %", "GET", "/api/v1/free-gpus?min_free_percent=101", "", nil, 400, "min_free_percent"},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {

@@ -426,7 +426,12 @@ type MachineSummary struct {
 	// Mean GPU utilisation, percent.
 	GpuUtilization float64 `protobuf:"fixed64,21,opt,name=gpu_utilization,json=gpuUtilization,proto3" json:"gpu_utilization,omitempty"`
 	// Whether the machine's agent accepts kill commands now.
-	CanKill       bool `protobuf:"varint,22,opt,name=can_kill,json=canKill,proto3" json:"can_kill,omitempty"`
+	CanKill bool `protobuf:"varint,22,opt,name=can_kill,json=canKill,proto3" json:"can_kill,omitempty"`
+	// GPUs that are free by ListFreeGpus's default definition (no compute
+	// process, utilisation at most 10 %, at least 90 % of the memory free).
+	GpusFree uint32 `protobuf:"varint,27,opt,name=gpus_free,json=gpusFree,proto3" json:"gpus_free,omitempty"`
+	// GPUs idle while held for at least the hub's --idle-after (Gpu.idle_held).
+	GpusIdleHeld  uint32 `protobuf:"varint,28,opt,name=gpus_idle_held,json=gpusIdleHeld,proto3" json:"gpus_idle_held,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -615,18 +620,44 @@ func (x *MachineSummary) GetCanKill() bool {
 	return false
 }
 
-// FleetTotals sums the fleet.
+func (x *MachineSummary) GetGpusFree() uint32 {
+	if x != nil {
+		return x.GpusFree
+	}
+	return 0
+}
+
+func (x *MachineSummary) GetGpusIdleHeld() uint32 {
+	if x != nil {
+		return x.GpusIdleHeld
+	}
+	return 0
+}
+
+// FleetTotals sums the fleet. The GPU figures count online machines only:
+// an offline machine's last report is stale, so its GPUs are counted apart
+// (gpus_offline).
 type FleetTotals struct {
-	state          protoimpl.MessageState `protogen:"open.v1"`
-	Machines       uint32                 `protobuf:"varint,1,opt,name=machines,proto3" json:"machines,omitempty"`
-	MachinesOnline uint32                 `protobuf:"varint,2,opt,name=machines_online,json=machinesOnline,proto3" json:"machines_online,omitempty"`
-	Gpus           uint32                 `protobuf:"varint,3,opt,name=gpus,proto3" json:"gpus,omitempty"`
-	GpusBusy       uint32                 `protobuf:"varint,4,opt,name=gpus_busy,json=gpusBusy,proto3" json:"gpus_busy,omitempty"`
-	// MiB.
-	GpuMemoryUsed  float64 `protobuf:"fixed64,5,opt,name=gpu_memory_used,json=gpuMemoryUsed,proto3" json:"gpu_memory_used,omitempty"`
-	GpuMemoryTotal float64 `protobuf:"fixed64,6,opt,name=gpu_memory_total,json=gpuMemoryTotal,proto3" json:"gpu_memory_total,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Every machine listed, online or not.
+	Machines       uint32 `protobuf:"varint,1,opt,name=machines,proto3" json:"machines,omitempty"`
+	MachinesOnline uint32 `protobuf:"varint,2,opt,name=machines_online,json=machinesOnline,proto3" json:"machines_online,omitempty"`
+	// GPUs of online machines.
+	Gpus uint32 `protobuf:"varint,3,opt,name=gpus,proto3" json:"gpus,omitempty"`
+	// GPUs of online machines with utilisation above 0 or with processes.
+	GpusBusy uint32 `protobuf:"varint,4,opt,name=gpus_busy,json=gpusBusy,proto3" json:"gpus_busy,omitempty"`
+	// MiB, over the GPUs of online machines.
+	GpuMemoryUsed   float64 `protobuf:"fixed64,5,opt,name=gpu_memory_used,json=gpuMemoryUsed,proto3" json:"gpu_memory_used,omitempty"`
+	GpuMemoryTotal  float64 `protobuf:"fixed64,6,opt,name=gpu_memory_total,json=gpuMemoryTotal,proto3" json:"gpu_memory_total,omitempty"`
+	MachinesOffline uint32  `protobuf:"varint,7,opt,name=machines_offline,json=machinesOffline,proto3" json:"machines_offline,omitempty"`
+	// GPUs of offline machines (not in gpus).
+	GpusOffline uint32 `protobuf:"varint,8,opt,name=gpus_offline,json=gpusOffline,proto3" json:"gpus_offline,omitempty"`
+	// GPUs of online machines that are free by ListFreeGpus's defaults.
+	GpusFree uint32 `protobuf:"varint,9,opt,name=gpus_free,json=gpusFree,proto3" json:"gpus_free,omitempty"`
+	// GPUs of online machines that are idle while held (Gpu.idle_held).
+	GpusIdleHeld  uint32 `protobuf:"varint,10,opt,name=gpus_idle_held,json=gpusIdleHeld,proto3" json:"gpus_idle_held,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *FleetTotals) Reset() {
@@ -697,6 +728,34 @@ func (x *FleetTotals) GetGpuMemoryUsed() float64 {
 func (x *FleetTotals) GetGpuMemoryTotal() float64 {
 	if x != nil {
 		return x.GpuMemoryTotal
+	}
+	return 0
+}
+
+func (x *FleetTotals) GetMachinesOffline() uint32 {
+	if x != nil {
+		return x.MachinesOffline
+	}
+	return 0
+}
+
+func (x *FleetTotals) GetGpusOffline() uint32 {
+	if x != nil {
+		return x.GpusOffline
+	}
+	return 0
+}
+
+func (x *FleetTotals) GetGpusFree() uint32 {
+	if x != nil {
+		return x.GpusFree
+	}
+	return 0
+}
+
+func (x *FleetTotals) GetGpusIdleHeld() uint32 {
+	if x != nil {
+		return x.GpusIdleHeld
 	}
 	return 0
 }
@@ -980,19 +1039,28 @@ func (*ForgetMachineResponse) Descriptor() ([]byte, []int) {
 	return file_gpumon_v1_fleet_proto_rawDescGZIP(), []int{13}
 }
 
-// ListFreeGpusRequest sets what counts as free.
+// ListFreeGpusRequest sets what counts as free. With no field set, a GPU is
+// free when no compute process runs on it, its utilisation is at most 10 %
+// and at least 90 % of its memory is free, on an online machine; a GPU that
+// reports an error or no memory total is never free. A GPU whose utilisation is unknown passes
+// the utilisation test. Graphics-only processes (a desktop's X server) do
+// not make a GPU busy; a process of unknown type counts as compute.
 type ListFreeGpusRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Minimum free memory, MiB.
+	// Minimum free memory, MiB (default 0).
 	MinFreeMemory uint32 `protobuf:"varint,1,opt,name=min_free_memory,json=minFreeMemory,proto3" json:"min_free_memory,omitempty"`
-	// Maximum utilisation, percent (default 100: any).
+	// Maximum utilisation, percent, 0-100 (default 10).
 	MaxUtilization *uint32 `protobuf:"varint,2,opt,name=max_utilization,json=maxUtilization,proto3,oneof" json:"max_utilization,omitempty"`
-	// Only GPUs with no processes at all.
+	// Only GPUs with no processes at all, graphics included.
 	Idle bool `protobuf:"varint,3,opt,name=idle,proto3" json:"idle,omitempty"`
 	// Include GPUs of offline machines (their data is stale).
 	IncludeOffline bool `protobuf:"varint,4,opt,name=include_offline,json=includeOffline,proto3" json:"include_offline,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Minimum share of the memory that is free, percent, 0-100 (default 90).
+	MinFreePercent *uint32 `protobuf:"varint,140,opt,name=min_free_percent,json=minFreePercent,proto3,oneof" json:"min_free_percent,omitempty"`
+	// Also GPUs that run compute processes (to share a card with them).
+	Shared        bool `protobuf:"varint,141,opt,name=shared,proto3" json:"shared,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListFreeGpusRequest) Reset() {
@@ -1053,6 +1121,20 @@ func (x *ListFreeGpusRequest) GetIncludeOffline() bool {
 	return false
 }
 
+func (x *ListFreeGpusRequest) GetMinFreePercent() uint32 {
+	if x != nil && x.MinFreePercent != nil {
+		return *x.MinFreePercent
+	}
+	return 0
+}
+
+func (x *ListFreeGpusRequest) GetShared() bool {
+	if x != nil {
+		return x.Shared
+	}
+	return false
+}
+
 // FreeGpu is one GPU with room to spare.
 type FreeGpu struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
@@ -1062,14 +1144,20 @@ type FreeGpu struct {
 	Uuid     string                 `protobuf:"bytes,4,opt,name=uuid,proto3" json:"uuid,omitempty"`
 	Name     string                 `protobuf:"bytes,5,opt,name=name,proto3" json:"name,omitempty"`
 	// MiB.
-	MemoryFree    uint32  `protobuf:"varint,6,opt,name=memory_free,json=memoryFree,proto3" json:"memory_free,omitempty"`
-	MemoryTotal   uint32  `protobuf:"varint,7,opt,name=memory_total,json=memoryTotal,proto3" json:"memory_total,omitempty"`
-	Utilization   *uint32 `protobuf:"varint,8,opt,name=utilization,proto3,oneof" json:"utilization,omitempty"`
-	Temperature   *uint32 `protobuf:"varint,9,opt,name=temperature,proto3,oneof" json:"temperature,omitempty"`
-	ProcessCount  uint32  `protobuf:"varint,10,opt,name=process_count,json=processCount,proto3" json:"process_count,omitempty"`
-	Online        bool    `protobuf:"varint,11,opt,name=online,proto3" json:"online,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	MemoryFree   uint32  `protobuf:"varint,6,opt,name=memory_free,json=memoryFree,proto3" json:"memory_free,omitempty"`
+	MemoryTotal  uint32  `protobuf:"varint,7,opt,name=memory_total,json=memoryTotal,proto3" json:"memory_total,omitempty"`
+	Utilization  *uint32 `protobuf:"varint,8,opt,name=utilization,proto3,oneof" json:"utilization,omitempty"`
+	Temperature  *uint32 `protobuf:"varint,9,opt,name=temperature,proto3,oneof" json:"temperature,omitempty"`
+	ProcessCount uint32  `protobuf:"varint,10,opt,name=process_count,json=processCount,proto3" json:"process_count,omitempty"`
+	Online       bool    `protobuf:"varint,11,opt,name=online,proto3" json:"online,omitempty"`
+	// How free the GPU is, 0 to 1: the share of its memory that is free times
+	// the share of its time it is not busy (1 - utilisation / 100). Relative,
+	// so an idle small card outranks a large one at 90 % utilisation.
+	Score float64 `protobuf:"fixed64,140,opt,name=score,proto3" json:"score,omitempty"`
+	// Processes on the GPU that compute (process_count counts graphics too).
+	ComputeProcessCount uint32 `protobuf:"varint,141,opt,name=compute_process_count,json=computeProcessCount,proto3" json:"compute_process_count,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *FreeGpu) Reset() {
@@ -1179,10 +1267,27 @@ func (x *FreeGpu) GetOnline() bool {
 	return false
 }
 
-// ListFreeGpusResponse lists free GPUs, most free memory first.
+func (x *FreeGpu) GetScore() float64 {
+	if x != nil {
+		return x.Score
+	}
+	return 0
+}
+
+func (x *FreeGpu) GetComputeProcessCount() uint32 {
+	if x != nil {
+		return x.ComputeProcessCount
+	}
+	return 0
+}
+
+// ListFreeGpusResponse lists free GPUs, best first: GPUs without compute
+// processes, then by score (highest first), then by free memory.
 type ListFreeGpusResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Gpus          []*FreeGpu             `protobuf:"bytes,1,rep,name=gpus,proto3" json:"gpus,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Gpus  []*FreeGpu             `protobuf:"bytes,1,rep,name=gpus,proto3" json:"gpus,omitempty"`
+	// The criteria applied: the request with every default filled in.
+	Criteria      *ListFreeGpusRequest `protobuf:"bytes,140,opt,name=criteria,proto3" json:"criteria,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1220,6 +1325,13 @@ func (*ListFreeGpusResponse) Descriptor() ([]byte, []int) {
 func (x *ListFreeGpusResponse) GetGpus() []*FreeGpu {
 	if x != nil {
 		return x.Gpus
+	}
+	return nil
+}
+
+func (x *ListFreeGpusResponse) GetCriteria() *ListFreeGpusRequest {
+	if x != nil {
+		return x.Criteria
 	}
 	return nil
 }
@@ -1661,14 +1773,19 @@ func (x *GetUsageRequest) GetEnd() *timestamppb.Timestamp {
 	return nil
 }
 
-// UsageRow is the GPU time of one user or one machine.
+// UsageRow is the GPU time of one user or one machine. Every sample counts
+// for the time since the machine's previous sample (at most three sampling
+// intervals, so a gap in the reports counts as nothing).
 type UsageRow struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// GPU-hours: hours during which a GPU held at least one of the user's
-	// processes (per machine: at least one process), summed over GPUs.
+	// processes (per machine: at least one process), summed over GPUs. A GPU
+	// that two users share counts for each of them, so the users' GPU-hours
+	// add up to at least the machines'.
 	GpuHours float64 `protobuf:"fixed64,2,opt,name=gpu_hours,json=gpuHours,proto3" json:"gpu_hours,omitempty"`
-	// GiB-hours of GPU memory held.
+	// GiB-hours of GPU memory held by processes. Memory adds up: the users'
+	// sum equals the machines' sum.
 	GpuMemoryGibHours float64 `protobuf:"fixed64,3,opt,name=gpu_memory_gib_hours,json=gpuMemoryGibHours,proto3" json:"gpu_memory_gib_hours,omitempty"`
 	unknownFields     protoimpl.UnknownFields
 	sizeCache         protoimpl.SizeCache
@@ -1840,15 +1957,22 @@ func (x *IdleGpu) GetUsers() []string {
 // GetUsageResponse sums GPU use over the range.
 type GetUsageResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Most GPU-hours first.
+	// Most GPU-hours first. The user "unknown" holds the processes whose
+	// owner the agent could not tell: a process in another PID namespace (a
+	// container the agent does not see into), or a report that names no user.
 	Users    []*UsageRow `protobuf:"bytes,1,rep,name=users,proto3" json:"users,omitempty"`
 	Machines []*UsageRow `protobuf:"bytes,2,rep,name=machines,proto3" json:"machines,omitempty"`
-	// GPUs idle while held for longer than the hub's idle threshold.
-	IdleHeld      []*IdleGpu             `protobuf:"bytes,3,rep,name=idle_held,json=idleHeld,proto3" json:"idle_held,omitempty"`
-	Start         *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=start,proto3" json:"start,omitempty"`
-	End           *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=end,proto3" json:"end,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// GPUs of online machines idle while held for at least the hub's
+	// --idle-after (Gpu.idle_held), longest first.
+	IdleHeld []*IdleGpu             `protobuf:"bytes,3,rep,name=idle_held,json=idleHeld,proto3" json:"idle_held,omitempty"`
+	Start    *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=start,proto3" json:"start,omitempty"`
+	End      *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=end,proto3" json:"end,omitempty"`
+	// The fleet: the machines' rows summed (name "total").
+	Total *UsageRow `protobuf:"bytes,140,opt,name=total,proto3" json:"total,omitempty"`
+	// The hub's --idle-after, seconds.
+	IdleAfterSeconds float64 `protobuf:"fixed64,141,opt,name=idle_after_seconds,json=idleAfterSeconds,proto3" json:"idle_after_seconds,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *GetUsageResponse) Reset() {
@@ -1914,6 +2038,20 @@ func (x *GetUsageResponse) GetEnd() *timestamppb.Timestamp {
 		return x.End
 	}
 	return nil
+}
+
+func (x *GetUsageResponse) GetTotal() *UsageRow {
+	if x != nil {
+		return x.Total
+	}
+	return nil
+}
+
+func (x *GetUsageResponse) GetIdleAfterSeconds() float64 {
+	if x != nil {
+		return x.IdleAfterSeconds
+	}
+	return 0
 }
 
 // ErrorResponse is the body of every REST error, the original system's
@@ -1996,7 +2134,7 @@ const file_gpumon_v1_fleet_proto_rawDesc = "" +
 	"\x15KillProcessesResponse\x12\x16\n" +
 	"\x06status\x18\x01 \x01(\tR\x06status\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12/\n" +
-	"\aresults\x18\x03 \x03(\v2\x15.gpumon.v1.KillResultR\aresults\"\xb8\x06\n" +
+	"\aresults\x18\x03 \x03(\v2\x15.gpumon.v1.KillResultR\aresults\"\xfb\x06\n" +
 	"\x0eMachineSummary\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x1a\n" +
 	"\bhostname\x18\x02 \x01(\tR\bhostname\x12\x1d\n" +
@@ -2024,15 +2162,22 @@ const file_gpumon_v1_fleet_proto_rawDesc = "" +
 	"\x06source\x18\x13 \x01(\tR\x06source\x12)\n" +
 	"\x10interval_seconds\x18\x14 \x01(\x01R\x0fintervalSeconds\x12'\n" +
 	"\x0fgpu_utilization\x18\x15 \x01(\x01R\x0egpuUtilization\x12\x19\n" +
-	"\bcan_kill\x18\x16 \x01(\bR\acanKillB\x12\n" +
-	"\x10_max_temperature\"\xd5\x01\n" +
+	"\bcan_kill\x18\x16 \x01(\bR\acanKill\x12\x1b\n" +
+	"\tgpus_free\x18\x1b \x01(\rR\bgpusFree\x12$\n" +
+	"\x0egpus_idle_held\x18\x1c \x01(\rR\fgpusIdleHeldB\x12\n" +
+	"\x10_max_temperature\"\xe6\x02\n" +
 	"\vFleetTotals\x12\x1a\n" +
 	"\bmachines\x18\x01 \x01(\rR\bmachines\x12'\n" +
 	"\x0fmachines_online\x18\x02 \x01(\rR\x0emachinesOnline\x12\x12\n" +
 	"\x04gpus\x18\x03 \x01(\rR\x04gpus\x12\x1b\n" +
 	"\tgpus_busy\x18\x04 \x01(\rR\bgpusBusy\x12&\n" +
 	"\x0fgpu_memory_used\x18\x05 \x01(\x01R\rgpuMemoryUsed\x12(\n" +
-	"\x10gpu_memory_total\x18\x06 \x01(\x01R\x0egpuMemoryTotal\"6\n" +
+	"\x10gpu_memory_total\x18\x06 \x01(\x01R\x0egpuMemoryTotal\x12)\n" +
+	"\x10machines_offline\x18\a \x01(\rR\x0fmachinesOffline\x12!\n" +
+	"\fgpus_offline\x18\b \x01(\rR\vgpusOffline\x12\x1b\n" +
+	"\tgpus_free\x18\t \x01(\rR\bgpusFree\x12$\n" +
+	"\x0egpus_idle_held\x18\n" +
+	" \x01(\rR\fgpusIdleHeld\"6\n" +
 	"\x13ListMachinesRequest\x12\x1f\n" +
 	"\vonline_only\x18\x01 \x01(\bR\n" +
 	"onlineOnly\"}\n" +
@@ -2046,13 +2191,16 @@ const file_gpumon_v1_fleet_proto_rawDesc = "" +
 	"\x06report\x18\x02 \x01(\v2\x11.gpumon.v1.ReportR\x06report\"0\n" +
 	"\x14ForgetMachineRequest\x12\x18\n" +
 	"\amachine\x18\x01 \x01(\tR\amachine\"\x17\n" +
-	"\x15ForgetMachineResponse\"\xbc\x01\n" +
+	"\x15ForgetMachineResponse\"\x9a\x02\n" +
 	"\x13ListFreeGpusRequest\x12&\n" +
 	"\x0fmin_free_memory\x18\x01 \x01(\rR\rminFreeMemory\x12,\n" +
 	"\x0fmax_utilization\x18\x02 \x01(\rH\x00R\x0emaxUtilization\x88\x01\x01\x12\x12\n" +
 	"\x04idle\x18\x03 \x01(\bR\x04idle\x12'\n" +
-	"\x0finclude_offline\x18\x04 \x01(\bR\x0eincludeOfflineB\x12\n" +
-	"\x10_max_utilization\"\xec\x02\n" +
+	"\x0finclude_offline\x18\x04 \x01(\bR\x0eincludeOffline\x12.\n" +
+	"\x10min_free_percent\x18\x8c\x01 \x01(\rH\x01R\x0eminFreePercent\x88\x01\x01\x12\x17\n" +
+	"\x06shared\x18\x8d\x01 \x01(\bR\x06sharedB\x12\n" +
+	"\x10_max_utilizationB\x13\n" +
+	"\x11_min_free_percent\"\xb8\x03\n" +
 	"\aFreeGpu\x12\x18\n" +
 	"\amachine\x18\x01 \x01(\tR\amachine\x12\x1a\n" +
 	"\bhostname\x18\x02 \x01(\tR\bhostname\x12\x14\n" +
@@ -2066,11 +2214,14 @@ const file_gpumon_v1_fleet_proto_rawDesc = "" +
 	"\vtemperature\x18\t \x01(\rH\x01R\vtemperature\x88\x01\x01\x12#\n" +
 	"\rprocess_count\x18\n" +
 	" \x01(\rR\fprocessCount\x12\x16\n" +
-	"\x06online\x18\v \x01(\bR\x06onlineB\x0e\n" +
+	"\x06online\x18\v \x01(\bR\x06online\x12\x15\n" +
+	"\x05score\x18\x8c\x01 \x01(\x01R\x05score\x123\n" +
+	"\x15compute_process_count\x18\x8d\x01 \x01(\rR\x13computeProcessCountB\x0e\n" +
 	"\f_utilizationB\x0e\n" +
-	"\f_temperature\">\n" +
+	"\f_temperature\"{\n" +
 	"\x14ListFreeGpusResponse\x12&\n" +
-	"\x04gpus\x18\x01 \x03(\v2\x12.gpumon.v1.FreeGpuR\x04gpus\"\xf5\x01\n" +
+	"\x04gpus\x18\x01 \x03(\v2\x12.gpumon.v1.FreeGpuR\x04gpus\x12;\n" +
+	"\bcriteria\x18\x8c\x01 \x01(\v2\x1e.gpumon.v1.ListFreeGpusRequestR\bcriteria\"\xf5\x01\n" +
 	"\x13QueryHistoryRequest\x12\x16\n" +
 	"\x06metric\x18\x01 \x01(\tR\x06metric\x12\x18\n" +
 	"\amachine\x18\x02 \x01(\tR\amachine\x12\x15\n" +
@@ -2117,13 +2268,15 @@ const file_gpumon_v1_fleet_proto_rawDesc = "" +
 	"memoryUsed\x120\n" +
 	"\x05since\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x05since\x12!\n" +
 	"\fidle_seconds\x18\b \x01(\x01R\vidleSeconds\x12\x14\n" +
-	"\x05users\x18\t \x03(\tR\x05users\"\xff\x01\n" +
+	"\x05users\x18\t \x03(\tR\x05users\"\xda\x02\n" +
 	"\x10GetUsageResponse\x12)\n" +
 	"\x05users\x18\x01 \x03(\v2\x13.gpumon.v1.UsageRowR\x05users\x12/\n" +
 	"\bmachines\x18\x02 \x03(\v2\x13.gpumon.v1.UsageRowR\bmachines\x12/\n" +
 	"\tidle_held\x18\x03 \x03(\v2\x12.gpumon.v1.IdleGpuR\bidleHeld\x120\n" +
 	"\x05start\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x05start\x12,\n" +
-	"\x03end\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x03end\"A\n" +
+	"\x03end\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x03end\x12*\n" +
+	"\x05total\x18\x8c\x01 \x01(\v2\x13.gpumon.v1.UsageRowR\x05total\x12-\n" +
+	"\x12idle_after_seconds\x18\x8d\x01 \x01(\x01R\x10idleAfterSeconds\"A\n" +
 	"\rErrorResponse\x12\x16\n" +
 	"\x06status\x18\x01 \x01(\tR\x06status\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage*\xca\x01\n" +
@@ -2209,50 +2362,52 @@ var file_gpumon_v1_fleet_proto_depIdxs = []int32{
 	7,  // 7: gpumon.v1.GetMachineResponse.summary:type_name -> gpumon.v1.MachineSummary
 	31, // 8: gpumon.v1.GetMachineResponse.report:type_name -> gpumon.v1.Report
 	16, // 9: gpumon.v1.ListFreeGpusResponse.gpus:type_name -> gpumon.v1.FreeGpu
-	33, // 10: gpumon.v1.QueryHistoryRequest.start:type_name -> google.protobuf.Timestamp
-	33, // 11: gpumon.v1.QueryHistoryRequest.end:type_name -> google.protobuf.Timestamp
-	34, // 12: gpumon.v1.QueryHistoryRequest.step:type_name -> google.protobuf.Duration
-	30, // 13: gpumon.v1.Series.labels:type_name -> gpumon.v1.Series.LabelsEntry
-	19, // 14: gpumon.v1.Series.points:type_name -> gpumon.v1.Point
-	20, // 15: gpumon.v1.QueryHistoryResponse.series:type_name -> gpumon.v1.Series
-	0,  // 16: gpumon.v1.WatchResponse.type:type_name -> gpumon.v1.WatchEventType
-	7,  // 17: gpumon.v1.WatchResponse.machine:type_name -> gpumon.v1.MachineSummary
-	31, // 18: gpumon.v1.WatchResponse.report:type_name -> gpumon.v1.Report
-	33, // 19: gpumon.v1.WatchResponse.time:type_name -> google.protobuf.Timestamp
-	33, // 20: gpumon.v1.GetUsageRequest.start:type_name -> google.protobuf.Timestamp
-	33, // 21: gpumon.v1.GetUsageRequest.end:type_name -> google.protobuf.Timestamp
-	33, // 22: gpumon.v1.IdleGpu.since:type_name -> google.protobuf.Timestamp
-	25, // 23: gpumon.v1.GetUsageResponse.users:type_name -> gpumon.v1.UsageRow
-	25, // 24: gpumon.v1.GetUsageResponse.machines:type_name -> gpumon.v1.UsageRow
-	26, // 25: gpumon.v1.GetUsageResponse.idle_held:type_name -> gpumon.v1.IdleGpu
-	33, // 26: gpumon.v1.GetUsageResponse.start:type_name -> google.protobuf.Timestamp
-	33, // 27: gpumon.v1.GetUsageResponse.end:type_name -> google.protobuf.Timestamp
-	31, // 28: gpumon.v1.GetGpuStatsResponse.MachinesEntry.value:type_name -> gpumon.v1.Report
-	1,  // 29: gpumon.v1.FleetService.GetGpuStats:input_type -> gpumon.v1.GetGpuStatsRequest
-	3,  // 30: gpumon.v1.FleetService.ReportGpuStats:input_type -> gpumon.v1.ReportGpuStatsRequest
-	5,  // 31: gpumon.v1.FleetService.KillProcesses:input_type -> gpumon.v1.KillProcessesRequest
-	9,  // 32: gpumon.v1.FleetService.ListMachines:input_type -> gpumon.v1.ListMachinesRequest
-	11, // 33: gpumon.v1.FleetService.GetMachine:input_type -> gpumon.v1.GetMachineRequest
-	13, // 34: gpumon.v1.FleetService.ForgetMachine:input_type -> gpumon.v1.ForgetMachineRequest
-	15, // 35: gpumon.v1.FleetService.ListFreeGpus:input_type -> gpumon.v1.ListFreeGpusRequest
-	18, // 36: gpumon.v1.FleetService.QueryHistory:input_type -> gpumon.v1.QueryHistoryRequest
-	22, // 37: gpumon.v1.FleetService.Watch:input_type -> gpumon.v1.WatchRequest
-	24, // 38: gpumon.v1.FleetService.GetUsage:input_type -> gpumon.v1.GetUsageRequest
-	2,  // 39: gpumon.v1.FleetService.GetGpuStats:output_type -> gpumon.v1.GetGpuStatsResponse
-	4,  // 40: gpumon.v1.FleetService.ReportGpuStats:output_type -> gpumon.v1.ReportGpuStatsResponse
-	6,  // 41: gpumon.v1.FleetService.KillProcesses:output_type -> gpumon.v1.KillProcessesResponse
-	10, // 42: gpumon.v1.FleetService.ListMachines:output_type -> gpumon.v1.ListMachinesResponse
-	12, // 43: gpumon.v1.FleetService.GetMachine:output_type -> gpumon.v1.GetMachineResponse
-	14, // 44: gpumon.v1.FleetService.ForgetMachine:output_type -> gpumon.v1.ForgetMachineResponse
-	17, // 45: gpumon.v1.FleetService.ListFreeGpus:output_type -> gpumon.v1.ListFreeGpusResponse
-	21, // 46: gpumon.v1.FleetService.QueryHistory:output_type -> gpumon.v1.QueryHistoryResponse
-	23, // 47: gpumon.v1.FleetService.Watch:output_type -> gpumon.v1.WatchResponse
-	27, // 48: gpumon.v1.FleetService.GetUsage:output_type -> gpumon.v1.GetUsageResponse
-	39, // [39:49] is the sub-list for method output_type
-	29, // [29:39] is the sub-list for method input_type
-	29, // [29:29] is the sub-list for extension type_name
-	29, // [29:29] is the sub-list for extension extendee
-	0,  // [0:29] is the sub-list for field type_name
+	15, // 10: gpumon.v1.ListFreeGpusResponse.criteria:type_name -> gpumon.v1.ListFreeGpusRequest
+	33, // 11: gpumon.v1.QueryHistoryRequest.start:type_name -> google.protobuf.Timestamp
+	33, // 12: gpumon.v1.QueryHistoryRequest.end:type_name -> google.protobuf.Timestamp
+	34, // 13: gpumon.v1.QueryHistoryRequest.step:type_name -> google.protobuf.Duration
+	30, // 14: gpumon.v1.Series.labels:type_name -> gpumon.v1.Series.LabelsEntry
+	19, // 15: gpumon.v1.Series.points:type_name -> gpumon.v1.Point
+	20, // 16: gpumon.v1.QueryHistoryResponse.series:type_name -> gpumon.v1.Series
+	0,  // 17: gpumon.v1.WatchResponse.type:type_name -> gpumon.v1.WatchEventType
+	7,  // 18: gpumon.v1.WatchResponse.machine:type_name -> gpumon.v1.MachineSummary
+	31, // 19: gpumon.v1.WatchResponse.report:type_name -> gpumon.v1.Report
+	33, // 20: gpumon.v1.WatchResponse.time:type_name -> google.protobuf.Timestamp
+	33, // 21: gpumon.v1.GetUsageRequest.start:type_name -> google.protobuf.Timestamp
+	33, // 22: gpumon.v1.GetUsageRequest.end:type_name -> google.protobuf.Timestamp
+	33, // 23: gpumon.v1.IdleGpu.since:type_name -> google.protobuf.Timestamp
+	25, // 24: gpumon.v1.GetUsageResponse.users:type_name -> gpumon.v1.UsageRow
+	25, // 25: gpumon.v1.GetUsageResponse.machines:type_name -> gpumon.v1.UsageRow
+	26, // 26: gpumon.v1.GetUsageResponse.idle_held:type_name -> gpumon.v1.IdleGpu
+	33, // 27: gpumon.v1.GetUsageResponse.start:type_name -> google.protobuf.Timestamp
+	33, // 28: gpumon.v1.GetUsageResponse.end:type_name -> google.protobuf.Timestamp
+	25, // 29: gpumon.v1.GetUsageResponse.total:type_name -> gpumon.v1.UsageRow
+	31, // 30: gpumon.v1.GetGpuStatsResponse.MachinesEntry.value:type_name -> gpumon.v1.Report
+	1,  // 31: gpumon.v1.FleetService.GetGpuStats:input_type -> gpumon.v1.GetGpuStatsRequest
+	3,  // 32: gpumon.v1.FleetService.ReportGpuStats:input_type -> gpumon.v1.ReportGpuStatsRequest
+	5,  // 33: gpumon.v1.FleetService.KillProcesses:input_type -> gpumon.v1.KillProcessesRequest
+	9,  // 34: gpumon.v1.FleetService.ListMachines:input_type -> gpumon.v1.ListMachinesRequest
+	11, // 35: gpumon.v1.FleetService.GetMachine:input_type -> gpumon.v1.GetMachineRequest
+	13, // 36: gpumon.v1.FleetService.ForgetMachine:input_type -> gpumon.v1.ForgetMachineRequest
+	15, // 37: gpumon.v1.FleetService.ListFreeGpus:input_type -> gpumon.v1.ListFreeGpusRequest
+	18, // 38: gpumon.v1.FleetService.QueryHistory:input_type -> gpumon.v1.QueryHistoryRequest
+	22, // 39: gpumon.v1.FleetService.Watch:input_type -> gpumon.v1.WatchRequest
+	24, // 40: gpumon.v1.FleetService.GetUsage:input_type -> gpumon.v1.GetUsageRequest
+	2,  // 41: gpumon.v1.FleetService.GetGpuStats:output_type -> gpumon.v1.GetGpuStatsResponse
+	4,  // 42: gpumon.v1.FleetService.ReportGpuStats:output_type -> gpumon.v1.ReportGpuStatsResponse
+	6,  // 43: gpumon.v1.FleetService.KillProcesses:output_type -> gpumon.v1.KillProcessesResponse
+	10, // 44: gpumon.v1.FleetService.ListMachines:output_type -> gpumon.v1.ListMachinesResponse
+	12, // 45: gpumon.v1.FleetService.GetMachine:output_type -> gpumon.v1.GetMachineResponse
+	14, // 46: gpumon.v1.FleetService.ForgetMachine:output_type -> gpumon.v1.ForgetMachineResponse
+	17, // 47: gpumon.v1.FleetService.ListFreeGpus:output_type -> gpumon.v1.ListFreeGpusResponse
+	21, // 48: gpumon.v1.FleetService.QueryHistory:output_type -> gpumon.v1.QueryHistoryResponse
+	23, // 49: gpumon.v1.FleetService.Watch:output_type -> gpumon.v1.WatchResponse
+	27, // 50: gpumon.v1.FleetService.GetUsage:output_type -> gpumon.v1.GetUsageResponse
+	41, // [41:51] is the sub-list for method output_type
+	31, // [31:41] is the sub-list for method input_type
+	31, // [31:31] is the sub-list for extension type_name
+	31, // [31:31] is the sub-list for extension extendee
+	0,  // [0:31] is the sub-list for field type_name
 }
 
 func init() { file_gpumon_v1_fleet_proto_init() }

@@ -272,7 +272,16 @@ type Gpu struct {
 	// MiB.
 	MemoryFree *uint32 `protobuf:"varint,27,opt,name=memory_free,json=memoryFree,proto3,oneof" json:"memory_free,omitempty"`
 	// Non-empty when this GPU could not be read; other fields may then be absent.
-	Error         string `protobuf:"bytes,28,opt,name=error,proto3" json:"error,omitempty"`
+	Error string `protobuf:"bytes,28,opt,name=error,proto3" json:"error,omitempty"`
+	// Set by the hub, never by an agent (what a report says here is replaced):
+	// since when, by the hub's clock, the GPU has been idle while held: it has
+	// processes, at least 1 GiB of its memory is in use and its utilisation is
+	// at most 5 %. Absent while it is not.
+	IdleSince *timestamppb.Timestamp `protobuf:"bytes,45,opt,name=idle_since,json=idleSince,proto3" json:"idle_since,omitempty"`
+	// Set by the hub: the GPU has been idle while held for at least the hub's
+	// --idle-after (default 30 min). GetUsage's idle_held lists exactly the
+	// GPUs of online machines that have it set.
+	IdleHeld      bool `protobuf:"varint,46,opt,name=idle_held,json=idleHeld,proto3" json:"idle_held,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -487,6 +496,20 @@ func (x *Gpu) GetError() string {
 		return x.Error
 	}
 	return ""
+}
+
+func (x *Gpu) GetIdleSince() *timestamppb.Timestamp {
+	if x != nil {
+		return x.IdleSince
+	}
+	return nil
+}
+
+func (x *Gpu) GetIdleHeld() bool {
+	if x != nil {
+		return x.IdleHeld
+	}
+	return false
 }
 
 // SystemInfo is the machine-level part of a sample.
@@ -1433,8 +1456,7 @@ const file_gpumon_v1_report_proto_rawDesc = "" +
 	"\n" +
 	"collectors\x18\x0f \x03(\v2\x1a.gpumon.v1.CollectorStatusR\n" +
 	"collectors\x12)\n" +
-	"\x10interval_seconds\x18\x10 \x01(\x01R\x0fintervalSeconds\"\xd3\n" +
-	"\n" +
+	"\x10interval_seconds\x18\x10 \x01(\x01R\x0fintervalSeconds\"\xab\v\n" +
 	"\x03Gpu\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x05R\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12%\n" +
@@ -1468,7 +1490,10 @@ const file_gpumon_v1_report_proto_rawDesc = "" +
 	"\bmig_mode\x18\x1a \x01(\bH\x10R\amigMode\x88\x01\x01\x12$\n" +
 	"\vmemory_free\x18\x1b \x01(\rH\x11R\n" +
 	"memoryFree\x88\x01\x01\x12\x14\n" +
-	"\x05error\x18\x1c \x01(\tR\x05errorB\x0e\n" +
+	"\x05error\x18\x1c \x01(\tR\x05error\x129\n" +
+	"\n" +
+	"idle_since\x18- \x01(\v2\x1a.google.protobuf.TimestampR\tidleSince\x12\x1b\n" +
+	"\tidle_held\x18. \x01(\bR\bidleHeldB\x0e\n" +
 	"\f_temperatureB\x0e\n" +
 	"\f_utilizationB\x15\n" +
 	"\x13_memory_utilizationB\r\n" +
@@ -1630,19 +1655,20 @@ var file_gpumon_v1_report_proto_depIdxs = []int32{
 	3,  // 2: gpumon.v1.Report.system_info:type_name -> gpumon.v1.SystemInfo
 	10, // 3: gpumon.v1.Report.collectors:type_name -> gpumon.v1.CollectorStatus
 	6,  // 4: gpumon.v1.Gpu.processes:type_name -> gpumon.v1.Process
-	8,  // 5: gpumon.v1.SystemInfo.screen_sessions:type_name -> gpumon.v1.TerminalSession
-	9,  // 6: gpumon.v1.SystemInfo.docker_containers:type_name -> gpumon.v1.DockerContainer
-	6,  // 7: gpumon.v1.SystemInfo.processes:type_name -> gpumon.v1.Process
-	4,  // 8: gpumon.v1.SystemInfo.load:type_name -> gpumon.v1.LoadAverage
-	5,  // 9: gpumon.v1.SystemInfo.disks:type_name -> gpumon.v1.Disk
-	8,  // 10: gpumon.v1.SystemInfo.tmux_sessions:type_name -> gpumon.v1.TerminalSession
-	7,  // 11: gpumon.v1.Process.session:type_name -> gpumon.v1.SessionRef
-	0,  // 12: gpumon.v1.CollectorStatus.state:type_name -> gpumon.v1.CollectorState
-	13, // [13:13] is the sub-list for method output_type
-	13, // [13:13] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	11, // 5: gpumon.v1.Gpu.idle_since:type_name -> google.protobuf.Timestamp
+	8,  // 6: gpumon.v1.SystemInfo.screen_sessions:type_name -> gpumon.v1.TerminalSession
+	9,  // 7: gpumon.v1.SystemInfo.docker_containers:type_name -> gpumon.v1.DockerContainer
+	6,  // 8: gpumon.v1.SystemInfo.processes:type_name -> gpumon.v1.Process
+	4,  // 9: gpumon.v1.SystemInfo.load:type_name -> gpumon.v1.LoadAverage
+	5,  // 10: gpumon.v1.SystemInfo.disks:type_name -> gpumon.v1.Disk
+	8,  // 11: gpumon.v1.SystemInfo.tmux_sessions:type_name -> gpumon.v1.TerminalSession
+	7,  // 12: gpumon.v1.Process.session:type_name -> gpumon.v1.SessionRef
+	0,  // 13: gpumon.v1.CollectorStatus.state:type_name -> gpumon.v1.CollectorState
+	14, // [14:14] is the sub-list for method output_type
+	14, // [14:14] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_gpumon_v1_report_proto_init() }

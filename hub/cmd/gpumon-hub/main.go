@@ -88,7 +88,7 @@ func parseFlags(args []string, stderr io.Writer) (server.Config, bool, slog.Leve
 	fs.StringVar(&cfg.RemoteWriteURL, "remote-write-url", "", "also send every sample to this Prometheus remote-write `URL` (Mimir, Thanos Receive, VictoriaMetrics, Prometheus)")
 	fs.StringVar(&cfg.HistoryURL, "history-url", "", "answer history and PromQL queries from this Prometheus-compatible API base `URL` instead of the embedded store")
 	cfg.IdleAfter = 30 * time.Minute
-	fs.DurationVar(&cfg.IdleAfter, "idle-after", 30*time.Minute, "a GPU holding memory at ~0% utilisation this `duration` is reported as idle-held")
+	fs.DurationVar(&cfg.IdleAfter, "idle-after", 30*time.Minute, "a GPU whose processes hold ≥ 1 GiB at ≤ 5% utilisation this `duration` is idle-held (card tag, usage, gpumon usage)")
 	fs.IntVar(&cfg.MaxConnections, "max-connections", 20000, "open `connections` per port; more are closed at once (load shedding)")
 	fs.Float64Var(&cfg.SnapshotRate, "max-snapshot-rate", 20, "snapshots per `second` one agent stream may send; a faster stream is closed (ResourceExhausted)")
 	fs.Float64Var(&cfg.SnapshotBurst, "max-snapshot-burst", 1200, "snapshots one agent stream may send in a `burst` (replaying its buffer after an outage)")

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
+	"github.com/gpumon/gpumon/hub/internal/gpustate"
 )
 
 // MinOfflineAfter is the shortest silence after which a machine is offline;
@@ -45,6 +46,8 @@ type Fleet struct {
 
 	// collectors are the original collectors' websockets by hostname (under mu).
 	collectors map[string]*AgentConn
+	// idleAfter: a GPU idle while held this long is idle-held.
+	idleAfter time.Duration
 }
 
 // New returns an empty fleet.
@@ -52,7 +55,7 @@ func New(log *slog.Logger) *Fleet {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	f := &Fleet{byHost: map[string][]*Machine{}, events: NewBroker(), log: log, now: time.Now}
+	f := &Fleet{byHost: map[string][]*Machine{}, events: NewBroker(), log: log, now: time.Now, idleAfter: gpustate.DefaultIdleAfter}
 	f.collectors = map[string]*AgentConn{}
 	return f
 }

@@ -168,25 +168,6 @@ func TestExportRestore(t *testing.T) {
 	}
 }
 
-func TestFreeGPUs(t *testing.T) {
-	f, c := newTestFleet()
-	m, _ := f.Attach(hello("gpu1", "id", 1))
-	rep := &gpumonv1.Report{Timestamp: timestamppb.New(c.t), GpuData: []*gpumonv1.Gpu{
-		{Id: 0, MemoryUsed: 70000, MemoryTotal: 80000},
-		{Id: 1, MemoryUsed: 0, MemoryTotal: 80000},
-		{Id: 2, MemoryUsed: 1000, MemoryTotal: 80000, Processes: []*gpumonv1.Process{{Pid: 9}}},
-		{Id: 3, MemoryUsed: 0, MemoryTotal: 80000, Error: "GPU is lost"},
-	}}
-	f.Ingest(m, 1, rep)
-	got := f.FreeGPUs(&gpumonv1.ListFreeGpusRequest{MinFreeMemory: 20000})
-	if len(got) != 2 || got[0].Index != 1 || got[1].Index != 2 {
-		t.Fatalf("free GPUs = %v, want 1 then 2 (most free first, broken GPU excluded)", got)
-	}
-	if idle := f.FreeGPUs(&gpumonv1.ListFreeGpusRequest{Idle: true}); len(idle) != 2 {
-		t.Errorf("idle GPUs = %d, want 2 (0 and 1 have no processes)", len(idle))
-	}
-}
-
 // Rendered sets is_online on a copy: the published report is not changed,
 // and every other field is the same.
 func TestRenderedLeavesStateAlone(t *testing.T) {

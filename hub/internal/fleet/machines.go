@@ -156,6 +156,7 @@ func (f *Fleet) Ingest(m *Machine, seq uint64, report *gpumonv1.Report) Outcome 
 	next.Report = report
 	next.SampleTime = sampleTime
 	next.LastSeen = f.now()
+	f.markIdle(cur, report, next.LastSeen)
 	if iv := report.GetIntervalSeconds(); iv > 0 {
 		next.Interval = time.Duration(iv * float64(time.Second))
 	}
@@ -181,6 +182,7 @@ func (f *Fleet) IngestLegacy(report *gpumonv1.Report) *Machine {
 	if report.Timestamp == nil {
 		report.Timestamp = timestampNow(now)
 	}
+	f.markIdle(m.State(), report, now)
 	next.Report = report
 	next.SampleTime = report.GetTimestamp().AsTime()
 	next.LastSeen = now

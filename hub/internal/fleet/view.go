@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
+	"github.com/gpumon/gpumon/hub/internal/gpustate"
 )
 
 func timestampNow(t time.Time) *timestamppb.Timestamp { return timestamppb.New(t) }
@@ -52,9 +53,13 @@ func FillStatic(r *gpumonv1.Report, inv *gpumonv1.Inventory) {
 	}
 }
 
-// Summary computes a machine's at-a-glance figures.
-func (m *Machine) Summary() *gpumonv1.MachineSummary {
-	st := m.State()
+// Summary computes a machine's at-a-glance figures from its current state.
+func (m *Machine) Summary() *gpumonv1.MachineSummary { return m.SummaryOf(m.State()) }
+
+// SummaryOf computes the machine's figures from st, one of its published
+// states. A summary and a report served together come from one state (see
+// RenderedOf), so they never disagree.
+func (m *Machine) SummaryOf(st *State) *gpumonv1.MachineSummary {
 	s := &gpumonv1.MachineSummary{Key: m.Key, Hostname: m.Hostname, MachineId: m.MachineID}
 	if st == nil {
 		return s
@@ -74,13 +79,26 @@ func (m *Machine) Summary() *gpumonv1.MachineSummary {
 	s.CpuPercent = sys.GetCpuPercent()
 	s.MemoryPercent = sys.GetMemoryPercent()
 	s.DiskPercent = sys.GetDiskPercent()
+	summarizeGPUs(s, r.GetGpuData())
+	return s
+}
+
+// summarizeGPUs fills in the GPU figures of a summary.
+func summarizeGPUs(s *gpumonv1.MachineSummary, gpus []*gpumonv1.Gpu) {
+	free := gpustate.DefaultCriteria()
 	var util float64
-	for _, g := range r.GetGpuData() {
+	for _, g := range gpus {
 		s.GpuCount++
 		s.GpuMemoryUsed += g.GetMemoryUsed()
 		s.GpuMemoryTotal += g.GetMemoryTotal()
 		if g.GetUtilization() > 0 || len(g.GetProcesses()) > 0 {
 			s.GpusBusy++
+		}
+		if gpustate.Free(free, g) {
+			s.GpusFree++
+		}
+		if g.GetIdleHeld() {
+			s.GpusIdleHeld++
 		}
 		util += float64(g.GetUtilization())
 		if g.Temperature != nil && (s.MaxTemperature == nil || *g.Temperature > *s.MaxTemperature) {
@@ -90,15 +108,17 @@ func (m *Machine) Summary() *gpumonv1.MachineSummary {
 	if s.GpuCount > 0 {
 		s.GpuUtilization = util / float64(s.GpuCount)
 	}
-	return s
 }
 
-// Rendered returns the machine's report as the documented API serves it,
-// with is_online set. It is a shallow copy: its GPUs, system info and
-// processes are those of the published state, so it must only be read.
-// (A deep copy cost more than everything else in GET /api/gpu-stats.)
-func (m *Machine) Rendered() *gpumonv1.Report {
-	st := m.State()
+// Rendered returns the machine's current report as the documented API
+// serves it (see RenderedOf).
+func (m *Machine) Rendered() *gpumonv1.Report { return RenderedOf(m.State()) }
+
+// RenderedOf returns st's report as the documented API serves it, with
+// is_online set. It is a shallow copy: its GPUs, system info and processes
+// are those of the published state, so it must only be read. (A deep copy
+// cost more than everything else in GET /api/gpu-stats.)
+func RenderedOf(st *State) *gpumonv1.Report {
 	if st == nil || st.Report == nil {
 		return nil
 	}
@@ -112,41 +132,66 @@ func (m *Machine) Rendered() *gpumonv1.Report {
 	return r
 }
 
-// FreeGPUs lists GPUs matching the request, most free memory first.
-func (f *Fleet) FreeGPUs(req *gpumonv1.ListFreeGpusRequest) []*gpumonv1.FreeGpu {
-	maxUtil := uint32(100)
-	if req.MaxUtilization != nil {
-		maxUtil = req.GetMaxUtilization()
-	}
+// FreeGPUs lists the GPUs that are free by c (as gpustate.Criteria returns
+// it), best first.
+func (f *Fleet) FreeGPUs(c *gpumonv1.ListFreeGpusRequest) []*gpumonv1.FreeGpu {
 	var out []*gpumonv1.FreeGpu
 	for _, m := range f.List() {
 		st := m.State()
-		if !st.Online && !req.GetIncludeOffline() {
+		if !st.Online && !c.GetIncludeOffline() {
 			continue
 		}
 		for _, g := range st.Report.GetGpuData() {
-			free := g.GetMemoryTotal() - min(g.GetMemoryUsed(), g.GetMemoryTotal())
-			if g.MemoryFree != nil {
-				free = g.GetMemoryFree()
+			if gpustate.Free(c, g) {
+				out = append(out, gpustate.FreeGPU(m.Key, m.Hostname, st.Online, g))
 			}
-			if g.GetError() != "" || free < req.GetMinFreeMemory() || g.GetUtilization() > maxUtil ||
-				(req.GetIdle() && len(g.GetProcesses()) > 0) {
-				continue
-			}
-			out = append(out, &gpumonv1.FreeGpu{
-				Machine: m.Key, Hostname: m.Hostname, Index: g.GetId(), Uuid: g.GetUuid(), Name: g.GetName(),
-				MemoryFree: free, MemoryTotal: g.GetMemoryTotal(), Utilization: g.Utilization,
-				Temperature: g.Temperature, ProcessCount: uint32(len(g.GetProcesses())), Online: st.Online,
-			})
 		}
 	}
-	slices.SortStableFunc(out, func(a, b *gpumonv1.FreeGpu) int {
-		return cmp.Or(
-			cmp.Compare(b.MemoryFree, a.MemoryFree),
-			cmp.Compare(a.GetUtilization(), b.GetUtilization()),
-			cmp.Compare(a.ProcessCount, b.ProcessCount),
-			cmp.Compare(a.Machine, b.Machine),
-			cmp.Compare(a.Index, b.Index))
+	gpustate.SortFree(out)
+	return out
+}
+
+// IdleGPUs lists the GPUs of online machines that are idle while held (all:
+// also those not yet idle for the hub's --idle-after), longest first.
+func (f *Fleet) IdleGPUs(all bool) []*gpumonv1.IdleGpu {
+	now := f.now()
+	var out []*gpumonv1.IdleGpu
+	for _, m := range f.List() {
+		st := m.State()
+		if !st.Online {
+			continue
+		}
+		for _, g := range st.Report.GetGpuData() {
+			if g.GetIdleHeld() || (all && g.IdleSince != nil) {
+				out = append(out, gpustate.IdleGPU(m.Key, m.Hostname, g, now))
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(a, b *gpumonv1.IdleGpu) int {
+		return cmp.Or(cmp.Compare(b.GetIdleSeconds(), a.GetIdleSeconds()), cmp.Compare(a.GetMachine(), b.GetMachine()),
+			cmp.Compare(a.GetIndex(), b.GetIndex()))
 	})
 	return out
+}
+
+// Totals sums machine summaries. GPU figures count online machines only; an
+// offline machine's GPUs are counted apart (gpus_offline).
+func Totals(list []*gpumonv1.MachineSummary) *gpumonv1.FleetTotals {
+	t := &gpumonv1.FleetTotals{}
+	for _, s := range list {
+		t.Machines++
+		if !s.GetOnline() {
+			t.MachinesOffline++
+			t.GpusOffline += s.GetGpuCount()
+			continue
+		}
+		t.MachinesOnline++
+		t.Gpus += s.GetGpuCount()
+		t.GpusBusy += s.GetGpusBusy()
+		t.GpusFree += s.GetGpusFree()
+		t.GpusIdleHeld += s.GetGpusIdleHeld()
+		t.GpuMemoryUsed += float64(s.GetGpuMemoryUsed())
+		t.GpuMemoryTotal += float64(s.GetGpuMemoryTotal())
+	}
+	return t
 }

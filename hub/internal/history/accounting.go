@@ -1,45 +1,82 @@
 package history
 
 import (
-	"sort"
 	"sync"
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
 
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
+	"github.com/gpumon/gpumon/hub/internal/gpustate"
 )
 
-// Accounting thresholds.
-const (
-	// IdleMaxUtilization: a GPU at or below this utilisation does no work.
-	IdleMaxUtilization = 5
-	// IdleMinMemory: a GPU holding at least this much memory (MiB) is held.
-	IdleMinMemory = 1024
-)
+// UnknownUser names the owner of GPU processes whose user the report does
+// not tell (a process in another PID namespace, or a report without users).
+const UnknownUser = "unknown"
 
 // machineState is what accounting remembers of one machine between samples.
 type machineState struct {
 	mu        sync.Mutex
 	last      time.Time
-	userSecs  map[string]*userAcc
-	busySecs  float64
+	users     map[string]*userAcc
+	busySecs  float64 // GPU-seconds with at least one process
+	memSecs   float64 // MiB-seconds held by processes
 	idleSince map[int32]time.Time
-	idle      map[int32]*gpumonv1.IdleGpu
 }
 
 type userAcc struct {
 	gpuSecs, memSecs float64
-	active           bool
+	present          bool
 }
 
 func newMachineState() *machineState {
-	return &machineState{userSecs: map[string]*userAcc{}, idleSince: map[int32]time.Time{}, idle: map[int32]*gpumonv1.IdleGpu{}}
+	return &machineState{users: map[string]*userAcc{}, idleSince: map[int32]time.Time{}}
+}
+
+// usage is what one report says about who uses the machine's GPUs.
+type usage struct {
+	// Per user: GPUs holding one of their processes, and MiB they hold.
+	gpus map[string]int
+	mem  map[string]float64
+	// The machine: GPUs with any process, and MiB processes hold. mem sums to
+	// memory, so memory accounting adds up; GPUs shared by users are counted
+	// once for the machine and once for each user.
+	busy   int
+	memory float64
+}
+
+// usageOf reads a report's GPU use.
+func usageOf(r *gpumonv1.Report) usage {
+	u := usage{gpus: map[string]int{}, mem: map[string]float64{}}
+	for _, g := range r.GetGpuData() {
+		if len(g.GetProcesses()) > 0 {
+			u.busy++
+		}
+		on := map[string]bool{}
+		for _, p := range g.GetProcesses() {
+			name := p.GetUsername()
+			if name == "" {
+				name = UnknownUser
+			}
+			u.mem[name] += float64(p.GetGpuMemoryUsage())
+			u.memory += float64(p.GetGpuMemoryUsage())
+			on[name] = true
+		}
+		for name := range on {
+			u.gpus[name]++
+		}
+	}
+	return u
 }
 
 // account updates the machine's counters with a sample taken at t and
-// returns the samples for users, containers, counters and idle GPUs.
-func (ms *machineState) account(out []sample, base []labels.Label, key string, r *gpumonv1.Report, t time.Time, interval time.Duration) []sample {
+// returns the samples for users, containers, counters and idle GPUs. The
+// sample counts for the time since the machine's previous one (at most
+// three intervals: a gap counts as nothing; a replayed older sample, as
+// nothing either). Each sample writes both running totals (counters, for
+// rate() and increase()) and what it added (the _delta series), which
+// GetUsage sums exactly.
+func (ms *machineState) account(out []sample, base []labels.Label, r *gpumonv1.Report, t time.Time, interval time.Duration) []sample {
 	ms.mu.Lock()
 	defer ms.mu.Unlock()
 	dt := 0.0
@@ -49,108 +86,63 @@ func (ms *machineState) account(out []sample, base []labels.Label, key string, r
 	if t.After(ms.last) {
 		ms.last = t
 	}
-	gpus, mem, busy := usersOf(r)
-	ms.busySecs += float64(busy) * dt
-	out = append(out, sample{series(MachineGPUSecs, base), ms.busySecs})
-	for user, acc := range ms.userSecs {
-		if _, ok := gpus[user]; !ok && acc.active {
-			acc.active = false
+	u := usageOf(r)
+	ms.busySecs += float64(u.busy) * dt
+	ms.memSecs += u.memory * dt
+	out = append(out,
+		sample{series(MachineGPUSecs, base), ms.busySecs}, sample{series(MachineGPUSecsDelta, base), float64(u.busy) * dt},
+		sample{series(MachineGPUMemSecs, base), ms.memSecs}, sample{series(MachineGPUMemSecsDelta, base), u.memory * dt})
+	for user, acc := range ms.users {
+		if _, ok := u.gpus[user]; !ok && acc.present {
+			acc.present = false
 			ul := labels.Label{Name: "user", Value: user}
 			out = append(out, sample{series(UserGPUs, base, ul), 0}, sample{series(UserGPUMemory, base, ul), 0},
 				sample{series(UserGPUSecs, base, ul), acc.gpuSecs}, sample{series(UserGPUMemSecs, base, ul), acc.memSecs})
 		}
 	}
-	for user, n := range gpus {
-		acc := ms.userSecs[user]
+	for user, n := range u.gpus {
+		acc := ms.users[user]
 		if acc == nil {
 			acc = &userAcc{}
-			ms.userSecs[user] = acc
+			ms.users[user] = acc
 		}
-		if acc.active {
-			acc.gpuSecs += float64(n) * dt
-			acc.memSecs += mem[user] * dt
-		}
-		acc.active = true
+		acc.present = true
+		acc.gpuSecs += float64(n) * dt
+		acc.memSecs += u.mem[user] * dt
 		ul := labels.Label{Name: "user", Value: user}
-		out = append(out, sample{series(UserGPUs, base, ul), float64(n)}, sample{series(UserGPUMemory, base, ul), mem[user]},
-			sample{series(UserGPUSecs, base, ul), acc.gpuSecs}, sample{series(UserGPUMemSecs, base, ul), acc.memSecs})
+		out = append(out, sample{series(UserGPUs, base, ul), float64(n)}, sample{series(UserGPUMemory, base, ul), u.mem[user]},
+			sample{series(UserGPUSecs, base, ul), acc.gpuSecs}, sample{series(UserGPUMemSecs, base, ul), acc.memSecs},
+			sample{series(UserGPUSecsDelta, base, ul), float64(n) * dt}, sample{series(UserGPUMemSecsDelta, base, ul), u.mem[user] * dt})
 	}
 	for c, v := range containersOf(r) {
 		out = append(out, sample{series(ContainerGPUMem, base, labels.Label{Name: "container", Value: c}), v})
 	}
-	return ms.trackIdle(out, base, key, r, t)
+	return ms.trackIdle(out, base, r, t)
 }
 
-// trackIdle follows how long each GPU has been held while idle.
-func (ms *machineState) trackIdle(out []sample, base []labels.Label, key string, r *gpumonv1.Report, t time.Time) []sample {
+// trackIdle follows how long each GPU has been idle while held, by the
+// samples' own times (gpustate's definition; the hub's published state uses
+// its own clock).
+func (ms *machineState) trackIdle(out []sample, base []labels.Label, r *gpumonv1.Report, t time.Time) []sample {
 	seen := map[int32]bool{}
 	for _, g := range r.GetGpuData() {
 		seen[g.GetId()] = true
-		held := g.Utilization != nil && g.GetUtilization() <= IdleMaxUtilization &&
-			g.GetMemoryUsed() >= IdleMinMemory && len(g.GetProcesses()) > 0 && g.GetError() == ""
+		since := gpustate.IdleSince(ms.idleSince[g.GetId()], g, t)
 		secs := 0.0
-		if held {
-			since, ok := ms.idleSince[g.GetId()]
-			if !ok {
-				since = t
-				ms.idleSince[g.GetId()] = t
-			}
-			secs = t.Sub(since).Seconds()
-			ms.idle[g.GetId()] = idleGPU(key, r.GetHostname(), g, since, secs)
-		} else {
+		if since.IsZero() {
 			delete(ms.idleSince, g.GetId())
-			delete(ms.idle, g.GetId())
+		} else {
+			ms.idleSince[g.GetId()] = since
+			secs = t.Sub(since).Seconds()
 		}
-		gl := []labels.Label{{Name: "gpu", Value: itoa(g.GetId())}, {Name: "UUID", Value: g.GetUuid()}, {Name: "modelName", Value: g.GetName()}}
-		out = append(out, sample{series(GPUIdleHeld, base, gl...), secs})
+		out = append(out, sample{series(GPUIdleHeld, base, gpuLabels(g)...), secs})
 	}
-	for id := range ms.idle {
+	for id := range ms.idleSince {
 		if !seen[id] {
-			delete(ms.idle, id)
 			delete(ms.idleSince, id)
 		}
 	}
 	return out
-}
-
-func idleGPU(key, host string, g *gpumonv1.Gpu, since time.Time, secs float64) *gpumonv1.IdleGpu {
-	users := map[string]bool{}
-	for _, p := range g.GetProcesses() {
-		if p.GetUsername() != "" {
-			users[p.GetUsername()] = true
-		}
-	}
-	ig := &gpumonv1.IdleGpu{Machine: key, Hostname: host, Index: g.GetId(), Uuid: g.GetUuid(), Name: g.GetName(),
-		MemoryUsed: g.GetMemoryUsed(), Since: timestamp(since), IdleSeconds: secs}
-	for u := range users {
-		ig.Users = append(ig.Users, u)
-	}
-	sort.Strings(ig.Users)
-	return ig
-}
-
-// usersOf counts, per user, the GPUs holding one of their processes and the
-// GPU memory (MiB) they hold, and the GPUs with any process.
-func usersOf(r *gpumonv1.Report) (gpus map[string]int, mem map[string]float64, busy int) {
-	gpus, mem = map[string]int{}, map[string]float64{}
-	for _, g := range r.GetGpuData() {
-		if len(g.GetProcesses()) > 0 {
-			busy++
-		}
-		on := map[string]bool{}
-		for _, p := range g.GetProcesses() {
-			u := p.GetUsername()
-			if u == "" {
-				u = "unknown"
-			}
-			mem[u] += float64(p.GetGpuMemoryUsage())
-			on[u] = true
-		}
-		for u := range on {
-			gpus[u]++
-		}
-	}
-	return gpus, mem, busy
 }
 
 // containersOf sums GPU memory per container.

@@ -21,10 +21,10 @@ func Current(key, hostname string, r *gpumonv1.Report) []Sample {
 		out = gpuSamples(out, base, g)
 	}
 	out = machineSamples(out, base, r.GetSystemInfo())
-	gpus, mem, _ := usersOf(r)
-	for u, n := range gpus {
+	use := usageOf(r)
+	for u, n := range use.gpus {
 		ul := labels.Label{Name: "user", Value: u}
-		out = append(out, sample{series(UserGPUs, base, ul), float64(n)}, sample{series(UserGPUMemory, base, ul), mem[u]})
+		out = append(out, sample{series(UserGPUs, base, ul), float64(n)}, sample{series(UserGPUMemory, base, ul), use.mem[u]})
 	}
 	for c, v := range containersOf(r) {
 		out = append(out, sample{series(ContainerGPUMem, base, labels.Label{Name: "container", Value: c}), v})
@@ -39,8 +39,7 @@ func Current(key, hostname string, r *gpumonv1.Report) []Sample {
 // IdleSample is the idle-held seconds series of one GPU.
 func IdleSample(g *gpumonv1.IdleGpu) Sample {
 	l := series(GPUIdleHeld, machineLabels(g.GetMachine(), g.GetHostname()),
-		labels.Label{Name: "gpu", Value: itoa(g.GetIndex())}, labels.Label{Name: "UUID", Value: g.GetUuid()},
-		labels.Label{Name: "modelName", Value: g.GetName()})
+		gpuLabels(&gpumonv1.Gpu{Id: g.GetIndex(), Uuid: g.GetUuid(), Name: g.GetName()})...)
 	return Sample{Labels: l, Value: g.GetIdleSeconds()}
 }
 

@@ -92,8 +92,9 @@ var metricName = regexp.MustCompile(`^[a-zA-Z_:][a-zA-Z0-9_:]*$`)
 // Service answers the native history and usage routes.
 type Service struct {
 	Ranger Ranger
-	// Idle lists GPUs held while idle for at least the given time.
-	Idle      func(time.Duration) []*gpumonv1.IdleGpu
+	// Idle lists the GPUs that are idle-held now (the fleet's state).
+	Idle func() []*gpumonv1.IdleGpu
+	// IdleAfter is the hub's --idle-after, reported with usage.
 	IdleAfter time.Duration
 	Now       func() time.Time
 }
@@ -168,48 +169,72 @@ func (s *Service) span(st, en *timestamppb.Timestamp, def time.Duration) (time.T
 	return start, end, nil
 }
 
-// Usage answers GetUsage.
+// usageFigure is one figure of the usage answer: the sum of a _delta series
+// over the range, by user or by machine, and where it goes in a row.
+type usageFigure struct {
+	series, by string
+	scale      float64
+	set        func(*gpumonv1.UsageRow, float64)
+}
+
+var usageFigures = []usageFigure{
+	{UserGPUSecsDelta, "user", 3600, func(u *gpumonv1.UsageRow, v float64) { u.GpuHours = v }},
+	{UserGPUMemSecsDelta, "user", 1024 * 3600, func(u *gpumonv1.UsageRow, v float64) { u.GpuMemoryGibHours = v }},
+	{MachineGPUSecsDelta, "machine", 3600, func(u *gpumonv1.UsageRow, v float64) { u.GpuHours = v }},
+	{MachineGPUMemSecsDelta, "machine", 1024 * 3600, func(u *gpumonv1.UsageRow, v float64) { u.GpuMemoryGibHours = v }},
+}
+
+// usageExpr asks for every usage figure in one query, so that all of them
+// come from one view of the store (samples appended while it runs are in all
+// or in none): each figure's series are tagged with its index.
+func usageExpr(window string) string {
+	parts := make([]string, len(usageFigures))
+	for i, f := range usageFigures {
+		parts[i] = fmt.Sprintf(`label_replace(sum by (%s) (sum_over_time(%s%s)), "figure", "%d", "", "")`, f.by, f.series, window, i)
+	}
+	return strings.Join(parts, " or ")
+}
+
+// Usage answers GetUsage: the per-sample additions to the accounting summed
+// over the range, so users' and machines' memory add up to the same total.
 func (s *Service) Usage(ctx context.Context, req *gpumonv1.GetUsageRequest) (*gpumonv1.GetUsageResponse, error) {
 	start, end, err := s.span(req.GetStart(), req.GetEnd(), 7*24*time.Hour)
 	if err != nil {
 		return nil, err
 	}
-	r := fmt.Sprintf("[%ds]", int64(math.Ceil(end.Sub(start).Seconds())))
-	resp := &gpumonv1.GetUsageResponse{Start: timestamppb.New(start), End: timestamppb.New(end)}
-	users := map[string]*gpumonv1.UsageRow{}
-	for _, q := range []struct {
-		expr string
-		set  func(*gpumonv1.UsageRow, float64)
-	}{
-		{"sum by (user) (increase(" + UserGPUSecs + r + ")) / 3600", func(u *gpumonv1.UsageRow, v float64) { u.GpuHours = v }},
-		{"sum by (user) (increase(" + UserGPUMemSecs + r + ")) / 1024 / 3600", func(u *gpumonv1.UsageRow, v float64) { u.GpuMemoryGibHours = v }},
-	} {
-		series, err := s.Ranger.Instant(ctx, q.expr, end)
-		if err != nil {
-			return nil, status.Errorf(codes.Internal, "usage query: %v", err)
-		}
-		for _, ser := range series {
-			name := ser.Labels["user"]
-			if users[name] == nil {
-				users[name] = &gpumonv1.UsageRow{Name: name}
-			}
-			q.set(users[name], lastValue(ser))
-		}
-	}
-	for _, u := range users {
-		resp.Users = append(resp.Users, u)
-	}
-	series, err := s.Ranger.Instant(ctx, "sum by (machine) (increase("+MachineGPUSecs+r+")) / 3600", end)
+	series, err := s.Ranger.Instant(ctx, usageExpr(fmt.Sprintf("[%ds]", int64(math.Ceil(end.Sub(start).Seconds())))), end)
 	if err != nil {
 		return nil, status.Errorf(codes.Internal, "usage query: %v", err)
 	}
+	resp := &gpumonv1.GetUsageResponse{Start: timestamppb.New(start), End: timestamppb.New(end),
+		IdleAfterSeconds: s.IdleAfter.Seconds(), Total: &gpumonv1.UsageRow{Name: "total"}}
+	rows := map[string]map[string]*gpumonv1.UsageRow{"user": {}, "machine": {}}
 	for _, ser := range series {
-		resp.Machines = append(resp.Machines, &gpumonv1.UsageRow{Name: ser.Labels["machine"], GpuHours: lastValue(ser)})
+		i, err := strconv.Atoi(ser.Labels["figure"])
+		if err != nil || i < 0 || i >= len(usageFigures) {
+			continue
+		}
+		f := usageFigures[i]
+		name := ser.Labels[f.by]
+		if rows[f.by][name] == nil {
+			rows[f.by][name] = &gpumonv1.UsageRow{Name: name}
+		}
+		f.set(rows[f.by][name], lastValue(ser)/f.scale)
+	}
+	for _, u := range rows["user"] {
+		resp.Users = append(resp.Users, u)
+	}
+	for _, m := range rows["machine"] {
+		resp.Machines = append(resp.Machines, m)
 	}
 	sortRows(resp.Users)
 	sortRows(resp.Machines)
+	for _, m := range resp.Machines {
+		resp.Total.GpuHours += m.GpuHours
+		resp.Total.GpuMemoryGibHours += m.GpuMemoryGibHours
+	}
 	if s.Idle != nil {
-		resp.IdleHeld = s.Idle(s.IdleAfter)
+		resp.IdleHeld = s.Idle()
 	}
 	return resp, nil
 }
@@ -227,15 +252,6 @@ func sortRows(rows []*gpumonv1.UsageRow) {
 			return rows[i].GpuHours > rows[j].GpuHours
 		}
 		return rows[i].Name < rows[j].Name
-	})
-}
-
-func sortIdle(gs []*gpumonv1.IdleGpu) {
-	sort.Slice(gs, func(i, j int) bool {
-		if gs[i].IdleSeconds != gs[j].IdleSeconds {
-			return gs[i].IdleSeconds > gs[j].IdleSeconds
-		}
-		return gs[i].Machine < gs[j].Machine || (gs[i].Machine == gs[j].Machine && gs[i].Index < gs[j].Index)
 	})
 }
 

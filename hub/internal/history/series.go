@@ -35,6 +35,8 @@ const (
 	GPUECCUncorrect  = "DCGM_FI_DEV_ECC_DBE_VOL_TOTAL"
 	GPUEncUtil       = "DCGM_FI_DEV_ENC_UTIL"
 	GPUDecUtil       = "DCGM_FI_DEV_DEC_UTIL"
+	GPUPCIeGen       = "DCGM_FI_DEV_PCIE_LINK_GEN"
+	GPUPCIeWidth     = "DCGM_FI_DEV_PCIE_LINK_WIDTH"
 	GPUProcesses     = "gpumon_gpu_processes"
 	GPUIdleHeld      = "gpumon_gpu_idle_held_seconds"
 	MachineCPU       = "gpumon_machine_cpu_percent"
@@ -53,8 +55,21 @@ const (
 	UserGPUs         = "gpumon_user_gpus"
 	UserGPUSecs      = "gpumon_user_gpu_seconds_total"
 	UserGPUMemSecs   = "gpumon_user_gpu_memory_mib_seconds_total"
+	UserGPUSMUtil    = "gpumon_user_gpu_sm_utilization_percent"
 	ContainerGPUMem  = "gpumon_container_gpu_memory_mib"
 	AgentSeq         = "gpumon_agent_seq"
+)
+
+// The machines' GPU memory counter, and what each sample adds to the
+// accounting counters (the counter's name with _delta for _total): summed
+// with sum_over_time they give exact totals over any range, where increase()
+// on the counters extrapolates.
+const (
+	MachineGPUMemSecs      = "gpumon_machine_gpu_memory_mib_seconds_total"
+	MachineGPUSecsDelta    = "gpumon_machine_gpu_busy_seconds_delta"
+	MachineGPUMemSecsDelta = "gpumon_machine_gpu_memory_mib_seconds_delta"
+	UserGPUSecsDelta       = "gpumon_user_gpu_seconds_delta"
+	UserGPUMemSecsDelta    = "gpumon_user_gpu_memory_mib_seconds_delta"
 )
 
 // Friendly names accepted by the native history route, and the series they
@@ -75,7 +90,12 @@ var Friendly = map[string]string{
 	"gpu_ecc_uncorrected":     GPUECCUncorrect,
 	"gpu_encoder_utilization": GPUEncUtil,
 	"gpu_decoder_utilization": GPUDecUtil,
+	"gpu_performance_state":   GPUPState,
+	"gpu_pcie_generation":     GPUPCIeGen,
+	"gpu_pcie_width":          GPUPCIeWidth,
 	"gpu_processes":           GPUProcesses,
+	"gpu_idle_held":           GPUIdleHeld,
+	"user_gpu_sm_utilization": UserGPUSMUtil,
 	"cpu_percent":             MachineCPU,
 	"memory_used":             MachineMemUsed,
 	"memory_percent":          MachineMemPct,
@@ -111,12 +131,14 @@ func series(name string, base []labels.Label, extra ...labels.Label) labels.Labe
 	return b.Labels()
 }
 
+// gpuLabels are the labels of a GPU's series besides the machine's.
+func gpuLabels(g *gpumonv1.Gpu) []labels.Label {
+	return []labels.Label{{Name: "gpu", Value: strconv.Itoa(int(g.GetId()))}, {Name: "UUID", Value: g.GetUuid()}, {Name: "modelName", Value: g.GetName()}}
+}
+
 // gpuSamples turns one GPU's figures into samples.
 func gpuSamples(out []sample, base []labels.Label, g *gpumonv1.Gpu) []sample {
-	gl := append(append([]labels.Label(nil), base...),
-		labels.Label{Name: "gpu", Value: strconv.Itoa(int(g.GetId()))},
-		labels.Label{Name: "UUID", Value: g.GetUuid()},
-		labels.Label{Name: "modelName", Value: g.GetName()})
+	gl := append(append([]labels.Label(nil), base...), gpuLabels(g)...)
 	add := func(name string, v float64) { out = append(out, sample{series(name, gl), v}) }
 	addU := func(name string, v *uint32) {
 		if v != nil {
@@ -151,7 +173,34 @@ func gpuSamples(out []sample, base []labels.Label, g *gpumonv1.Gpu) []sample {
 	addU(GPUECCUncorrect, g.EccErrorsUncorrected)
 	addU(GPUEncUtil, g.EncoderUtilization)
 	addU(GPUDecUtil, g.DecoderUtilization)
+	addU(GPUPCIeGen, g.PcieGeneration)
+	addU(GPUPCIeWidth, g.PcieWidth)
 	add(GPUProcesses, float64(len(g.GetProcesses())))
+	return smByUser(out, gl, g)
+}
+
+// smByUser adds, per user with a process on g that reports its SM
+// utilisation, the sum of those figures (the agent reports them where NVML
+// does). PIDs are never labels, so this is as fine as history goes.
+func smByUser(out []sample, gl []labels.Label, g *gpumonv1.Gpu) []sample {
+	var users []string
+	sm := map[string]float64{}
+	for _, p := range g.GetProcesses() {
+		if p.SmUtilization == nil {
+			continue
+		}
+		name := p.GetUsername()
+		if name == "" {
+			name = UnknownUser
+		}
+		if _, ok := sm[name]; !ok {
+			users = append(users, name)
+		}
+		sm[name] += float64(p.GetSmUtilization())
+	}
+	for _, u := range users {
+		out = append(out, sample{series(UserGPUSMUtil, gl, labels.Label{Name: "user", Value: u}), sm[u]})
+	}
 	return out
 }
 

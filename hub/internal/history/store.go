@@ -118,7 +118,7 @@ func (s *Store) Record(m *fleet.Machine, r *gpumonv1.Report, seq uint64) {
 	if st := m.State(); st != nil && interval <= 0 {
 		interval = st.Interval
 	}
-	out = s.machine(m.Key).account(out, base, m.Key, r, t, interval)
+	out = s.machine(m.Key).account(out, base, r, t, interval)
 	s.append(t.UnixMilli(), out)
 }
 
@@ -181,24 +181,6 @@ func (s *Store) RecordHub(values map[string]float64, t time.Time) {
 		out = append(out, sample{series(name, nil), v})
 	}
 	s.append(t.UnixMilli(), out)
-}
-
-// IdleHeld lists GPUs held while idle for at least minIdle, longest first.
-func (s *Store) IdleHeld(minIdle time.Duration) []*gpumonv1.IdleGpu {
-	var out []*gpumonv1.IdleGpu
-	s.machines.Range(func(_, v any) bool {
-		ms := v.(*machineState)
-		ms.mu.Lock()
-		for _, g := range ms.idle {
-			if g.GetIdleSeconds() >= minIdle.Seconds() {
-				out = append(out, g)
-			}
-		}
-		ms.mu.Unlock()
-		return true
-	})
-	sortIdle(out)
-	return out
 }
 
 // Forget drops a machine's accounting state.

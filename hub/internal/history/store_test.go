@@ -127,36 +127,6 @@ func TestReplayedSamplesAtTheirOwnTimesNoDuplicates(t *testing.T) {
 	}
 }
 
-func TestUsageAndIdleHeld(t *testing.T) {
-	s := openStore(t, t.TempDir())
-	defer s.Close()
-	m := testMachine(t, fleet.New(nil), "n1")
-	for i := range 1801 { // one hour at 2 s
-		s.Record(m, gpuReport(t0.Add(time.Duration(i)*2*time.Second), 80), uint64(i+1))
-	}
-	svc := &Service{Ranger: s, Idle: s.IdleHeld, IdleAfter: 30 * time.Minute}
-	resp, err := svc.Usage(context.Background(), &gpumonv1.GetUsageRequest{Start: timestamppb.New(t0), End: timestamppb.New(t0.Add(time.Hour))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hours := map[string]float64{}
-	for _, u := range resp.Users {
-		hours[u.Name] = u.GpuHours
-	}
-	// alice and bob each held one GPU for the whole hour.
-	for _, u := range []string{"alice", "bob"} {
-		if math.Abs(hours[u]-1) > 0.01 {
-			t.Errorf("%s: %.4f GPU-hours, want 1", u, hours[u])
-		}
-	}
-	if len(resp.Machines) != 1 || math.Abs(resp.Machines[0].GpuHours-2) > 0.02 {
-		t.Errorf("machines = %v, want n1 with 2 GPU-hours", resp.Machines)
-	}
-	if len(resp.IdleHeld) != 1 || resp.IdleHeld[0].Index != 1 || resp.IdleHeld[0].Users[0] != "bob" || resp.IdleHeld[0].IdleSeconds != 3600 {
-		t.Errorf("idle-held = %v, want GPU 1 held by bob for 3600 s", resp.IdleHeld)
-	}
-}
-
 func TestQueryRefusesBadInput(t *testing.T) {
 	s := openStore(t, t.TempDir())
 	defer s.Close()

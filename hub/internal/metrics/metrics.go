@@ -56,10 +56,8 @@ func (c *fleetCollector) Collect(ch chan<- prometheus.Metric) {
 			c.emit(ch, s)
 		}
 	}
-	if c.src.History != nil {
-		for _, g := range c.src.History.IdleHeld(0) {
-			c.emit(ch, history.IdleSample(g))
-		}
+	for _, g := range c.src.Fleet.IdleGPUs(true) {
+		c.emit(ch, history.IdleSample(g))
 	}
 }
 

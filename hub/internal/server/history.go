@@ -1,16 +1,15 @@
 package server
 
 import (
+	"cmp"
 	"fmt"
 	"net/url"
 	"path/filepath"
-	"time"
 
+	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
+	"github.com/gpumon/gpumon/hub/internal/gpustate"
 	"github.com/gpumon/gpumon/hub/internal/history"
 )
-
-// DefaultIdleAfter: a GPU held while idle this long counts as idle-held.
-const DefaultIdleAfter = 30 * time.Minute
 
 // openHistory opens the embedded store and, when configured, remote write
 // and the remote query API.
@@ -25,10 +24,9 @@ func (h *Hub) openHistory() error {
 		return err
 	}
 	h.history = store
-	svc := &history.Service{Ranger: store, Idle: store.IdleHeld, IdleAfter: h.cfg.IdleAfter}
-	if svc.IdleAfter <= 0 {
-		svc.IdleAfter = DefaultIdleAfter
-	}
+	idleAfter := cmp.Or(h.cfg.IdleAfter, gpustate.DefaultIdleAfter)
+	h.fleet.SetIdleAfter(idleAfter)
+	svc := &history.Service{Ranger: store, Idle: func() []*gpumonv1.IdleGpu { return h.fleet.IdleGPUs(false) }, IdleAfter: idleAfter}
 	if h.cfg.HistoryURL != "" {
 		u, err := url.Parse(h.cfg.HistoryURL)
 		if err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/gpumon/gpumon/common/apimeta"
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
 	"github.com/gpumon/gpumon/hub/internal/fleet"
+	"github.com/gpumon/gpumon/hub/internal/gpustate"
 	"github.com/gpumon/gpumon/hub/internal/validate"
 )
 
@@ -157,23 +158,15 @@ func killResponse(res *gpumonv1.CommandResult) *gpumonv1.KillProcessesResponse {
 
 // ListMachines summarises every machine.
 func (s *Fleet) ListMachines(_ context.Context, req *gpumonv1.ListMachinesRequest) (*gpumonv1.ListMachinesResponse, error) {
-	resp := &gpumonv1.ListMachinesResponse{Totals: &gpumonv1.FleetTotals{}}
+	resp := &gpumonv1.ListMachinesResponse{}
 	for _, m := range s.Fleet.List() {
 		sum := m.Summary()
 		if req.GetOnlineOnly() && !sum.Online {
 			continue
 		}
 		resp.Machines = append(resp.Machines, sum)
-		t := resp.Totals
-		t.Machines++
-		if sum.Online {
-			t.MachinesOnline++
-		}
-		t.Gpus += sum.GpuCount
-		t.GpusBusy += sum.GpusBusy
-		t.GpuMemoryUsed += float64(sum.GpuMemoryUsed)
-		t.GpuMemoryTotal += float64(sum.GpuMemoryTotal)
 	}
+	resp.Totals = fleet.Totals(resp.Machines)
 	return resp, nil
 }
 
@@ -183,7 +176,8 @@ func (s *Fleet) GetMachine(_ context.Context, req *gpumonv1.GetMachineRequest) (
 	if !ok || m.State() == nil {
 		return nil, status.Errorf(codes.NotFound, "no machine named %q", req.GetMachine())
 	}
-	return &gpumonv1.GetMachineResponse{Summary: m.Summary(), Report: m.Rendered()}, nil
+	st := m.State() // one state for both: the summary describes the report
+	return &gpumonv1.GetMachineResponse{Summary: m.SummaryOf(st), Report: fleet.RenderedOf(st)}, nil
 }
 
 // ForgetMachine removes an offline machine.
@@ -203,12 +197,13 @@ func (s *Fleet) ForgetMachine(_ context.Context, req *gpumonv1.ForgetMachineRequ
 	return &gpumonv1.ForgetMachineResponse{}, nil
 }
 
-// ListFreeGpus lists free GPUs, best first.
+// ListFreeGpus lists free GPUs, best first, and the criteria it applied.
 func (s *Fleet) ListFreeGpus(_ context.Context, req *gpumonv1.ListFreeGpusRequest) (*gpumonv1.ListFreeGpusResponse, error) {
-	if req.MaxUtilization != nil && req.GetMaxUtilization() > 100 {
-		return nil, status.Error(codes.InvalidArgument, "max_utilization is a percentage (0-100)")
+	c, err := gpustate.Criteria(req)
+	if err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
 	}
-	return &gpumonv1.ListFreeGpusResponse{Gpus: s.Fleet.FreeGPUs(req)}, nil
+	return &gpumonv1.ListFreeGpusResponse{Gpus: s.Fleet.FreeGPUs(c), Criteria: c}, nil
 }
 
 // QueryHistory answers from the history store.

@@ -54,9 +54,11 @@ func (s *Fleet) Watch(req *gpumonv1.WatchRequest, stream gpumonv1.FleetService_W
 }
 
 func (s *Fleet) watchResponse(req *gpumonv1.WatchRequest, ev fleet.Event) *gpumonv1.WatchResponse {
-	resp := &gpumonv1.WatchResponse{Type: ev.Type, Machine: ev.Machine.Summary(), Time: now()}
+	// The event's own state, not the machine's newest: the summary and the
+	// report of one event describe the same sample.
+	resp := &gpumonv1.WatchResponse{Type: ev.Type, Machine: ev.Machine.SummaryOf(ev.State), Time: now()}
 	if req.GetIncludeReport() && ev.Type != gpumonv1.WatchEventType_WATCH_EVENT_TYPE_FORGOTTEN {
-		resp.Report = ev.Machine.Rendered()
+		resp.Report = fleet.RenderedOf(ev.State)
 	}
 	return resp
 }
