@@ -16,7 +16,7 @@ import (
 
 var machineKeys = []string{"host", "hostname", "online", "gpus", "gpus_busy", "gpu_memory_used_mib",
 	"gpu_memory_total_mib", "gpu_utilization", "max_temperature_c", "cpu_percent", "memory_percent",
-	"disk_percent", "ip_address", "last_seen", "simulated", "can_kill"}
+	"disk_percent", "ip_address", "last_seen", "simulated", "can_kill", "gpus_free", "gpus_idle_held"}
 
 var processKeys = []string{"host", "pid", "user", "gpus", "gpu_memory_mib", "container_id", "container",
 	"session", "name", "command", "cpu_percent", "sm_utilization"}
@@ -48,8 +48,8 @@ func testLs(t *testing.T, f *fleet) {
 	var out map[string]any
 	decode(t, f.gpumon(t, nil, "--json", "ls"), &out)
 	wantKeys(t, "ls", out, "machines", "totals")
-	wantKeys(t, "ls totals", out["totals"].(map[string]any), "machines", "machines_online", "gpus", "gpus_busy",
-		"gpu_memory_used_mib", "gpu_memory_total_mib")
+	wantKeys(t, "ls totals", out["totals"].(map[string]any), "machines", "machines_online", "machines_offline", "gpus",
+		"gpus_busy", "gpus_free", "gpus_idle_held", "gpus_offline", "gpu_memory_used_mib", "gpu_memory_total_mib")
 	machines := out["machines"].([]any)
 	if len(machines) != 2 {
 		t.Fatalf("ls --json lists %d machines, want 2", len(machines))
@@ -62,17 +62,35 @@ func testLs(t *testing.T, f *fleet) {
 }
 
 func testFree(t *testing.T, f *fleet) {
-	var out struct{ GPUs []map[string]any }
+	var out struct {
+		GPUs     []map[string]any
+		Criteria map[string]any
+	}
 	decode(t, f.gpumon(t, nil, "free", "--json", "--min-mem", "20G"), &out)
 	if len(out.GPUs) == 0 {
-		t.Fatal("free --min-mem 20G found no GPU on an 8xH100 and a 4x4090 machine")
+		t.Fatal("free --min-mem 20G found no GPU on an 8xH100 and a 4x4090 machine (the simulator keeps one free on each)")
 	}
 	wantKeys(t, "free gpu", out.GPUs[0], "host", "gpu", "uuid", "name", "memory_free_mib", "memory_total_mib",
-		"utilization", "temperature_c", "processes", "online")
+		"utilization", "temperature_c", "processes", "compute_processes", "score", "online")
+	wantKeys(t, "free criteria", out.Criteria, "min_free_mib", "min_free_percent", "max_utilization", "idle", "shared", "include_offline")
+	if out.Criteria["max_utilization"] != 10.0 || out.Criteria["min_free_percent"] != 90.0 || out.Criteria["min_free_mib"] != 20480.0 {
+		t.Errorf("criteria = %v, want the hub's defaults (10 %%, 90 %%) and 20480 MiB", out.Criteria)
+	}
+	last := 2.0
 	for _, g := range out.GPUs {
-		if g["memory_free_mib"].(float64) < 20*1024 {
-			t.Errorf("free --min-mem 20G listed %v", g)
+		free, total, score := g["memory_free_mib"].(float64), g["memory_total_mib"].(float64), g["score"].(float64)
+		if free < 20*1024 || free < 0.9*total || g["compute_processes"] != 0.0 || (g["utilization"] != nil && g["utilization"].(float64) > 10) {
+			t.Errorf("free listed a GPU that is not free by default: %v", g)
 		}
+		if score > last+0.005 {
+			t.Errorf("free is not ranked by score: %v after a GPU scoring %.3f", g, last)
+		}
+		last = score
+	}
+	var wide struct{ GPUs []map[string]any }
+	decode(t, f.gpumon(t, nil, "free", "--json", "--shared", "--max-util", "100", "--min-free-percent", "0"), &wide)
+	if len(wide.GPUs) != 12 {
+		t.Errorf("free --shared --max-util 100 --min-free-percent 0 listed %d GPUs, want all 12", len(wide.GPUs))
 	}
 	decode(t, f.gpumon(t, nil, "free", "--idle", "--json"), &out)
 	for _, g := range out.GPUs {
@@ -86,8 +104,11 @@ func testFree(t *testing.T, f *fleet) {
 			t.Errorf("a 24 GiB RTX 4090 cannot have 30G free: %v", g)
 		}
 	}
+	if r := f.gpumon(t, nil, "free", "--max-util", "101"); r.code != 2 || !strings.Contains(r.stderr, "percentage") {
+		t.Errorf("free --max-util 101: exit %d, %s; want a usage error", r.code, r.stderr)
+	}
 	r := f.gpumon(t, nil, "free")
-	if r.code != 0 || !strings.Contains(r.stdout, "FREE") || !strings.Contains(r.stdout, "gpu-a") {
+	if r.code != 0 || !strings.Contains(r.stdout, "free: no compute process, util <= 10%, >= 90% of memory free") || !strings.Contains(r.stdout, "SCORE") {
 		t.Errorf("gpumon free: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	checkWidth(t, r.stdout)
@@ -154,7 +175,7 @@ func testTop(t *testing.T, f *fleet) {
 func testUsage(t *testing.T, f *fleet) {
 	var out map[string]any
 	decode(t, f.gpumon(t, nil, "usage", "--json", "--since", "1d"), &out)
-	wantKeys(t, "usage", out, "start", "end", "users", "machines", "idle_held")
+	wantKeys(t, "usage", out, "start", "end", "users", "machines", "total", "idle_held", "idle_after_seconds")
 	for _, key := range []string{"users", "machines", "idle_held"} {
 		if _, ok := out[key].([]any); !ok {
 			t.Errorf("usage %s = %v, want a list", key, out[key])

@@ -47,7 +47,9 @@ type command struct {
 type opts struct {
 	minMem   string
 	idle     bool
-	maxUtil  int
+	maxUtil  percentFlag
+	minFree  percentFlag
+	shared   bool
 	offline  bool
 	user     string
 	host     string

@@ -38,6 +38,8 @@ type MachineJSON struct {
 	LastSeen       time.Time `json:"last_seen"`
 	Simulated      bool      `json:"simulated"`
 	CanKill        bool      `json:"can_kill"`
+	GPUsFree       uint32    `json:"gpus_free"`
+	GPUsIdleHeld   uint32    `json:"gpus_idle_held"`
 }
 
 // LsJSON is the --json output of gpumon ls.
@@ -46,14 +48,18 @@ type LsJSON struct {
 	Totals   TotalsJSON    `json:"totals"`
 }
 
-// TotalsJSON sums the fleet.
+// TotalsJSON sums the fleet; GPU figures are of online machines.
 type TotalsJSON struct {
-	Machines       uint32  `json:"machines"`
-	MachinesOnline uint32  `json:"machines_online"`
-	GPUs           uint32  `json:"gpus"`
-	GPUsBusy       uint32  `json:"gpus_busy"`
-	GPUMemoryUsed  float64 `json:"gpu_memory_used_mib"`
-	GPUMemoryTotal float64 `json:"gpu_memory_total_mib"`
+	Machines        uint32  `json:"machines"`
+	MachinesOnline  uint32  `json:"machines_online"`
+	MachinesOffline uint32  `json:"machines_offline"`
+	GPUs            uint32  `json:"gpus"`
+	GPUsBusy        uint32  `json:"gpus_busy"`
+	GPUsFree        uint32  `json:"gpus_free"`
+	GPUsIdleHeld    uint32  `json:"gpus_idle_held"`
+	GPUsOffline     uint32  `json:"gpus_offline"`
+	GPUMemoryUsed   float64 `json:"gpu_memory_used_mib"`
+	GPUMemoryTotal  float64 `json:"gpu_memory_total_mib"`
 }
 
 func machineJSON(m *gpumonv1.MachineSummary) MachineJSON {
@@ -65,6 +71,7 @@ func machineJSON(m *gpumonv1.MachineSummary) MachineJSON {
 		CPUPercent: m.GetCpuPercent(), MemoryPercent: m.GetMemoryPercent(), DiskPercent: m.GetDiskPercent(),
 		IPAddress: m.GetIpAddress(), LastSeen: m.GetLastSeen().AsTime().UTC(),
 		Simulated: m.GetSimulated(), CanKill: m.GetCanKill(),
+		GPUsFree: m.GetGpusFree(), GPUsIdleHeld: m.GetGpusIdleHeld(),
 	}
 }
 
@@ -88,8 +95,9 @@ func runLs(ctx context.Context, e *env, args []string) error {
 		out.Machines = append(out.Machines, machineJSON(m))
 	}
 	t := resp.GetTotals()
-	out.Totals = TotalsJSON{Machines: t.GetMachines(), MachinesOnline: t.GetMachinesOnline(), GPUs: t.GetGpus(),
-		GPUsBusy: t.GetGpusBusy(), GPUMemoryUsed: t.GetGpuMemoryUsed(), GPUMemoryTotal: t.GetGpuMemoryTotal()}
+	out.Totals = TotalsJSON{Machines: t.GetMachines(), MachinesOnline: t.GetMachinesOnline(), MachinesOffline: t.GetMachinesOffline(),
+		GPUs: t.GetGpus(), GPUsBusy: t.GetGpusBusy(), GPUsFree: t.GetGpusFree(), GPUsIdleHeld: t.GetGpusIdleHeld(),
+		GPUsOffline: t.GetGpusOffline(), GPUMemoryUsed: t.GetGpuMemoryUsed(), GPUMemoryTotal: t.GetGpuMemoryTotal()}
 	if e.common.json {
 		return writeJSON(e.Out, out)
 	}
@@ -118,6 +126,10 @@ func writeLs(e *env, out LsJSON, now time.Time) {
 	}
 	tb.write(e.Out, width(e.Out))
 	t := out.Totals
-	fmt.Fprintf(e.Out, "\n%d machines (%d online), GPUs %d/%d busy, GPU memory %s/%s\n",
-		t.Machines, t.MachinesOnline, t.GPUsBusy, t.GPUs, mib(t.GPUMemoryUsed), mib(t.GPUMemoryTotal))
+	fmt.Fprintf(e.Out, "\n%d machines (%d online", t.Machines, t.MachinesOnline)
+	if t.MachinesOffline > 0 {
+		fmt.Fprintf(e.Out, ", %d offline with %d GPUs, not counted below", t.MachinesOffline, t.GPUsOffline)
+	}
+	fmt.Fprintf(e.Out, ")\nGPUs %d/%d busy, %d free, GPU memory %s/%s\n",
+		t.GPUsBusy, t.GPUs, t.GPUsFree, mib(t.GPUMemoryUsed), mib(t.GPUMemoryTotal))
 }

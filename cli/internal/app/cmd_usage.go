@@ -46,7 +46,11 @@ type UsageJSON struct {
 	End      time.Time      `json:"end"`
 	Users    []UsageRowJSON `json:"users"`
 	Machines []UsageRowJSON `json:"machines"`
+	Total    UsageRowJSON   `json:"total"`
 	IdleHeld []IdleGPUJSON  `json:"idle_held"`
+	// IdleAfterSeconds is the hub's --idle-after: how long a GPU is idle
+	// while held before it is listed.
+	IdleAfterSeconds float64 `json:"idle_after_seconds"`
 }
 
 func runUsage(ctx context.Context, e *env, args []string) error {
@@ -72,7 +76,11 @@ func runUsage(ctx context.Context, e *env, args []string) error {
 		return e.rpcError("usage", err)
 	}
 	out := UsageJSON{Start: resp.GetStart().AsTime().UTC(), End: resp.GetEnd().AsTime().UTC(),
-		Users: usageRows(resp.GetUsers()), Machines: usageRows(resp.GetMachines()), IdleHeld: []IdleGPUJSON{}}
+		Users: usageRows(resp.GetUsers()), Machines: usageRows(resp.GetMachines()), IdleHeld: []IdleGPUJSON{},
+		IdleAfterSeconds: resp.GetIdleAfterSeconds()}
+	if t := resp.GetTotal(); t != nil {
+		out.Total = usageRows([]*gpumonv1.UsageRow{t})[0]
+	}
 	for _, g := range resp.GetIdleHeld() {
 		out.IdleHeld = append(out.IdleHeld, IdleGPUJSON{
 			Host: g.GetMachine(), GPU: g.GetIndex(), Name: g.GetName(), MemoryUsed: g.GetMemoryUsed(),
@@ -110,17 +118,45 @@ func writeUsage(e *env, out UsageJSON) {
 			tb.add(r.Name, fmt.Sprintf("%.2f", r.GPUHours), fmt.Sprintf("%.1f", r.GPUMemoryGiBHours))
 		}
 		tb.write(e.Out, cols)
+		if part.title == "USER" {
+			writeUserNotes(e, out)
+		}
 		fmt.Fprintln(e.Out)
 	}
+	fmt.Fprintf(e.Out, "fleet total: %.2f GPU-hours, %.1f GPU memory GiB-hours\n\n", out.Total.GPUHours, out.Total.GPUMemoryGiBHours)
+	after := (time.Duration(out.IdleAfterSeconds) * time.Second).String()
 	if len(out.IdleHeld) == 0 {
-		fmt.Fprintln(e.Out, "no GPU is held while idle")
+		fmt.Fprintf(e.Out, "no GPU has been held while idle for %s or longer\n", after)
 		return
 	}
-	fmt.Fprintln(e.Out, "GPUs held while idle:")
+	fmt.Fprintf(e.Out, "GPUs held while idle for %s or longer:\n", after)
 	tb := &table{head: []string{"HOST", "GPU", "HELD", "IDLE FOR", "USERS"}, max: []int{24, 0, 0, 0, 0}, right: []bool{false, true, true, true, false}}
 	for _, g := range out.IdleHeld {
 		idle := (time.Duration(g.IdleSeconds) * time.Second).Round(time.Minute)
 		tb.add(g.Host, fmt.Sprint(g.GPU), mib(float64(g.MemoryUsed)), idle.String(), strings.Join(g.Users, ","))
 	}
 	tb.write(e.Out, cols)
+}
+
+// writeUserNotes says why users' GPU-hours may exceed the machines' and who
+// "unknown" is.
+func writeUserNotes(e *env, out UsageJSON) {
+	var users, machines float64
+	for _, r := range out.Users {
+		users += r.GPUHours
+	}
+	for _, r := range out.Machines {
+		machines += r.GPUHours
+	}
+	if users > machines+0.005 {
+		fmt.Fprintf(e.Out, "users' GPU-hours add up to %.2f, the machines' to %.2f: a GPU\n", users, machines)
+		fmt.Fprintln(e.Out, "that users share counts for each of them (GPU memory adds up)")
+	}
+	for _, r := range out.Users {
+		if r.Name == "unknown" {
+			fmt.Fprintln(e.Out, "unknown: GPU processes whose owner the agent cannot see (e.g. in a")
+			fmt.Fprintln(e.Out, "container with its own PID namespace)")
+			break
+		}
+	}
 }
