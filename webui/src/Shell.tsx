@@ -87,8 +87,16 @@ export function Shell() {
         <Flex gap={12} align="center" className="header-right">
           {totals ? (
             <Typography.Text className="totals" data-testid="totals">
-              <span>{t('totals.machines', { online: totals.machines_online ?? 0, total: totals.machines ?? 0 })}</span>
+              <span>{t('totals.machines', { online: totals.machines_online ?? 0 })}</span>
+              {totals.machines_offline ? (
+                <span className="totals-offline" title={t('totals.offlineHint')} data-testid="totals-offline">
+                  {t('totals.offline', { n: totals.machines_offline })}
+                </span>
+              ) : null}
               <span className="totals-gpus">{t('totals.gpus', { busy: totals.gpus_busy ?? 0, total: totals.gpus ?? 0 })}</span>
+              <Link to="/free-gpus" className="totals-free">
+                {t('totals.free', { n: totals.gpus_free ?? 0 })}
+              </Link>
             </Typography.Text>
           ) : null}
           <ConnectionBadge state={state} reachable={!unreachable} refreshSeconds={settings.refreshSeconds} />

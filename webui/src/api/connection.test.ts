@@ -1,6 +1,6 @@
 // @vitest-environment node
 import { describe, expect, it } from 'vitest';
-import { applyEvents } from './connection';
+import { applyEvents, totalsOf, withStatus } from './connection';
 
 describe('applyEvents', () => {
   const base = {
@@ -22,7 +22,36 @@ describe('applyEvents', () => {
       ['c', true],
     ]);
     expect(next?.machines?.[0].gpu_count).toBe(4);
-    expect(next?.totals).toMatchObject({ machines: 2, machines_online: 1, gpus: 5, gpus_busy: 1 });
+    // Totals are of online machines; the offline one is counted apart.
+    expect(next?.totals).toMatchObject({ machines: 2, machines_online: 1, machines_offline: 1, gpus: 1, gpus_busy: 1, gpus_offline: 4 });
+  });
+
+  it('counts GPUs, free, idle-held and memory of online machines only, as the hub does', () => {
+    const t = totalsOf([
+      { key: 'a', online: true, gpu_count: 8, gpus_busy: 5, gpus_free: 2, gpus_idle_held: 1, gpu_memory_used: 100, gpu_memory_total: 800 },
+      { key: 'b', online: true, gpu_count: 4, gpus_busy: 0, gpus_free: 4, gpu_memory_used: 0, gpu_memory_total: 400 },
+      { key: 'c', online: false, gpu_count: 8, gpus_busy: 8, gpus_free: 0, gpus_idle_held: 3, gpu_memory_used: 700, gpu_memory_total: 800 },
+    ]);
+    expect(t).toEqual({
+      machines: 3,
+      machines_online: 2,
+      machines_offline: 1,
+      gpus: 12,
+      gpus_busy: 5,
+      gpus_free: 6,
+      gpus_idle_held: 1,
+      gpus_offline: 8,
+      gpu_memory_used: 100,
+      gpu_memory_total: 1200,
+    });
+  });
+
+  it('gives a machine’s full answer only the status of newer events, so its summary stays its report’s', () => {
+    const prev = { summary: { key: 'a', online: true, gpus_busy: 1, gpu_memory_used: 100, can_kill: true }, report: { hostname: 'a' } };
+    expect(withStatus(prev, { key: 'a', online: true, gpus_busy: 2, gpu_memory_used: 262, can_kill: true })).toBe(prev);
+    const off = withStatus(prev, { key: 'a', online: false, gpus_busy: 2, gpu_memory_used: 262, can_kill: false });
+    expect(off.summary).toEqual({ key: 'a', online: false, gpus_busy: 1, gpu_memory_used: 100, can_kill: false });
+    expect(off.report).toBe(prev.report);
   });
 
   it('keeps the objects of machines an event leaves unchanged', () => {

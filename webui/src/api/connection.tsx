@@ -3,6 +3,7 @@
 // When the stream is unavailable the hooks poll instead.
 import { useQueryClient, type QueryClient } from '@tanstack/react-query';
 import { createContext, useContext, useEffect, useState, type ReactNode } from 'react';
+import { STATUS_FIELDS } from '../lib/machine';
 import { LineSplitter, parseWatchLine } from '../lib/ndjson';
 import { useSettings } from '../state/SettingsContext';
 import { apiUrl, authHeaders } from './client';
@@ -16,15 +17,35 @@ export function useConnection() {
   return useContext(Ctx);
 }
 
+/** The hub's FleetTotals of a list: GPU figures of online machines, offline ones counted apart. */
 export function totalsOf(list: readonly MachineSummary[]): FleetTotals {
+  const on = list.filter((m) => m.online);
+  const sum = (ms: readonly MachineSummary[], f: (m: MachineSummary) => number | undefined) => ms.reduce((a, m) => a + (f(m) ?? 0), 0);
   return {
     machines: list.length,
-    machines_online: list.filter((m) => m.online).length,
-    gpus: list.reduce((a, m) => a + (m.gpu_count ?? 0), 0),
-    gpus_busy: list.reduce((a, m) => a + (m.gpus_busy ?? 0), 0),
-    gpu_memory_used: list.reduce((a, m) => a + (m.gpu_memory_used ?? 0), 0),
-    gpu_memory_total: list.reduce((a, m) => a + (m.gpu_memory_total ?? 0), 0),
+    machines_online: on.length,
+    machines_offline: list.length - on.length,
+    gpus: sum(on, (m) => m.gpu_count),
+    gpus_busy: sum(on, (m) => m.gpus_busy),
+    gpus_free: sum(on, (m) => m.gpus_free),
+    gpus_idle_held: sum(on, (m) => m.gpus_idle_held),
+    gpus_offline: sum(list, (m) => (m.online ? 0 : m.gpu_count)),
+    gpu_memory_used: sum(on, (m) => m.gpu_memory_used),
+    gpu_memory_total: sum(on, (m) => m.gpu_memory_total),
   };
+}
+
+/**
+ * A machine's full answer with the status of a newer summary: only fields
+ * that do not describe the report change, so its summary and its report
+ * stay of one sample (the next fetch brings both).
+ */
+export function withStatus(prev: GetMachineResponse, s: MachineSummary): GetMachineResponse {
+  const cur = prev.summary ?? {};
+  if (STATUS_FIELDS.every((k) => s[k] === undefined || s[k] === cur[k])) return prev;
+  const next: MachineSummary = { ...cur };
+  for (const k of STATUS_FIELDS) if (s[k] !== undefined) (next as Record<string, unknown>)[k] = s[k];
+  return { ...prev, summary: next };
 }
 
 /** Whether b carries nothing new over a (summaries hold only scalars). */
@@ -67,7 +88,7 @@ function flushInto(qc: QueryClient, base: string, events: WatchResponse[]) {
   const latest = new Map<string, MachineSummary>();
   for (const e of events) if (e.machine?.key && e.type !== 'WATCH_EVENT_TYPE_FORGOTTEN') latest.set(e.machine.key, e.machine);
   for (const [key, summary] of latest) {
-    qc.setQueryData<GetMachineResponse>(['machine', base, key], (prev) => (prev ? { ...prev, summary: { ...prev.summary, ...summary } } : prev));
+    qc.setQueryData<GetMachineResponse>(['machine', base, key], (prev) => (prev ? withStatus(prev, summary) : prev));
   }
 }
 

@@ -80,9 +80,12 @@ export function useGpuStats(enabled: boolean) {
   });
 }
 
+/** What counts as free; an absent field leaves the hub's default (ListFreeGpusRequest). */
 export interface FreeGpuParams {
   min_free_memory?: number;
   max_utilization?: number;
+  min_free_percent?: number;
+  shared?: boolean;
   idle?: boolean;
   include_offline?: boolean;
 }

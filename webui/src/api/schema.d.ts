@@ -259,21 +259,51 @@ export interface components {
              */
             status: "error";
         };
-        /** @description FleetTotals sums the fleet. */
+        /**
+         * @description FleetTotals sums the fleet. The GPU figures count online machines only:
+         *     an offline machine's last report is stale, so its GPUs are counted apart
+         *     (gpus_offline).
+         */
         v1FleetTotals: {
             /** Format: double */
             gpu_memory_total?: number;
             /**
              * Format: double
-             * @description MiB.
+             * @description MiB, over the GPUs of online machines.
              */
             gpu_memory_used?: number;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description GPUs of online machines.
+             */
             gpus?: number;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description GPUs of online machines with utilisation above 0 or with processes.
+             */
             gpus_busy?: number;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description GPUs of online machines that are free by ListFreeGpus's defaults.
+             */
+            gpus_free?: number;
+            /**
+             * Format: int64
+             * @description GPUs of online machines that are idle while held (Gpu.idle_held).
+             */
+            gpus_idle_held?: number;
+            /**
+             * Format: int64
+             * @description GPUs of offline machines (not in gpus).
+             */
+            gpus_offline?: number;
+            /**
+             * Format: int64
+             * @description Every machine listed, online or not.
+             */
             machines?: number;
+            /** Format: int64 */
+            machines_offline?: number;
             /** Format: int64 */
             machines_online?: number;
         };
@@ -281,6 +311,11 @@ export interface components {
         v1ForgetMachineResponse: Record<string, never>;
         /** @description FreeGpu is one GPU with room to spare. */
         v1FreeGpu: {
+            /**
+             * Format: int64
+             * @description Processes on the GPU that compute (process_count counts graphics too).
+             */
+            compute_process_count?: number;
             hostname?: string;
             /** Format: int32 */
             index?: number;
@@ -296,6 +331,13 @@ export interface components {
             online?: boolean;
             /** Format: int64 */
             process_count?: number;
+            /**
+             * Format: double
+             * @description How free the GPU is, 0 to 1: the share of its memory that is free times
+             *     the share of its time it is not busy (1 - utilisation / 100). Relative,
+             *     so an idle small card outranks a large one at 90 % utilisation.
+             */
+            score?: number;
             /** Format: int64 */
             temperature?: number | null;
             /** Format: int64 */
@@ -317,12 +359,26 @@ export interface components {
         v1GetUsageResponse: {
             /** Format: date-time */
             end?: string | null;
-            /** @description GPUs idle while held for longer than the hub's idle threshold. */
+            /**
+             * Format: double
+             * @description The hub's --idle-after, seconds.
+             */
+            idle_after_seconds?: number;
+            /**
+             * @description GPUs of online machines idle while held for at least the hub's
+             *     --idle-after (Gpu.idle_held), longest first.
+             */
             idle_held?: components["schemas"]["v1IdleGpu"][];
             machines?: components["schemas"]["v1UsageRow"][];
             /** Format: date-time */
             start?: string | null;
-            /** @description Most GPU-hours first. */
+            /** @description The fleet: the machines' rows summed (name "total"). */
+            total?: components["schemas"]["v1UsageRow"];
+            /**
+             * @description Most GPU-hours first. The user "unknown" holds the processes whose
+             *     owner the agent could not tell: a process in another PID namespace (a
+             *     container the agent does not see into), or a report that names no user.
+             */
             users?: components["schemas"]["v1UsageRow"][];
         };
         /** @description Gpu is one GPU at one sample. Unsupported metrics are absent (JSON null). */
@@ -353,6 +409,20 @@ export interface components {
              * @description Index as NVML enumerates it.
              */
             id?: number;
+            /**
+             * @description Set by the hub: the GPU has been idle while held for at least the hub's
+             *     --idle-after (default 30 min). GetUsage's idle_held lists exactly the
+             *     GPUs of online machines that have it set.
+             */
+            idle_held?: boolean;
+            /**
+             * Format: date-time
+             * @description Set by the hub, never by an agent (what a report says here is replaced):
+             *     since when, by the hub's clock, the GPU has been idle while held: it has
+             *     processes, at least 1 GiB of its memory is in use and its utilisation is
+             *     at most 5 %. Absent while it is not.
+             */
+            idle_since?: string;
             /**
              * Format: int64
              * @description MHz.
@@ -468,8 +538,44 @@ export interface components {
             /** @description "success" or "error". */
             status?: string;
         };
-        /** @description ListFreeGpusResponse lists free GPUs, most free memory first. */
+        /**
+         * @description ListFreeGpusRequest sets what counts as free. With no field set, a GPU is
+         *     free when no compute process runs on it, its utilisation is at most 10 %
+         *     and at least 90 % of its memory is free, on an online machine; a GPU that
+         *     reports an error or no memory total is never free. A GPU whose utilisation is unknown passes
+         *     the utilisation test. Graphics-only processes (a desktop's X server) do
+         *     not make a GPU busy; a process of unknown type counts as compute.
+         */
+        v1ListFreeGpusRequest: {
+            /** @description Only GPUs with no processes at all, graphics included. */
+            idle?: boolean;
+            /** @description Include GPUs of offline machines (their data is stale). */
+            include_offline?: boolean;
+            /**
+             * Format: int64
+             * @description Maximum utilisation, percent, 0-100 (default 10).
+             */
+            max_utilization?: number | null;
+            /**
+             * Format: int64
+             * @description Minimum free memory, MiB (default 0).
+             */
+            min_free_memory?: number;
+            /**
+             * Format: int64
+             * @description Minimum share of the memory that is free, percent, 0-100 (default 90).
+             */
+            min_free_percent?: number | null;
+            /** @description Also GPUs that run compute processes (to share a card with them). */
+            shared?: boolean;
+        };
+        /**
+         * @description ListFreeGpusResponse lists free GPUs, best first: GPUs without compute
+         *     processes, then by score (highest first), then by free memory.
+         */
         v1ListFreeGpusResponse: {
+            /** @description The criteria applied: the request with every default filled in. */
+            criteria?: components["schemas"]["v1ListFreeGpusRequest"];
             gpus?: components["schemas"]["v1FreeGpu"][];
         };
         /** @description ListMachinesResponse lists machines sorted by key. */
@@ -516,6 +622,17 @@ export interface components {
              * @description GPUs with utilisation above 0 or with processes.
              */
             gpus_busy?: number;
+            /**
+             * Format: int64
+             * @description GPUs that are free by ListFreeGpus's default definition (no compute
+             *     process, utilisation at most 10 %, at least 90 % of the memory free).
+             */
+            gpus_free?: number;
+            /**
+             * Format: int64
+             * @description GPUs idle while held for at least the hub's --idle-after (Gpu.idle_held).
+             */
+            gpus_idle_held?: number;
             hostname?: string;
             /** @description True when another machine claims the same hostname. */
             hostname_conflict?: boolean;
@@ -757,17 +874,24 @@ export interface components {
             /** @description Owning user. */
             user?: string;
         };
-        /** @description UsageRow is the GPU time of one user or one machine. */
+        /**
+         * @description UsageRow is the GPU time of one user or one machine. Every sample counts
+         *     for the time since the machine's previous sample (at most three sampling
+         *     intervals, so a gap in the reports counts as nothing).
+         */
         v1UsageRow: {
             /**
              * Format: double
              * @description GPU-hours: hours during which a GPU held at least one of the user's
-             *     processes (per machine: at least one process), summed over GPUs.
+             *     processes (per machine: at least one process), summed over GPUs. A GPU
+             *     that two users share counts for each of them, so the users' GPU-hours
+             *     add up to at least the machines'.
              */
             gpu_hours?: number;
             /**
              * Format: double
-             * @description GiB-hours of GPU memory held.
+             * @description GiB-hours of GPU memory held by processes. Memory adds up: the users'
+             *     sum equals the machines' sum.
              */
             gpu_memory_gib_hours?: number;
             name?: string;
@@ -1039,14 +1163,18 @@ export interface operations {
     FleetService_ListFreeGpus: {
         parameters: {
             query?: {
-                /** @description Only GPUs with no processes at all. */
+                /** @description Only GPUs with no processes at all, graphics included. */
                 idle?: boolean;
                 /** @description Include GPUs of offline machines (their data is stale). */
                 include_offline?: boolean;
-                /** @description Maximum utilisation, percent (default 100: any). */
+                /** @description Maximum utilisation, percent, 0-100 (default 10). */
                 max_utilization?: number;
-                /** @description Minimum free memory, MiB. */
+                /** @description Minimum free memory, MiB (default 0). */
                 min_free_memory?: number;
+                /** @description Minimum share of the memory that is free, percent, 0-100 (default 90). */
+                min_free_percent?: number;
+                /** @description Also GPUs that run compute processes (to share a card with them). */
+                shared?: boolean;
             };
             header?: never;
             path?: never;

@@ -3,28 +3,35 @@ import { FireOutlined, LineChartOutlined, PauseCircleOutlined } from '@ant-desig
 import { memo } from 'react';
 import type { Gpu } from '../api/types';
 import { LEVEL_STROKE, LEVEL_TAG_COLOR, temperatureLevel, usageLevel } from '../lib/colors';
-import { formatMiB, percentOf } from '../lib/format';
-import { isIdleHeld } from '../lib/machine';
+import { formatDateTime, formatDuration, formatMiB, percentOf } from '../lib/format';
+import { idleSeconds } from '../lib/machine';
 import { useI18n } from '../state/i18n';
 import { ProcessTable, type KillPermission } from './ProcessTable';
 
 export interface GpuCardProps {
   gpu: Gpu;
   offline?: boolean;
+  /** The hub's receive time of the report the GPU comes from (the summary's last_seen). */
+  asOf?: string | null;
+  /** Show only Python processes (a setting). */
+  pythonOnly?: boolean;
   myUser?: string;
   kill?: KillPermission;
   containerName?: (id: string) => string | undefined;
   onHistory?: (gpu: number) => void;
 }
 
-export const GpuCard = memo(function GpuCard({ gpu, offline, myUser, kill, containerName, onHistory }: GpuCardProps) {
+export const GpuCard = memo(function GpuCard({ gpu, offline, asOf, pythonOnly, myUser, kill, containerName, onHistory }: GpuCardProps) {
   const { t } = useI18n();
   const temp = gpu.temperature ?? null;
   const util = gpu.utilization ?? null;
   const used = gpu.memory_used ?? 0;
   const total = gpu.memory_total ?? 0;
   const memPct = percentOf(used, total);
-  const idleHeld = !offline && isIdleHeld(gpu);
+  // The hub says whether a GPU is idle while held, since when, and when that
+  // has lasted long enough to count (idle_held): the same GPUs Usage lists.
+  const idleFor = offline ? null : idleSeconds(gpu, asOf);
+  const idleHeld = idleFor != null && !!gpu.idle_held;
   const tLevel = temperatureLevel(temp);
   const users = [...new Set((gpu.processes ?? []).map((p) => p.username).filter((u): u is string => !!u))];
   return (
@@ -54,10 +61,10 @@ export const GpuCard = memo(function GpuCard({ gpu, offline, myUser, kill, conta
       }
       extra={
         <Flex gap={4} align="center">
-          {idleHeld ? (
-            <Tooltip title={t('gpu.idleHeldHint')}>
-              <Tag color="warning" icon={<PauseCircleOutlined />}>
-                {t('gpu.idleHeld')}
+          {idleFor != null ? (
+            <Tooltip title={t(idleHeld ? 'gpu.idleHeldHint' : 'gpu.idleHint', { since: formatDateTime(gpu.idle_since) })}>
+              <Tag color={idleHeld ? 'warning' : undefined} icon={<PauseCircleOutlined />} data-testid="idle-tag" data-held={idleHeld}>
+                {t(idleHeld ? 'gpu.idleHeldFor' : 'gpu.idleFor', { d: formatDuration(idleFor) })}
               </Tag>
             </Tooltip>
           ) : null}
@@ -105,7 +112,7 @@ export const GpuCard = memo(function GpuCard({ gpu, offline, myUser, kill, conta
         ) : null}
       </div>
       {gpu.processes?.length ? (
-        <ProcessTable processes={gpu.processes} variant="gpu" myUser={myUser} kill={kill} containerName={containerName} />
+        <ProcessTable processes={gpu.processes} variant="gpu" pythonOnly={pythonOnly} myUser={myUser} kill={kill} containerName={containerName} />
       ) : (
         <Typography.Text type="secondary" className="no-procs">
           {t('proc.none')}

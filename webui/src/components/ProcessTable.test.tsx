@@ -17,16 +17,30 @@ const pids = () =>
     .map((r) => within(r).queryAllByRole('cell')[0]?.textContent);
 
 describe('ProcessTable', () => {
-  it('shows python jobs by default, largest GPU memory first, and all on demand', () => {
+  it('shows every process of a GPU, python jobs first, then largest GPU memory', () => {
     renderWithApp(<ProcessTable processes={list} variant="gpu" />);
-    expect(pids()).toEqual(['3', '2']);
-    fireEvent.click(screen.getByText('All'));
     expect(pids()).toEqual(['3', '2', '1']);
-    expect(screen.getByText('3 of 3 processes')).toBeInTheDocument();
+    expect(screen.getByText('3 processes')).toBeInTheDocument();
+    expect(screen.queryByText('All')).toBeNull(); // no per-card filter to forget
+  });
+
+  it('hides other processes only when the Python-only setting is on, and says how many', () => {
+    renderWithApp(<ProcessTable processes={list} variant="gpu" pythonOnly />);
+    expect(pids()).toEqual(['3', '2']);
+    expect(screen.getByText('2 Python processes, 1 others hidden (Settings)')).toBeInTheDocument();
+  });
+
+  it('shows each process’s SM utilisation where the agent reports it', () => {
+    const { unmount } = renderWithApp(<ProcessTable processes={[proc({ pid: 5, sm_utilization: 61 }), proc({ pid: 6 })]} variant="gpu" />);
+    expect(screen.getAllByText('SM').length).toBeGreaterThan(0);
+    expect(screen.getByText('61%')).toBeInTheDocument();
+    unmount();
+    renderWithApp(<ProcessTable processes={list} variant="gpu" />);
+    expect(screen.queryAllByText('SM')).toHaveLength(0);
   });
 
   it('renders a hostile command line as text', () => {
-    const { container } = renderWithApp(<ProcessTable processes={[proc({ pid: 7, name: XSS, cmdline: `python ${XSS}` })]} variant="gpu" defaultFilter="all" />);
+    const { container } = renderWithApp(<ProcessTable processes={[proc({ pid: 7, name: XSS, cmdline: `python ${XSS}` })]} variant="gpu" />);
     expect(container.querySelector('img[src="x"]')).toBeNull();
     expect(screen.getByText(`python ${XSS}`)).toBeInTheDocument();
   });

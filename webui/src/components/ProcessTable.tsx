@@ -20,9 +20,16 @@ export interface KillPermission {
 
 export interface ProcessTableProps {
   processes: readonly Process[];
-  /** "gpu": a GPU's processes; "all": every process of a machine (adds CPU/memory/GPU columns). */
+  /**
+   * "gpu": a GPU's processes, every one unless pythonOnly (a setting), Python
+   * jobs first; "all": every process of a machine (adds CPU/memory/GPU
+   * columns and a Python / All / Mine filter).
+   */
   variant: 'gpu' | 'all';
+  /** The "all" variant's first filter. */
   defaultFilter?: ProcessFilterMode;
+  /** The "gpu" variant: only Python processes (the count says how many others there are). */
+  pythonOnly?: boolean;
   myUser?: string;
   query?: string;
   kill?: KillPermission;
@@ -36,6 +43,7 @@ function columns(
   kill: KillPermission | undefined,
   containerName: ProcessTableProps['containerName'],
   withPlace: boolean,
+  withSM: boolean,
 ): ColumnsType<Process> {
   const cols: ColumnsType<Process> = [
     { title: t('proc.pid'), dataIndex: 'pid', key: 'pid', width: 80, render: (pid: number) => <Typography.Text code>{pid}</Typography.Text> },
@@ -62,6 +70,16 @@ function columns(
         render: (_: unknown, p) => (p.gpu_ids && p.gpu_ids.length ? p.gpu_ids.join(',') : p.gpu_id ?? '–'),
       },
     );
+  }
+  if (withSM) {
+    cols.push({
+      title: <Tooltip title={t('proc.smHint')}>{t('proc.sm')}</Tooltip>,
+      dataIndex: 'sm_utilization',
+      key: 'sm',
+      width: 64,
+      align: 'right',
+      render: (v?: number | null) => (v == null ? '–' : `${v}%`),
+    });
   }
   cols.push(
     {
@@ -118,7 +136,8 @@ function columns(
 export const ProcessTable = memo(function ProcessTable({
   processes,
   variant,
-  defaultFilter = 'python',
+  defaultFilter = 'all',
+  pythonOnly = false,
   myUser,
   query,
   kill,
@@ -126,7 +145,9 @@ export const ProcessTable = memo(function ProcessTable({
   size = 'small',
 }: ProcessTableProps) {
   const { t } = useI18n();
-  const [mode, setMode] = useState<ProcessFilterMode>(defaultFilter);
+  const [chosen, setMode] = useState<ProcessFilterMode>(defaultFilter);
+  // A GPU's table has no filter of its own: every process, unless the setting says Python only.
+  const mode: ProcessFilterMode = variant === 'gpu' ? (pythonOnly ? 'python' : 'all') : chosen;
   const [selected, setSelected] = useState<number[]>([]);
   const rows = useMemo(
     () =>
@@ -140,9 +161,10 @@ export const ProcessTable = memo(function ProcessTable({
     [processes, mode, myUser, query],
   );
   const withPlace = useMemo(() => processes.some((p) => p.container_id || p.session?.name), [processes]);
-  const cols = useMemo(() => columns(t, variant, kill, containerName, withPlace), [t, variant, kill, containerName, withPlace]);
+  const withSM = variant === 'gpu' && processes.some((p) => p.sm_utilization != null);
+  const cols = useMemo(() => columns(t, variant, kill, containerName, withPlace, withSM), [t, variant, kill, containerName, withPlace, withSM]);
   // Fixed columns plus room for the name: narrower tables scroll sideways.
-  const minWidth = (variant === 'all' ? 860 : 600) + (withPlace ? 140 : 0);
+  const minWidth = (variant === 'all' ? 860 : 600) + (withPlace ? 140 : 0) + (withSM ? 64 : 0);
   const live = new Set(processes.map((p) => p.pid));
   const selectedLive = selected.filter((pid) => live.has(pid));
   const options = [
@@ -153,9 +175,13 @@ export const ProcessTable = memo(function ProcessTable({
   return (
     <div className="process-table">
       <Flex justify="space-between" align="center" gap={8} wrap className="process-table-bar">
-        <Segmented size="small" options={options} value={mode} onChange={(v) => setMode(v as ProcessFilterMode)} />
+        {variant === 'all' ? <Segmented size="small" options={options} value={mode} onChange={(v) => setMode(v as ProcessFilterMode)} /> : null}
         <Typography.Text type="secondary" className="process-count">
-          {t('proc.count', { shown: rows.length, total: processes.length })}
+          {variant === 'gpu' && rows.length === processes.length
+            ? t('proc.total', { n: processes.length })
+            : variant === 'gpu'
+              ? t('proc.hiddenNotPython', { shown: rows.length, hidden: processes.length - rows.length })
+              : t('proc.count', { shown: rows.length, total: processes.length })}
         </Typography.Text>
         {kill && selectedLive.length > 0 ? (
           <Tooltip title={kill.allowed ? undefined : kill.reason}>
@@ -167,7 +193,7 @@ export const ProcessTable = memo(function ProcessTable({
       </Flex>
       {rows.length === 0 ? (
         <Typography.Text type="secondary" className="no-procs">
-          {mode === 'python' && processes.length ? t('proc.nonePython') : t('proc.none')}
+          {mode === 'python' && processes.length ? t(variant === 'gpu' ? 'proc.nonePythonSetting' : 'proc.nonePython') : t('proc.none')}
         </Typography.Text>
       ) : (
         <Table<Process>

@@ -58,6 +58,9 @@ export default function SettingsModal({ open, value, onSave, onClose }: Settings
         <Form.Item name="myUser" label={t('settings.myUser')} extra={t('settings.myUserHint')}>
           <Input autoComplete="off" />
         </Form.Item>
+        <Form.Item name="pythonOnly" label={t('settings.pythonOnly')} extra={t('settings.pythonOnlyHint')} valuePropName="checked">
+          <Switch />
+        </Form.Item>
         <Form.Item name="language" label={t('settings.language')}>
           <Select
             options={[

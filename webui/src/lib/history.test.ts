@@ -14,6 +14,11 @@ describe('history', () => {
       { time: 20000, 'GPU 0': 2, 'GPU 1': 5 },
     ]);
   });
+  it('names per-user series by user, with the GPU when several GPUs are charted', () => {
+    const sm = (gpu: string, user: string) => ({ metric: 'gpumon_user_gpu_sm_utilization_percent', labels: { gpu, user }, points: [{ time: 10, value: 40 }] });
+    expect(toChartRows([sm('0', 'alice'), sm('0', 'bob')]).names).toEqual(['alice', 'bob']);
+    expect(toChartRows([sm('0', 'alice'), sm('1', 'alice')]).names).toEqual(['GPU 0 · alice', 'GPU 1 · alice']);
+  });
   it('handles no series', () => {
     expect(toChartRows(undefined)).toEqual({ rows: [], names: [] });
   });

@@ -6,10 +6,12 @@ export interface ChartRow {
   [series: string]: number;
 }
 
-/** A readable name for a series from its labels: "GPU 0", the machine, or the metric. */
-export function seriesName(s: Series, i: number): string {
+/** A readable name for a series from its labels: "GPU 0", a user ("GPU 0 · alice" when GPUs differ), the machine, or the metric. */
+export function seriesName(s: Series, i: number, oneGpu = false): string {
   const l = s.labels ?? {};
-  if (l.gpu != null && l.gpu !== '') return `GPU ${l.gpu}`;
+  const gpu = l.gpu != null && l.gpu !== '' ? `GPU ${l.gpu}` : '';
+  if (l.user) return gpu && !oneGpu ? `${gpu} · ${l.user}` : l.user;
+  if (gpu) return gpu;
   return l.machine || l.hostname || s.metric || `series ${i + 1}`;
 }
 
@@ -17,8 +19,9 @@ export function seriesName(s: Series, i: number): string {
 export function toChartRows(series: readonly Series[] | null | undefined): { rows: ChartRow[]; names: string[] } {
   const byTime = new Map<number, ChartRow>();
   const names: string[] = [];
+  const oneGpu = new Set((series ?? []).map((s) => s.labels?.gpu ?? '')).size <= 1;
   (series ?? []).forEach((s, i) => {
-    const name = seriesName(s, i);
+    const name = seriesName(s, i, oneGpu);
     names.push(name);
     for (const p of s.points ?? []) {
       if (p.time == null || p.value == null || !Number.isFinite(p.value)) continue;

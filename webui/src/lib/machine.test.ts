@@ -1,7 +1,7 @@
 // @vitest-environment node
 import { describe, expect, it } from 'vitest';
 import type { Report } from '../api/types';
-import { isIdleHeld, machineState, offlineAfterSeconds, sortMachines, summaryFromReport } from './machine';
+import { idleSeconds, machineState, offlineAfterSeconds, sortMachines, summaryFor, summaryFromReport } from './machine';
 
 describe('machine', () => {
   it('uses max(3 × interval, 10 s) as the offline threshold', () => {
@@ -18,13 +18,21 @@ describe('machine', () => {
     expect(machineState({ online: true }, now)).toBe('online');
   });
 
-  it('spots idle-but-held GPUs', () => {
-    const proc = [{ pid: 1 }];
-    expect(isIdleHeld({ memory_used: 20000, memory_total: 81920, utilization: 0, processes: proc })).toBe(true);
-    expect(isIdleHeld({ memory_used: 20000, memory_total: 81920, utilization: 60, processes: proc })).toBe(false);
-    expect(isIdleHeld({ memory_used: 10, memory_total: 81920, utilization: 0, processes: proc })).toBe(false);
-    expect(isIdleHeld({ memory_used: 20000, memory_total: 81920, utilization: null as never, processes: proc })).toBe(false);
-    expect(isIdleHeld({ memory_used: 20000, memory_total: 81920, utilization: 0, processes: [] })).toBe(false);
+  it('takes how long a GPU has been idle from the hub, in the hub’s clock', () => {
+    expect(idleSeconds({ idle_since: '2026-11-29T02:00:00Z' }, '2026-11-29T02:42:30Z')).toBe(2550);
+    expect(idleSeconds({ idle_since: undefined }, '2026-11-29T02:42:30Z')).toBeNull();
+    expect(idleSeconds({ idle_since: null as never }, '2026-11-29T02:42:30Z')).toBeNull();
+    expect(idleSeconds({ idle_since: '2026-11-29T02:00:00Z' }, undefined)).toBe(0);
+    // A GPU at 0 % holding memory is not idle until the hub says so.
+    expect(idleSeconds({}, '2026-11-29T02:42:30Z')).toBeNull();
+  });
+
+  it('shows the summary that came with the report, the list’s until then', () => {
+    const list = { key: 'a', gpus_busy: 1, gpu_memory_used: 102400 };
+    const detail = { summary: { key: 'a', gpus_busy: 2, gpu_memory_used: 268288 }, report: { hostname: 'a' } };
+    expect(summaryFor(list, detail)).toBe(detail.summary);
+    expect(summaryFor(list, undefined)).toBe(list);
+    expect(summaryFor(list, { summary: detail.summary })).toBe(list);
   });
 
   it('builds a summary from a documented report', () => {

@@ -26,13 +26,33 @@ export function machineState(
   return (now - seen) / 1000 > limit ? 'stale' : 'online';
 }
 
-/** A GPU someone holds but does not use: real memory in use and ~0 % utilisation. */
-export function isIdleHeld(g: Pick<Gpu, 'memory_used' | 'memory_total' | 'utilization' | 'processes'>): boolean {
-  if (g.utilization == null) return false;
-  const used = g.memory_used ?? 0;
-  const total = g.memory_total ?? 0;
-  const held = used >= 1024 || (total > 0 && used / total >= 0.1);
-  return held && g.utilization <= 1 && (g.processes?.length ?? 0) > 0;
+/**
+ * How long, in seconds, a GPU has been idle while held as of `asOf` (the hub's
+ * receive time of the report it comes with, so both times are the hub's);
+ * null when the hub does not call it idle. The hub decides what idle while
+ * held means and when it becomes idle-held (Gpu.idle_held).
+ */
+export function idleSeconds(g: Pick<Gpu, 'idle_since'>, asOf: string | null | undefined): number | null {
+  if (!g.idle_since) return null;
+  const since = Date.parse(g.idle_since);
+  const at = asOf ? Date.parse(asOf) : NaN;
+  if (!Number.isFinite(since)) return null;
+  return Number.isFinite(at) ? Math.max(0, (at - since) / 1000) : 0;
+}
+
+/** Summary fields that say nothing about the report's figures: watch events may update them between reports. */
+export const STATUS_FIELDS = ['online', 'can_kill', 'hostname_conflict'] as const;
+
+/**
+ * The summary to show with a machine's report: the one the hub computed from
+ * the same sample (GET /api/v1/machines/{key}), so a header never describes
+ * another sample than the GPU cards below it; the list's until it arrives.
+ */
+export function summaryFor(
+  list: MachineSummary | undefined,
+  detail: { summary?: MachineSummary | null; report?: Report | null } | undefined,
+): MachineSummary | undefined {
+  return detail?.report && detail.summary ? detail.summary : list;
 }
 
 /** A summary built from a report of the documented /api/gpu-stats route. */

@@ -1,31 +1,7 @@
-import { QueryClient } from '@tanstack/react-query';
-import { render, screen } from '@testing-library/react';
+import { screen } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createMemoryRouter, RouterProvider } from 'react-router';
-import { Providers, routes } from '../App';
-import { DEFAULT_SETTINGS } from '../state/settings';
 import { gpu, summary, XSS, proc } from '../test/fixtures';
-
-function stubHub(handler: (path: string) => { status?: number; body: unknown }) {
-  vi.stubGlobal(
-    'fetch',
-    vi.fn(async (url: string) => {
-      const { status = 200, body } = handler(new URL(url, 'http://x').pathname);
-      return new Response(JSON.stringify(body), { status });
-    }),
-  );
-}
-
-function renderAt(path: string) {
-  localStorage.clear();
-  const router = createMemoryRouter(routes, { initialEntries: [path] });
-  const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
-  return render(
-    <Providers client={client} initialSettings={{ ...DEFAULT_SETTINGS, language: 'en', live: false }}>
-      <RouterProvider router={router} />
-    </Providers>,
-  );
-}
+import { renderAt, stubHub } from '../test/hub';
 
 afterEach(() => vi.unstubAllGlobals());
 
@@ -34,7 +10,7 @@ describe('the page against a hub', () => {
     const a = summary({ key: 'gpu-01', hostname: 'gpu-01' });
     const b = summary({ key: 'gpu-02', hostname: 'gpu-02', online: false });
     stubHub((p) => {
-      if (p === '/api/v1/machines') return { body: { machines: [a, b], totals: { machines: 2, machines_online: 1, gpus: 4, gpus_busy: 1 } } };
+      if (p === '/api/v1/machines') return { body: { machines: [a, b], totals: { machines: 2, machines_online: 1, machines_offline: 1, gpus: 2, gpus_busy: 1, gpus_offline: 2 } } };
       if (p.startsWith('/api/v1/machines/')) {
         const key = decodeURIComponent(p.split('/').pop() ?? '');
         return {
@@ -48,7 +24,9 @@ describe('the page against a hub', () => {
     });
     const { container } = renderAt('/list');
     expect(await screen.findByTestId('machine-gpu-01', {}, { timeout: 30_000 })).toBeInTheDocument();
-    expect(screen.getByText('1/2 machines online')).toBeInTheDocument();
+    expect(screen.getByText('1 machines online')).toBeInTheDocument();
+    expect(screen.getByTestId('totals-offline')).toHaveTextContent('1 offline');
+    expect(screen.getByText('1/2 GPUs busy')).toBeInTheDocument();
     expect(screen.getByTestId('machine-gpu-02').className).toMatch(/machine-offline/);
     expect((await screen.findAllByText(`python ${XSS}`, {}, { timeout: 30_000 })).length).toBeGreaterThan(0);
     expect(container.querySelector('img[src="x"]')).toBeNull();

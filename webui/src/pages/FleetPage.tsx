@@ -1,11 +1,11 @@
 import { Button, Flex, Input, Pagination, Skeleton, Switch, Typography } from 'antd';
 import { lazy, memo, Suspense, useCallback, useEffect, useMemo, useState } from 'react';
 import { useSearchParams } from 'react-router';
-import { useMachines } from '../api/hooks';
+import { useMachine, useMachines } from '../api/hooks';
 import { MachineCard } from '../components/MachineCard';
 import { useCoarseNow } from '../components/useNow';
 import type { MachineSummary } from '../api/types';
-import { machineState, sortMachines, type MachineState } from '../lib/machine';
+import { machineState, sortMachines, summaryFor, type MachineState } from '../lib/machine';
 import { useI18n } from '../state/i18n';
 
 // A machine's details (GPU cards, process tables, tabs) load on demand: a
@@ -42,11 +42,17 @@ function savePrefs(p: CardPrefs): CardPrefs {
   return p;
 }
 
-/** One card; re-renders only when its machine, state or expansion changes. */
+/**
+ * One card; re-renders only when its machine, state or expansion changes. An
+ * open card's header shows the summary that came with its GPUs' report (one
+ * sample), not the list's, which may be of another.
+ */
 const FleetRow = memo(function FleetRow(props: { m: MachineSummary; state: MachineState; expanded: boolean; onToggle: (key: string) => void }) {
   const { m, expanded } = props;
+  const detail = useMachine(m.key, expanded);
+  const shown = (expanded && summaryFor(m, detail.data)) || m;
   return (
-    <MachineCard {...props}>
+    <MachineCard {...props} m={shown}>
       {expanded ? (
         <Suspense fallback={<Skeleton active paragraph={{ rows: 3 }} />}>
           <MachineDetail machineKey={m.key ?? ''} summary={m} />

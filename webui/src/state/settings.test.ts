@@ -12,6 +12,12 @@ describe('settings', () => {
     expect(normalizeSettings({ refreshSeconds: 1 }).refreshSeconds).toBe(1);
   });
 
+  it('shows every process on GPU cards unless Python-only is chosen', () => {
+    expect(DEFAULT_SETTINGS.pythonOnly).toBe(false);
+    expect(normalizeSettings({ pythonOnly: true }).pythonOnly).toBe(true);
+    expect(normalizeSettings({ pythonOnly: 'yes' }).pythonOnly).toBe(false);
+  });
+
   it('round-trips through storage and survives garbage', () => {
     localStorage.clear();
     saveSettings({ ...DEFAULT_SETTINGS, refreshSeconds: 9, adminToken: 'x' });

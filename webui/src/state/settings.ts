@@ -20,6 +20,8 @@ export interface Settings {
   live: boolean;
   /** "My processes": the user name to filter by. */
   myUser: string;
+  /** GPU cards list only Python processes (by default every process, Python jobs first). */
+  pythonOnly: boolean;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -33,6 +35,7 @@ export const DEFAULT_SETTINGS: Settings = {
   density: 'comfortable',
   live: true,
   myUser: '',
+  pythonOnly: false,
 };
 
 export const SETTINGS_KEY = 'gpumon.settings';
@@ -56,6 +59,7 @@ export function normalizeSettings(raw: unknown): Settings {
     density: pick(o.density, ['comfortable', 'compact'] as const, d.density),
     live: typeof o.live === 'boolean' ? o.live : d.live,
     myUser: typeof o.myUser === 'string' ? o.myUser.trim() : '',
+    pythonOnly: typeof o.pythonOnly === 'boolean' ? o.pythonOnly : d.pythonOnly,
   };
 }
 

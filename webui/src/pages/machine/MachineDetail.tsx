@@ -7,6 +7,7 @@ import { GpuCard } from '../../components/GpuCard';
 import { ProcessTable } from '../../components/ProcessTable';
 import { SessionTable } from '../../components/SessionTable';
 import { formatBytes, formatDuration, formatPercent } from '../../lib/format';
+import { summaryFor } from '../../lib/machine';
 import { useI18n } from '../../state/i18n';
 import { useSettings } from '../../state/SettingsContext';
 import { MachineHistory } from './MachineHistory';
@@ -30,7 +31,7 @@ function SystemFacts({ r }: { r: Report }) {
 
 export interface MachineDetailProps {
   machineKey: string;
-  /** The summary from the machine list (live); the detail query's is used otherwise. */
+  /** The summary from the machine list, shown until the machine's own answer (summary and report of one sample) arrives. */
   summary?: MachineSummary;
   /** Window view: system facts and roomier layout. */
   full?: boolean;
@@ -41,7 +42,7 @@ export const MachineDetail = memo(function MachineDetail({ machineKey, summary: 
   const { t } = useI18n();
   const { settings } = useSettings();
   const q = useMachine(machineKey);
-  const summary = listSummary ?? q.data?.summary ?? undefined;
+  const summary = summaryFor(listSummary, q.data);
   const report = q.data?.report;
   const offline = summary ? !summary.online : false;
   const kill = useKillFlow(summary);
@@ -98,7 +99,16 @@ export const MachineDetail = memo(function MachineDetail({ machineKey, summary: 
         <Row gutter={[12, 12]} className="gpu-grid">
           {gpus.map((g) => (
             <Col key={g.id ?? g.uuid} {...span}>
-              <GpuCard gpu={g} offline={offline} myUser={settings.myUser} kill={kill} containerName={containerName} onHistory={onHistory} />
+              <GpuCard
+                gpu={g}
+                offline={offline}
+                asOf={summary?.last_seen}
+                pythonOnly={settings.pythonOnly}
+                myUser={settings.myUser}
+                kill={kill}
+                containerName={containerName}
+                onHistory={onHistory}
+              />
             </Col>
           ))}
         </Row>

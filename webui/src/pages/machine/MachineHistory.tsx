@@ -8,10 +8,48 @@ import { useI18n } from '../../state/i18n';
 
 const HistoryChart = lazy(() => import('../../components/HistoryChart'));
 
-// Names the hub's history route accepts (it maps them to dcgm-exporter's series).
-const GPU_METRICS = ['gpu_utilization', 'gpu_memory_used', 'gpu_temperature', 'gpu_power'] as const;
-const MACHINE_METRICS = ['gpu_utilization', 'gpu_memory_used', 'cpu_percent', 'memory_percent', 'disk_percent', 'load1'] as const;
-const UNITS: Record<string, string> = { gpu_utilization: '%', cpu_percent: '%', memory_percent: '%', disk_percent: '%', gpu_temperature: '°' };
+// Names the hub's history route accepts (it maps them to dcgm-exporter's
+// series). A GPU that does not report a figure has no history of it.
+const GPU_METRICS = [
+  'gpu_utilization',
+  'user_gpu_sm_utilization',
+  'gpu_memory_used',
+  'gpu_temperature',
+  'gpu_power',
+  'gpu_sm_clock',
+  'gpu_memory_clock',
+  'gpu_fan_speed',
+  'gpu_memory_utilization',
+  'gpu_ecc_corrected',
+  'gpu_ecc_uncorrected',
+  'gpu_pcie_generation',
+  'gpu_pcie_width',
+] as const;
+const MACHINE_METRICS = [
+  'gpu_utilization',
+  'gpu_memory_used',
+  'gpu_temperature',
+  'gpu_power',
+  'gpu_sm_clock',
+  'gpu_ecc_uncorrected',
+  'cpu_percent',
+  'memory_percent',
+  'disk_percent',
+  'load1',
+] as const;
+const UNITS: Record<string, string> = {
+  gpu_utilization: '%',
+  user_gpu_sm_utilization: '%',
+  gpu_memory_utilization: '%',
+  gpu_fan_speed: '%',
+  cpu_percent: '%',
+  memory_percent: '%',
+  disk_percent: '%',
+  gpu_temperature: '°C',
+  gpu_power: ' W',
+  gpu_sm_clock: ' MHz',
+  gpu_memory_clock: ' MHz',
+};
 
 /** History of one machine (or one of its GPUs) from GET /api/v1/history. */
 export function MachineHistory({ machine, gpu }: { machine: string; gpu?: number }) {
@@ -31,6 +69,7 @@ export function MachineHistory({ machine, gpu }: { machine: string; gpu?: number
           value={metric}
           onChange={setMetric}
           style={{ minWidth: 200 }}
+          virtual={false}
           options={metrics.map((m) => ({ value: m, label: t(`metric.${m}` as MessageKey) }))}
         />
         <Segmented size="small" value={range} onChange={(v) => setRange(v as RangeKey)} options={Object.keys(RANGES)} />
