@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { legacyReport, loadReport, XSS } from './fixtures.mjs';
+import { freeReport, legacyReport, loadReport, XSS } from './fixtures.mjs';
 
 const webui = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.resolve(webui, process.env.GPUMON_BIN ?? '../bin');
@@ -23,6 +23,8 @@ const AGENT_TOKEN = 'e2e-agent-token';
 const ADMIN_TOKEN = 'e2e-admin-token';
 /** Machines posted for the load measurement (GPUMON_E2E_FLEET=1000 for a big fleet). */
 const FLEET = Math.max(1, Number(process.env.GPUMON_E2E_FLEET) || 100);
+/** The hub's --idle-after: short, so the run sees a GPU become idle-held. */
+const IDLE_AFTER_S = 20;
 
 const children = [];
 const results = [];
@@ -108,7 +110,7 @@ async function main() {
   const logs = [];
   const [httpPort, grpcPort] = [await freePort(), await freePort()];
   const hub = `http://127.0.0.1:${httpPort}`;
-  const hubArgs = ['--data-dir', path.join(tmp, 'data'), '--http-addr', `127.0.0.1:${httpPort}`, '--grpc-addr', `127.0.0.1:${grpcPort}`, '--agent-token', AGENT_TOKEN, '--admin-token', ADMIN_TOKEN, '--legacy-open', '--log-level', 'warn'];
+  const hubArgs = ['--data-dir', path.join(tmp, 'data'), '--http-addr', `127.0.0.1:${httpPort}`, '--grpc-addr', `127.0.0.1:${grpcPort}`, '--agent-token', AGENT_TOKEN, '--admin-token', ADMIN_TOKEN, '--legacy-open', '--log-level', 'warn', '--idle-after', `${IDLE_AFTER_S}s`];
   let hubChild = start('gpumon-hub', hubArgs, logs);
   await waitFor(async () => (await fetch(`${hub}/api/v1/machines`)).ok, 20_000, 'the hub');
   const restartHub = async () => {
@@ -127,13 +129,16 @@ async function main() {
   children.push(victim);
   const victimGone = new Promise((r) => victim.on('exit', (code, signal) => r(signal ?? code)));
   // A machine posting the documented format: sessions, containers, an XSS command line.
-  const keepLegacy = async () => post(hub, '/api/report-gpu-stats', legacyReport('e2e-legacy')).catch((e) => logs.push(String(e)));
+  const keepLegacy = async () =>
+    Promise.all([post(hub, '/api/report-gpu-stats', legacyReport('e2e-legacy')), post(hub, '/api/report-gpu-stats', freeReport('e2e-free'))]).catch((e) =>
+      logs.push(String(e)),
+    );
   await keepLegacy();
   const legacyTimer = setInterval(keepLegacy, 3000);
   await waitFor(async () => {
     const r = await (await fetch(`${hub}/api/v1/machines`)).json();
-    return ['e2e-a', 'e2e-b', 'e2e-legacy'].every((k) => r.machines?.some((m) => m.key === k && m.online));
-  }, 30_000, 'three machines online');
+    return ['e2e-a', 'e2e-b', 'e2e-legacy', 'e2e-free'].every((k) => r.machines?.some((m) => m.key === k && m.online));
+  }, 30_000, 'four machines online');
   // The page is the one the hub binary embeds; it must be this build's.
   const served = await (await fetch(`${hub}/`)).text();
   const built = await readFile(path.join(SITE, 'index.html'), 'utf8');
@@ -171,8 +176,38 @@ async function main() {
       check((await page.title()) === 'gpumon', `title is ${await page.title()}`);
       await page.getByTestId('machine-e2e-a').getByTestId('gpu-7').waitFor({ timeout: 15_000 });
       await page.getByTestId('conn').and(page.locator('[data-state="live"]')).waitFor({ timeout: 15_000 });
-      await page.getByText('3/3 machines online').waitFor();
+      await page.getByText('4 machines online').waitFor();
       await shot('list');
+    });
+
+    await step('a machine header says what its GPU cards show', page, async () => {
+      // Several looks while the simulated figures move: each time, the header's
+      // busy count and memory are those of the cards below it.
+      const card = page.getByTestId('machine-e2e-a');
+      await card.getByTestId('gpu-7').waitFor();
+      for (let i = 0; i < 6; i++) {
+        const seen = await page.evaluate(() => {
+          const fmt = (mib) => {
+            if (mib < 1024) return `${Math.round(mib)} MiB`;
+            const gib = mib / 1024;
+            return gib >= 1024 ? `${(gib / 1024).toFixed(gib / 1024 >= 100 ? 0 : 1)} TiB` : `${gib.toFixed(gib >= 100 ? 0 : 1)} GiB`;
+          };
+          const el = document.querySelector('[data-testid="machine-e2e-a"]');
+          let used = 0;
+          let total = 0;
+          let busy = 0;
+          for (const g of el.querySelectorAll('.gpu-card')) {
+            const [u, t] = g.querySelector('.mem-progress .ant-progress-indicator').textContent.replace(/[^\d/]/g, '').split('/').map(Number);
+            used += u;
+            total += t;
+            const util = g.querySelector('.meter .ant-progress-indicator').textContent;
+            if ((util !== '0%' && util !== '–') || g.querySelector('.process-table')) busy++;
+          }
+          return { head: el.querySelector('.machine-gpus').textContent, cards: `${busy} busy · ${fmt(used)} / ${fmt(total)}` };
+        });
+        check(seen.head.includes(seen.cards), `the header says "${seen.head}", its cards "${seen.cards}"`);
+        await page.waitForTimeout(1500);
+      }
     });
 
     await step('collapse and expand a machine', page, async () => {
@@ -215,8 +250,8 @@ async function main() {
     await step('an XSS command line renders as text', page, async () => {
       await page.goto(`${base}/#/window/e2e-legacy`);
       const content = page.getByTestId('window-content');
-      await content.getByTestId('gpu-1').getByText('All', { exact: true }).click();
-      await content.getByText(`python evil.py ${XSS}`).first().waitFor();
+      // Every process of a GPU shows without asking.
+      await content.getByTestId('gpu-1').getByText(`python evil.py ${XSS}`).first().waitFor();
       check((await page.locator('img[src="x"]').count()) === 0, 'an <img src=x> element exists');
       check(dialogs.length === 0, `a dialog opened: ${dialogs.join(', ')}`);
       await shot('xss-as-text');
@@ -282,6 +317,28 @@ async function main() {
       await result.waitFor({ state: 'detached' });
     });
 
+    await step('every process of a GPU by default; Python only is a setting', page, async () => {
+      await page.goto(`${base}/#/window/e2e-legacy`);
+      const g0 = page.getByTestId('window-content').getByTestId('gpu-0');
+      await g0.getByText('2 processes').waitFor({ timeout: 15_000 });
+      await g0.locator('.process-table').getByText('root').waitFor();
+      const setPythonOnly = async (on) => {
+        await page.getByTestId('open-settings').click();
+        const dlg = page.getByRole('dialog').filter({ hasText: 'Settings' });
+        const sw = dlg.getByLabel('Python processes only on GPU cards');
+        if ((await sw.getAttribute('aria-checked')) !== String(on)) await sw.click();
+        await dlg.getByRole('button', { name: 'Save' }).click();
+        await dlg.waitFor({ state: 'hidden' });
+      };
+      await setPythonOnly(true);
+      await g0.getByText('1 Python processes, 1 others hidden (Settings)').waitFor();
+      check((await g0.locator('.process-table').getByText('root').count()) === 0, 'the X server still listed with Python only');
+      await page.reload();
+      await g0.getByText('1 Python processes, 1 others hidden (Settings)').waitFor({ timeout: 15_000 });
+      await setPythonOnly(false);
+      await g0.getByText('2 processes').waitFor();
+    });
+
     await step('language switch', page, async () => {
       await page.getByTestId('lang-switch').click();
       await page.getByRole('menuitem', { name: '列表' }).waitFor();
@@ -291,17 +348,45 @@ async function main() {
       await page.getByRole('menuitem', { name: 'List' }).waitFor();
     });
 
-    await step('free GPUs view', page, async () => {
-      await page.goto(`${base}/#/free-gpus`);
-      await page.getByRole('heading', { name: 'Free GPUs now' }).waitFor();
-      await page.locator('.free-page tbody tr.ant-table-row').first().waitFor();
-      const rows = await page.locator('.free-page tbody tr.ant-table-row').count();
-      check(rows >= 8, `only ${rows} free GPUs`);
-      await shot('free-gpus');
-      await page.getByLabel('Min free memory (GiB)').fill('70');
-      await page.waitForURL(/min=70/);
-      await waitFor(async () => (await page.getByText(/RTX 4090/).count()) === 0, 10_000, 'only cards with 70 GiB free');
-      await page.getByText('NVIDIA H100 80GB HBM3').first().waitFor();
+    await step('free GPUs: the hub’s definition, ranked by how free', page, async () => {
+      let latest;
+      const onResponse = async (r) => {
+        if (r.url().includes('/api/v1/free-gpus')) latest = await r.json().catch(() => latest);
+      };
+      page.on('response', onResponse);
+      try {
+        await page.goto(`${base}/#/free-gpus`);
+        await page.getByRole('heading', { name: 'Free GPUs now' }).waitFor();
+        const rows = page.locator('.free-page tbody tr.ant-table-row');
+        await rows.first().waitFor();
+        const texts = async () => (await rows.allInnerTexts()).map((t) => t.replace(/\s+/g, ' '));
+        // The page lists what the hub answered, in the hub's order.
+        await waitFor(async () => {
+          const shown = await texts();
+          const gpus = latest?.gpus ?? [];
+          return gpus.length === shown.length && gpus.every((g, i) => shown[i].includes(g.hostname) && shown[i].includes(`${g.index} · ${g.name}`));
+        }, 15_000, 'the rows to be the hub’s answer in its order');
+        const mine = (await texts()).filter((t) => t.includes('e2e-free'));
+        check(mine.length === 2 && mine[0].includes('0 · NVIDIA GeForce RTX 4090') && mine[1].includes('2 · NVIDIA GeForce RTX 4090'),
+          `e2e-free's free GPUs: ${JSON.stringify(mine)}; want the idle 4090 and the one with only the X server`);
+        check(mine[1].includes('1 (1 graphics)'), `the X server's GPU: ${mine[1]}`);
+        check((await page.getByTestId('max-util-value').innerText()) === '10%', 'the utilisation slider does not show the hub’s 10%');
+        await page.getByText('Free: no compute process, utilisation at most 10%, at least 90% of the memory free').waitFor();
+        await shot('free-gpus');
+        // Everything, jobs allowed: the idle 4090 still outranks the B200 at 90 %.
+        await page.goto(`${base}/#/free-gpus?shared=1&util=100&minpct=0`);
+        await page.getByTestId('max-util-value').getByText('100%').waitFor();
+        await waitFor(async () => (await texts()).some((t) => t.includes('e2e-free') && t.includes('NVIDIA B200')), 15_000, 'the B200 listed');
+        const all = await texts();
+        const at = (name) => all.findIndex((t) => t.includes('e2e-free') && t.includes(name));
+        check(at('0 · NVIDIA GeForce RTX 4090') < at('1 · NVIDIA B200'), `the idle 4090 comes after the busy B200: ${JSON.stringify(all)}`);
+        await page.goto(`${base}/#/free-gpus`);
+        await page.getByLabel('Min free memory (GiB)').fill('70');
+        await page.waitForURL(/min=70/);
+        await waitFor(async () => (await page.getByText(/RTX 4090/).count()) === 0, 10_000, 'only cards with 70 GiB free');
+      } finally {
+        page.off('response', onResponse);
+      }
     });
 
     await step('a machine whose agent stops goes offline', page, async () => {
@@ -310,6 +395,10 @@ async function main() {
       await page.locator('[data-testid="machine-e2e-b"][data-state="offline"]').waitFor({ state: 'attached', timeout: 40_000 });
       await page.getByTestId('machine-e2e-b').scrollIntoViewIfNeeded();
       await page.getByTestId('machine-e2e-b').getByText('Offline').waitFor();
+      // The header counts online machines; the offline one apart, its GPUs not in the totals.
+      await page.getByTestId('totals-offline').getByText('1 offline').waitFor({ timeout: 15_000 });
+      const totals = await page.getByTestId('totals').innerText();
+      check(/3 machines online/.test(totals) && /\/14 GPUs busy/.test(totals), `header totals: ${totals} (want 3 online, 8 + 2 + 4 GPUs)`);
       await shot('offline');
     });
 
@@ -352,6 +441,27 @@ async function main() {
       check(before.segments >= before.points.length - 1, `the drawn line has ${before.segments} segments for ${before.points.length} points`);
       check(before.points[0].time * 1000 <= agentsStarted + 20_000, 'the first point is not from the start of the run');
       await shot('history-gpu');
+      // Everything the agent reports about a GPU has a history: temperature,
+      // power, clocks, ECC, PCIe, and each user's share of the SMs.
+      for (const [label, metric] of [
+        ['GPU temperature (°C)', 'gpu_temperature'],
+        ['GPU power (W)', 'gpu_power'],
+        ['SM clock (MHz)', 'gpu_sm_clock'],
+        ['ECC errors, corrected', 'gpu_ecc_corrected'],
+        ['PCIe link generation', 'gpu_pcie_generation'],
+        ['SM utilisation by user (%)', 'user_gpu_sm_utilization'],
+      ]) {
+        const answer = page.waitForResponse((r) => r.url().includes('/api/v1/history') && r.url().includes(`metric=${metric}&`) && r.url().includes('gpu=7'), { timeout: 30_000 });
+        answer.catch(() => {}); // awaited below; a failure before that must not end the run
+        await before.modal.getByRole('combobox', { name: 'Metric' }).click();
+        await page.locator('.ant-select-dropdown:visible .ant-select-item-option').filter({ hasText: label }).click();
+        const body = await (await stage(`${metric} answer`, answer)).json();
+        const points = (body.series ?? []).reduce((a, x) => a + (x.points?.length ?? 0), 0);
+        if (metric === 'user_gpu_sm_utilization' && points === 0) continue; // no process on GPU 7 this minute
+        check(points > 0, `${metric}: no history for GPU 7`);
+        await stage(`${metric} line`, before.modal.locator('path.recharts-line-curve').first().waitFor({ state: 'attached', timeout: 15_000 }));
+      }
+      await shot('history-gpu-temperature');
       await before.modal.getByRole('button', { name: 'Close' }).click();
       const content = page.getByTestId('window-content');
       await content.getByRole('tab', { name: 'History' }).click();
@@ -373,10 +483,45 @@ async function main() {
       await after.modal.getByRole('button', { name: 'Close' }).click();
     });
 
-    await step('usage page', page, async () => {
+    await step('usage adds up, and the card and Usage agree on idle GPUs', page, async () => {
+      // e2e-legacy's GPU 1 holds 20 GiB at 0 %: idle at once, idle-held after --idle-after.
+      await page.goto(`${base}/#/window/e2e-legacy`);
+      const tag = page.getByTestId('window-content').getByTestId('gpu-1').getByTestId('idle-tag');
+      await tag.waitFor({ timeout: 15_000 });
+      await waitFor(async () => (await tag.getAttribute('data-held')) === 'true', (IDLE_AFTER_S + 30) * 1000, 'GPU 1 to be idle-held');
+      check(/^idle, memory held · \d+ (s|min)$/.test((await tag.innerText()).trim()), `idle tag: ${await tag.innerText()}`);
+      await shot('idle-held');
       await page.goto(`${base}/#/usage`);
       await page.getByRole('heading', { name: 'GPU usage' }).waitFor();
       await page.getByText('Held but idle now').waitFor();
+      const idleRows = page.locator('.usage-page .ant-card').first().locator('tbody tr.ant-table-row');
+      await idleRows.filter({ hasText: 'e2e-legacy' }).filter({ hasText: 'mallory' }).waitFor({ timeout: 15_000 });
+      // Usage lists exactly the GPUs the machines' reports flag (simulated
+      // jobs come and go, so look until one moment has both agree).
+      let u;
+      let seen = '';
+      await waitFor(async () => {
+        u = await (await fetch(`${hub}/api/v1/usage`)).json();
+        const listed = (u.idle_held ?? []).map((g) => `${g.machine}/${g.index}`).sort();
+        const m = await (await fetch(`${hub}/api/v1/machines`)).json();
+        const flagged = [];
+        for (const s of m.machines.filter((x) => x.online)) {
+          const r = await (await fetch(`${hub}/api/v1/machines/${encodeURIComponent(s.key)}`)).json();
+          for (const g of r.report.gpu_data ?? []) if (g.idle_held) flagged.push(`${s.key}/${g.id}`);
+        }
+        flagged.sort();
+        seen = `usage lists ${listed}, the machines' GPUs flag ${flagged}`;
+        return listed.includes('e2e-legacy/1') && listed.join() === flagged.join();
+      }, 20_000, 'usage and the machines to agree on idle-held GPUs').catch((e) => {
+        throw new Error(`${e.message}: ${seen}`);
+      });
+      // Memory adds up, machines' included (it was always 0).
+      const sum = (rows, f) => rows.reduce((a, r) => a + (r[f] ?? 0), 0);
+      const ug = sum(u.users, 'gpu_memory_gib_hours');
+      const mg = sum(u.machines, 'gpu_memory_gib_hours');
+      check(mg > 0 && Math.abs(ug - mg) <= 1e-6 * mg + 1e-3, `GiB-hours: users ${ug}, machines ${mg}`);
+      await page.locator('.usage-machines').getByText('Fleet total').waitFor();
+      await page.getByTestId('usage-overlap').waitFor();
       await shot('usage');
     });
 
@@ -431,7 +576,7 @@ async function main() {
         fresh.on('pageerror', (e) => pageErrors.push(e.message));
         const t0 = Date.now();
         await fresh.goto(`${base}/#/list`);
-        await fresh.getByText(new RegExp(`\\d+/${FLEET + 3} machines online`)).waitFor({ timeout: 30_000 });
+        await fresh.getByText(/^\d+ machines online$/).waitFor({ timeout: 30_000 });
         await fresh.locator('.machine-card').nth(19).waitFor({ state: 'attached', timeout: 30_000 });
         const ms = Date.now() - t0;
         const marks = await fresh.evaluate(() => {
