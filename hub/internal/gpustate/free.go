@@ -38,11 +38,13 @@ func Criteria(req *gpumonv1.ListFreeGpusRequest) (*gpumonv1.ListFreeGpusRequest,
 	return c, errors.Join(errs...)
 }
 
-// DefaultCriteria is what counts as free when nothing is asked for.
-func DefaultCriteria() *gpumonv1.ListFreeGpusRequest {
-	c, _ := Criteria(&gpumonv1.ListFreeGpusRequest{})
-	return c
-}
+// defaultCriteria is built once: machine summaries count free GPUs by it
+// on every sample.
+var defaultCriteria, _ = Criteria(&gpumonv1.ListFreeGpusRequest{})
+
+// DefaultCriteria is what counts as free when nothing is asked for. It is
+// shared: callers must not change it.
+func DefaultCriteria() *gpumonv1.ListFreeGpusRequest { return defaultCriteria }
 
 // Free reports whether g is free by c (as Criteria returns it). Whether the
 // machine is online is the caller's test (c.include_offline).

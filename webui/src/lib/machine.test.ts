@@ -33,6 +33,8 @@ describe('machine', () => {
     expect(summaryFor(list, detail)).toBe(detail.summary);
     expect(summaryFor(list, undefined)).toBe(list);
     expect(summaryFor(list, { summary: detail.summary })).toBe(list);
+    // Another machine's answer (kept on screen while this one's loads) is not this one's.
+    expect(summaryFor(list, { summary: { key: 'b', gpus_busy: 8 }, report: { hostname: 'b' } })).toBe(list);
   });
 
   it('builds a summary from a documented report', () => {

@@ -52,7 +52,8 @@ export function summaryFor(
   list: MachineSummary | undefined,
   detail: { summary?: MachineSummary | null; report?: Report | null } | undefined,
 ): MachineSummary | undefined {
-  return detail?.report && detail.summary ? detail.summary : list;
+  const own = detail?.report ? (detail.summary ?? undefined) : undefined;
+  return own && (!list || own.key === list.key) ? own : list;
 }
 
 /** A summary built from a report of the documented /api/gpu-stats route. */

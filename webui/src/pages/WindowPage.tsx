@@ -1,9 +1,9 @@
 import { Badge, Empty, Flex, Input, Layout, Menu, Select, Typography } from 'antd';
 import { useMemo, useState } from 'react';
 import { Navigate, useNavigate, useParams } from 'react-router';
-import { useMachines } from '../api/hooks';
+import { useMachine, useMachines } from '../api/hooks';
 import { hostColor } from '../lib/colors';
-import { machineState, sortMachines } from '../lib/machine';
+import { machineState, sortMachines, summaryFor } from '../lib/machine';
 import { ForgetButton } from '../components/ForgetButton';
 import { MachineTags } from '../components/MachineTags';
 import { useCoarseNow } from '../components/useNow';
@@ -16,6 +16,7 @@ export default function WindowPage() {
   const { key } = useParams();
   const navigate = useNavigate();
   const q = useMachines();
+  const detail = useMachine(key);
   const now = useCoarseNow(5000);
   const [filter, setFilter] = useState('');
   // Below the breakpoint the host menu folds away; a select takes its place.
@@ -49,8 +50,10 @@ export default function WindowPage() {
   if (!key) {
     return machines.length ? <Navigate to={`/window/${encodeURIComponent(machines[0].key ?? '')}`} replace /> : null;
   }
-  const current = machines.find((m) => m.key === key);
-  const state = current ? machineState(current, now) : 'online';
+  const listed = machines.find((m) => m.key === key);
+  // The head's figures are of the sample the GPU cards below show.
+  const current = listed && summaryFor(listed, detail.data);
+  const state = listed ? machineState(listed, now) : 'online';
   return (
     <Layout className="window-layout">
       <Layout.Sider width={240} breakpoint="md" collapsedWidth={0} trigger={null} onBreakpoint={setNarrow} theme="light" className="host-sider">
