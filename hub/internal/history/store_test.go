@@ -179,3 +179,53 @@ func TestRetentionDeletesOldBlocks(t *testing.T) {
 		t.Errorf("old samples still answer queries: %v", res)
 	}
 }
+
+// TestEveryGPUFigureHasHistory: PCIe link and each user's SM share are
+// stored and answer the native route under their friendly names.
+func TestEveryGPUFigureHasHistory(t *testing.T) {
+	s := openStore(t, t.TempDir())
+	defer s.Close()
+	m := testMachine(t, fleet.New(nil), "n1")
+	for i := range 10 {
+		r := gpuReport(t0.Add(time.Duration(i)*2*time.Second), 50)
+		g := r.GpuData[0]
+		g.PcieGeneration, g.PcieWidth = proto.Uint32(4), proto.Uint32(16)
+		g.Processes = []*gpumonv1.Process{
+			{Pid: 10, Username: "alice", SmUtilization: proto.Uint32(30)},
+			{Pid: 11, Username: "alice", SmUtilization: proto.Uint32(12)},
+			{Pid: 12, Username: "bob", SmUtilization: proto.Uint32(5)},
+			{Pid: 13, Username: "carol"}, // reports no SM share: no series
+		}
+		s.Record(m, r, uint64(i+1))
+	}
+	svc := &Service{Ranger: s, Now: func() time.Time { return t0.Add(30 * time.Second) }}
+	gpu := int32(0)
+	for _, tc := range []struct {
+		metric string
+		want   map[string]float64 // by user label ("" for none)
+	}{
+		{"gpu_pcie_generation", map[string]float64{"": 4}},
+		{"gpu_pcie_width", map[string]float64{"": 16}},
+		{"user_gpu_sm_utilization", map[string]float64{"alice": 42, "bob": 5}},
+	} {
+		resp, err := svc.Query(context.Background(), &gpumonv1.QueryHistoryRequest{Metric: tc.metric, Machine: "n1", Gpu: &gpu,
+			Start: timestamppb.New(t0), End: timestamppb.New(t0.Add(20 * time.Second)), Step: durationpb.New(10 * time.Second)})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.metric, err)
+		}
+		got := map[string]float64{}
+		for _, ser := range resp.Series {
+			if len(ser.Points) > 0 {
+				got[ser.Labels["user"]] = ser.Points[len(ser.Points)-1].Value
+			}
+		}
+		if len(got) != len(tc.want) {
+			t.Errorf("%s: %v, want %v", tc.metric, got, tc.want)
+		}
+		for u, v := range tc.want {
+			if got[u] != v {
+				t.Errorf("%s user %q = %v, want %v", tc.metric, u, got[u], v)
+			}
+		}
+	}
+}

@@ -116,6 +116,9 @@ var helps = map[string]string{
 	history.GPUECCUncorrect: "Volatile double-bit (uncorrected) ECC errors.",
 	history.GPUEncUtil:      "Encoder utilization (in %).",
 	history.GPUDecUtil:      "Decoder utilization (in %).",
+	history.GPUPCIeGen:      "PCIe current link generation.",
+	history.GPUPCIeWidth:    "PCIe current link width (lanes).",
+	history.UserGPUSMUtil:   "SM utilization of a user's processes on the GPU, summed (in %), where the driver reports it per process.",
 	history.GPUIdleHeld:     "Seconds the GPU has held memory while doing no work (0 when busy or free).",
 	history.MachineOnline:   "1 when the machine's agent reports, 0 when it is offline.",
 }
