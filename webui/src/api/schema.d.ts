@@ -373,7 +373,7 @@ export interface components {
             /** Format: date-time */
             start?: string | null;
             /** @description The fleet: the machines' rows summed (name "total"). */
-            total?: components["schemas"]["v1UsageRow"];
+            total?: components["schemas"]["v1UsageRow"] | null;
             /**
              * @description Most GPU-hours first. The user "unknown" holds the processes whose
              *     owner the agent could not tell: a process in another PID namespace (a
@@ -422,7 +422,7 @@ export interface components {
              *     processes, at least 1 GiB of its memory is in use and its utilisation is
              *     at most 5 %. Absent while it is not.
              */
-            idle_since?: string;
+            idle_since?: string | null;
             /**
              * Format: int64
              * @description MHz.
@@ -575,7 +575,7 @@ export interface components {
          */
         v1ListFreeGpusResponse: {
             /** @description The criteria applied: the request with every default filled in. */
-            criteria?: components["schemas"]["v1ListFreeGpusRequest"];
+            criteria?: components["schemas"]["v1ListFreeGpusRequest"] | null;
             gpus?: components["schemas"]["v1FreeGpu"][];
         };
         /** @description ListMachinesResponse lists machines sorted by key. */
