@@ -326,7 +326,13 @@ async function main() {
         await page.getByTestId('open-settings').click();
         const dlg = page.getByRole('dialog').filter({ hasText: 'Settings' });
         const sw = dlg.getByLabel('Python processes only on GPU cards');
-        if ((await sw.getAttribute('aria-checked')) !== String(on)) await sw.click();
+        await sw.waitFor();
+        // The dialog fills its form as it opens: click until the switch shows the wanted state.
+        await waitFor(async () => {
+          if ((await sw.getAttribute('aria-checked')) === String(on)) return true;
+          await sw.click();
+          return false;
+        }, 10_000, `the Python-only switch ${on ? 'on' : 'off'}`);
         await dlg.getByRole('button', { name: 'Save' }).click();
         await dlg.waitFor({ state: 'hidden' });
       };
