@@ -68,11 +68,6 @@ func TestUsageAddsUpOnARunningHub(t *testing.T) {
 	if th, tg := num(t, total["gpu_hours"]), num(t, total["gpu_memory_gib_hours"]); math.Abs(th-mh) > 1e-9 || math.Abs(tg-mg) > 1e-9 {
 		t.Errorf("total = %v, want the machines' sums %.9f h, %.9f GiB-h", total, mh, mg)
 	}
-	for _, r := range u["machines"].([]any) {
-		if row := r.(map[string]any); row["name"] == "e2e-load-0001" && num(t, row["gpu_memory_gib_hours"]) <= 0 {
-			t.Errorf("machine %v holds GPU memory but has no GiB-hours", row)
-		}
-	}
 }
 
 // idleReport is a posted report of a machine whose GPU 0 holds memory at 0 %
