@@ -236,7 +236,17 @@ type Hello struct {
 	Capabilities []string `protobuf:"bytes,6,rep,name=capabilities,proto3" json:"capabilities,omitempty"`
 	Simulated    bool     `protobuf:"varint,7,opt,name=simulated,proto3" json:"simulated,omitempty"`
 	// The interval the agent samples at unless told otherwise.
-	Interval      *durationpb.Duration `protobuf:"bytes,8,opt,name=interval,proto3" json:"interval,omitempty"`
+	Interval *durationpb.Duration `protobuf:"bytes,8,opt,name=interval,proto3" json:"interval,omitempty"`
+	// The machine secret the hub gave this machine in an earlier Welcome (kept
+	// in the agent's --state-dir); empty on the machine's first contact. A
+	// stream that claims a known machine without its secret is listed apart,
+	// as a conflict, never as that machine.
+	MachineSecret string `protobuf:"bytes,9,opt,name=machine_secret,json=machineSecret,proto3" json:"machine_secret,omitempty"`
+	// How far back the agent's buffer of unacknowledged snapshots reaches. A
+	// sample older than that (by the hub's clock) cannot be a replay: the hub
+	// records it at its receive time and flags the machine's clock. The hub
+	// assumes 10 minutes when it is absent.
+	Buffer        *durationpb.Duration `protobuf:"bytes,10,opt,name=buffer,proto3" json:"buffer,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -323,6 +333,20 @@ func (x *Hello) GetSimulated() bool {
 func (x *Hello) GetInterval() *durationpb.Duration {
 	if x != nil {
 		return x.Interval
+	}
+	return nil
+}
+
+func (x *Hello) GetMachineSecret() string {
+	if x != nil {
+		return x.MachineSecret
+	}
+	return ""
+}
+
+func (x *Hello) GetBuffer() *durationpb.Duration {
+	if x != nil {
+		return x.Buffer
 	}
 	return nil
 }
@@ -581,10 +605,16 @@ type Welcome struct {
 	LastSeq uint64 `protobuf:"varint,2,opt,name=last_seq,json=lastSeq,proto3" json:"last_seq,omitempty"`
 	// The key the hub lists this machine under (its hostname, or a
 	// disambiguated name when two machines claim one hostname).
-	MachineKey    string `protobuf:"bytes,3,opt,name=machine_key,json=machineKey,proto3" json:"machine_key,omitempty"`
-	HubVersion    string `protobuf:"bytes,4,opt,name=hub_version,json=hubVersion,proto3" json:"hub_version,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	MachineKey string `protobuf:"bytes,3,opt,name=machine_key,json=machineKey,proto3" json:"machine_key,omitempty"`
+	HubVersion string `protobuf:"bytes,4,opt,name=hub_version,json=hubVersion,proto3" json:"hub_version,omitempty"`
+	// Set when the hub issues this machine a new secret (the Hello carried
+	// none): the agent keeps it and presents it in every later Hello.
+	MachineSecret string `protobuf:"bytes,5,opt,name=machine_secret,json=machineSecret,proto3" json:"machine_secret,omitempty"`
+	// True when another machine already holds this hostname and machine id:
+	// this stream is listed apart under machine_key, as a conflict.
+	IdentityConflict bool `protobuf:"varint,6,opt,name=identity_conflict,json=identityConflict,proto3" json:"identity_conflict,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Welcome) Reset() {
@@ -643,6 +673,20 @@ func (x *Welcome) GetHubVersion() string {
 		return x.HubVersion
 	}
 	return ""
+}
+
+func (x *Welcome) GetMachineSecret() string {
+	if x != nil {
+		return x.MachineSecret
+	}
+	return ""
+}
+
+func (x *Welcome) GetIdentityConflict() bool {
+	if x != nil {
+		return x.IdentityConflict
+	}
+	return false
 }
 
 // Ack acknowledges every snapshot of the current epoch up to and including seq.
@@ -1080,7 +1124,7 @@ const file_gpumon_v1_agent_proto_rawDesc = "" +
 	"\awelcome\x18\x01 \x01(\v2\x12.gpumon.v1.WelcomeH\x00R\awelcome\x12\"\n" +
 	"\x03ack\x18\x02 \x01(\v2\x0e.gpumon.v1.AckH\x00R\x03ack\x12.\n" +
 	"\acommand\x18\x03 \x01(\v2\x12.gpumon.v1.CommandH\x00R\acommandB\x05\n" +
-	"\x03msg\"\xaa\x02\n" +
+	"\x03msg\"\x84\x03\n" +
 	"\x05Hello\x12\x1a\n" +
 	"\bhostname\x18\x01 \x01(\tR\bhostname\x12\x1d\n" +
 	"\n" +
@@ -1090,7 +1134,10 @@ const file_gpumon_v1_agent_proto_rawDesc = "" +
 	"\tinventory\x18\x05 \x01(\v2\x14.gpumon.v1.InventoryR\tinventory\x12\"\n" +
 	"\fcapabilities\x18\x06 \x03(\tR\fcapabilities\x12\x1c\n" +
 	"\tsimulated\x18\a \x01(\bR\tsimulated\x125\n" +
-	"\binterval\x18\b \x01(\v2\x19.google.protobuf.DurationR\binterval\"\xdf\x01\n" +
+	"\binterval\x18\b \x01(\v2\x19.google.protobuf.DurationR\binterval\x12%\n" +
+	"\x0emachine_secret\x18\t \x01(\tR\rmachineSecret\x121\n" +
+	"\x06buffer\x18\n" +
+	" \x01(\v2\x19.google.protobuf.DurationR\x06buffer\"\xdf\x01\n" +
 	"\tInventory\x12&\n" +
 	"\x04gpus\x18\x01 \x03(\v2\x12.gpumon.v1.GpuInfoR\x04gpus\x12%\n" +
 	"\x0edriver_version\x18\x02 \x01(\tR\rdriverVersion\x12!\n" +
@@ -1113,14 +1160,16 @@ const file_gpumon_v1_agent_proto_rawDesc = "" +
 	"\t_mig_mode\"G\n" +
 	"\bSnapshot\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12)\n" +
-	"\x06report\x18\x02 \x01(\v2\x11.gpumon.v1.ReportR\x06report\"\x9d\x01\n" +
+	"\x06report\x18\x02 \x01(\v2\x11.gpumon.v1.ReportR\x06report\"\xf1\x01\n" +
 	"\aWelcome\x125\n" +
 	"\binterval\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\binterval\x12\x19\n" +
 	"\blast_seq\x18\x02 \x01(\x04R\alastSeq\x12\x1f\n" +
 	"\vmachine_key\x18\x03 \x01(\tR\n" +
 	"machineKey\x12\x1f\n" +
 	"\vhub_version\x18\x04 \x01(\tR\n" +
-	"hubVersion\"\x17\n" +
+	"hubVersion\x12%\n" +
+	"\x0emachine_secret\x18\x05 \x01(\tR\rmachineSecret\x12+\n" +
+	"\x11identity_conflict\x18\x06 \x01(\bR\x10identityConflict\"\x17\n" +
 	"\x03Ack\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\"\xe0\x01\n" +
 	"\aCommand\x12\x1d\n" +
@@ -1191,21 +1240,22 @@ var file_gpumon_v1_agent_proto_depIdxs = []int32{
 	8,  // 5: gpumon.v1.ConnectResponse.command:type_name -> gpumon.v1.Command
 	3,  // 6: gpumon.v1.Hello.inventory:type_name -> gpumon.v1.Inventory
 	14, // 7: gpumon.v1.Hello.interval:type_name -> google.protobuf.Duration
-	4,  // 8: gpumon.v1.Inventory.gpus:type_name -> gpumon.v1.GpuInfo
-	15, // 9: gpumon.v1.Snapshot.report:type_name -> gpumon.v1.Report
-	14, // 10: gpumon.v1.Welcome.interval:type_name -> google.protobuf.Duration
-	9,  // 11: gpumon.v1.Command.set_interval:type_name -> gpumon.v1.SetIntervalCommand
-	10, // 12: gpumon.v1.Command.sample_now:type_name -> gpumon.v1.SampleNowCommand
-	11, // 13: gpumon.v1.Command.kill:type_name -> gpumon.v1.KillCommand
-	14, // 14: gpumon.v1.SetIntervalCommand.interval:type_name -> google.protobuf.Duration
-	13, // 15: gpumon.v1.CommandResult.kill_results:type_name -> gpumon.v1.KillResult
-	0,  // 16: gpumon.v1.AgentService.Connect:input_type -> gpumon.v1.ConnectRequest
-	1,  // 17: gpumon.v1.AgentService.Connect:output_type -> gpumon.v1.ConnectResponse
-	17, // [17:18] is the sub-list for method output_type
-	16, // [16:17] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	14, // 8: gpumon.v1.Hello.buffer:type_name -> google.protobuf.Duration
+	4,  // 9: gpumon.v1.Inventory.gpus:type_name -> gpumon.v1.GpuInfo
+	15, // 10: gpumon.v1.Snapshot.report:type_name -> gpumon.v1.Report
+	14, // 11: gpumon.v1.Welcome.interval:type_name -> google.protobuf.Duration
+	9,  // 12: gpumon.v1.Command.set_interval:type_name -> gpumon.v1.SetIntervalCommand
+	10, // 13: gpumon.v1.Command.sample_now:type_name -> gpumon.v1.SampleNowCommand
+	11, // 14: gpumon.v1.Command.kill:type_name -> gpumon.v1.KillCommand
+	14, // 15: gpumon.v1.SetIntervalCommand.interval:type_name -> google.protobuf.Duration
+	13, // 16: gpumon.v1.CommandResult.kill_results:type_name -> gpumon.v1.KillResult
+	0,  // 17: gpumon.v1.AgentService.Connect:input_type -> gpumon.v1.ConnectRequest
+	1,  // 18: gpumon.v1.AgentService.Connect:output_type -> gpumon.v1.ConnectResponse
+	18, // [18:19] is the sub-list for method output_type
+	17, // [17:18] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_gpumon_v1_agent_proto_init() }

@@ -396,8 +396,10 @@ type MachineSummary struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The key the machine is listed under: its hostname, or a disambiguated
 	// name when two machines claim one hostname.
-	Key       string `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
-	Hostname  string `protobuf:"bytes,2,opt,name=hostname,proto3" json:"hostname,omitempty"`
+	Key      string `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Hostname string `protobuf:"bytes,2,opt,name=hostname,proto3" json:"hostname,omitempty"`
+	// Never filled: the hub does not publish machine ids (see
+	// machine_fingerprint).
 	MachineId string `protobuf:"bytes,3,opt,name=machine_id,json=machineId,proto3" json:"machine_id,omitempty"`
 	Online    bool   `protobuf:"varint,4,opt,name=online,proto3" json:"online,omitempty"`
 	// Hub receive time of the latest report.
@@ -416,7 +418,9 @@ type MachineSummary struct {
 	// Hottest GPU, degrees Celsius.
 	MaxTemperature *uint32 `protobuf:"varint,15,opt,name=max_temperature,json=maxTemperature,proto3,oneof" json:"max_temperature,omitempty"`
 	Simulated      bool    `protobuf:"varint,16,opt,name=simulated,proto3" json:"simulated,omitempty"`
-	// True when another machine claims the same hostname.
+	// True when another machine claims the same hostname (another machine
+	// id, a legacy collector, or a stream that claims this machine's id
+	// without its secret).
 	HostnameConflict bool   `protobuf:"varint,17,opt,name=hostname_conflict,json=hostnameConflict,proto3" json:"hostname_conflict,omitempty"`
 	AgentVersion     string `protobuf:"bytes,18,opt,name=agent_version,json=agentVersion,proto3" json:"agent_version,omitempty"`
 	// "agent" (gRPC stream) or "legacy" (documented REST POST).
@@ -427,6 +431,13 @@ type MachineSummary struct {
 	GpuUtilization float64 `protobuf:"fixed64,21,opt,name=gpu_utilization,json=gpuUtilization,proto3" json:"gpu_utilization,omitempty"`
 	// Whether the machine's agent accepts kill commands now.
 	CanKill bool `protobuf:"varint,22,opt,name=can_kill,json=canKill,proto3" json:"can_kill,omitempty"`
+	// The machine's clock offset, seconds (sample time minus hub receive
+	// time), when its samples were stamped more than 30 s ahead or older than
+	// its agent's buffer; absent while its clock is in range.
+	ClockOffsetSeconds *float64 `protobuf:"fixed64,23,opt,name=clock_offset_seconds,json=clockOffsetSeconds,proto3,oneof" json:"clock_offset_seconds,omitempty"`
+	// A fingerprint of the machine id (16 hex digits of a SHA-256): tells
+	// machines apart without revealing the id.
+	MachineFingerprint string `protobuf:"bytes,24,opt,name=machine_fingerprint,json=machineFingerprint,proto3" json:"machine_fingerprint,omitempty"`
 	// GPUs that are free by ListFreeGpus's default definition (no compute
 	// process, utilisation at most 10 %, at least 90 % of the memory free).
 	GpusFree uint32 `protobuf:"varint,27,opt,name=gpus_free,json=gpusFree,proto3" json:"gpus_free,omitempty"`
@@ -618,6 +629,20 @@ func (x *MachineSummary) GetCanKill() bool {
 		return x.CanKill
 	}
 	return false
+}
+
+func (x *MachineSummary) GetClockOffsetSeconds() float64 {
+	if x != nil && x.ClockOffsetSeconds != nil {
+		return *x.ClockOffsetSeconds
+	}
+	return 0
+}
+
+func (x *MachineSummary) GetMachineFingerprint() string {
+	if x != nil {
+		return x.MachineFingerprint
+	}
+	return ""
 }
 
 func (x *MachineSummary) GetGpusFree() uint32 {
@@ -2134,7 +2159,7 @@ const file_gpumon_v1_fleet_proto_rawDesc = "" +
 	"\x15KillProcessesResponse\x12\x16\n" +
 	"\x06status\x18\x01 \x01(\tR\x06status\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12/\n" +
-	"\aresults\x18\x03 \x03(\v2\x15.gpumon.v1.KillResultR\aresults\"\xfb\x06\n" +
+	"\aresults\x18\x03 \x03(\v2\x15.gpumon.v1.KillResultR\aresults\"\xfc\a\n" +
 	"\x0eMachineSummary\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x1a\n" +
 	"\bhostname\x18\x02 \x01(\tR\bhostname\x12\x1d\n" +
@@ -2162,10 +2187,13 @@ const file_gpumon_v1_fleet_proto_rawDesc = "" +
 	"\x06source\x18\x13 \x01(\tR\x06source\x12)\n" +
 	"\x10interval_seconds\x18\x14 \x01(\x01R\x0fintervalSeconds\x12'\n" +
 	"\x0fgpu_utilization\x18\x15 \x01(\x01R\x0egpuUtilization\x12\x19\n" +
-	"\bcan_kill\x18\x16 \x01(\bR\acanKill\x12\x1b\n" +
+	"\bcan_kill\x18\x16 \x01(\bR\acanKill\x125\n" +
+	"\x14clock_offset_seconds\x18\x17 \x01(\x01H\x01R\x12clockOffsetSeconds\x88\x01\x01\x12/\n" +
+	"\x13machine_fingerprint\x18\x18 \x01(\tR\x12machineFingerprint\x12\x1b\n" +
 	"\tgpus_free\x18\x1b \x01(\rR\bgpusFree\x12$\n" +
 	"\x0egpus_idle_held\x18\x1c \x01(\rR\fgpusIdleHeldB\x12\n" +
-	"\x10_max_temperature\"\xe6\x02\n" +
+	"\x10_max_temperatureB\x17\n" +
+	"\x15_clock_offset_seconds\"\xe6\x02\n" +
 	"\vFleetTotals\x12\x1a\n" +
 	"\bmachines\x18\x01 \x01(\rR\bmachines\x12'\n" +
 	"\x0fmachines_online\x18\x02 \x01(\rR\x0emachinesOnline\x12\x12\n" +

@@ -96,7 +96,9 @@ type Report struct {
 	SystemInfo *SystemInfo            `protobuf:"bytes,4,opt,name=system_info,json=systemInfo,proto3" json:"system_info,omitempty"`
 	// Set by the hub when it serves a report: whether the machine is online now.
 	IsOnline bool `protobuf:"varint,5,opt,name=is_online,json=isOnline,proto3" json:"is_online,omitempty"`
-	// Contents of /etc/machine-id (or a stable substitute).
+	// Contents of /etc/machine-id (or a stable substitute), as an agent or a
+	// collector sends it. The hub never serves it (a reader could claim the
+	// machine with it): it serves machine_fingerprint instead.
 	MachineId    string `protobuf:"bytes,10,opt,name=machine_id,json=machineId,proto3" json:"machine_id,omitempty"`
 	AgentVersion string `protobuf:"bytes,11,opt,name=agent_version,json=agentVersion,proto3" json:"agent_version,omitempty"`
 	// True when GPU values come from a simulated machine.
@@ -108,8 +110,16 @@ type Report struct {
 	Collectors []*CollectorStatus `protobuf:"bytes,15,rep,name=collectors,proto3" json:"collectors,omitempty"`
 	// Sampling interval of the agent, in seconds.
 	IntervalSeconds float64 `protobuf:"fixed64,16,opt,name=interval_seconds,json=intervalSeconds,proto3" json:"interval_seconds,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// Set by the hub: a fingerprint of the machine id (16 hex digits of a
+	// SHA-256), which tells machines apart without revealing the id.
+	MachineFingerprint string `protobuf:"bytes,17,opt,name=machine_fingerprint,json=machineFingerprint,proto3" json:"machine_fingerprint,omitempty"`
+	// Set by the hub when the machine's clock is off: its sample time minus
+	// the hub's receive time, seconds, for a sample stamped more than 30 s
+	// ahead or older than the agent's buffer. Such samples are served and
+	// stored at the hub's receive time. Absent when the clock is in range.
+	ClockOffsetSeconds *float64 `protobuf:"fixed64,18,opt,name=clock_offset_seconds,json=clockOffsetSeconds,proto3,oneof" json:"clock_offset_seconds,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *Report) Reset() {
@@ -222,6 +232,20 @@ func (x *Report) GetCollectors() []*CollectorStatus {
 func (x *Report) GetIntervalSeconds() float64 {
 	if x != nil {
 		return x.IntervalSeconds
+	}
+	return 0
+}
+
+func (x *Report) GetMachineFingerprint() string {
+	if x != nil {
+		return x.MachineFingerprint
+	}
+	return ""
+}
+
+func (x *Report) GetClockOffsetSeconds() float64 {
+	if x != nil && x.ClockOffsetSeconds != nil {
+		return *x.ClockOffsetSeconds
 	}
 	return 0
 }
@@ -1438,7 +1462,7 @@ var File_gpumon_v1_report_proto protoreflect.FileDescriptor
 
 const file_gpumon_v1_report_proto_rawDesc = "" +
 	"\n" +
-	"\x16gpumon/v1/report.proto\x12\tgpumon.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf1\x03\n" +
+	"\x16gpumon/v1/report.proto\x12\tgpumon.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf2\x04\n" +
 	"\x06Report\x12\x1a\n" +
 	"\bhostname\x18\x01 \x01(\tR\bhostname\x128\n" +
 	"\ttimestamp\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\ttimestamp\x12)\n" +
@@ -1456,7 +1480,10 @@ const file_gpumon_v1_report_proto_rawDesc = "" +
 	"\n" +
 	"collectors\x18\x0f \x03(\v2\x1a.gpumon.v1.CollectorStatusR\n" +
 	"collectors\x12)\n" +
-	"\x10interval_seconds\x18\x10 \x01(\x01R\x0fintervalSeconds\"\xab\v\n" +
+	"\x10interval_seconds\x18\x10 \x01(\x01R\x0fintervalSeconds\x12/\n" +
+	"\x13machine_fingerprint\x18\x11 \x01(\tR\x12machineFingerprint\x125\n" +
+	"\x14clock_offset_seconds\x18\x12 \x01(\x01H\x00R\x12clockOffsetSeconds\x88\x01\x01B\x17\n" +
+	"\x15_clock_offset_seconds\"\xab\v\n" +
 	"\x03Gpu\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x05R\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12%\n" +
@@ -1676,6 +1703,7 @@ func file_gpumon_v1_report_proto_init() {
 	if File_gpumon_v1_report_proto != nil {
 		return
 	}
+	file_gpumon_v1_report_proto_msgTypes[0].OneofWrappers = []any{}
 	file_gpumon_v1_report_proto_msgTypes[1].OneofWrappers = []any{}
 	file_gpumon_v1_report_proto_msgTypes[5].OneofWrappers = []any{}
 	type x struct{}

@@ -597,6 +597,13 @@ export interface components {
             agent_version?: string;
             /** @description Whether the machine's agent accepts kill commands now. */
             can_kill?: boolean;
+            /**
+             * Format: double
+             * @description The machine's clock offset, seconds (sample time minus hub receive
+             *     time), when its samples were stamped more than 30 s ahead or older than
+             *     its agent's buffer; absent while its clock is in range.
+             */
+            clock_offset_seconds?: number | null;
             /** Format: double */
             cpu_percent?: number;
             /** Format: double */
@@ -634,7 +641,11 @@ export interface components {
              */
             gpus_idle_held?: number;
             hostname?: string;
-            /** @description True when another machine claims the same hostname. */
+            /**
+             * @description True when another machine claims the same hostname (another machine
+             *     id, a legacy collector, or a stream that claims this machine's id
+             *     without its secret).
+             */
             hostname_conflict?: boolean;
             /**
              * Format: double
@@ -652,6 +663,15 @@ export interface components {
              * @description Hub receive time of the latest report.
              */
             last_seen?: string | null;
+            /**
+             * @description A fingerprint of the machine id (16 hex digits of a SHA-256): tells
+             *     machines apart without revealing the id.
+             */
+            machine_fingerprint?: string;
+            /**
+             * @description Never filled: the hub does not publish machine ids (see
+             *     machine_fingerprint).
+             */
             machine_id?: string;
             /**
              * Format: int64
@@ -748,6 +768,14 @@ export interface components {
          */
         v1Report: {
             agent_version?: string;
+            /**
+             * Format: double
+             * @description Set by the hub when the machine's clock is off: its sample time minus
+             *     the hub's receive time, seconds, for a sample stamped more than 30 s
+             *     ahead or older than the agent's buffer. Such samples are served and
+             *     stored at the hub's receive time. Absent when the clock is in range.
+             */
+            clock_offset_seconds?: number | null;
             /** @description Per-collector outcome of this sample. */
             collectors?: components["schemas"]["v1CollectorStatus"][];
             cuda_version?: string;
@@ -762,7 +790,16 @@ export interface components {
             interval_seconds?: number;
             /** @description Set by the hub when it serves a report: whether the machine is online now. */
             is_online?: boolean;
-            /** @description Contents of /etc/machine-id (or a stable substitute). */
+            /**
+             * @description Set by the hub: a fingerprint of the machine id (16 hex digits of a
+             *     SHA-256), which tells machines apart without revealing the id.
+             */
+            machine_fingerprint?: string;
+            /**
+             * @description Contents of /etc/machine-id (or a stable substitute), as an agent or a
+             *     collector sends it. The hub never serves it (a reader could claim the
+             *     machine with it): it serves machine_fingerprint instead.
+             */
             machine_id?: string;
             /** @description True when GPU values come from a simulated machine. */
             simulated?: boolean;
