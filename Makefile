@@ -82,7 +82,7 @@ chromium: ## install Debian's Chromium for the browser tests when missing
 test-browser: build chromium ## browser end-to-end tests: real hub, simulated agents, Chromium
 	cd webui && GPUMON_BIN=$(CURDIR)/bin npm run e2e
 
-FUZZ_TARGETS := common/wirejson:FuzzLenient hub/internal/validate:FuzzReport \
+FUZZ_TARGETS := common/wirejson:FuzzLenient common/redact:FuzzCmdline hub/internal/validate:FuzzReport \
   agent/internal/collect/process:FuzzParseStat agent/internal/collect/process:FuzzParseCgroup \
   agent/internal/collect/process:FuzzParseCmdline agent/internal/collect/screen:FuzzParseSocketName \
   agent/internal/collect/screen:FuzzParseListSessions

@@ -113,7 +113,8 @@ func (c *Collector) newEntry(pid int32, statPath string, f statFields) (*entry, 
 	if err != nil && gone(err) {
 		return nil, fmt.Errorf("read cmdline of pid %d: %w", pid, err)
 	}
-	e.cmdline = parseCmdline(b, c.maxCmdline)
+	// Every reader of the API sees command lines: secrets never leave.
+	e.cmdline = c.redact.Cmdline(parseCmdline(b, c.maxCmdline))
 	e.name = procName(strings.ToValidUTF8(e.comm, "\uFFFD"), e.cmdline)
 	if b, err = readInto(c.pidPath(pid, "status"), c.bigBuf); err == nil {
 		if uid, err := parseStatusUID(b); err == nil {

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/gpumon/gpumon/agent/internal/collect"
+	"github.com/gpumon/gpumon/common/redact"
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
 )
 
@@ -49,6 +50,10 @@ func WithHostRoot(dir string) Option { return func(c *Collector) { c.hostRoot = 
 // WithMaxCmdline caps command lines at n bytes (default DefaultMaxCmdline).
 func WithMaxCmdline(n int) Option { return func(c *Collector) { c.maxCmdline = n } }
 
+// WithRedactor sets what hides secrets in command lines (default: the
+// values of secret-looking flags and assignments; see common/redact).
+func WithRedactor(r *redact.Redactor) Option { return func(c *Collector) { c.redact = r } }
+
 // WithTmuxLister replaces the default `tmux list-sessions` call used to name
 // tmux sessions.
 func WithTmuxLister(l TmuxLister) Option { return func(c *Collector) { c.tmux = l } }
@@ -59,6 +64,7 @@ type Collector struct {
 	root       string
 	hostRoot   string
 	maxCmdline int
+	redact     *redact.Redactor
 	tmux       TmuxLister
 	now        func() time.Time
 
