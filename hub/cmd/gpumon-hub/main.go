@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -115,8 +116,13 @@ func banner(w io.Writer, hub *server.Hub, cfg server.Config) {
 	if hub.TokenCreated {
 		fmt.Fprintf(w, "  a new agent token was generated and saved in %s\n", cfg.DataDir)
 	}
-	fmt.Fprintf(w, "  start an agent on each GPU machine with:\n")
-	fmt.Fprintf(w, "    gpumon-agent --hub %s --token %s\n", agentHubAddr(hub.GRPCAddr()), hub.AgentToken())
+	tokenFrom := "the value of --agent-token"
+	if cfg.AgentToken == "" {
+		tokenFrom = filepath.Join(cfg.DataDir, "agent-token")
+	}
+	fmt.Fprintf(w, "  start an agent on each GPU machine with the agent token (%s)\n", tokenFrom)
+	fmt.Fprintf(w, "  in a file only root can read, e.g. /etc/gpumon/agent-token (chmod 600):\n")
+	fmt.Fprintf(w, "    gpumon-agent --hub %s --token-file /etc/gpumon/agent-token\n", agentHubAddr(hub.GRPCAddr()))
 	if cfg.LegacyOpen {
 		fmt.Fprintf(w, "  POST /api/report-gpu-stats and /ws are open to anyone (--legacy-open)\n")
 	}

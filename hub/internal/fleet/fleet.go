@@ -69,11 +69,19 @@ func (f *Fleet) Version() uint64 { return f.version.Load() }
 // Members changes whenever a machine is added or forgotten.
 func (f *Fleet) Members() uint64 { return f.members.Load() }
 
-// Machine is one machine. Key, Hostname and MachineID never change.
+// Machine is one machine. Key, Hostname, MachineID and Fingerprint never
+// change.
 type Machine struct {
 	Key       string
 	Hostname  string
 	MachineID string
+	// Fingerprint stands for MachineID wherever the hub publishes.
+	Fingerprint string
+
+	legacy bool   // a collector's entry (documented POST), never an agent's
+	secret string // hash of the agent's machine secret; guarded by Fleet.mu
+
+	clockLogged time.Time // last warning about its clock; guarded by mu
 
 	mu    sync.Mutex // serialises writers
 	state atomic.Pointer[State]
@@ -89,14 +97,25 @@ type State struct {
 	SampleTime time.Time // the latest sample's own time
 	Interval   time.Duration
 	Epoch      uint64
-	LastSeq    uint64
-	Source     string // "agent" or "legacy"
-	Connected  bool
-	Online     bool
-	Conflict   bool
-	CanKill    bool
-	Simulated  bool
-	Agent      string // agent version
+	// LastSeq is the newest sequence number of the epoch seen; AckedSeq the
+	// newest whose history append committed (what the agent is told).
+	LastSeq  uint64
+	AckedSeq uint64
+	// Buffer is how far back the agent's replay buffer reaches.
+	Buffer time.Duration
+	// ClockOffset is the latest sample's own time minus the hub's receive
+	// time, seconds, when ClockSkewed: it was stamped more than MaxClockAhead
+	// ahead or older than the buffer allows, and was recorded at the receive
+	// time.
+	ClockOffset float64
+	ClockSkewed bool
+	Source      string // "agent" or "legacy"
+	Connected   bool
+	Online      bool
+	Conflict    bool
+	CanKill     bool
+	Simulated   bool
+	Agent       string // agent version
 }
 
 // State returns the machine's current state.

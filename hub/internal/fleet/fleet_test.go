@@ -36,23 +36,29 @@ func report(at time.Time, used uint32) *gpumonv1.Report {
 
 func TestIngestDedupAndReplayOrder(t *testing.T) {
 	f, c := newTestFleet()
-	m, last := f.Attach(hello("gpu1", "id-1", 7))
-	if last != 0 {
+	m, w := f.Attach(hello("gpu1", "id-1", 7))
+	if last := w.LastSeq; last != 0 {
 		t.Fatalf("last seq of a new epoch = %d", last)
 	}
 	t0 := c.t
 	if got := f.Ingest(m, 1, report(t0, 10)); got != Current {
 		t.Fatalf("first ingest = %v", got)
 	}
+	f.Acked(m, 1)
 	if got := f.Ingest(m, 1, report(t0, 10)); got != Duplicate {
 		t.Errorf("same seq again = %v, want Duplicate", got)
 	}
 	if got := f.Ingest(m, 3, report(t0.Add(4*time.Second), 30)); got != Current {
 		t.Errorf("newer = %v", got)
 	}
-	// seq 2 arrives late (replayed): history only, the newer sample stays current.
+	// seq 2 arrives late (replayed, as after the history store failed): it
+	// is not acknowledged yet, so history only; the newer sample stays current.
+	if got := f.Ingest(m, 2, report(t0.Add(2*time.Second), 20)); got != Older {
+		t.Errorf("seq 2 after seq 3 = %v, want Older", got)
+	}
+	f.Acked(m, 3)
 	if got := f.Ingest(m, 2, report(t0.Add(2*time.Second), 20)); got != Duplicate {
-		t.Errorf("seq 2 after seq 3 = %v, want Duplicate (seqs only move forward)", got)
+		t.Errorf("seq 2 after seq 3 was acknowledged = %v, want Duplicate", got)
 	}
 	st := m.State()
 	if st.LastSeq != 3 || st.Report.GetGpuData()[0].GetMemoryUsed() != 30 {
@@ -63,23 +69,28 @@ func TestIngestDedupAndReplayOrder(t *testing.T) {
 	}
 	// A reconnect in the same epoch is told the last seq; a new epoch starts over.
 	f.Detach(m, m.Conn())
-	if _, last := f.Attach(hello("gpu1", "id-1", 7)); last != 3 {
-		t.Errorf("same epoch: last seq %d, want 3", last)
+	if _, w := f.Attach(hello("gpu1", "id-1", 7)); w.LastSeq != 3 {
+		t.Errorf("same epoch: last seq %d, want 3", w.LastSeq)
 	}
-	if _, last := f.Attach(hello("gpu1", "id-1", 8)); last != 0 {
-		t.Errorf("new epoch: last seq %d, want 0", last)
+	if _, w := f.Attach(hello("gpu1", "id-1", 8)); w.LastSeq != 0 {
+		t.Errorf("new epoch: last seq %d, want 0", w.LastSeq)
 	}
 }
 
-func TestOlderSampleNotCurrent(t *testing.T) {
+// An agent clock stepped back: the newer sequence number is current and
+// the machine stays online, whatever its sample time says.
+func TestClockSteppedBackStaysCurrent(t *testing.T) {
 	f, c := newTestFleet()
 	m, _ := f.Attach(hello("gpu1", "id-1", 1))
-	f.Ingest(m, 1, report(c.t, 10))
-	if got := f.Ingest(m, 2, report(c.t.Add(-time.Minute), 99)); got != Older {
-		t.Fatalf("ingest of an older sample = %v, want Older", got)
+	f.Ingest(m, 1, report(c.t.Add(20*time.Second), 10))
+	c.advance(12 * time.Second)
+	if got := f.Ingest(m, 2, report(c.t.Add(-time.Minute), 99)); got != Current {
+		t.Fatalf("ingest of a newer snapshot stamped earlier = %v, want Current", got)
 	}
-	if used := m.State().Report.GetGpuData()[0].GetMemoryUsed(); used != 10 {
-		t.Errorf("current report replaced by an older sample (used %d)", used)
+	f.Sweep()
+	st := m.State()
+	if used := st.Report.GetGpuData()[0].GetMemoryUsed(); used != 99 || !st.Online || !st.LastSeen.Equal(c.t) {
+		t.Errorf("used %d, online %v, last seen %v (now %v)", used, st.Online, st.LastSeen, c.t)
 	}
 }
 
@@ -127,7 +138,7 @@ func TestHostnameConflictKeepsBoth(t *testing.T) {
 	b, _ := f.Attach(hello("gpu1", "bbbbbbbbbbbb", 1))
 	f.Ingest(a, 1, report(c.t, 1))
 	f.Ingest(b, 1, report(c.t, 2))
-	if a.Key != "gpu1" || b.Key != "gpu1@bbbbbbbb" {
+	if a.Key != "gpu1" || b.Key != "gpu1@"+Fingerprint("bbbbbbbbbbbb")[:8] {
 		t.Fatalf("keys %q and %q", a.Key, b.Key)
 	}
 	if !a.State().Conflict || !b.State().Conflict || len(f.List()) != 2 {
@@ -160,6 +171,9 @@ func TestExportRestore(t *testing.T) {
 	f, c := newTestFleet()
 	m, _ := f.Attach(hello("gpu1", "id", 5))
 	f.Ingest(m, 4, report(c.t, 1))
+	f.Acked(m, 4)
+	// Seen but not in history: the registry must not claim it.
+	f.Ingest(m, 5, report(c.t.Add(time.Second), 1))
 	g, _ := newTestFleet()
 	g.Restore(f.Export())
 	r, ok := g.Get("gpu1")

@@ -1,51 +1,15 @@
 package fleet
 
 import (
-	"fmt"
+	"slices"
 	"time"
 
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
 )
 
-// lookup finds or creates the machine for (hostname, machineID). A second
-// machine id claiming a known hostname gets its own key, hostname@id, and
-// both are marked as a conflict. Caller must not hold f.mu.
-func (f *Fleet) lookup(hostname, machineID string) (*Machine, bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	hs := f.byHost[hostname]
-	for _, m := range hs {
-		if m.MachineID == machineID {
-			return m, false
-		}
-	}
-	key := hostname
-	if len(hs) > 0 {
-		key = fmt.Sprintf("%s@%s", hostname, shortID(machineID))
-		for i := 2; f.exists(key); i++ {
-			key = fmt.Sprintf("%s@%s-%d", hostname, shortID(machineID), i)
-		}
-	}
-	m := &Machine{Key: key, Hostname: hostname, MachineID: machineID}
-	f.machines.Store(key, m)
-	f.members.Add(1)
-	f.byHost[hostname] = append(hs, m)
-	return m, true
-}
-
 func (f *Fleet) exists(key string) bool {
 	_, ok := f.machines.Load(key)
 	return ok
-}
-
-func shortID(id string) string {
-	switch {
-	case id == "":
-		return "legacy"
-	case len(id) > 8:
-		return id[:8]
-	}
-	return id
 }
 
 // refreshConflicts republishes the machines of hostname when whether they
@@ -73,11 +37,22 @@ type Hello struct {
 	Conn     *AgentConn
 }
 
-// Attach registers an agent's stream. It returns the machine and the last
-// sequence number the hub holds for the agent's epoch. A previous stream of
-// the same machine is replaced (its Detach is then a no-op).
-func (f *Fleet) Attach(h Hello) (*Machine, uint64) {
-	m, _ := f.lookup(h.GetHostname(), h.GetMachineId())
+// Welcome is what the hub tells an attached agent.
+type Welcome struct {
+	Verdict
+	// LastSeq is the newest sequence number of the agent's epoch whose
+	// history append committed: the agent replays what follows.
+	LastSeq uint64
+}
+
+// Attach registers an agent's stream under the machine its claim stands for
+// (see lookupAgent). A previous stream of the same machine is replaced (its
+// Detach is then a no-op).
+func (f *Fleet) Attach(h Hello) (*Machine, Welcome) {
+	m, verdict, created := f.lookupAgent(Claim{
+		Hostname: h.GetHostname(), MachineID: h.GetMachineId(), Secret: h.GetMachineSecret(),
+		KeepsSecret: slices.Contains(h.GetCapabilities(), SecretCapability),
+	})
 	m.mu.Lock()
 	now := f.now()
 	next := State{FirstSeen: now}
@@ -85,10 +60,14 @@ func (f *Fleet) Attach(h Hello) (*Machine, uint64) {
 		next = *cur
 	}
 	if next.Epoch != h.GetEpoch() {
-		next.Epoch, next.LastSeq = h.GetEpoch(), 0
+		next.Epoch, next.LastSeq, next.AckedSeq = h.GetEpoch(), 0, 0
 	}
 	next.Inventory = h.GetInventory()
 	next.Interval = h.Interval
+	next.Buffer = DefaultBuffer
+	if b := h.GetBuffer(); b != nil && b.AsDuration() > 0 {
+		next.Buffer = min(b.AsDuration(), MaxBuffer)
+	}
 	next.Source = "agent"
 	next.Connected = true
 	next.CanKill = h.Conn != nil && h.Conn.CanKill
@@ -99,10 +78,12 @@ func (f *Fleet) Attach(h Hello) (*Machine, uint64) {
 	}
 	m.conn.Store(h.Conn)
 	f.publish(m, &next, gpumonv1.WatchEventType_WATCH_EVENT_TYPE_STATUS)
-	lastSeq := next.LastSeq
+	w := Welcome{Verdict: verdict, LastSeq: next.AckedSeq}
 	m.mu.Unlock()
-	f.refreshConflicts(m.Hostname)
-	return m, lastSeq
+	if created || verdict.Conflict {
+		f.refreshConflicts(m.Hostname)
+	}
+	return m, w
 }
 
 // Detach marks the end of an agent's stream: the machine goes offline.
@@ -127,35 +108,39 @@ type Outcome int
 const (
 	// Current: the snapshot is the machine's newest and now its current state.
 	Current Outcome = iota
-	// Older: stored for history, but an newer sample stays current.
+	// Older: seen before but not yet recorded (the agent replays it after
+	// the history store failed): for history only.
 	Older
-	// Duplicate: the sequence number was seen before; nothing changed.
+	// Duplicate: already recorded in history; nothing to do but acknowledge.
 	Duplicate
 )
 
-// Ingest records a snapshot of an attached agent. report must be validated.
+// Ingest takes a snapshot of an attached agent. report must be validated.
+// Its timestamp becomes the time to record it at (see stamp). The newest
+// sequence number is the machine's current state, whatever its sample time:
+// an agent clock stepped back does not freeze the machine.
 func (f *Fleet) Ingest(m *Machine, seq uint64, report *gpumonv1.Report) Outcome {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	cur := m.State()
-	if cur == nil || seq <= cur.LastSeq {
+	if cur == nil || seq <= cur.AckedSeq {
 		return Duplicate
+	}
+	FillStatic(report, cur.Inventory)
+	report.Hostname = m.Hostname
+	report.MachineId = ""
+	report.MachineFingerprint = m.Fingerprint
+	recv := f.now()
+	offset, skewed := stamp(report, recv, cur.Buffer)
+	if seq <= cur.LastSeq {
+		return Older
 	}
 	next := *cur
 	next.LastSeq = seq
-	FillStatic(report, cur.Inventory)
-	report.Hostname = m.Hostname
-	report.MachineId = m.MachineID
-	sampleTime := report.GetTimestamp().AsTime()
-	if !cur.SampleTime.IsZero() && sampleTime.Before(cur.SampleTime) {
-		// A replayed sample from the agent's buffer: history only.
-		m.state.Store(&next)
-		f.version.Add(1)
-		return Older
-	}
+	f.noteClock(m, &next, offset, skewed)
 	next.Report = report
-	next.SampleTime = sampleTime
-	next.LastSeen = f.now()
+	next.SampleTime = report.GetTimestamp().AsTime()
+	next.LastSeen = recv
 	f.markIdle(cur, report, next.LastSeen)
 	if iv := report.GetIntervalSeconds(); iv > 0 {
 		next.Interval = time.Duration(iv * float64(time.Second))
@@ -164,11 +149,24 @@ func (f *Fleet) Ingest(m *Machine, seq uint64, report *gpumonv1.Report) Outcome 
 	return Current
 }
 
-// IngestLegacy records a report posted to the documented REST route.
-// report must be validated; its timestamp may be unset. The fleet keeps
-// report: the caller must not change it afterwards.
+// Acked notes that every snapshot up to seq is in history.
+func (f *Fleet) Acked(m *Machine, seq uint64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if cur := m.State(); cur != nil && seq > cur.AckedSeq {
+		next := *cur
+		next.AckedSeq = seq
+		m.state.Store(&next)
+		f.version.Add(1)
+	}
+}
+
+// IngestLegacy records a report posted to the documented REST route, under
+// the hostname's collector entry (never an agent's). report must be
+// validated; its timestamp may be unset. The fleet keeps report: the caller
+// must not change it afterwards.
 func (f *Fleet) IngestLegacy(report *gpumonv1.Report) *Machine {
-	m, created := f.lookup(report.GetHostname(), report.GetMachineId())
+	m, created := f.lookupLegacy(report.GetHostname())
 	m.mu.Lock()
 	now := f.now()
 	next := State{FirstSeen: now, Interval: DefaultInterval}
@@ -182,6 +180,9 @@ func (f *Fleet) IngestLegacy(report *gpumonv1.Report) *Machine {
 	if report.Timestamp == nil {
 		report.Timestamp = timestampNow(now)
 	}
+	report.MachineId = ""
+	offset, skewed := stamp(report, now, 0)
+	f.noteClock(m, &next, offset, skewed)
 	f.markIdle(m.State(), report, now)
 	next.Report = report
 	next.SampleTime = report.GetTimestamp().AsTime()

@@ -14,9 +14,14 @@ type Record struct {
 	FirstSeen, LastSeen      time.Time
 	SampleTime               time.Time
 	Interval                 time.Duration
-	Epoch, LastSeq           uint64
-	Source, Agent            string
-	Simulated                bool
+	// LastSeq is the newest acknowledged sequence number of Epoch: never
+	// ahead of what history holds.
+	Epoch, LastSeq uint64
+	Source, Agent  string
+	Simulated      bool
+	// SecretHash is the hash of the machine's secret ("" before its agent
+	// was first welcomed by a hub that issues secrets).
+	SecretHash string
 }
 
 // Export returns a record of every machine.
@@ -24,30 +29,45 @@ func (f *Fleet) Export() []Record {
 	var out []Record
 	for _, m := range f.List() {
 		st := m.State()
+		f.mu.Lock()
+		secret := m.secret
+		f.mu.Unlock()
 		out = append(out, Record{
 			Key: m.Key, Hostname: m.Hostname, MachineID: m.MachineID,
 			Report: st.Report, Inventory: st.Inventory,
 			FirstSeen: st.FirstSeen, LastSeen: st.LastSeen, SampleTime: st.SampleTime,
-			Interval: st.Interval, Epoch: st.Epoch, LastSeq: st.LastSeq,
-			Source: st.Source, Agent: st.Agent, Simulated: st.Simulated,
+			Interval: st.Interval, Epoch: st.Epoch, LastSeq: st.AckedSeq,
+			Source: st.Source, Agent: st.Agent, Simulated: st.Simulated, SecretHash: secret,
 		})
 	}
 	return out
 }
 
 // Restore loads records into an empty fleet. Every machine comes back
-// offline until its agent reconnects.
+// offline until its agent reconnects. Keys from before fingerprints, which
+// held the start of a machine id, are renamed.
 func (f *Fleet) Restore(recs []Record) {
 	f.mu.Lock()
 	for _, r := range recs {
-		m := &Machine{Key: r.Key, Hostname: r.Hostname, MachineID: r.MachineID}
+		key := migrateKey(r.Key, r.Hostname, r.MachineID)
+		if key != r.Key && f.exists(key) {
+			key = r.Key
+		}
+		if key != r.Key {
+			f.log.Info("machine key renamed: keys no longer hold machine ids", "from", r.Key, "to", key)
+		}
+		m := &Machine{Key: key, Hostname: r.Hostname, MachineID: r.MachineID, Fingerprint: Fingerprint(r.MachineID),
+			legacy: r.Source == "legacy", secret: r.SecretHash}
+		if r.Report != nil {
+			r.Report.MachineId, r.Report.MachineFingerprint = "", m.Fingerprint
+		}
 		m.state.Store(&State{
 			Report: r.Report, Inventory: r.Inventory,
 			FirstSeen: r.FirstSeen, LastSeen: r.LastSeen, SampleTime: r.SampleTime,
-			Interval: r.Interval, Epoch: r.Epoch, LastSeq: r.LastSeq,
+			Interval: r.Interval, Epoch: r.Epoch, LastSeq: r.LastSeq, AckedSeq: r.LastSeq, Buffer: DefaultBuffer,
 			Source: r.Source, Agent: r.Agent, Simulated: r.Simulated,
 		})
-		f.machines.Store(r.Key, m)
+		f.machines.Store(key, m)
 		f.byHost[r.Hostname] = append(f.byHost[r.Hostname], m)
 	}
 	hosts := make([]string, 0, len(f.byHost))

@@ -60,9 +60,12 @@ func (m *Machine) Summary() *gpumonv1.MachineSummary { return m.SummaryOf(m.Stat
 // states. A summary and a report served together come from one state (see
 // RenderedOf), so they never disagree.
 func (m *Machine) SummaryOf(st *State) *gpumonv1.MachineSummary {
-	s := &gpumonv1.MachineSummary{Key: m.Key, Hostname: m.Hostname, MachineId: m.MachineID}
+	s := &gpumonv1.MachineSummary{Key: m.Key, Hostname: m.Hostname, MachineFingerprint: m.Fingerprint}
 	if st == nil {
 		return s
+	}
+	if st.ClockSkewed {
+		s.ClockOffsetSeconds = proto.Float64(st.ClockOffset)
 	}
 	s.Online = st.Online
 	s.LastSeen = timestamppb.New(st.LastSeen)

@@ -14,9 +14,12 @@ import (
 // not tell (a process in another PID namespace, or a report without users).
 const UnknownUser = "unknown"
 
-// machineState is what accounting remembers of one machine between samples.
+// machineState is what the store remembers of one machine between samples:
+// accounting, and the newest time recorded for it (see floorOf).
 type machineState struct {
-	mu        sync.Mutex
+	mu        sync.Mutex // serialises Record, markers and accounting
+	floor     int64      // newest time recorded, unix ms; valid when floorGen is the store's
+	floorGen  uint64     // store generation the floor was read in; 0: not read
 	last      time.Time
 	users     map[string]*userAcc
 	busySecs  float64 // GPU-seconds with at least one process
@@ -75,10 +78,8 @@ func usageOf(r *gpumonv1.Report) usage {
 // three intervals: a gap counts as nothing; a replayed older sample, as
 // nothing either). Each sample writes both running totals (counters, for
 // rate() and increase()) and what it added (the _delta series), which
-// GetUsage sums exactly.
+// GetUsage sums exactly. Caller holds ms.mu.
 func (ms *machineState) account(out []sample, base []labels.Label, r *gpumonv1.Report, t time.Time, interval time.Duration) []sample {
-	ms.mu.Lock()
-	defer ms.mu.Unlock()
 	dt := 0.0
 	if !ms.last.IsZero() && t.After(ms.last) {
 		dt = min(t.Sub(ms.last), 3*max(interval, time.Second)).Seconds()

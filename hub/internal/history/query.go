@@ -34,7 +34,7 @@ type Ranger interface {
 
 // Range evaluates a range query over the store.
 func (s *Store) Range(ctx context.Context, expr string, start, end time.Time, step time.Duration) ([]*gpumonv1.Series, error) {
-	q, err := s.engine.NewRangeQuery(ctx, s.db, nil, expr, start, end, step)
+	q, err := s.engine.NewRangeQuery(ctx, s.Queryable(), nil, expr, start, end, step)
 	if err != nil {
 		return nil, err
 	}
@@ -44,7 +44,7 @@ func (s *Store) Range(ctx context.Context, expr string, start, end time.Time, st
 
 // Instant evaluates an instant query over the store.
 func (s *Store) Instant(ctx context.Context, expr string, t time.Time) ([]*gpumonv1.Series, error) {
-	q, err := s.engine.NewInstantQuery(ctx, s.db, nil, expr, t)
+	q, err := s.engine.NewInstantQuery(ctx, s.Queryable(), nil, expr, t)
 	if err != nil {
 		return nil, err
 	}

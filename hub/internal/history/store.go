@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -29,17 +30,38 @@ type Options struct {
 	Retention time.Duration
 	// BlockDuration is the TSDB's block size (default 2 h; tests use less).
 	BlockDuration time.Duration
-	// Forward receives every appended sample too (remote write); may be nil.
+	// Forward receives every committed sample too, in order per series
+	// (remote write); may be nil.
 	Forward func(lset labels.Labels, t int64, v float64)
-	Log     *slog.Logger
+	// RecoverEvery is how often a failed store checks whether it can write
+	// again (default 5 s).
+	RecoverEvery time.Duration
+	Log          *slog.Logger
 }
 
 // Store is the embedded history.
+//
+// Every series receives its samples in time order: a machine's samples are
+// recorded at strictly increasing times (see Record), so the TSDB takes no
+// out-of-order samples and remote write never sends one.
+//
+// A failed commit (disk full) puts the store in a failed state: appends are
+// refused at once, so nothing is acknowledged, until it can write again and
+// has been reopened. Reopening replays the WAL and repairs the record the
+// failed write tore at its end; as nothing was appended after it, no
+// acknowledged sample is behind it.
 type Store struct {
-	db       *tsdb.DB
+	dir      string
+	topts    *tsdb.Options
 	engine   *promql.Engine
 	opts     Options
+	mu       sync.RWMutex // db: appends and queriers share it; reopening takes it alone
+	db       *tsdb.DB
+	gen      atomic.Uint64 // counts opens; machine floors are re-read after a reopen
+	failure  atomic.Pointer[error]
+	closing  chan struct{}
 	machines sync.Map // key → *machineState
+	hubFloor atomic.Int64
 	appended atomic.Uint64
 	failed   atomic.Uint64
 	log      *slog.Logger
@@ -53,34 +75,63 @@ func Open(dir string, o Options) (*Store, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
+	if o.RecoverEvery <= 0 {
+		o.RecoverEvery = 5 * time.Second
+	}
 	topts := tsdb.DefaultOptions()
 	topts.RetentionDuration = o.Retention.Milliseconds()
-	// Agents replay up to their buffer (10 min by default) after an outage;
-	// allow samples that much older than a series' newest.
-	topts.OutOfOrderTimeWindow = (30 * time.Minute).Milliseconds()
+	// Samples reach each series in order (replays included: they follow
+	// what the hub holds), so out-of-order ingestion stays off: a sample
+	// behind its series is refused, never stored.
+	topts.OutOfOrderTimeWindow = 0
 	if o.BlockDuration > 0 {
 		topts.MinBlockDuration = o.BlockDuration.Milliseconds()
 		topts.MaxBlockDuration = o.BlockDuration.Milliseconds()
 	}
-	db, err := tsdb.Open(filepath.Clean(dir), o.Log.With("component", "tsdb"), nil, topts, nil)
-	if err != nil {
+	s := &Store{dir: filepath.Clean(dir), topts: topts, opts: o, log: o.Log, closing: make(chan struct{})}
+	if err := s.open(); err != nil {
 		return nil, fmt.Errorf("open history in %s: %w", dir, err)
 	}
-	engine := promql.NewEngine(promql.EngineOpts{
+	s.engine = promql.NewEngine(promql.EngineOpts{
 		Logger: o.Log.With("component", "promql"), MaxSamples: 50_000_000, Timeout: 2 * time.Minute,
 		LookbackDelta: 5 * time.Minute, EnableAtModifier: true, EnableNegativeOffset: true,
 	})
-	return &Store{db: db, engine: engine, opts: o, log: o.Log}, nil
+	return s, nil
+}
+
+// open opens the TSDB; caller holds s.mu (or is Open).
+func (s *Store) open() error {
+	db, err := tsdb.Open(s.dir, s.log.With("component", "tsdb"), nil, s.topts, nil)
+	if err != nil {
+		return err
+	}
+	s.db = db
+	s.gen.Add(1)
+	return nil
 }
 
 // Close flushes and closes the store.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	close(s.closing)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.db == nil {
+		return nil
+	}
+	err := s.db.Close()
+	s.db = nil
+	return err
+}
 
-// DB is the underlying TSDB (tests).
-func (s *Store) DB() *tsdb.DB { return s.db }
+// DB is the underlying TSDB (tests); nil while it is being reopened.
+func (s *Store) DB() *tsdb.DB {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.db
+}
 
 // Queryable is the store for PromQL.
-func (s *Store) Queryable() storage.Queryable { return s.db }
+func (s *Store) Queryable() storage.Queryable { return queryable{s} }
 
 // Engine is the PromQL engine over the store.
 func (s *Store) Engine() *promql.Engine { return s.engine }
@@ -99,11 +150,31 @@ func (s *Store) machine(key string) *machineState {
 	return v.(*machineState)
 }
 
-// Record appends one report's samples at the report's own time. seq, the
+// Record appends one report's samples at the report's own time (the fleet
+// has already replaced a time out of range by its receive time). seq, the
 // agent's sequence number (0 for posted reports), is kept as the series
 // gpumon_agent_seq, so gaps and duplicates in what reached the hub show.
-func (s *Store) Record(m *fleet.Machine, r *gpumonv1.Report, seq uint64) {
-	t := r.GetTimestamp().AsTime()
+//
+// A machine's samples are recorded at strictly increasing times: a sample
+// at or behind the newest recorded one is either a snapshot history holds
+// already (a replay after the hub lost track of what it acknowledged: it is
+// skipped) or is recorded 1 ms after the newest. Record returns nil once the
+// samples are committed (or held already): the snapshot is then durable.
+func (s *Store) Record(m *fleet.Machine, r *gpumonv1.Report, seq uint64) error {
+	if err := s.Err(); err != nil {
+		return err
+	}
+	ms := s.machine(m.Key)
+	ms.mu.Lock()
+	defer ms.mu.Unlock()
+	floor := s.floorOf(ms, m.Key)
+	t := r.GetTimestamp().AsTime().UnixMilli()
+	if t <= floor {
+		if seq > 0 && s.holds(m.Key, seq, t, floor) {
+			return nil
+		}
+		t = floor + 1
+	}
 	base := machineLabels(m.Key, m.Hostname)
 	out := make([]sample, 0, 24*len(r.GetGpuData())+32)
 	for _, g := range r.GetGpuData() {
@@ -118,56 +189,73 @@ func (s *Store) Record(m *fleet.Machine, r *gpumonv1.Report, seq uint64) {
 	if st := m.State(); st != nil && interval <= 0 {
 		interval = st.Interval
 	}
-	out = s.machine(m.Key).account(out, base, r, t, interval)
-	s.append(t.UnixMilli(), out)
-}
-
-// RecordStatus appends a machine's online state (for offline transitions,
-// which have no sample of their own).
-func (s *Store) RecordStatus(m *fleet.Machine, online bool, t time.Time) {
-	v := 0.0
-	if online {
-		v = 1
+	out = ms.account(out, base, r, time.UnixMilli(t), interval)
+	if err := s.append(t, out); err != nil {
+		return err
 	}
-	s.append(t.UnixMilli(), []sample{{series(MachineOnline, machineLabels(m.Key, m.Hostname)), v}})
+	ms.floor = t
+	return nil
 }
 
-func (s *Store) append(t int64, samples []sample) {
+// append commits samples at t, then forwards them. A per-sample refusal is
+// counted and logged at debug; a failed commit fails the store.
+func (s *Store) append(t int64, samples []sample) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.db == nil {
+		return errReopening
+	}
 	app := s.db.Appender(context.Background())
-	var failed uint64
+	// Only what the TSDB took is forwarded (after the commit): a refused
+	// sample must not reach remote write either.
+	var stored []sample
+	if s.opts.Forward != nil {
+		stored = make([]sample, 0, len(samples))
+	}
+	refused := 0
 	for _, smp := range samples {
 		if _, err := app.Append(0, smp.lset, t, smp.value); err != nil {
-			failed++
+			refused++
 			if !errors.Is(err, storage.ErrDuplicateSampleForTimestamp) {
 				s.log.Debug("append sample", "series", smp.lset.String(), "err", err)
 			}
 			continue
 		}
-		if s.opts.Forward != nil {
-			s.opts.Forward(smp.lset, t, smp.value)
+		if stored != nil {
+			stored = append(stored, smp)
 		}
 	}
 	if err := app.Commit(); err != nil {
-		s.log.Error("commit samples", "err", err)
 		s.failed.Add(uint64(len(samples)))
-		return
+		s.fail(err)
+		return s.Err()
 	}
-	s.failed.Add(failed)
-	s.appended.Add(uint64(len(samples)) - failed)
+	s.failed.Add(uint64(refused))
+	s.appended.Add(uint64(len(samples) - refused))
+	for _, smp := range stored {
+		s.opts.Forward(smp.lset, t, smp.value)
+	}
+	return nil
 }
 
-// Follow appends online/offline transitions from the fleet's events until
-// ctx is done.
+// Follow writes offline markers (see MarkOffline) from the fleet's events
+// until ctx is done; at the start, for machines that come back from the
+// registry offline while PromQL would still count them.
 func (s *Store) Follow(ctx context.Context, f *fleet.Fleet) {
 	sub := f.Events().Subscribe(4096)
 	defer sub.Close()
+	for _, m := range f.List() {
+		if st := m.State(); st != nil && !st.Online && time.Since(st.LastSeen) < lookback {
+			s.MarkOffline(m)
+		}
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case ev := <-sub.C:
 			if ev.Type == gpumonv1.WatchEventType_WATCH_EVENT_TYPE_STATUS && ev.State != nil && !ev.State.Online {
-				s.RecordStatus(ev.Machine, false, time.Now())
+				s.MarkOffline(ev.Machine)
 			}
 		}
 	}
@@ -176,16 +264,28 @@ func (s *Store) Follow(ctx context.Context, f *fleet.Fleet) {
 // RecordHub appends the hub's own figures (name → value, no labels), so a
 // dashboard that uses the hub as its data source can chart the hub too.
 func (s *Store) RecordHub(values map[string]float64, t time.Time) {
+	if s.Err() != nil {
+		return
+	}
+	ms := max(t.UnixMilli(), s.hubFloor.Load()+1)
 	out := make([]sample, 0, len(values))
 	for name, v := range values {
 		out = append(out, sample{series(name, nil), v})
 	}
-	s.append(t.UnixMilli(), out)
+	if s.append(ms, out) == nil {
+		s.hubFloor.Store(ms)
+	}
 }
 
-// Forget drops a machine's accounting state.
-func (s *Store) Forget(key string) { s.machines.Delete(key) }
+// Forget writes staleness markers for every series of a forgotten machine
+// and drops its accounting state.
+func (s *Store) Forget(m *fleet.Machine) {
+	s.markStale(m, true)
+	s.machines.Delete(m.Key)
+}
 
 func itoa(i int32) string { return strconv.Itoa(int(i)) }
 
 func timestamp(t time.Time) *timestamppb.Timestamp { return timestamppb.New(t) }
+
+var noFloor = int64(math.MinInt64)

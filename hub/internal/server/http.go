@@ -26,6 +26,9 @@ func (h *Hub) httpHandler(ctx context.Context, conn *grpc.ClientConn) (http.Hand
 		Location: time.Local,
 		Logger:   h.cfg.Log,
 		Version:  h.cfg.Version,
+		// Not ready while history cannot be written: snapshots are then
+		// served as current but not acknowledged.
+		Ready: func(context.Context) error { return h.history.Err() },
 	})
 	if err != nil {
 		return nil, err

@@ -21,6 +21,7 @@ import (
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/test/bufconn"
 
+	"github.com/gpumon/gpumon/common/redact"
 	"github.com/gpumon/gpumon/gateway"
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
 	"github.com/gpumon/gpumon/hub/internal/auth"
@@ -127,7 +128,8 @@ func (h *Hub) grpcServer(creds credentials.TransportCredentials) *grpc.Server {
 	s := grpc.NewServer(opts...)
 	agents := &service.Agents{Fleet: h.fleet, Sink: h.history, Stats: h.stats, Log: h.cfg.Log, Interval: h.cfg.Interval, Version: h.cfg.Version,
 		SnapshotRate: h.cfg.SnapshotRate, SnapshotBurst: h.cfg.SnapshotBurst, Stopping: h.stopping}
-	fleetSvc := &service.Fleet{Fleet: h.fleet, Sink: h.history, History: h.querier, Stats: h.stats, Log: h.cfg.Log, OnForget: h.history.Forget, Stopping: h.stopping}
+	fleetSvc := &service.Fleet{Fleet: h.fleet, Sink: h.history, History: h.querier, Stats: h.stats, Log: h.cfg.Log, OnForget: h.history.Forget, Stopping: h.stopping,
+		Redact: redact.New(h.policy.AgentToken, h.policy.APIToken, h.policy.AdminToken)}
 	gpumonv1.RegisterAgentServiceServer(s, agents)
 	gpumonv1.RegisterFleetServiceServer(s, fleetSvc)
 	healthpb.RegisterHealthServer(s, h.health)

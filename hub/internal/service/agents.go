@@ -7,13 +7,14 @@ import (
 	"context"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
 	"github.com/gpumon/gpumon/hub/internal/fleet"
@@ -24,9 +25,12 @@ import (
 const HelloTimeout = 10 * time.Second
 
 // Sink receives every accepted sample, replayed ones included (history),
-// with the agent's sequence number (0 for posted reports).
+// with the agent's sequence number (0 for posted reports). A snapshot is
+// acknowledged only once Record returned nil: it is then durable.
 type Sink interface {
-	Record(m *fleet.Machine, r *gpumonv1.Report, seq uint64)
+	Record(m *fleet.Machine, r *gpumonv1.Report, seq uint64) error
+	// Err is nil while the store takes appends, else why it does not.
+	Err() error
 }
 
 // Stats counts what the hub ingested.
@@ -70,7 +74,6 @@ func (a *Agents) Connect(stream gpumonv1.AgentService_ConnectServer) error {
 	if err != nil {
 		return err
 	}
-	log := a.Log.With("host", hello.GetHostname(), "machine_id", hello.GetMachineId())
 	interval := hello.GetInterval().AsDuration()
 	if a.Interval > 0 {
 		interval = a.Interval
@@ -80,15 +83,20 @@ func (a *Agents) Connect(stream gpumonv1.AgentService_ConnectServer) error {
 	}
 	conn := fleet.NewAgentConn(slices.Contains(hello.GetCapabilities(), "kill"))
 	defer conn.Close()
-	m, lastSeq := a.Fleet.Attach(fleet.Hello{Hello: hello, Interval: interval, Conn: conn})
+	m, w := a.Fleet.Attach(fleet.Hello{Hello: hello, Interval: interval, Conn: conn})
 	defer a.Fleet.Detach(m, conn)
 	a.Stats.Streams.Add(1)
 	defer a.Stats.Streams.Add(-1)
-	log.Info("agent connected", "key", m.Key, "epoch", hello.GetEpoch(), "last_seq", lastSeq)
-	defer log.Info("agent disconnected", "key", m.Key)
+	log := a.Log.With("host", hello.GetHostname(), "key", m.Key, "fingerprint", m.Fingerprint)
+	if w.Conflict {
+		log.Warn("stream claims a known machine without its secret; listed apart as a conflict", "remote", remoteAddr(ctx))
+	}
+	log.Info("agent connected", "epoch", hello.GetEpoch(), "last_seq", w.LastSeq, "secret_issued", w.Secret != "")
+	defer log.Info("agent disconnected")
 
 	welcome := &gpumonv1.Welcome{
-		Interval: durationpb.New(interval), LastSeq: lastSeq, MachineKey: m.Key, HubVersion: a.Version,
+		Interval: durationpb.New(interval), LastSeq: w.LastSeq, MachineKey: m.Key, HubVersion: a.Version,
+		MachineSecret: w.Secret, IdentityConflict: w.Conflict,
 	}
 	if err := stream.Send(&gpumonv1.ConnectResponse{Msg: &gpumonv1.ConnectResponse_Welcome{Welcome: welcome}}); err != nil {
 		return err
@@ -145,6 +153,9 @@ func (a *Agents) awaitHello(ctx context.Context, stream gpumonv1.AgentService_Co
 		if len(hello.GetMachineId()) > validate.MaxMachineIDLen {
 			return nil, status.Errorf(codes.InvalidArgument, "machine id longer than %d bytes", validate.MaxMachineIDLen)
 		}
+		if sec := hello.GetMachineSecret(); len(sec) > fleet.MaxSecretLen || strings.ContainsFunc(sec, notPrintable) {
+			return nil, status.Errorf(codes.InvalidArgument, "machine secret: at most %d printable ASCII characters", fleet.MaxSecretLen)
+		}
 		return hello, nil
 	case <-timer.C:
 		return nil, status.Errorf(codes.DeadlineExceeded, "no hello within %s", HelloTimeout)
@@ -162,6 +173,7 @@ func (a *Agents) receive(ctx context.Context, stream gpumonv1.AgentService_Conne
 		burst = DefaultSnapshotBurst
 	}
 	limit := newBucket(rate, burst, time.Now())
+	unrecorded := false
 	for {
 		msg, err := stream.Recv()
 		if err != nil {
@@ -176,11 +188,13 @@ func (a *Agents) receive(ctx context.Context, stream gpumonv1.AgentService_Conne
 				a.Stats.Shed.Add(1)
 				return status.Errorf(codes.ResourceExhausted, "more than %g snapshots per second (burst %g): slow down", rate, burst)
 			}
-			if err := a.ingest(m, x.Snapshot); err != nil {
-				a.Stats.Rejected.Add(1)
+			seq, err := a.ingest(m, x.Snapshot, &unrecorded)
+			if err != nil {
 				return err
 			}
-			out.ack(x.Snapshot.GetSeq())
+			if seq > 0 {
+				out.ack(seq)
+			}
 		case *gpumonv1.ConnectRequest_CommandResult:
 			conn.Resolve(x.CommandResult)
 		case *gpumonv1.ConnectRequest_Hello:
@@ -191,26 +205,51 @@ func (a *Agents) receive(ctx context.Context, stream gpumonv1.AgentService_Conne
 	}
 }
 
-func (a *Agents) ingest(m *fleet.Machine, snap *gpumonv1.Snapshot) error {
+// ingest takes one snapshot and returns the sequence number to acknowledge
+// (0: none yet), or an error that ends the stream. A snapshot is
+// acknowledged only once it is in history. While the store fails, snapshots
+// still become the machine's current state but are not acknowledged (the
+// agent keeps them); once it takes appends again the stream is ended, so the
+// agent reconnects and replays from the last acknowledged one, in order.
+func (a *Agents) ingest(m *fleet.Machine, snap *gpumonv1.Snapshot, unrecorded *bool) (uint64, error) {
 	r := snap.GetReport()
 	if r == nil || snap.GetSeq() == 0 {
-		return status.Error(codes.InvalidArgument, "snapshot needs a sequence number above 0 and a report")
+		a.Stats.Rejected.Add(1)
+		return 0, status.Error(codes.InvalidArgument, "snapshot needs a sequence number above 0 and a report")
 	}
 	r.Hostname = m.Hostname
 	if err := validate.Report(r); err != nil {
-		return status.Error(codes.InvalidArgument, err.Error())
+		a.Stats.Rejected.Add(1)
+		return 0, status.Error(codes.InvalidArgument, err.Error())
 	}
-	if r.Timestamp == nil {
-		r.Timestamp = timestamppb.Now()
+	if *unrecorded {
+		if a.Sink.Err() == nil {
+			return 0, status.Error(codes.Unavailable, "history store recovered: reconnect to replay the snapshots it could not take")
+		}
+		a.Fleet.Ingest(m, snap.GetSeq(), r)
+		return 0, nil
 	}
-	switch a.Fleet.Ingest(m, snap.GetSeq(), r) {
-	case fleet.Duplicate:
+	if a.Fleet.Ingest(m, snap.GetSeq(), r) == fleet.Duplicate {
 		a.Stats.Duplicates.Add(1)
-		return nil
+		return snap.GetSeq(), nil
 	}
 	a.Stats.Snapshots.Add(1)
 	if a.Sink != nil {
-		a.Sink.Record(m, r, snap.GetSeq())
+		if err := a.Sink.Record(m, r, snap.GetSeq()); err != nil {
+			*unrecorded = true
+			return 0, nil
+		}
 	}
-	return nil
+	a.Fleet.Acked(m, snap.GetSeq())
+	return snap.GetSeq(), nil
+}
+
+func notPrintable(r rune) bool { return r < 0x21 || r > 0x7e }
+
+// remoteAddr is the peer address of a call, for logs.
+func remoteAddr(ctx context.Context) string {
+	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
+		return p.Addr.String()
+	}
+	return ""
 }

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/gpumon/gpumon/common/apimeta"
+	"github.com/gpumon/gpumon/common/redact"
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
 	"github.com/gpumon/gpumon/hub/internal/fleet"
 	"github.com/gpumon/gpumon/hub/internal/gpustate"
@@ -42,9 +43,12 @@ type Fleet struct {
 	Sink    Sink
 	History HistoryQuerier
 	// OnForget is told about forgotten machines (history accounting).
-	OnForget func(key string)
-	Stats    *Stats
-	Log      *slog.Logger
+	OnForget func(m *fleet.Machine)
+	// Redact hides secrets in the command lines of posted reports (agents
+	// redact their own).
+	Redact *redact.Redactor
+	Stats  *Stats
+	Log    *slog.Logger
 	// Heartbeat is the watch stream's keep-alive period.
 	Heartbeat time.Duration
 	// Stopping is closed when the hub shuts down; watch streams end.
@@ -88,13 +92,16 @@ func (s *Fleet) ReportGpuStats(_ context.Context, req *gpumonv1.ReportGpuStatsRe
 	if r == nil {
 		return nil, status.Error(codes.InvalidArgument, "body must be a report object")
 	}
+	redactReport(r, s.Redact)
 	if err := validate.Report(r); err != nil {
 		return nil, status.Error(codes.InvalidArgument, err.Error())
 	}
 	m := s.Fleet.IngestLegacy(r)
 	s.Stats.LegacyPost.Add(1)
 	if s.Sink != nil {
-		s.Sink.Record(m, m.State().Report, 0)
+		if err := s.Sink.Record(m, r, 0); err != nil {
+			return nil, status.Errorf(codes.Unavailable, "report shown as current but not stored in history: %v", err)
+		}
 	}
 	return &gpumonv1.ReportGpuStatsResponse{Status: "success", Message: "Data received"}, nil
 }
@@ -182,6 +189,7 @@ func (s *Fleet) GetMachine(_ context.Context, req *gpumonv1.GetMachineRequest) (
 
 // ForgetMachine removes an offline machine.
 func (s *Fleet) ForgetMachine(_ context.Context, req *gpumonv1.ForgetMachineRequest) (*gpumonv1.ForgetMachineResponse, error) {
+	m, _ := s.Fleet.Get(req.GetMachine())
 	switch err := s.Fleet.Forget(req.GetMachine()); {
 	case errors.Is(err, fleet.ErrNotFound):
 		return nil, status.Errorf(codes.NotFound, "no machine named %q", req.GetMachine())
@@ -191,7 +199,7 @@ func (s *Fleet) ForgetMachine(_ context.Context, req *gpumonv1.ForgetMachineRequ
 		return nil, status.Error(codes.Internal, err.Error())
 	}
 	if s.OnForget != nil {
-		s.OnForget(req.GetMachine())
+		s.OnForget(m)
 	}
 	s.Log.Info("machine forgotten", "key", req.GetMachine())
 	return &gpumonv1.ForgetMachineResponse{}, nil
@@ -223,3 +231,15 @@ func (s *Fleet) GetUsage(ctx context.Context, req *gpumonv1.GetUsageRequest) (*g
 }
 
 func now() *timestamppb.Timestamp { return timestamppb.Now() }
+
+// redactReport hides secrets in every command line of r.
+func redactReport(r *gpumonv1.Report, red *redact.Redactor) {
+	for _, p := range r.GetSystemInfo().GetProcesses() {
+		p.Cmdline = red.Cmdline(p.Cmdline)
+	}
+	for _, g := range r.GetGpuData() {
+		for _, p := range g.GetProcesses() {
+			p.Cmdline = red.Cmdline(p.Cmdline)
+		}
+	}
+}

@@ -45,6 +45,7 @@ func BenchmarkIngest(b *testing.B) {
 			data, _ := proto.Marshal(&gpumonv1.Snapshot{Report: benchReport()})
 			start := time.Now()
 			seq := uint64(0)
+			unrecorded := false
 			for b.Loop() {
 				seq++
 				var snap gpumonv1.Snapshot
@@ -52,8 +53,8 @@ func BenchmarkIngest(b *testing.B) {
 					b.Fatal(err)
 				}
 				snap.Seq = seq
-				snap.Report.Timestamp = timestamppb.New(start.Add(time.Duration(seq) * time.Second))
-				if err := a.ingest(m, &snap); err != nil {
+				snap.Report.Timestamp = timestamppb.New(start.Add(time.Duration(seq) * time.Millisecond))
+				if _, err := a.ingest(m, &snap, &unrecorded); err != nil || unrecorded {
 					b.Fatal(err)
 				}
 			}

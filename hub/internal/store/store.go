@@ -41,6 +41,8 @@ type record struct {
 	Epoch, LastSeq           uint64
 	Source, Agent            string
 	Simulated                bool
+	// SecretHash is absent from files written before machine secrets.
+	SecretHash string
 }
 
 // Save writes recs to dir/registry.bin atomically.
@@ -59,6 +61,7 @@ func Save(dir string, recs []fleet.Record) error {
 			Key: r.Key, Hostname: r.Hostname, MachineID: r.MachineID, Report: rep, Inventory: inv,
 			FirstSeen: r.FirstSeen, LastSeen: r.LastSeen, SampleTime: r.SampleTime, Interval: r.Interval,
 			Epoch: r.Epoch, LastSeq: r.LastSeq, Source: r.Source, Agent: r.Agent, Simulated: r.Simulated,
+			SecretHash: r.SecretHash,
 		})
 	}
 	var body bytes.Buffer
@@ -116,6 +119,7 @@ func decode(data []byte) ([]fleet.Record, error) {
 			Key: r.Key, Hostname: r.Hostname, MachineID: r.MachineID, Report: rep, Inventory: inv,
 			FirstSeen: r.FirstSeen, LastSeen: r.LastSeen, SampleTime: r.SampleTime, Interval: r.Interval,
 			Epoch: r.Epoch, LastSeq: r.LastSeq, Source: r.Source, Agent: r.Agent, Simulated: r.Simulated,
+			SecretHash: r.SecretHash,
 		})
 	}
 	return out, nil

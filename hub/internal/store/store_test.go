@@ -18,7 +18,7 @@ func TestSaveLoad(t *testing.T) {
 	}
 	at := time.Date(2026, 11, 29, 1, 2, 3, 0, time.UTC)
 	in := []fleet.Record{{
-		Key: "a", Hostname: "a", MachineID: "m", LastSeen: at, Epoch: 9, LastSeq: 42, Source: "agent",
+		Key: "a", Hostname: "a", MachineID: "m", LastSeen: at, Epoch: 9, LastSeq: 42, Source: "agent", SecretHash: "5e0f",
 		Report: &gpumonv1.Report{Hostname: "a", GpuData: []*gpumonv1.Gpu{{Id: 1, Name: "H100"}}},
 	}}
 	if err := Save(dir, in); err != nil {
@@ -28,7 +28,8 @@ func TestSaveLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(out) != 1 || out[0].LastSeq != 42 || !out[0].LastSeen.Equal(at) || out[0].Report.GetGpuData()[0].GetName() != "H100" {
+	if len(out) != 1 || out[0].LastSeq != 42 || !out[0].LastSeen.Equal(at) || out[0].Report.GetGpuData()[0].GetName() != "H100" ||
+		out[0].SecretHash != "5e0f" {
 		t.Fatalf("round trip = %+v", out)
 	}
 }
