@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -30,7 +31,7 @@ const summary = `gpumon-agent: samples this machine's GPUs, processes, container
 screen/tmux sessions and streams them to a gpumon hub.
 
 Usage:
-  gpumon-agent --hub HOST:7865 --token TOKEN       run as a daemon
+  gpumon-agent --hub HOST:7865 --token-file FILE   run as a daemon
   gpumon-agent --once [--json]                     print one sample and exit
   gpumon-agent --simulate=dgxh100 ...              simulated GPUs (no NVIDIA driver needed)`
 
@@ -71,7 +72,9 @@ func parseFlags(args []string, stderr io.Writer) (app.Config, bool, slog.Level, 
 	fs := flag.NewFlagSet("gpumon-agent", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.Hub, "hub", "localhost:7865", "`address` of the hub's gRPC port")
-	fs.StringVar(&cfg.Token, "token", "", "agent `token` printed by the hub on its first start")
+	fs.StringVar(&cfg.Token, "token", "", "agent `token` (the hub keeps it in its data dir); prefer --token-file or this variable: a command line is visible to every user")
+	fs.StringVar(&cfg.TokenFile, "token-file", "", "`file` holding the agent token (mode 600)")
+	fs.StringVar(&cfg.StateDir, "state-dir", "", "`directory` for the machine secret the hub issues (default: /var/lib/gpumon-agent as root, else ~/.local/state/gpumon-agent)")
 	fs.DurationVar(&cfg.Interval, "interval", 2*time.Second, "sampling `interval` (the hub may override it)")
 	fs.StringVar(&cfg.Hostname, "hostname", "", "`name` to report (default: this machine's hostname)")
 	fs.StringVar(&cfg.Simulate, "simulate", "", "simulate GPUs with `profile` "+strings.Join(sim.Profiles(), ", ")+
@@ -95,6 +98,10 @@ func parseFlags(args []string, stderr io.Writer) (app.Config, bool, slog.Level, 
 		return cfg, false, 0, err
 	}
 	cfg.Disks = flagenv.List(*disks)
+	cfg.TokenInArgs = slices.ContainsFunc(args, func(a string) bool {
+		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		return strings.HasPrefix(a, "-") && name == "token"
+	})
 	lvl, err := flagenv.LogLevel(*level)
 	return cfg, *showVersion, lvl, err
 }

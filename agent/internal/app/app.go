@@ -3,6 +3,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -21,8 +22,16 @@ import (
 
 // Config is everything the agent is started with.
 type Config struct {
-	Hub            string
-	Token          string
+	Hub   string
+	Token string
+	// TokenFile holds the token instead (never on a command line).
+	TokenFile string
+	// TokenInArgs: --token was given on the command line, where every user
+	// of the machine can read it.
+	TokenInArgs bool
+	// StateDir keeps the machine secret the hub issues (DefaultStateDir
+	// when empty).
+	StateDir       string
 	Interval       time.Duration
 	Hostname       string
 	Simulate       string
@@ -66,6 +75,9 @@ func (c *Config) Validate() error {
 	if c.JSON && !c.Once {
 		errs = append(errs, errors.New("--json goes with --once"))
 	}
+	if c.Token != "" && c.TokenFile != "" {
+		errs = append(errs, errors.New("--token and --token-file: give one of them"))
+	}
 	if c.AllowForceKill && !c.AllowKill {
 		errs = append(errs, errors.New("--allow-force-kill needs --allow-kill"))
 	}
@@ -105,6 +117,11 @@ func Run(ctx context.Context, c Config, stdout io.Writer) error {
 			return err
 		}
 	}
+	if !c.Once {
+		if err := c.readToken(); err != nil {
+			return err
+		}
+	}
 	runner, closeAll, err := c.collectors()
 	if err != nil {
 		return err
@@ -117,11 +134,21 @@ func Run(ctx context.Context, c Config, stdout io.Writer) error {
 	if os.Geteuid() != 0 {
 		c.Log.Info("running as a regular user: other users' screen sessions and some process details may be missing, and kills are limited to this user's processes", "uid", os.Geteuid())
 	}
+	state := stream.StateDir(cmp.Or(c.StateDir, DefaultStateDir()))
+	if err := state.Prepare(); err != nil {
+		return fmt.Errorf("%w (set --state-dir)", err)
+	}
+	secret, err := state.LoadSecret()
+	if err != nil {
+		return err
+	}
 	client := stream.New(stream.Config{
 		Hub: c.Hub, Token: c.Token, TLS: tlsCfg, Hostname: c.Hostname, MachineID: s.machineID,
 		Version: c.Version, Interval: c.Interval, Buffer: c.Buffer, Simulated: c.Simulate != "",
+		Secret: secret, SaveSecret: state.SaveSecret,
 		Kill: stream.KillPolicy{Allow: c.AllowKill, AllowForce: c.AllowForceKill}, Keepalive: c.Keepalive, Log: c.Log,
 	}, s)
-	c.Log.Info("agent started", "hub", c.Hub, "hostname", c.Hostname, "interval", c.Interval, "simulate", c.Simulate, "allow_kill", c.AllowKill)
+	c.Log.Info("agent started", "hub", c.Hub, "hostname", c.Hostname, "interval", c.Interval, "simulate", c.Simulate,
+		"allow_kill", c.AllowKill, "state_dir", string(state))
 	return client.Run(ctx)
 }

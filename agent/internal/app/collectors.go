@@ -13,6 +13,7 @@ import (
 	"github.com/gpumon/gpumon/agent/internal/collect/screen"
 	"github.com/gpumon/gpumon/agent/internal/collect/system"
 	"github.com/gpumon/gpumon/agent/internal/sim"
+	"github.com/gpumon/gpumon/common/redact"
 )
 
 // collectors builds the collectors and returns a runner for them and a
@@ -52,7 +53,8 @@ func (c *Config) collectors() (*collect.Runner, func(), error) {
 		}
 	}
 	sysOpts := []system.Option{system.WithDisks(c.Disks...)}
-	var procOpts []process.Option
+	// The agent's own token never appears in a command line it reports.
+	procOpts := []process.Option{process.WithRedactor(redact.New(c.Token))}
 	var screenOpts []screen.Option
 	if root := c.HostRoot; root != "" && root != "/" {
 		sysOpts = append(sysOpts, system.WithProcRoot(filepath.Join(root, "proc")), system.WithEtcRoot(filepath.Join(root, "etc")), system.WithRootPath(root))

@@ -2,7 +2,9 @@ package loadgen
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
@@ -72,7 +74,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) Result {
 		name := fmt.Sprintf("%s-%04d", cfg.Prefix, i+1)
 		samplers[i] = &countingSampler{Sampler: NewSampler(cfg.Profile, machineSeed(cfg.Seed, i))}
 		clients[i] = stream.New(stream.Config{
-			Hub: cfg.Hub, Token: cfg.Token, TLS: cfg.TLS, Hostname: name, MachineID: "loadgen-" + name,
+			Hub: cfg.Hub, Token: cfg.Token, TLS: cfg.TLS, Hostname: name, MachineID: "loadgen-" + name, Secret: secretOf(cfg.Token, name),
 			Version: "loadgen", Interval: cfg.Interval, Simulated: true, Log: cfg.Log, OnAck: lats.add,
 		}, samplers[i])
 		wg.Add(1)
@@ -111,4 +113,12 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) Result {
 	res := summarise(false)
 	wg.Wait()
 	return res
+}
+
+// secretOf is a simulated machine's secret. It is derived from the agent
+// token and the name, so that a later run with the same prefix is the same
+// machines to the hub, not conflicts.
+func secretOf(token, name string) string {
+	sum := sha256.Sum256([]byte("gpumon-loadgen\x00" + token + "\x00" + name))
+	return hex.EncodeToString(sum[:])
 }

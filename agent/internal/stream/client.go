@@ -38,9 +38,15 @@ type Config struct {
 	Version   string
 	Interval  time.Duration
 	// Buffer is how much un-acknowledged history to keep (default 10 min).
-	Buffer    time.Duration
-	Simulated bool
-	Kill      KillPolicy
+	Buffer time.Duration
+	// Secret is the machine secret a hub issued earlier ("" before the
+	// first). The agent presents it in every Hello.
+	Secret string
+	// SaveSecret keeps a secret the hub issues (in the state directory); nil
+	// keeps it in memory only.
+	SaveSecret func(secret string) error
+	Simulated  bool
+	Kill       KillPolicy
 	// Backoff bounds; defaults 1 s and 30 s.
 	MinBackoff, MaxBackoff time.Duration
 	// Keepalive is the ping interval on an idle connection (default 20 s);
@@ -72,6 +78,8 @@ type Client struct {
 	mu         sync.Mutex
 	inventory  *gpumonv1.Inventory
 	pids       map[int32]bool
+	secret     string // guarded by mu
+	conflict   atomic.Bool
 	connected  atomic.Bool
 	log        *slog.Logger
 }
@@ -114,6 +122,7 @@ func New(cfg Config, s Sampler) *Client {
 	}
 	c.buf.onAck = cfg.OnAck
 	c.interval.Store(int64(cfg.Interval))
+	c.secret = cfg.Secret
 	return c
 }
 
@@ -240,8 +249,12 @@ func (c *Client) currentInventory() *gpumonv1.Inventory {
 	return c.inventory
 }
 
+// SecretCapability tells the hub that this agent keeps the machine secret
+// it is issued (the hub's fleet.SecretCapability).
+const SecretCapability = "machine_secret"
+
 func (c *Client) capabilities() []string {
-	caps := []string{"set_interval", "sample_now"}
+	caps := []string{"set_interval", "sample_now", SecretCapability}
 	if c.cfg.Kill.Allow {
 		caps = append(caps, "kill")
 	}

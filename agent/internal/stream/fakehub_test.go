@@ -49,6 +49,8 @@ type fakeHub struct {
 	token string
 	srv   *grpc.Server
 	addr  string
+	// issue is the machine secret given to a hello without one.
+	issue string
 }
 
 func startFakeHub(t *testing.T, rec *recorder, addr string) *fakeHub {
@@ -83,6 +85,9 @@ func (h *fakeHub) Connect(st gpumonv1.AgentService_ConnectServer) error {
 	h.rec.hellos = append(h.rec.hellos, first.GetHello())
 	h.rec.mu.Unlock()
 	welcome := &gpumonv1.Welcome{Interval: durationpb.New(50 * time.Millisecond), LastSeq: h.rec.lastSeq(), MachineKey: first.GetHello().GetHostname()}
+	if first.GetHello().GetMachineSecret() == "" {
+		welcome.MachineSecret = h.issue
+	}
 	if err := st.Send(&gpumonv1.ConnectResponse{Msg: &gpumonv1.ConnectResponse_Welcome{Welcome: welcome}}); err != nil {
 		return err
 	}

@@ -78,6 +78,7 @@ func (c *Client) session(ctx context.Context, client gpumonv1.AgentServiceClient
 		Hostname: c.cfg.Hostname, MachineId: c.cfg.MachineID, AgentVersion: c.cfg.Version,
 		Epoch: c.epoch, Inventory: c.currentInventory(), Capabilities: c.capabilities(),
 		Simulated: c.cfg.Simulated, Interval: durationpb.New(time.Duration(c.interval.Load())),
+		MachineSecret: c.machineSecret(), Buffer: durationpb.New(c.bufferWindow()),
 	}
 	if err := st.Send(&gpumonv1.ConnectRequest{Msg: &gpumonv1.ConnectRequest_Hello{Hello: hello}}); err != nil {
 		return false, err
@@ -89,6 +90,7 @@ func (c *Client) session(ctx context.Context, client gpumonv1.AgentServiceClient
 	if d := welcome.GetInterval().AsDuration(); d >= 100*time.Millisecond {
 		c.setInterval(d)
 	}
+	c.welcomed(welcome)
 	c.buf.ack(welcome.GetLastSeq())
 	c.connected.Store(true)
 	c.log.Info("connected to hub", "hub", c.cfg.Hub, "key", welcome.GetMachineKey(), "hub_last_seq", welcome.GetLastSeq())
