@@ -120,7 +120,7 @@ async function main() {
     hubChild = start('gpumon-hub', hubArgs, logs);
     await waitFor(async () => (await fetch(`${hub}/api/v1/machines`)).ok, 20_000, 'the restarted hub');
   };
-  const agentArgs = (profile, host) => [`--simulate=${profile}`, '--hub', `127.0.0.1:${grpcPort}`, '--token', AGENT_TOKEN, '--hostname', host, '--allow-kill', '--log-level', 'warn'];
+  const agentArgs = (profile, host) => [`--simulate=${profile}`, '--hub', `127.0.0.1:${grpcPort}`, '--token', AGENT_TOKEN, '--hostname', host, '--state-dir', path.join(tmp, `state-${host}`), '--allow-kill', '--log-level', 'warn'];
   start('gpumon-agent', agentArgs('dgxh100', 'e2e-a'), logs);
   const agentsStarted = Date.now();
   const agentB = start('gpumon-agent', agentArgs('rtx4090x4', 'e2e-b'), logs);
@@ -555,7 +555,7 @@ async function main() {
         await other.getByPlaceholder('API token').fill('e2e-read-token');
         await other.getByRole('button', { name: 'Save token' }).click();
         await other.getByText('No machines yet').waitFor({ timeout: 40_000 });
-        await other.getByText(/gpumon-agent --hub 127\.0\.0\.1:7865 --token/).waitFor();
+        await other.getByText(/gpumon-agent --hub 127\.0\.0\.1:7865 --token-file/).waitFor();
         await other.screenshot({ path: path.join(OUT, 'empty-fleet.png') });
         // The hub goes away under an open page.
         hub2.kill('SIGTERM');

@@ -4,7 +4,8 @@ import { useI18n } from '../state/i18n';
 /** No machine has reported yet: say how to start an agent. */
 export function EmptyFleet({ hubHost }: { hubHost: string }) {
   const { t } = useI18n();
-  const cmd = `gpumon-agent --hub ${hubHost}:7865 --token <token>`;
+  // The token file, never the token: a command line is visible to every user.
+  const cmd = `gpumon-agent --hub ${hubHost}:7865 --token-file /etc/gpumon/agent-token`;
   return (
     <Empty
       className="empty-fleet"

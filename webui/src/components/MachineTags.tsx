@@ -1,7 +1,7 @@
-import { CloudServerOutlined, DisconnectOutlined, WarningOutlined } from '@ant-design/icons';
+import { ClockCircleOutlined, CloudServerOutlined, DisconnectOutlined, WarningOutlined } from '@ant-design/icons';
 import type { MachineSummary } from '../api/types';
 import { LEVEL_TAG_COLOR, usageLevel } from '../lib/colors';
-import { formatPercent } from '../lib/format';
+import { formatOffset, formatPercent } from '../lib/format';
 import type { MachineState } from '../lib/machine';
 import { useI18n } from '../state/i18n';
 import { Ago } from './Ago';
@@ -40,6 +40,11 @@ export function MachineTags({ m, state }: { m: MachineSummary; state: MachineSta
       {m.hostname_conflict ? (
         <Chip color="red" hint={t('machine.conflictHint')}>
           {t('machine.conflict')}
+        </Chip>
+      ) : null}
+      {m.clock_offset_seconds != null ? (
+        <Chip color="orange" icon={<ClockCircleOutlined />} hint={t('machine.clockHint', { offset: formatOffset(m.clock_offset_seconds) })}>
+          {t('machine.clock', { offset: formatOffset(m.clock_offset_seconds) })}
         </Chip>
       ) : null}
       <Ago time={m.last_seen} />

@@ -24,7 +24,7 @@ describe('error and empty states', () => {
 
   it('tells how to start an agent when the fleet is empty', () => {
     renderWithApp(<EmptyFleet hubHost="lab-hub" />);
-    expect(screen.getByText('gpumon-agent --hub lab-hub:7865 --token <token>')).toBeInTheDocument();
+    expect(screen.getByText('gpumon-agent --hub lab-hub:7865 --token-file /etc/gpumon/agent-token')).toBeInTheDocument();
   });
 
   it('greys an offline machine and tags it', () => {

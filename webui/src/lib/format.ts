@@ -49,6 +49,12 @@ export function formatDuration(seconds: number | null | undefined): string {
   return h % 24 ? `${d} d ${h % 24} h` : `${d} d`;
 }
 
+/** A clock offset in seconds with its sign: "+2 h 5 min", "−45 s". */
+export function formatOffset(seconds: number | null | undefined): string {
+  if (seconds == null || !Number.isFinite(seconds)) return '–';
+  return `${seconds < 0 ? '−' : '+'}${formatDuration(Math.abs(seconds))}`;
+}
+
 /** Seconds between a time and now, never negative; null for no time. */
 export function secondsSince(time: string | number | null | undefined, now: number): number | null {
   if (time == null || time === '') return null;

@@ -36,7 +36,7 @@ describe('the page against a hub', () => {
     stubHub(() => ({ body: { machines: [], totals: {} } }));
     renderAt('/list');
     expect(await screen.findByText('No machines yet', {}, { timeout: 30_000 })).toBeInTheDocument();
-    expect(screen.getByText(/gpumon-agent --hub .*:7865 --token <token>/)).toBeInTheDocument();
+    expect(screen.getByText(/gpumon-agent --hub .*:7865 --token-file \/etc\/gpumon\/agent-token/)).toBeInTheDocument();
   });
 
   it('asks for the API token when the hub answers 401', async () => {
