@@ -67,7 +67,8 @@ func (b *bench) realAgent(sec string) error {
 	}()
 	defer func() { cancel(); <-done }()
 	a, err := b.start("agent", nil, filepath.Join(b.bin, "gpumon-agent"),
-		"--hub", h.grpc, "--token", agentToken, "--simulate", "dgxh100", "--hostname", "bench-agent", "--interval", "2s", "--log-level", "warn")
+		"--hub", h.grpc, "--token", agentToken, "--simulate", "dgxh100", "--hostname", "bench-agent", "--interval", "2s", "--log-level", "warn",
+		"--state-dir", filepath.Join(b.tmp, "agent-state"))
 	if err != nil {
 		return err
 	}

@@ -170,31 +170,65 @@ func TestCorruptWALRepaired(t *testing.T) {
 	t.Logf("WAL repaired: %d of the samples before the torn write survive", len(got))
 }
 
-func TestDiskFullKeepsServing(t *testing.T) {
+// The data dir fills up: the hub keeps serving current state but stops
+// acknowledging (the agent keeps its snapshots), says so in /readyz, and
+// catches up once space returns; after a SIGKILL and a restart, history
+// holds every sequence number the agent sent exactly once.
+func TestDiskFullThenCrashLosesNoAcknowledgedSample(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to mount a small tmpfs as the data dir")
 	}
 	dir := t.TempDir()
-	if out, err := runCmd("mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", dir); err != nil {
+	if out, err := runCmd("mount", "-t", "tmpfs", "-o", "size=30m", "tmpfs", dir); err != nil {
 		t.Skipf("cannot mount tmpfs here: %v %s", err, out)
 	}
 	t.Cleanup(func() { _, _ = runCmd("umount", "-l", dir) })
-	h := startHub(t, dir, freeAddr(t), freeAddr(t))
+	httpAddr, grpcAddr := freeAddr(t), freeAddr(t)
+	h := startHub(t, dir, httpAddr, grpcAddr)
 	startAgent(t, h, "e2e-full", "dgxh100")
-	waitFor(t, "agent online", 20*time.Second, func() bool { _, on := online(t, h.http, "e2e-full"); return on })
+	waitFor(t, "5 snapshots in history", 30*time.Second, func() bool { return len(seqs(t, h.http, "e2e-full")) >= 5 })
 
 	filler := filepath.Join(dir, "filler")
 	_, _ = runCmd("dd", "if=/dev/zero", "of="+filler, "bs=1M", "count=64") // fails at ENOSPC, as intended
+	waitFor(t, "/readyz to say history is failing", 60*time.Second, func() bool {
+		code, v, _ := call(t, http.MethodGet, h.http+"/readyz", "", nil)
+		return code == http.StatusServiceUnavailable && strings.Contains(fmt.Sprint(v), "no space left on device")
+	})
+	stuck := len(seqs(t, h.http, "e2e-full"))
 	before := machines(t, h.http)["e2e-full"].(map[string]any)["timestamp"]
 	waitFor(t, "current state still served with a full disk", 20*time.Second, func() bool {
 		m := machines(t, h.http)["e2e-full"].(map[string]any)
 		return m["is_online"] == true && m["timestamp"] != before
 	})
-	waitFor(t, "the failure to be logged", 60*time.Second, func() bool {
-		return strings.Contains(h.out.String(), "no space left on device")
-	})
+	time.Sleep(5 * time.Second) // more snapshots the hub cannot store
+	if n := len(seqs(t, h.http, "e2e-full")); n != stuck {
+		t.Errorf("history grew from %d to %d snapshots while it could not write", stuck, n)
+	}
+
 	os.Remove(filler)
-	t.Logf("hub kept serving current state with the data dir full; log: %s", firstLine(h.out.String(), "no space left"))
+	took := waitFor(t, "/readyz ready again", 60*time.Second, func() bool {
+		code, _, _ := call(t, http.MethodGet, h.http+"/readyz", "", nil)
+		return code == http.StatusOK
+	})
+	t.Logf("history writable again %s after space returned", took.Round(100*time.Millisecond))
+	waitFor(t, "the agent's replay of what was not acknowledged", 60*time.Second, func() bool {
+		s := seqs(t, h.http, "e2e-full")
+		return len(s) >= stuck+15 && s[len(s)-1] == len(s)
+	})
+	first := h
+	h.kill() // SIGKILL: no shutdown, no registry save
+	h = startHub(t, dir, httpAddr, grpcAddr)
+	n := len(seqs(t, h.http, "e2e-full"))
+	waitFor(t, "more snapshots after the restart", 60*time.Second, func() bool { return len(seqs(t, h.http, "e2e-full")) >= n+5 })
+	assertEverySeqOnce(t, seqs(t, h.http, "e2e-full"), n+5)
+	for _, want := range []string{"no space left on device", "history store failed", "history store recovered"} {
+		if !strings.Contains(first.out.String(), want) {
+			t.Errorf("the hub's log lacks %q", want)
+		}
+	}
+	t.Logf("log: %s", firstLine(first.out.String(), "history store failed"))
+	t.Logf("history held %d snapshots when the disk filled; %d after the restart, each once (reopen: %s)",
+		stuck, len(seqs(t, h.http, "e2e-full")), firstLine(first.out.String(), "corruption repair"))
 }
 
 func firstLine(s, sub string) string {

@@ -69,7 +69,8 @@ func TestTwoAgentsDocumentedShape(t *testing.T) {
 
 func TestAgentOfflineAndBack(t *testing.T) {
 	h := newHub(t)
-	a := startAgent(t, h, "e2e-flaky", "rtx4090x4")
+	state := t.TempDir() // the restarted agent keeps its machine secret
+	a := startAgent(t, h, "e2e-flaky", "rtx4090x4", "--state-dir", state)
 	waitFor(t, "agent online", 20*time.Second, func() bool { _, on := online(t, h.http, "e2e-flaky"); return on })
 
 	a.kill() // SIGKILL: no goodbye
@@ -83,7 +84,7 @@ func TestAgentOfflineAndBack(t *testing.T) {
 		t.Errorf("summary online = %v", sum["online"])
 	}
 
-	startAgent(t, h, "e2e-flaky", "rtx4090x4")
+	startAgent(t, h, "e2e-flaky", "rtx4090x4", "--state-dir", state)
 	took = waitFor(t, "machine online again", 20*time.Second, func() bool { _, on := online(t, h.http, "e2e-flaky"); return on })
 	t.Logf("online again %s after restart", took.Round(100*time.Millisecond))
 	if n := len(machines(t, h.http)); n != 1 {

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
+	"github.com/gpumon/gpumon/hub/internal/fleet"
 )
 
 // rawCodec sends []byte as is, to put arbitrary bytes on the wire.
@@ -234,7 +235,13 @@ func TestSameHostnameOtherMachineIsAConflictNotAMerge(t *testing.T) {
 			t.Errorf("%s is not marked as a hostname conflict", m.Key)
 		}
 	}
-	if strings.Join(keys, ",") != "e2e-twin,e2e-twin@bbbbbbbb" {
-		t.Errorf("keys = %v", keys)
+	// The second key names the machine by its fingerprint, never by its id.
+	if want := "e2e-twin,e2e-twin@" + fleet.Fingerprint("bbbbbbbbbbbb")[:8]; strings.Join(keys, ",") != want {
+		t.Errorf("keys = %v, want %s", keys, want)
+	}
+	for _, m := range list.Machines {
+		if m.MachineID != "" {
+			t.Errorf("%s publishes its machine id %q", m.Key, m.MachineID)
+		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -36,7 +37,8 @@ func TestMain(m *testing.M) {
 		"github.com/gpumon/gpumon/hub/cmd/gpumon-hub",
 		"github.com/gpumon/gpumon/agent/cmd/gpumon-agent",
 		"github.com/gpumon/gpumon/agent/cmd/gpumon-loadgen",
-		"github.com/gpumon/gpumon/gateway/cmd/gpumon-gateway")
+		"github.com/gpumon/gpumon/gateway/cmd/gpumon-gateway",
+		"github.com/gpumon/gpumon/cli/cmd/gpumon")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "build binaries:", err)
@@ -77,6 +79,10 @@ func start(t *testing.T, name string, args ...string) *proc {
 	path := name
 	if !filepath.IsAbs(name) {
 		path = filepath.Join(binDir, name)
+	}
+	if filepath.Base(path) == "gpumon-agent" && !slices.Contains(args, "--state-dir") {
+		// Its own machine secret, not the machine-wide state directory.
+		args = append(args, "--state-dir", t.TempDir())
 	}
 	p := &proc{t: t, cmd: exec.Command(path, args...), out: &syncBuffer{}, done: make(chan struct{})}
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out

@@ -68,25 +68,12 @@ func TestRealPrometheusScrapesAndReceivesRemoteWrite(t *testing.T) {
 	promAddr := freeAddr(t)
 	prom := "http://" + promAddr
 	h := startHubForProm(t, prom)
-	dir := t.TempDir()
 	cfg := fmt.Sprintf(`global: {scrape_interval: 1s, evaluation_interval: 1s}
 scrape_configs:
   - job_name: gpumon
     static_configs: [{targets: [%q]}]
 `, strings.TrimPrefix(h.http, "http://"))
-	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	start(t, bin, "--config.file="+filepath.Join(dir, "prometheus.yml"), "--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+promAddr, "--web.enable-remote-write-receiver")
-	waitFor(t, "Prometheus ready", 60*time.Second, func() bool {
-		resp, err := http.Get(prom + "/-/ready")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
+	startPrometheus(t, bin, promAddr, cfg)
 	startAgent(t, h, "e2e-prom", "rtx4090x4")
 
 	// Scrape: Prometheus sees the hub up and four GPUs with dcgm-exporter names.
@@ -123,6 +110,26 @@ scrape_configs:
 	if len(b) < 10 || !slices.Equal(a, b) {
 		t.Errorf("remote-written samples differ from the hub's history:\nPrometheus %v\nhub        %v", a, b)
 	}
+}
+
+// startPrometheus runs Debian's Prometheus with config cfg, its remote-write
+// receiver on, on addr, and waits until it is ready.
+func startPrometheus(t *testing.T, bin, addr, cfg string) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	start(t, bin, "--config.file="+filepath.Join(dir, "prometheus.yml"), "--storage.tsdb.path="+filepath.Join(dir, "data"),
+		"--web.listen-address="+addr, "--web.enable-remote-write-receiver")
+	waitFor(t, "Prometheus ready", 60*time.Second, func() bool {
+		resp, err := http.Get("http://" + addr + "/-/ready")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
 }
 
 func startHubForProm(t *testing.T, prom string) *hub {

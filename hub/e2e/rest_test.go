@@ -45,6 +45,10 @@ func TestLegacyCollectorPost(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// Sent now, as the collector does (a time from days ago would be
+		// recorded at the receive time): Python's isoformat(), no zone.
+		sent := time.Now().Truncate(time.Microsecond)
+		body = bytes.Replace(body, []byte(`"2026-11-29T02:07:37.542655"`), []byte(`"`+sent.Format("2006-01-02T15:04:05.000000")+`"`), 1)
 		code, v, hdr := call(t, http.MethodPost, base+"/api/report-gpu-stats", "", bytes.NewReader(body))
 		if code != http.StatusOK || hdr.Get("Content-Type") != "application/json" {
 			t.Fatalf("POST: %d %v (%s)", code, v, hdr.Get("Content-Type"))
@@ -63,8 +67,8 @@ func TestLegacyCollectorPost(t *testing.T) {
 		}`))
 		jsontest.AssertSubset(t, want, m)
 		ts, _ := m["timestamp"].(string)
-		if _, err := time.Parse(time.RFC3339Nano, ts); err != nil || !strings.HasPrefix(ts, "2026-11-") {
-			t.Errorf("timestamp %q is not RFC 3339 with a zone", ts)
+		if got, err := time.Parse(time.RFC3339Nano, ts); err != nil || !got.Equal(sent) {
+			t.Errorf("timestamp %q is not RFC 3339 with a zone, read in the hub's zone (sent %s)", ts, sent)
 		}
 		cmd := m["gpu_data"].([]any)[0].(map[string]any)["processes"].([]any)[0].(map[string]any)["cmdline"]
 		if cmd != "python3 train.py --name 实验-v2" {

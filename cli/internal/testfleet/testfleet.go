@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -69,6 +70,10 @@ func (p *Proc) Output() string {
 // Start runs path with args until the test ends.
 func Start(t *testing.T, path string, args ...string) *Proc {
 	t.Helper()
+	if filepath.Base(path) == "gpumon-agent" && !slices.Contains(args, "--state-dir") {
+		// Its own machine secret, not the machine-wide state directory.
+		args = append(args, "--state-dir", t.TempDir())
+	}
 	p := &Proc{Cmd: exec.Command(path, args...), done: make(chan struct{})}
 	p.Cmd.Stdout, p.Cmd.Stderr = p, p
 	if err := p.Cmd.Start(); err != nil {
