@@ -60,7 +60,9 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 
-bin/gpumon-agent --hub "127.0.0.1:${grpc_port}" --token "$(cat "$data_dir/agent-token")" "${agent_args[@]}" &
+# The token file, never the token: a command line is visible to every user.
+bin/gpumon-agent --hub "127.0.0.1:${grpc_port}" --token-file "$data_dir/agent-token" \
+  --state-dir "$data_dir/demo-agent-state" "${agent_args[@]}" &
 pids+=($!)
 
 if [[ "$fleet" -gt 0 ]]; then

@@ -103,6 +103,8 @@ Next steps:
     3. sudo cat /var/lib/gpumon/agent-token      # the token agents need
     4. open http://HUB:7864/  (or: gpumon --hub HUB:7865 ls)
   On every GPU machine (run this script there too):
-    1. set GPUMON_HUB=HUB:7865 and GPUMON_TOKEN=<agent token> in $conf_dir/agent.env
-    2. sudo systemctl daemon-reload && sudo systemctl enable --now gpumon-agent
+    1. set GPUMON_HUB=HUB:7865 in $conf_dir/agent.env
+    2. put the agent token in $conf_dir/agent-token, readable by root only:
+       sudo sh -c 'umask 077; cat > $conf_dir/agent-token'   (paste the token, then Ctrl-D)
+    3. sudo systemctl daemon-reload && sudo systemctl enable --now gpumon-agent
 EOF
