@@ -54,11 +54,11 @@ func (f *Fleet) CollectorMachine(hostname string) (*Machine, bool) {
 	return m, m != nil
 }
 
-// legacyMachine is hostname's machine without a machine id that report POSTs
-// created (or are creating); nil when there is none. Caller holds f.mu.
+// legacyMachine is hostname's machine that report POSTs created (or are
+// creating); nil when there is none. Caller holds f.mu.
 func (f *Fleet) legacyMachine(hostname string) *Machine {
 	for _, m := range f.byHost[hostname] {
-		if st := m.State(); m.MachineID == "" && (st == nil || st.Source == "legacy") {
+		if m.legacy {
 			return m
 		}
 	}

@@ -177,9 +177,6 @@ func (f *Fleet) IngestLegacy(report *gpumonv1.Report) *Machine {
 			next.Interval = (next.Interval*3 + gap) / 4
 		}
 	}
-	if report.Timestamp == nil {
-		report.Timestamp = timestampNow(now)
-	}
 	report.MachineId = ""
 	offset, skewed := stamp(report, now, 0)
 	f.noteClock(m, &next, offset, skewed)
@@ -189,7 +186,7 @@ func (f *Fleet) IngestLegacy(report *gpumonv1.Report) *Machine {
 	next.LastSeen = now
 	next.Source = "legacy"
 	next.Connected = false
-	if m.MachineID == "" && m.Conn() == nil {
+	if m.Conn() == nil {
 		// The original collector's websocket may have come first.
 		if c := f.pendingCollector(m.Hostname); c != nil {
 			m.conn.CompareAndSwap(nil, c)
