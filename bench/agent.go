@@ -87,7 +87,7 @@ func (b *bench) realAgent(sec string) error {
 	cycles := el.Seconds() / 2
 	core := (u1.cpu - u0.cpu).Seconds() / el.Seconds() * 100
 	perCycle := float64(u1.cpu-u0.cpu) / float64(time.Millisecond) / cycles
-	cmd := "gpumon-agent --simulate=dgxh100 --hub HUB:7865 --token TOKEN  # CPU and RSS from /proc/<pid>/stat and status over 60 s"
+	cmd := "GPUMON_TOKEN=TOKEN gpumon-agent --simulate=dgxh100 --hub HUB:7865  # CPU and RSS from /proc/<pid>/stat and status over 60 s"
 	b.add(Row{
 		Section: sec, Name: fmt.Sprintf("real agent, 2 s interval, %s: CPU per cycle", el.Round(time.Second)),
 		Hub:  fmt.Sprintf("%.1f ms", perCycle),

@@ -41,7 +41,7 @@ func (r loadRun) healthy() (bool, string) {
 }
 
 func loadgenCmd(agents int, interval time.Duration) string {
-	return fmt.Sprintf("gpumon-loadgen --hub HUB:7865 --token TOKEN --profile dgxh100 --agents %d --interval %s --duration 20s", agents, interval)
+	return fmt.Sprintf("GPUMON_TOKEN=TOKEN gpumon-loadgen --hub HUB:7865 --profile dgxh100 --agents %d --interval %s --duration 20s", agents, interval)
 }
 
 // runLoad drives a fresh hub with agents simulated agents for warm+measure.
