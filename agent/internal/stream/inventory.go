@@ -15,7 +15,7 @@ func inventoryOf(r *gpumonv1.Report) *gpumonv1.Inventory {
 	for _, g := range r.GetGpuData() {
 		inv.Gpus = append(inv.Gpus, &gpumonv1.GpuInfo{
 			Id: g.GetId(), Uuid: g.GetUuid(), Name: g.GetName(), MemoryTotal: g.GetMemoryTotal(),
-			PowerLimit: g.PowerLimit, PersistenceMode: g.PersistenceMode, MigMode: g.MigMode,
+			PowerLimit: g.PowerLimit, PersistenceMode: g.PersistenceMode, MigMode: g.MigMode, PciBusId: g.GetPciBusId(),
 		})
 	}
 	return inv
@@ -49,6 +49,7 @@ func stripStatic(r *gpumonv1.Report, inv *gpumonv1.Inventory) {
 		}
 		g.Uuid = clearIf(g.Uuid, info.GetUuid())
 		g.Name = clearIf(g.Name, info.GetName())
+		g.PciBusId = clearIf(g.PciBusId, info.GetPciBusId())
 		if g.MemoryTotal == info.GetMemoryTotal() {
 			g.MemoryTotal = 0
 		}

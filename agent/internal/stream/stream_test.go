@@ -24,7 +24,7 @@ func (f fakeSampler) Sample(context.Context) *gpumonv1.Report {
 	r := &gpumonv1.Report{
 		DriverVersion: "550.54.15",
 		GpuData: []*gpumonv1.Gpu{
-			{Id: 0, Uuid: "GPU-a", Name: "NVIDIA H100", MemoryTotal: 81559, MemoryUsed: 100, PowerLimit: proto.Float64(700)},
+			{Id: 0, Uuid: "GPU-a", Name: "NVIDIA H100", MemoryTotal: 81559, MemoryUsed: 100, PowerLimit: proto.Float64(700), PciBusId: "00000000:18:00.0"},
 			{Id: 1, Uuid: "GPU-b", Name: "NVIDIA H100", MemoryTotal: 81559, MemoryUsed: 200},
 		},
 		SystemInfo: &gpumonv1.SystemInfo{Os: "Debian 12", CpuCores: 2, CpuPercent: 12},
@@ -77,7 +77,7 @@ func TestHelloThenSnapshotsInOrder(t *testing.T) {
 	if h.GetHostname() != "node-1" || h.GetMachineId() != "m-1" || h.GetEpoch() == 0 {
 		t.Errorf("hello = %v", h)
 	}
-	if g := h.GetInventory().GetGpus(); len(g) != 2 || g[0].GetName() != "NVIDIA H100" || g[0].GetMemoryTotal() != 81559 {
+	if g := h.GetInventory().GetGpus(); len(g) != 2 || g[0].GetName() != "NVIDIA H100" || g[0].GetMemoryTotal() != 81559 || g[0].GetPciBusId() != "00000000:18:00.0" {
 		t.Errorf("inventory GPUs = %v", g)
 	}
 	for i, s := range seqs {
@@ -86,7 +86,7 @@ func TestHelloThenSnapshotsInOrder(t *testing.T) {
 		}
 	}
 	rep := rec.reports[0]
-	if g := rep.GetGpuData()[0]; g.GetName() != "" || g.GetMemoryTotal() != 0 || g.PowerLimit != nil || g.GetMemoryUsed() != 100 {
+	if g := rep.GetGpuData()[0]; g.GetName() != "" || g.GetMemoryTotal() != 0 || g.PowerLimit != nil || g.GetPciBusId() != "" || g.GetMemoryUsed() != 100 {
 		t.Errorf("snapshot GPU should carry only dynamic values, got %v", g)
 	}
 	if rep.GetHostname() != "node-1" || rep.GetDriverVersion() != "" {

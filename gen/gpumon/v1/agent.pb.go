@@ -457,8 +457,10 @@ type GpuInfo struct {
 	PowerLimit      *float64 `protobuf:"fixed64,5,opt,name=power_limit,json=powerLimit,proto3,oneof" json:"power_limit,omitempty"`
 	PersistenceMode *bool    `protobuf:"varint,6,opt,name=persistence_mode,json=persistenceMode,proto3,oneof" json:"persistence_mode,omitempty"`
 	MigMode         *bool    `protobuf:"varint,7,opt,name=mig_mode,json=migMode,proto3,oneof" json:"mig_mode,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// PCI bus id as NVML writes it, e.g. "00000000:18:00.0".
+	PciBusId      string `protobuf:"bytes,8,opt,name=pci_bus_id,json=pciBusId,proto3" json:"pci_bus_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GpuInfo) Reset() {
@@ -538,6 +540,13 @@ func (x *GpuInfo) GetMigMode() bool {
 		return *x.MigMode
 	}
 	return false
+}
+
+func (x *GpuInfo) GetPciBusId() string {
+	if x != nil {
+		return x.PciBusId
+	}
+	return ""
 }
 
 // Snapshot is one sample.
@@ -1145,7 +1154,7 @@ const file_gpumon_v1_agent_proto_rawDesc = "" +
 	"\x02os\x18\x04 \x01(\tR\x02os\x12\x16\n" +
 	"\x06kernel\x18\x05 \x01(\tR\x06kernel\x12\x1b\n" +
 	"\tcpu_model\x18\x06 \x01(\tR\bcpuModel\x12\x1b\n" +
-	"\tcpu_cores\x18\a \x01(\rR\bcpuCores\"\x8c\x02\n" +
+	"\tcpu_cores\x18\a \x01(\rR\bcpuCores\"\xaa\x02\n" +
 	"\aGpuInfo\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x05R\x02id\x12\x12\n" +
 	"\x04uuid\x18\x02 \x01(\tR\x04uuid\x12\x12\n" +
@@ -1154,7 +1163,9 @@ const file_gpumon_v1_agent_proto_rawDesc = "" +
 	"\vpower_limit\x18\x05 \x01(\x01H\x00R\n" +
 	"powerLimit\x88\x01\x01\x12.\n" +
 	"\x10persistence_mode\x18\x06 \x01(\bH\x01R\x0fpersistenceMode\x88\x01\x01\x12\x1e\n" +
-	"\bmig_mode\x18\a \x01(\bH\x02R\amigMode\x88\x01\x01B\x0e\n" +
+	"\bmig_mode\x18\a \x01(\bH\x02R\amigMode\x88\x01\x01\x12\x1c\n" +
+	"\n" +
+	"pci_bus_id\x18\b \x01(\tR\bpciBusIdB\x0e\n" +
 	"\f_power_limitB\x13\n" +
 	"\x11_persistence_modeB\v\n" +
 	"\t_mig_mode\"G\n" +

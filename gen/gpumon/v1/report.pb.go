@@ -297,6 +297,26 @@ type Gpu struct {
 	MemoryFree *uint32 `protobuf:"varint,27,opt,name=memory_free,json=memoryFree,proto3,oneof" json:"memory_free,omitempty"`
 	// Non-empty when this GPU could not be read; other fields may then be absent.
 	Error string `protobuf:"bytes,28,opt,name=error,proto3" json:"error,omitempty"`
+	// PCI bus id as NVML writes it, e.g. "00000000:18:00.0".
+	PciBusId string `protobuf:"bytes,29,opt,name=pci_bus_id,json=pciBusId,proto3" json:"pci_bus_id,omitempty"`
+	// Memory (HBM) temperature, degrees Celsius.
+	MemoryTemperature *uint32 `protobuf:"varint,30,opt,name=memory_temperature,json=memoryTemperature,proto3,oneof" json:"memory_temperature,omitempty"`
+	// Energy used since the driver was loaded, millijoules.
+	EnergyConsumption *float64 `protobuf:"fixed64,31,opt,name=energy_consumption,json=energyConsumption,proto3,oneof" json:"energy_consumption,omitempty"`
+	// PCIe throughput measured by NVML over 20 ms, KB/s.
+	PcieTxThroughput *uint32 `protobuf:"varint,32,opt,name=pcie_tx_throughput,json=pcieTxThroughput,proto3,oneof" json:"pcie_tx_throughput,omitempty"`
+	PcieRxThroughput *uint32 `protobuf:"varint,33,opt,name=pcie_rx_throughput,json=pcieRxThroughput,proto3,oneof" json:"pcie_rx_throughput,omitempty"`
+	// PCIe replays (link retries) since the driver was loaded.
+	PcieReplayCounter *uint32 `protobuf:"varint,34,opt,name=pcie_replay_counter,json=pcieReplayCounter,proto3,oneof" json:"pcie_replay_counter,omitempty"`
+	// NVLink data sent plus received over all links since the driver was
+	// loaded, KiB.
+	NvlinkBandwidthTotal *float64 `protobuf:"fixed64,35,opt,name=nvlink_bandwidth_total,json=nvlinkBandwidthTotal,proto3,oneof" json:"nvlink_bandwidth_total,omitempty"`
+	// Memory rows remapped after ECC errors; absent where the card does not
+	// remap rows (before Ampere, GeForce).
+	RemappedRows *RemappedRows `protobuf:"bytes,36,opt,name=remapped_rows,json=remappedRows,proto3" json:"remapped_rows,omitempty"`
+	// Engine activity over the last sampling interval from NVML's GPU
+	// performance monitoring; absent where the card has none (before Hopper).
+	Activity *GpuActivity `protobuf:"bytes,37,opt,name=activity,proto3" json:"activity,omitempty"`
 	// Set by the hub, never by an agent (what a report says here is replaced):
 	// since when, by the hub's clock, the GPU has been idle while held: it has
 	// processes, at least 1 GiB of its memory is in use and its utilisation is
@@ -522,6 +542,69 @@ func (x *Gpu) GetError() string {
 	return ""
 }
 
+func (x *Gpu) GetPciBusId() string {
+	if x != nil {
+		return x.PciBusId
+	}
+	return ""
+}
+
+func (x *Gpu) GetMemoryTemperature() uint32 {
+	if x != nil && x.MemoryTemperature != nil {
+		return *x.MemoryTemperature
+	}
+	return 0
+}
+
+func (x *Gpu) GetEnergyConsumption() float64 {
+	if x != nil && x.EnergyConsumption != nil {
+		return *x.EnergyConsumption
+	}
+	return 0
+}
+
+func (x *Gpu) GetPcieTxThroughput() uint32 {
+	if x != nil && x.PcieTxThroughput != nil {
+		return *x.PcieTxThroughput
+	}
+	return 0
+}
+
+func (x *Gpu) GetPcieRxThroughput() uint32 {
+	if x != nil && x.PcieRxThroughput != nil {
+		return *x.PcieRxThroughput
+	}
+	return 0
+}
+
+func (x *Gpu) GetPcieReplayCounter() uint32 {
+	if x != nil && x.PcieReplayCounter != nil {
+		return *x.PcieReplayCounter
+	}
+	return 0
+}
+
+func (x *Gpu) GetNvlinkBandwidthTotal() float64 {
+	if x != nil && x.NvlinkBandwidthTotal != nil {
+		return *x.NvlinkBandwidthTotal
+	}
+	return 0
+}
+
+func (x *Gpu) GetRemappedRows() *RemappedRows {
+	if x != nil {
+		return x.RemappedRows
+	}
+	return nil
+}
+
+func (x *Gpu) GetActivity() *GpuActivity {
+	if x != nil {
+		return x.Activity
+	}
+	return nil
+}
+
 func (x *Gpu) GetIdleSince() *timestamppb.Timestamp {
 	if x != nil {
 		return x.IdleSince
@@ -534,6 +617,160 @@ func (x *Gpu) GetIdleHeld() bool {
 		return x.IdleHeld
 	}
 	return false
+}
+
+// RemappedRows counts memory rows remapped after ECC errors.
+type RemappedRows struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Correctable   uint32                 `protobuf:"varint,1,opt,name=correctable,proto3" json:"correctable,omitempty"`
+	Uncorrectable uint32                 `protobuf:"varint,2,opt,name=uncorrectable,proto3" json:"uncorrectable,omitempty"`
+	// A remapping waits for the next GPU reset.
+	Pending bool `protobuf:"varint,3,opt,name=pending,proto3" json:"pending,omitempty"`
+	// A remapping failed: the card needs service.
+	Failure       bool `protobuf:"varint,4,opt,name=failure,proto3" json:"failure,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemappedRows) Reset() {
+	*x = RemappedRows{}
+	mi := &file_gpumon_v1_report_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemappedRows) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemappedRows) ProtoMessage() {}
+
+func (x *RemappedRows) ProtoReflect() protoreflect.Message {
+	mi := &file_gpumon_v1_report_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemappedRows.ProtoReflect.Descriptor instead.
+func (*RemappedRows) Descriptor() ([]byte, []int) {
+	return file_gpumon_v1_report_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *RemappedRows) GetCorrectable() uint32 {
+	if x != nil {
+		return x.Correctable
+	}
+	return 0
+}
+
+func (x *RemappedRows) GetUncorrectable() uint32 {
+	if x != nil {
+		return x.Uncorrectable
+	}
+	return 0
+}
+
+func (x *RemappedRows) GetPending() bool {
+	if x != nil {
+		return x.Pending
+	}
+	return false
+}
+
+func (x *RemappedRows) GetFailure() bool {
+	if x != nil {
+		return x.Failure
+	}
+	return false
+}
+
+// GpuActivity holds ratios from 0 to 1 of the time (or, for sm_occupancy,
+// the warps) each part of the GPU was busy over the sampling interval.
+type GpuActivity struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Graphics or compute engine active.
+	Graphics *float64 `protobuf:"fixed64,1,opt,name=graphics,proto3,oneof" json:"graphics,omitempty"`
+	// Streaming multiprocessors active.
+	Sm *float64 `protobuf:"fixed64,2,opt,name=sm,proto3,oneof" json:"sm,omitempty"`
+	// Resident warps of the SMs' maximum.
+	SmOccupancy *float64 `protobuf:"fixed64,3,opt,name=sm_occupancy,json=smOccupancy,proto3,oneof" json:"sm_occupancy,omitempty"`
+	// Any tensor core pipe active.
+	Tensor *float64 `protobuf:"fixed64,4,opt,name=tensor,proto3,oneof" json:"tensor,omitempty"`
+	// Device memory interface active.
+	Dram          *float64 `protobuf:"fixed64,5,opt,name=dram,proto3,oneof" json:"dram,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GpuActivity) Reset() {
+	*x = GpuActivity{}
+	mi := &file_gpumon_v1_report_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GpuActivity) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GpuActivity) ProtoMessage() {}
+
+func (x *GpuActivity) ProtoReflect() protoreflect.Message {
+	mi := &file_gpumon_v1_report_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GpuActivity.ProtoReflect.Descriptor instead.
+func (*GpuActivity) Descriptor() ([]byte, []int) {
+	return file_gpumon_v1_report_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *GpuActivity) GetGraphics() float64 {
+	if x != nil && x.Graphics != nil {
+		return *x.Graphics
+	}
+	return 0
+}
+
+func (x *GpuActivity) GetSm() float64 {
+	if x != nil && x.Sm != nil {
+		return *x.Sm
+	}
+	return 0
+}
+
+func (x *GpuActivity) GetSmOccupancy() float64 {
+	if x != nil && x.SmOccupancy != nil {
+		return *x.SmOccupancy
+	}
+	return 0
+}
+
+func (x *GpuActivity) GetTensor() float64 {
+	if x != nil && x.Tensor != nil {
+		return *x.Tensor
+	}
+	return 0
+}
+
+func (x *GpuActivity) GetDram() float64 {
+	if x != nil && x.Dram != nil {
+		return *x.Dram
+	}
+	return 0
 }
 
 // SystemInfo is the machine-level part of a sample.
@@ -577,7 +814,7 @@ type SystemInfo struct {
 
 func (x *SystemInfo) Reset() {
 	*x = SystemInfo{}
-	mi := &file_gpumon_v1_report_proto_msgTypes[2]
+	mi := &file_gpumon_v1_report_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -589,7 +826,7 @@ func (x *SystemInfo) String() string {
 func (*SystemInfo) ProtoMessage() {}
 
 func (x *SystemInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_gpumon_v1_report_proto_msgTypes[2]
+	mi := &file_gpumon_v1_report_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -602,7 +839,7 @@ func (x *SystemInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SystemInfo.ProtoReflect.Descriptor instead.
 func (*SystemInfo) Descriptor() ([]byte, []int) {
-	return file_gpumon_v1_report_proto_rawDescGZIP(), []int{2}
+	return file_gpumon_v1_report_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *SystemInfo) GetCpuPercent() float64 {
@@ -771,7 +1008,7 @@ type LoadAverage struct {
 
 func (x *LoadAverage) Reset() {
 	*x = LoadAverage{}
-	mi := &file_gpumon_v1_report_proto_msgTypes[3]
+	mi := &file_gpumon_v1_report_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -783,7 +1020,7 @@ func (x *LoadAverage) String() string {
 func (*LoadAverage) ProtoMessage() {}
 
 func (x *LoadAverage) ProtoReflect() protoreflect.Message {
-	mi := &file_gpumon_v1_report_proto_msgTypes[3]
+	mi := &file_gpumon_v1_report_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -796,7 +1033,7 @@ func (x *LoadAverage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoadAverage.ProtoReflect.Descriptor instead.
 func (*LoadAverage) Descriptor() ([]byte, []int) {
-	return file_gpumon_v1_report_proto_rawDescGZIP(), []int{3}
+	return file_gpumon_v1_report_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *LoadAverage) GetLoad1() float64 {
@@ -837,7 +1074,7 @@ type Disk struct {
 
 func (x *Disk) Reset() {
 	*x = Disk{}
-	mi := &file_gpumon_v1_report_proto_msgTypes[4]
+	mi := &file_gpumon_v1_report_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -849,7 +1086,7 @@ func (x *Disk) String() string {
 func (*Disk) ProtoMessage() {}
 
 func (x *Disk) ProtoReflect() protoreflect.Message {
-	mi := &file_gpumon_v1_report_proto_msgTypes[4]
+	mi := &file_gpumon_v1_report_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -862,7 +1099,7 @@ func (x *Disk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Disk.ProtoReflect.Descriptor instead.
 func (*Disk) Descriptor() ([]byte, []int) {
-	return file_gpumon_v1_report_proto_rawDescGZIP(), []int{4}
+	return file_gpumon_v1_report_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Disk) GetMountpoint() string {
@@ -944,7 +1181,7 @@ type Process struct {
 
 func (x *Process) Reset() {
 	*x = Process{}
-	mi := &file_gpumon_v1_report_proto_msgTypes[5]
+	mi := &file_gpumon_v1_report_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -956,7 +1193,7 @@ func (x *Process) String() string {
 func (*Process) ProtoMessage() {}
 
 func (x *Process) ProtoReflect() protoreflect.Message {
-	mi := &file_gpumon_v1_report_proto_msgTypes[5]
+	mi := &file_gpumon_v1_report_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -969,7 +1206,7 @@ func (x *Process) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Process.ProtoReflect.Descriptor instead.
 func (*Process) Descriptor() ([]byte, []int) {
-	return file_gpumon_v1_report_proto_rawDescGZIP(), []int{5}
+	return file_gpumon_v1_report_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Process) GetPid() int32 {
@@ -1111,7 +1348,7 @@ type SessionRef struct {
 
 func (x *SessionRef) Reset() {
 	*x = SessionRef{}
-	mi := &file_gpumon_v1_report_proto_msgTypes[6]
+	mi := &file_gpumon_v1_report_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1123,7 +1360,7 @@ func (x *SessionRef) String() string {
 func (*SessionRef) ProtoMessage() {}
 
 func (x *SessionRef) ProtoReflect() protoreflect.Message {
-	mi := &file_gpumon_v1_report_proto_msgTypes[6]
+	mi := &file_gpumon_v1_report_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1136,7 +1373,7 @@ func (x *SessionRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SessionRef.ProtoReflect.Descriptor instead.
 func (*SessionRef) Descriptor() ([]byte, []int) {
-	return file_gpumon_v1_report_proto_rawDescGZIP(), []int{6}
+	return file_gpumon_v1_report_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *SessionRef) GetKind() string {
@@ -1181,7 +1418,7 @@ type TerminalSession struct {
 
 func (x *TerminalSession) Reset() {
 	*x = TerminalSession{}
-	mi := &file_gpumon_v1_report_proto_msgTypes[7]
+	mi := &file_gpumon_v1_report_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1193,7 +1430,7 @@ func (x *TerminalSession) String() string {
 func (*TerminalSession) ProtoMessage() {}
 
 func (x *TerminalSession) ProtoReflect() protoreflect.Message {
-	mi := &file_gpumon_v1_report_proto_msgTypes[7]
+	mi := &file_gpumon_v1_report_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1206,7 +1443,7 @@ func (x *TerminalSession) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TerminalSession.ProtoReflect.Descriptor instead.
 func (*TerminalSession) Descriptor() ([]byte, []int) {
-	return file_gpumon_v1_report_proto_rawDescGZIP(), []int{7}
+	return file_gpumon_v1_report_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *TerminalSession) GetPid() string {
@@ -1282,7 +1519,7 @@ type DockerContainer struct {
 
 func (x *DockerContainer) Reset() {
 	*x = DockerContainer{}
-	mi := &file_gpumon_v1_report_proto_msgTypes[8]
+	mi := &file_gpumon_v1_report_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1294,7 +1531,7 @@ func (x *DockerContainer) String() string {
 func (*DockerContainer) ProtoMessage() {}
 
 func (x *DockerContainer) ProtoReflect() protoreflect.Message {
-	mi := &file_gpumon_v1_report_proto_msgTypes[8]
+	mi := &file_gpumon_v1_report_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1307,7 +1544,7 @@ func (x *DockerContainer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DockerContainer.ProtoReflect.Descriptor instead.
 func (*DockerContainer) Descriptor() ([]byte, []int) {
-	return file_gpumon_v1_report_proto_rawDescGZIP(), []int{8}
+	return file_gpumon_v1_report_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *DockerContainer) GetId() string {
@@ -1402,7 +1639,7 @@ type CollectorStatus struct {
 
 func (x *CollectorStatus) Reset() {
 	*x = CollectorStatus{}
-	mi := &file_gpumon_v1_report_proto_msgTypes[9]
+	mi := &file_gpumon_v1_report_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1414,7 +1651,7 @@ func (x *CollectorStatus) String() string {
 func (*CollectorStatus) ProtoMessage() {}
 
 func (x *CollectorStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_gpumon_v1_report_proto_msgTypes[9]
+	mi := &file_gpumon_v1_report_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1427,7 +1664,7 @@ func (x *CollectorStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CollectorStatus.ProtoReflect.Descriptor instead.
 func (*CollectorStatus) Descriptor() ([]byte, []int) {
-	return file_gpumon_v1_report_proto_rawDescGZIP(), []int{9}
+	return file_gpumon_v1_report_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *CollectorStatus) GetName() string {
@@ -1483,7 +1720,7 @@ const file_gpumon_v1_report_proto_rawDesc = "" +
 	"\x10interval_seconds\x18\x10 \x01(\x01R\x0fintervalSeconds\x12/\n" +
 	"\x13machine_fingerprint\x18\x11 \x01(\tR\x12machineFingerprint\x125\n" +
 	"\x14clock_offset_seconds\x18\x12 \x01(\x01H\x00R\x12clockOffsetSeconds\x88\x01\x01B\x17\n" +
-	"\x15_clock_offset_seconds\"\xab\v\n" +
+	"\x15_clock_offset_seconds\"\x88\x10\n" +
 	"\x03Gpu\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x05R\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12%\n" +
@@ -1517,7 +1754,17 @@ const file_gpumon_v1_report_proto_rawDesc = "" +
 	"\bmig_mode\x18\x1a \x01(\bH\x10R\amigMode\x88\x01\x01\x12$\n" +
 	"\vmemory_free\x18\x1b \x01(\rH\x11R\n" +
 	"memoryFree\x88\x01\x01\x12\x14\n" +
-	"\x05error\x18\x1c \x01(\tR\x05error\x129\n" +
+	"\x05error\x18\x1c \x01(\tR\x05error\x12\x1c\n" +
+	"\n" +
+	"pci_bus_id\x18\x1d \x01(\tR\bpciBusId\x122\n" +
+	"\x12memory_temperature\x18\x1e \x01(\rH\x12R\x11memoryTemperature\x88\x01\x01\x122\n" +
+	"\x12energy_consumption\x18\x1f \x01(\x01H\x13R\x11energyConsumption\x88\x01\x01\x121\n" +
+	"\x12pcie_tx_throughput\x18  \x01(\rH\x14R\x10pcieTxThroughput\x88\x01\x01\x121\n" +
+	"\x12pcie_rx_throughput\x18! \x01(\rH\x15R\x10pcieRxThroughput\x88\x01\x01\x123\n" +
+	"\x13pcie_replay_counter\x18\" \x01(\rH\x16R\x11pcieReplayCounter\x88\x01\x01\x129\n" +
+	"\x16nvlink_bandwidth_total\x18# \x01(\x01H\x17R\x14nvlinkBandwidthTotal\x88\x01\x01\x12<\n" +
+	"\rremapped_rows\x18$ \x01(\v2\x17.gpumon.v1.RemappedRowsR\fremappedRows\x122\n" +
+	"\bactivity\x18% \x01(\v2\x16.gpumon.v1.GpuActivityR\bactivity\x129\n" +
 	"\n" +
 	"idle_since\x18- \x01(\v2\x1a.google.protobuf.TimestampR\tidleSince\x12\x1b\n" +
 	"\tidle_held\x18. \x01(\bR\bidleHeldB\x0e\n" +
@@ -1539,7 +1786,29 @@ const file_gpumon_v1_report_proto_rawDesc = "" +
 	"\v_pcie_widthB\x13\n" +
 	"\x11_persistence_modeB\v\n" +
 	"\t_mig_modeB\x0e\n" +
-	"\f_memory_free\"\xda\x06\n" +
+	"\f_memory_freeB\x15\n" +
+	"\x13_memory_temperatureB\x15\n" +
+	"\x13_energy_consumptionB\x15\n" +
+	"\x13_pcie_tx_throughputB\x15\n" +
+	"\x13_pcie_rx_throughputB\x16\n" +
+	"\x14_pcie_replay_counterB\x19\n" +
+	"\x17_nvlink_bandwidth_total\"\x8a\x01\n" +
+	"\fRemappedRows\x12 \n" +
+	"\vcorrectable\x18\x01 \x01(\rR\vcorrectable\x12$\n" +
+	"\runcorrectable\x18\x02 \x01(\rR\runcorrectable\x12\x18\n" +
+	"\apending\x18\x03 \x01(\bR\apending\x12\x18\n" +
+	"\afailure\x18\x04 \x01(\bR\afailure\"\xda\x01\n" +
+	"\vGpuActivity\x12\x1f\n" +
+	"\bgraphics\x18\x01 \x01(\x01H\x00R\bgraphics\x88\x01\x01\x12\x13\n" +
+	"\x02sm\x18\x02 \x01(\x01H\x01R\x02sm\x88\x01\x01\x12&\n" +
+	"\fsm_occupancy\x18\x03 \x01(\x01H\x02R\vsmOccupancy\x88\x01\x01\x12\x1b\n" +
+	"\x06tensor\x18\x04 \x01(\x01H\x03R\x06tensor\x88\x01\x01\x12\x17\n" +
+	"\x04dram\x18\x05 \x01(\x01H\x04R\x04dram\x88\x01\x01B\v\n" +
+	"\t_graphicsB\x05\n" +
+	"\x03_smB\x0f\n" +
+	"\r_sm_occupancyB\t\n" +
+	"\a_tensorB\a\n" +
+	"\x05_dram\"\xda\x06\n" +
 	"\n" +
 	"SystemInfo\x12\x1f\n" +
 	"\vcpu_percent\x18\x01 \x01(\x01R\n" +
@@ -1661,41 +1930,45 @@ func file_gpumon_v1_report_proto_rawDescGZIP() []byte {
 }
 
 var file_gpumon_v1_report_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_gpumon_v1_report_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_gpumon_v1_report_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_gpumon_v1_report_proto_goTypes = []any{
 	(CollectorState)(0),           // 0: gpumon.v1.CollectorState
 	(*Report)(nil),                // 1: gpumon.v1.Report
 	(*Gpu)(nil),                   // 2: gpumon.v1.Gpu
-	(*SystemInfo)(nil),            // 3: gpumon.v1.SystemInfo
-	(*LoadAverage)(nil),           // 4: gpumon.v1.LoadAverage
-	(*Disk)(nil),                  // 5: gpumon.v1.Disk
-	(*Process)(nil),               // 6: gpumon.v1.Process
-	(*SessionRef)(nil),            // 7: gpumon.v1.SessionRef
-	(*TerminalSession)(nil),       // 8: gpumon.v1.TerminalSession
-	(*DockerContainer)(nil),       // 9: gpumon.v1.DockerContainer
-	(*CollectorStatus)(nil),       // 10: gpumon.v1.CollectorStatus
-	(*timestamppb.Timestamp)(nil), // 11: google.protobuf.Timestamp
+	(*RemappedRows)(nil),          // 3: gpumon.v1.RemappedRows
+	(*GpuActivity)(nil),           // 4: gpumon.v1.GpuActivity
+	(*SystemInfo)(nil),            // 5: gpumon.v1.SystemInfo
+	(*LoadAverage)(nil),           // 6: gpumon.v1.LoadAverage
+	(*Disk)(nil),                  // 7: gpumon.v1.Disk
+	(*Process)(nil),               // 8: gpumon.v1.Process
+	(*SessionRef)(nil),            // 9: gpumon.v1.SessionRef
+	(*TerminalSession)(nil),       // 10: gpumon.v1.TerminalSession
+	(*DockerContainer)(nil),       // 11: gpumon.v1.DockerContainer
+	(*CollectorStatus)(nil),       // 12: gpumon.v1.CollectorStatus
+	(*timestamppb.Timestamp)(nil), // 13: google.protobuf.Timestamp
 }
 var file_gpumon_v1_report_proto_depIdxs = []int32{
-	11, // 0: gpumon.v1.Report.timestamp:type_name -> google.protobuf.Timestamp
+	13, // 0: gpumon.v1.Report.timestamp:type_name -> google.protobuf.Timestamp
 	2,  // 1: gpumon.v1.Report.gpu_data:type_name -> gpumon.v1.Gpu
-	3,  // 2: gpumon.v1.Report.system_info:type_name -> gpumon.v1.SystemInfo
-	10, // 3: gpumon.v1.Report.collectors:type_name -> gpumon.v1.CollectorStatus
-	6,  // 4: gpumon.v1.Gpu.processes:type_name -> gpumon.v1.Process
-	11, // 5: gpumon.v1.Gpu.idle_since:type_name -> google.protobuf.Timestamp
-	8,  // 6: gpumon.v1.SystemInfo.screen_sessions:type_name -> gpumon.v1.TerminalSession
-	9,  // 7: gpumon.v1.SystemInfo.docker_containers:type_name -> gpumon.v1.DockerContainer
-	6,  // 8: gpumon.v1.SystemInfo.processes:type_name -> gpumon.v1.Process
-	4,  // 9: gpumon.v1.SystemInfo.load:type_name -> gpumon.v1.LoadAverage
-	5,  // 10: gpumon.v1.SystemInfo.disks:type_name -> gpumon.v1.Disk
-	8,  // 11: gpumon.v1.SystemInfo.tmux_sessions:type_name -> gpumon.v1.TerminalSession
-	7,  // 12: gpumon.v1.Process.session:type_name -> gpumon.v1.SessionRef
-	0,  // 13: gpumon.v1.CollectorStatus.state:type_name -> gpumon.v1.CollectorState
-	14, // [14:14] is the sub-list for method output_type
-	14, // [14:14] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	5,  // 2: gpumon.v1.Report.system_info:type_name -> gpumon.v1.SystemInfo
+	12, // 3: gpumon.v1.Report.collectors:type_name -> gpumon.v1.CollectorStatus
+	8,  // 4: gpumon.v1.Gpu.processes:type_name -> gpumon.v1.Process
+	3,  // 5: gpumon.v1.Gpu.remapped_rows:type_name -> gpumon.v1.RemappedRows
+	4,  // 6: gpumon.v1.Gpu.activity:type_name -> gpumon.v1.GpuActivity
+	13, // 7: gpumon.v1.Gpu.idle_since:type_name -> google.protobuf.Timestamp
+	10, // 8: gpumon.v1.SystemInfo.screen_sessions:type_name -> gpumon.v1.TerminalSession
+	11, // 9: gpumon.v1.SystemInfo.docker_containers:type_name -> gpumon.v1.DockerContainer
+	8,  // 10: gpumon.v1.SystemInfo.processes:type_name -> gpumon.v1.Process
+	6,  // 11: gpumon.v1.SystemInfo.load:type_name -> gpumon.v1.LoadAverage
+	7,  // 12: gpumon.v1.SystemInfo.disks:type_name -> gpumon.v1.Disk
+	10, // 13: gpumon.v1.SystemInfo.tmux_sessions:type_name -> gpumon.v1.TerminalSession
+	9,  // 14: gpumon.v1.Process.session:type_name -> gpumon.v1.SessionRef
+	0,  // 15: gpumon.v1.CollectorStatus.state:type_name -> gpumon.v1.CollectorState
+	16, // [16:16] is the sub-list for method output_type
+	16, // [16:16] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_gpumon_v1_report_proto_init() }
@@ -1705,14 +1978,15 @@ func file_gpumon_v1_report_proto_init() {
 	}
 	file_gpumon_v1_report_proto_msgTypes[0].OneofWrappers = []any{}
 	file_gpumon_v1_report_proto_msgTypes[1].OneofWrappers = []any{}
-	file_gpumon_v1_report_proto_msgTypes[5].OneofWrappers = []any{}
+	file_gpumon_v1_report_proto_msgTypes[3].OneofWrappers = []any{}
+	file_gpumon_v1_report_proto_msgTypes[7].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gpumon_v1_report_proto_rawDesc), len(file_gpumon_v1_report_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   10,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

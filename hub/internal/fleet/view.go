@@ -33,6 +33,7 @@ func FillStatic(r *gpumonv1.Report, inv *gpumonv1.Inventory) {
 		g.Uuid = cmp.Or(g.Uuid, info.GetUuid())
 		g.Name = cmp.Or(g.Name, info.GetName())
 		g.MemoryTotal = cmp.Or(g.MemoryTotal, info.GetMemoryTotal())
+		g.PciBusId = cmp.Or(g.PciBusId, info.GetPciBusId())
 		if g.PowerLimit == nil {
 			g.PowerLimit = info.PowerLimit
 		}

@@ -383,6 +383,11 @@ export interface components {
         };
         /** @description Gpu is one GPU at one sample. Unsupported metrics are absent (JSON null). */
         v1Gpu: {
+            /**
+             * @description Engine activity over the last sampling interval from NVML's GPU
+             *     performance monitoring; absent where the card has none (before Hopper).
+             */
+            activity?: components["schemas"]["v1GpuActivity"] | null;
             /** Format: int64 */
             decoder_utilization?: number | null;
             /**
@@ -397,6 +402,11 @@ export interface components {
              * @description Encoder and decoder utilisation, percent.
              */
             encoder_utilization?: number | null;
+            /**
+             * Format: double
+             * @description Energy used since the driver was loaded, millijoules.
+             */
+            energy_consumption?: number | null;
             /** @description Non-empty when this GPU could not be read; other fields may then be absent. */
             error?: string;
             /**
@@ -435,6 +445,11 @@ export interface components {
             memory_free?: number | null;
             /**
              * Format: int64
+             * @description Memory (HBM) temperature, degrees Celsius.
+             */
+            memory_temperature?: number | null;
+            /**
+             * Format: int64
              * @description MiB.
              */
             memory_total?: number;
@@ -451,10 +466,30 @@ export interface components {
             mig_mode?: boolean | null;
             name?: string;
             /**
+             * Format: double
+             * @description NVLink data sent plus received over all links since the driver was
+             *     loaded, KiB.
+             */
+            nvlink_bandwidth_total?: number | null;
+            /** @description PCI bus id as NVML writes it, e.g. "00000000:18:00.0". */
+            pci_bus_id?: string;
+            /**
              * Format: int64
              * @description Current PCIe link generation and width.
              */
             pcie_generation?: number | null;
+            /**
+             * Format: int64
+             * @description PCIe replays (link retries) since the driver was loaded.
+             */
+            pcie_replay_counter?: number | null;
+            /** Format: int64 */
+            pcie_rx_throughput?: number | null;
+            /**
+             * Format: int64
+             * @description PCIe throughput measured by NVML over 20 ms, KB/s.
+             */
+            pcie_tx_throughput?: number | null;
             /** Format: int64 */
             pcie_width?: number | null;
             /**
@@ -475,6 +510,11 @@ export interface components {
             power_limit?: number | null;
             processes?: components["schemas"]["v1Process"][];
             /**
+             * @description Memory rows remapped after ECC errors; absent where the card does not
+             *     remap rows (before Ampere, GeForce).
+             */
+            remapped_rows?: components["schemas"]["v1RemappedRows"] | null;
+            /**
              * Format: int64
              * @description MHz.
              */
@@ -492,6 +532,37 @@ export interface components {
              */
             utilization?: number | null;
             uuid?: string;
+        };
+        /**
+         * @description GpuActivity holds ratios from 0 to 1 of the time (or, for sm_occupancy,
+         *     the warps) each part of the GPU was busy over the sampling interval.
+         */
+        v1GpuActivity: {
+            /**
+             * Format: double
+             * @description Device memory interface active.
+             */
+            dram?: number | null;
+            /**
+             * Format: double
+             * @description Graphics or compute engine active.
+             */
+            graphics?: number | null;
+            /**
+             * Format: double
+             * @description Streaming multiprocessors active.
+             */
+            sm?: number | null;
+            /**
+             * Format: double
+             * @description Resident warps of the SMs' maximum.
+             */
+            sm_occupancy?: number | null;
+            /**
+             * Format: double
+             * @description Any tensor core pipe active.
+             */
+            tensor?: number | null;
         };
         /** @description IdleGpu is a GPU whose memory is held while it does no work. */
         v1IdleGpu: {
@@ -755,6 +826,17 @@ export interface components {
              * @description The step used, seconds.
              */
             step_seconds?: number;
+        };
+        /** @description RemappedRows counts memory rows remapped after ECC errors. */
+        v1RemappedRows: {
+            /** Format: int64 */
+            correctable?: number;
+            /** @description A remapping failed: the card needs service. */
+            failure?: boolean;
+            /** @description A remapping waits for the next GPU reset. */
+            pending?: boolean;
+            /** Format: int64 */
+            uncorrectable?: number;
         };
         /**
          * @description Report is one sample of one machine. Its JSON form (proto field names) is the
