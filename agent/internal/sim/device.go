@@ -64,6 +64,8 @@ func wire(d *server.Device, m *model, g int, now func() time.Time) {
 		return s.pcieWidth, nvml.SUCCESS
 	}
 	wireProcesses(d, m, g, now, total)
+	wireCounters(d, m, g, now)
+	wireGPM(d, m, g, now)
 	if s.consumer {
 		wireConsumer(d, m, g, now)
 	} else {
@@ -167,3 +169,13 @@ func (d device) GetTotalEccErrors(t nvml.MemoryErrorType, c nvml.EccCounterType)
 func (d device) GetProcessUtilization(lastSeen uint64) ([]nvml.ProcessUtilizationSample, nvml.Return) {
 	return d.GetProcessUtilizationFunc(lastSeen)
 }
+
+func (d device) GetPcieThroughput(c nvml.PcieUtilCounter) (uint32, nvml.Return) {
+	return d.GetPcieThroughputFunc(c)
+}
+
+func (d device) GetFieldValues(values []nvml.FieldValue) nvml.Return {
+	return d.GetFieldValuesFunc(values)
+}
+
+func (d device) GpmSampleGet(s nvml.GpmSample) nvml.Return { return d.GpmSampleGetFunc(s) }

@@ -26,6 +26,9 @@ const (
 	saltECC
 	saltSchedule
 	saltTemper
+	saltEnergy
+	saltPCIe
+	saltGPM
 )
 
 // h hashes its arguments into 64 well-mixed bits (splitmix64 finaliser).

@@ -26,7 +26,15 @@ type spec struct {
 	reservedMiB uint64
 	// migGPU is the index of a GPU in MIG mode, or -1 for none.
 	migGPU int
+	// gpm: the card has NVML's GPU performance monitoring (Hopper and
+	// newer).
+	gpm bool
+	// busIDs are the GPUs' PCI bus numbers, as on the real machine.
+	busIDs []uint8
 }
+
+// dgxBuses are the PCI buses of the eight GPUs of a DGX H100/H200/B200.
+var dgxBuses = []uint8{0x18, 0x2a, 0x3a, 0x5d, 0x9a, 0xab, 0xba, 0xdb}
 
 // profile is one simulated machine.
 type profile struct {
@@ -41,6 +49,7 @@ var hopper = spec{
 	tempIdle: 31, tempRise: 42,
 	pcieGen: 5, pcieWidth: 16, pcieIdleGen: 5,
 	reservedMiB: 1, migGPU: -1,
+	gpm: true, busIDs: dgxBuses,
 }
 
 // rtx4090 describes the GeForce RTX 4090; go-nvml ships no consumer card,
@@ -79,6 +88,7 @@ var profiles = map[string]profile{
 			tempIdle: 30, tempRise: 45,
 			pcieGen: 5, pcieWidth: 16, pcieIdleGen: 5,
 			reservedMiB: 1, migGPU: -1,
+			gpm: true, busIDs: dgxBuses,
 		},
 		build: dgxb200.New,
 	},
@@ -90,6 +100,7 @@ var profiles = map[string]profile{
 			tempIdle: 30, tempRise: 40,
 			pcieGen: 4, pcieWidth: 16, pcieIdleGen: 4,
 			reservedMiB: 1, migGPU: 7,
+			busIDs: []uint8{0x07, 0x0f, 0x47, 0x4e, 0x87, 0x90, 0xb7, 0xbd},
 		},
 		build: func() *server.Server {
 			return server.NewServerWithGPUs("550.54.15", "12.550.54.15", 12040,
@@ -116,6 +127,7 @@ var ada = spec{
 	pcieGen: 4, pcieWidth: 16, pcieIdleGen: 1,
 	consumer:    true,
 	reservedMiB: 280, migGPU: -1,
+	busIDs: []uint8{0x01, 0x21, 0x41, 0x61},
 }
 
 // workstation builds a machine with n RTX 4090 cards.

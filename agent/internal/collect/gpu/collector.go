@@ -28,7 +28,30 @@ const (
 	symEventReasons    = "nvmlDeviceGetCurrentClocksEventReasons"
 	symThrottleReasons = "nvmlDeviceGetCurrentClocksThrottleReasons"
 	symTemperature     = "nvmlDeviceGetTemperature"
+	symFieldValues     = "nvmlDeviceGetFieldValues"
+	symPCIeThroughput  = "nvmlDeviceGetPcieThroughput"
 )
+
+// gpmSymbols are the GPU performance monitoring functions (NVML 520 and
+// newer).
+var gpmSymbols = []string{"nvmlGpmQueryDeviceSupport", "nvmlGpmSampleAlloc", "nvmlGpmSampleGet", "nvmlGpmMetricsGet", "nvmlGpmSampleFree"}
+
+// requiredSymbols are, per metric, the NVML functions reading it calls that
+// some driver versions lack.
+var requiredSymbols = []struct {
+	m       metric
+	symbols []string
+}{
+	{mTemperature, []string{symTemperature}},
+	{mPCIeTx, []string{symPCIeThroughput}},
+	{mPCIeRx, []string{symPCIeThroughput}},
+	{mMemTemp, []string{symFieldValues}},
+	{mEnergy, []string{symFieldValues}},
+	{mPCIeReplay, []string{symFieldValues}},
+	{mNVLink, []string{symFieldValues}},
+	{mRemapped, []string{symFieldValues}},
+	{mActivity, gpmSymbols},
+}
 
 type initState int
 
@@ -88,6 +111,8 @@ type gpuState struct {
 	// hung is set while a read of this GPU has overrun GPUReadTimeout and
 	// not yet returned; the GPU is reported errored without calling NVML.
 	hung atomic.Bool
+	// gpm holds the GPU's performance monitoring samples once allocated.
+	gpm *gpmSamples
 }
 
 // New returns a collector reading GPUs through lib. Nothing is called on lib
@@ -122,55 +147,64 @@ func (c *Collector) Collect(ctx context.Context, s *collect.Sample) error {
 		return fmt.Errorf("count GPUs: %w", ret)
 	}
 	if len(c.gpus) != n {
+		c.freeSamples()
 		c.gpus = make([]gpuState, n)
 	}
-	s.GPUs = make([]*gpumonv1.Gpu, 0, n)
-	s.GPUProcesses = []collect.GPUProcess{}
-	var errs []error
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("read GPUs: %w", err)
+	}
+	results := make([]gpuResult, n)
+	var wg sync.WaitGroup
 	for i := range n {
-		if err := ctx.Err(); err != nil {
-			errs = append(errs, fmt.Errorf("read GPUs: %w", err))
-			break
-		}
 		st := &c.gpus[i]
 		if st.hung.Load() {
 			// A read still waits in the driver and owns st: leave it alone.
-			g, _, err := hungGPU(i, "an earlier read of this GPU is still waiting for the driver")
-			s.GPUs = append(s.GPUs, g)
-			errs = append(errs, err)
+			results[i].g, _, results[i].err = hungGPU(i, "an earlier read of this GPU is still waiting for the driver")
 			continue
 		}
 		if st.collections++; st.collections%reprobeEvery == 0 {
 			st.unsupported = 0
 		}
-		g, procs, err := c.readBounded(i, st)
-		s.GPUs = append(s.GPUs, g)
-		s.GPUProcesses = append(s.GPUProcesses, procs...)
-		if err != nil {
-			errs = append(errs, err)
+		wg.Go(func() { results[i].g, results[i].procs, results[i].err = c.readBounded(i, st) })
+	}
+	wg.Wait()
+	s.GPUs = make([]*gpumonv1.Gpu, 0, n)
+	s.GPUProcesses = []collect.GPUProcess{}
+	var errs []error
+	if err := ctx.Err(); err != nil {
+		errs = append(errs, fmt.Errorf("read GPUs: %w", err))
+	}
+	for _, res := range results {
+		s.GPUs = append(s.GPUs, res.g)
+		s.GPUProcesses = append(s.GPUProcesses, res.procs...)
+		if res.err != nil {
+			errs = append(errs, res.err)
 		}
 	}
 	return errors.Join(errs...)
 }
 
+// gpuResult is what reading one GPU gave.
+type gpuResult struct {
+	g     *gpumonv1.Gpu
+	procs []collect.GPUProcess
+	err   error
+}
+
 // GPUReadTimeout bounds the read of one GPU: a GPU whose NVML calls hang is
-// reported errored and the others are read on time.
+// reported errored and the others are read on time. GPUs are read at the
+// same time (NVML is thread-safe), each within this bound.
 const GPUReadTimeout = 500 * time.Millisecond
 
 // readBounded reads GPU i, giving up after GPUReadTimeout. A read that
 // overran keeps running in the background (NVML calls cannot be cancelled);
 // until it returns the GPU is reported as hung without calling NVML again.
 func (c *Collector) readBounded(i int, st *gpuState) (*gpumonv1.Gpu, []collect.GPUProcess, error) {
-	type result struct {
-		g     *gpumonv1.Gpu
-		procs []collect.GPUProcess
-		err   error
-	}
-	ch := make(chan result, 1)
+	ch := make(chan gpuResult, 1)
 	go func() {
 		r := reader{c: c, idx: i, st: st}
 		g, procs, err := r.read()
-		ch <- result{g, procs, err}
+		ch <- gpuResult{g, procs, err}
 	}()
 	timer := time.NewTimer(GPUReadTimeout)
 	defer timer.Stop()
@@ -221,8 +255,14 @@ func (c *Collector) ensureInit() error {
 // fallback for older drivers.
 func (c *Collector) probeSymbols() {
 	ext := c.lib.Extensions()
+	for _, req := range requiredSymbols {
+		for _, sym := range req.symbols {
+			if ext == nil || ext.LookupSymbol(sym) != nil {
+				c.missing.set(req.m)
+			}
+		}
+	}
 	if ext == nil {
-		c.missing.set(mTemperature)
 		return
 	}
 	switch {
@@ -230,9 +270,6 @@ func (c *Collector) probeSymbols() {
 		c.reasons = reasonsEvent
 	case ext.LookupSymbol(symThrottleReasons) == nil:
 		c.reasons = reasonsThrottle
-	}
-	if ext.LookupSymbol(symTemperature) != nil {
-		c.missing.set(mTemperature)
 	}
 }
 
@@ -252,10 +289,22 @@ func (c *Collector) Close() error {
 	if was != stateReady {
 		return nil
 	}
+	c.freeSamples()
 	if ret := c.lib.Shutdown(); ret != nvml.SUCCESS {
 		return fmt.Errorf("shut down nvml: %w", ret)
 	}
 	return nil
+}
+
+// freeSamples releases the GPM samples of every GPU not held by a hung read.
+func (c *Collector) freeSamples() {
+	for i := range c.gpus {
+		st := &c.gpus[i]
+		if st.gpm != nil && !st.hung.Load() {
+			st.gpm.free()
+			st.gpm = nil
+		}
+	}
 }
 
 // FormatCUDAVersion turns NVML's CUDA driver version (12040) into "12.4".

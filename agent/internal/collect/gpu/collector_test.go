@@ -2,9 +2,12 @@ package gpu
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/NVIDIA/go-nvml/pkg/nvml"
@@ -55,6 +58,14 @@ func TestCollectHealthyGPU(t *testing.T) {
 		{"modes", [2]bool{g.GetPersistenceMode(), g.MigMode != nil && !g.GetMigMode()}, [2]bool{true, true}},
 		{"error", g.Error, ""},
 		{"processes on gpu", len(g.Processes), 0},
+		{"pci bus id", g.PciBusId, "00000000:19:00.0"},
+		{"memory temperature", g.GetMemoryTemperature(), uint32(58)},
+		{"energy", g.GetEnergyConsumption(), 9.5e9},
+		{"pcie throughput", [2]uint32{g.GetPcieTxThroughput(), g.GetPcieRxThroughput()}, [2]uint32{1200, 5400}},
+		{"pcie replays", g.GetPcieReplayCounter(), uint32(1)},
+		{"nvlink", g.GetNvlinkBandwidthTotal(), 7.25e6},
+		{"remapped rows", g.GetRemappedRows().String(), (&gpumonv1.RemappedRows{Correctable: 1, Pending: true}).String()},
+		{"no activity from one sample", g.Activity == nil, true},
 	}
 	for _, tc := range checks {
 		if tc.got != tc.want {
@@ -67,6 +78,85 @@ func TestCollectHealthyGPU(t *testing.T) {
 	p := s.GPUProcesses[1]
 	if p.PID != 101 || p.GPU != 1 || p.UsedMemory != 990 || p.Type != TypeCompute || p.SMUtilization == nil || *p.SMUtilization != 80 {
 		t.Errorf("process = %+v", p)
+	}
+
+	// The second collection compares two GPM samples: ratios, not percent.
+	s, err = collectOnce(t, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := s.GPUs[1].GetActivity()
+	got := [5]float64{a.GetGraphics(), a.GetSm(), a.GetSmOccupancy(), a.GetTensor(), a.GetDram()}
+	if want := [5]float64{0.86, 0.7, 0.35, 0.42, 0.3}; a == nil || got != want {
+		t.Errorf("activity = %v, want %v", a, want)
+	}
+}
+
+// TestGPMSamplesFreed: the two GPM samples of every GPU are freed when the
+// collector closes, and when the number of GPUs changes.
+func TestGPMSamplesFreed(t *testing.T) {
+	devs := fakeDevices(2)
+	lib := fakeLib(devs...)
+	var mu sync.Mutex
+	var samples []*fakeSample
+	lib.GpmSampleAllocFunc = func() (nvml.GpmSample, nvml.Return) {
+		s := &fakeSample{}
+		mu.Lock()
+		samples = append(samples, s)
+		mu.Unlock()
+		return s, nvml.SUCCESS
+	}
+	n := 2
+	lib.DeviceGetCountFunc = func() (int, nvml.Return) { return n, nvml.SUCCESS }
+	c := New(lib, nil)
+	for range 3 {
+		if _, err := collectOnce(t, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(samples) != 4 {
+		t.Fatalf("%d samples allocated for 2 GPUs over 3 collections, want 4", len(samples))
+	}
+	n = 1 // a GPU fell off the bus
+	if _, err := collectOnce(t, c); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(samples) != 6 {
+		t.Fatalf("%d samples, want 6", len(samples))
+	}
+	for i, s := range samples {
+		if !s.freed {
+			t.Errorf("sample %d not freed", i)
+		}
+	}
+}
+
+func TestFieldValue(t *testing.T) {
+	cases := []struct {
+		typ  nvml.ValueType
+		bits uint64
+		want float64
+		ok   bool
+	}{
+		{nvml.VALUE_TYPE_DOUBLE, math.Float64bits(61.5), 61.5, true},
+		{nvml.VALUE_TYPE_UNSIGNED_INT, 58, 58, true},
+		{nvml.VALUE_TYPE_UNSIGNED_LONG, 1 << 40, 1 << 40, true},
+		{nvml.VALUE_TYPE_UNSIGNED_LONG_LONG, 9_500_000_000, 9.5e9, true},
+		{nvml.VALUE_TYPE_SIGNED_LONG_LONG, uint64(1<<64 - 5), -5, true},
+		{nvml.VALUE_TYPE_SIGNED_INT, 0xfffffffe, -2, true},
+		{nvml.VALUE_TYPE_UNSIGNED_SHORT, 0x1_0007, 7, true},
+		{nvml.VALUE_TYPE_COUNT, 1, 0, false},
+	}
+	for _, tc := range cases {
+		var fv nvml.FieldValue
+		fv.ValueType = uint32(tc.typ)
+		binary.NativeEndian.PutUint64(fv.Value[:], tc.bits)
+		if got, ok := fieldValue(fv); got != tc.want || ok != tc.ok {
+			t.Errorf("type %d: %v %v, want %v %v", tc.typ, got, ok, tc.want, tc.ok)
+		}
 	}
 }
 
@@ -83,10 +173,24 @@ func TestCollectUnsupportedMetrics(t *testing.T) {
 		d.GetProcessUtilizationFunc = func(uint64) ([]nvml.ProcessUtilizationSample, nvml.Return) {
 			return nil, nvml.ERROR_NOT_SUPPORTED
 		}
+		// A GeForce card: no memory sensor, NVLink or row remapping, no GPM.
+		d.GetFieldValuesFunc = func(values []nvml.FieldValue) nvml.Return {
+			for i := range values {
+				a := fieldAnswers[values[i].FieldId]
+				if values[i].FieldId != nvml.FI_DEV_TOTAL_ENERGY_CONSUMPTION {
+					a.ret = nvml.ERROR_NOT_SUPPORTED
+				}
+				fillField(&values[i], a)
+			}
+			return nvml.SUCCESS
+		}
+		d.GpmQueryDeviceSupportFunc = func() (nvml.GpmSupport, nvml.Return) { return nvml.GpmSupport{}, nvml.SUCCESS }
+		d.GetPcieThroughputFunc = func(nvml.PcieUtilCounter) (uint32, nvml.Return) { return 0, nvml.ERROR_NOT_SUPPORTED }
 	}
 	failing := func(d *mock.Device) {
 		d.GetPowerUsageFunc = func() (uint32, nvml.Return) { return 0, nvml.ERROR_UNKNOWN }
 		d.GetCurrPcieLinkGenerationFunc = func() (int, nvml.Return) { return 0, nvml.ERROR_NO_PERMISSION }
+		d.GetFieldValuesFunc = func([]nvml.FieldValue) nvml.Return { return nvml.ERROR_UNKNOWN }
 	}
 	cases := []struct {
 		name    string
@@ -95,10 +199,14 @@ func TestCollectUnsupportedMetrics(t *testing.T) {
 	}{
 		{"not supported", notSupported, func(g *gpumonv1.Gpu) bool {
 			return g.FanSpeed == nil && g.Temperature == nil && g.EccErrorsCorrected == nil &&
-				g.EccErrorsUncorrected == nil && g.MigMode == nil
+				g.EccErrorsUncorrected == nil && g.MigMode == nil && g.MemoryTemperature == nil &&
+				g.NvlinkBandwidthTotal == nil && g.RemappedRows == nil && g.Activity == nil &&
+				g.PcieReplayCounter == nil && g.PcieTxThroughput == nil && g.PcieRxThroughput == nil &&
+				g.GetEnergyConsumption() == 9.5e9
 		}},
 		{"other errors", failing, func(g *gpumonv1.Gpu) bool {
-			return g.PowerDraw == nil && g.PcieGeneration == nil
+			return g.PowerDraw == nil && g.PcieGeneration == nil && g.MemoryTemperature == nil &&
+				g.EnergyConsumption == nil && g.RemappedRows == nil
 		}},
 	}
 	for _, tc := range cases {
@@ -135,6 +243,15 @@ func TestCollectUnsupportedMetrics(t *testing.T) {
 		}
 		if n := len(dev.GetFanSpeedCalls()); n != 1 {
 			t.Errorf("fan speed asked %d times, want 1", n)
+		}
+		if n := len(dev.GpmQueryDeviceSupportCalls()); n != 1 {
+			t.Errorf("GPM support asked %d times, want 1", n)
+		}
+		for i, call := range dev.GetFieldValuesCalls() {
+			// Energy is read every time; the unsupported fields only at first.
+			if want := map[bool]int{true: 9, false: 1}[i == 0]; len(call.FieldValues) != want {
+				t.Errorf("field call %d asked %d fields, want %d", i, len(call.FieldValues), want)
+			}
 		}
 		if n := len(dev.GetUtilizationRatesCalls()); n != 3 {
 			t.Errorf("utilization asked %d times, want 3", n)
@@ -219,15 +336,15 @@ func TestCollectContextCancelled(t *testing.T) {
 			t.Errorf("GPU 0 read %d times after cancel", n)
 		}
 	})
-	t.Run("between GPUs", func(t *testing.T) {
+	t.Run("during the reads", func(t *testing.T) {
 		devs := fakeDevices(3)
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		devs[0].GetNameFunc = func() (string, nvml.Return) { cancel(); return "slow", nvml.SUCCESS }
 		var s collect.Sample
 		err := New(fakeLib(devs...), nil).Collect(ctx, &s)
-		if !errors.Is(err, context.Canceled) || len(s.GPUs) != 1 {
-			t.Errorf("err = %v, GPUs = %d, want GPU 0 only", err, len(s.GPUs))
+		if !errors.Is(err, context.Canceled) || len(s.GPUs) != 3 {
+			t.Errorf("err = %v, GPUs = %d, want the GPUs read (all three, at once) and the cancellation", err, len(s.GPUs))
 		}
 	})
 }

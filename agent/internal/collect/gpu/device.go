@@ -40,6 +40,9 @@ func (r *reader) read() (*gpumonv1.Gpu, []collect.GPUProcess, error) {
 	r.readClocks()
 	r.readHealth()
 	r.readLink()
+	r.readPCIe()
+	r.readFields()
+	r.readActivity()
 	return r.g, r.readProcesses(), nil
 }
 

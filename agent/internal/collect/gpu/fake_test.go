@@ -1,9 +1,11 @@
 package gpu
 
 import (
+	"encoding/binary"
 	"fmt"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/NVIDIA/go-nvml/pkg/nvml"
@@ -58,7 +60,89 @@ func fakeDevice(i int) *mock.Device {
 		GetProcessUtilizationFunc: func(uint64) ([]nvml.ProcessUtilizationSample, nvml.Return) {
 			return []nvml.ProcessUtilizationSample{{Pid: uint32(100 + i), TimeStamp: 10, SmUtil: 80}}, nvml.SUCCESS
 		},
+		GetPciInfoFunc: func() (nvml.PciInfo, nvml.Return) {
+			var p nvml.PciInfo
+			for j, c := range fmt.Sprintf("00000000:%02X:00.0", 0x18+i) {
+				p.BusId[j] = int8(c)
+			}
+			return p, nvml.SUCCESS
+		},
+		GetPcieThroughputFunc: func(c nvml.PcieUtilCounter) (uint32, nvml.Return) {
+			if c == nvml.PCIE_UTIL_TX_BYTES {
+				return 1200, nvml.SUCCESS
+			}
+			return 5400, nvml.SUCCESS
+		},
+		GetFieldValuesFunc: func(values []nvml.FieldValue) nvml.Return {
+			for j := range values {
+				fillField(&values[j], fieldAnswers[values[j].FieldId])
+			}
+			return nvml.SUCCESS
+		},
+		GpmQueryDeviceSupportFunc: func() (nvml.GpmSupport, nvml.Return) {
+			return nvml.GpmSupport{IsSupportedDevice: 1}, nvml.SUCCESS
+		},
+		GpmSampleGetFunc: func(s nvml.GpmSample) nvml.Return {
+			s.(*fakeSample).taken = gpmClock.Add(1)
+			return nvml.SUCCESS
+		},
 	}
+}
+
+// gpmClock orders fake GPM samples.
+var gpmClock atomic.Int64
+
+// fakeSample is a GPM sample that remembers when it was taken and whether
+// it was freed.
+type fakeSample struct {
+	taken int64
+	freed bool
+}
+
+func (s *fakeSample) Free() nvml.Return { s.freed = true; return nvml.SUCCESS }
+func (s *fakeSample) Get(nvml.Device) nvml.Return {
+	panic("the collector takes samples through the device")
+}
+func (s *fakeSample) MigGet(nvml.Device, int) nvml.Return { panic("MIG samples are not read") }
+
+// fieldAnswer is what the fake answers for one NVML field.
+type fieldAnswer struct {
+	typ   nvml.ValueType
+	value uint64
+	ret   nvml.Return
+}
+
+// fieldAnswers are the fake's field values: an H100's memory temperature,
+// energy, PCIe replays, NVLink traffic (KiB) and remapped rows.
+var fieldAnswers = map[uint32]fieldAnswer{
+	nvml.FI_DEV_MEMORY_TEMP:               {nvml.VALUE_TYPE_UNSIGNED_INT, 58, nvml.SUCCESS},
+	nvml.FI_DEV_TOTAL_ENERGY_CONSUMPTION:  {nvml.VALUE_TYPE_UNSIGNED_LONG_LONG, 9_500_000_000, nvml.SUCCESS},
+	nvml.FI_DEV_PCIE_REPLAY_COUNTER:       {nvml.VALUE_TYPE_UNSIGNED_INT, 1, nvml.SUCCESS},
+	nvml.FI_DEV_NVLINK_THROUGHPUT_DATA_TX: {nvml.VALUE_TYPE_UNSIGNED_LONG_LONG, 3_000_000, nvml.SUCCESS},
+	nvml.FI_DEV_NVLINK_THROUGHPUT_DATA_RX: {nvml.VALUE_TYPE_UNSIGNED_LONG_LONG, 4_250_000, nvml.SUCCESS},
+	nvml.FI_DEV_REMAPPED_COR:              {nvml.VALUE_TYPE_UNSIGNED_INT, 1, nvml.SUCCESS},
+	nvml.FI_DEV_REMAPPED_UNC:              {nvml.VALUE_TYPE_UNSIGNED_INT, 0, nvml.SUCCESS},
+	nvml.FI_DEV_REMAPPED_PENDING:          {nvml.VALUE_TYPE_UNSIGNED_INT, 1, nvml.SUCCESS},
+	nvml.FI_DEV_REMAPPED_FAILURE:          {nvml.VALUE_TYPE_UNSIGNED_INT, 0, nvml.SUCCESS},
+}
+
+// fillField writes an answer into a field value as NVML does. A field the
+// fake does not know answers NOT_SUPPORTED.
+func fillField(fv *nvml.FieldValue, a fieldAnswer) {
+	if a.ret == 0 && a.typ == 0 && a.value == 0 {
+		a.ret = nvml.ERROR_NOT_SUPPORTED
+	}
+	fv.ValueType, fv.NvmlReturn = uint32(a.typ), uint32(a.ret)
+	binary.NativeEndian.PutUint64(fv.Value[:], a.value)
+}
+
+// gpmPercent are the fake's GPM metrics, in percent as NVML gives them.
+var gpmPercent = map[uint32]float64{
+	uint32(nvml.GPM_METRIC_GRAPHICS_UTIL):   86,
+	uint32(nvml.GPM_METRIC_SM_UTIL):         70,
+	uint32(nvml.GPM_METRIC_SM_OCCUPANCY):    35,
+	uint32(nvml.GPM_METRIC_ANY_TENSOR_UTIL): 42,
+	uint32(nvml.GPM_METRIC_DRAM_BW_UTIL):    30,
 }
 
 // fakeLib returns a mock NVML library holding devs. Functions the
@@ -78,6 +162,22 @@ func fakeLib(devs ...*mock.Device) *mock.Interface {
 				return nil, nvml.ERROR_INVALID_ARGUMENT
 			}
 			return devs[i], nvml.SUCCESS
+		},
+		GpmSampleAllocFunc: func() (nvml.GpmSample, nvml.Return) { return &fakeSample{}, nvml.SUCCESS },
+		GpmMetricsGetFunc: func(q *nvml.GpmMetricsGetType) nvml.Return {
+			s1, s2 := q.Sample1.(*fakeSample), q.Sample2.(*fakeSample)
+			if s1.taken == 0 || s2.taken <= s1.taken || s1.freed || s2.freed {
+				return nvml.ERROR_INVALID_ARGUMENT // samples out of order or not taken
+			}
+			for i := range q.NumMetrics {
+				m := &q.Metrics[i]
+				v, ok := gpmPercent[m.MetricId]
+				m.Value, m.NvmlReturn = v, uint32(nvml.SUCCESS)
+				if !ok {
+					m.NvmlReturn = uint32(nvml.ERROR_NOT_SUPPORTED)
+				}
+			}
+			return nvml.SUCCESS
 		},
 	}
 }

@@ -86,8 +86,8 @@ func TestSymbols(t *testing.T) {
 		symbols []string
 		want    []string
 	}{
-		{"current driver", []string{symEventReasons, symThrottleReasons, symTemperature}, []string{"sw_power_cap"}},
-		{"old driver", []string{symThrottleReasons, symTemperature}, []string{"hw_slowdown"}},
+		{"current driver", append([]string{symEventReasons, symThrottleReasons, symTemperature, symFieldValues, symPCIeThroughput}, gpmSymbols...), []string{"sw_power_cap"}},
+		{"old driver", []string{symThrottleReasons, symTemperature, symFieldValues}, []string{"hw_slowdown"}},
 		{"none", nil, nil},
 	}
 	for _, tc := range cases {
@@ -106,7 +106,20 @@ func TestSymbols(t *testing.T) {
 			if !hasTemp {
 				dev.GetTemperatureFunc = nil
 			}
+			hasFields, hasGPM := slices.Contains(tc.symbols, symFieldValues), slices.Contains(tc.symbols, gpmSymbols[0])
+			if !hasFields {
+				dev.GetFieldValuesFunc = nil
+			}
+			if !slices.Contains(tc.symbols, symPCIeThroughput) {
+				dev.GetPcieThroughputFunc = nil
+			}
+			if !hasGPM {
+				dev.GpmQueryDeviceSupportFunc, dev.GpmSampleGetFunc = nil, nil
+			}
 			lib := fakeLib(dev)
+			if !hasGPM {
+				lib.GpmSampleAllocFunc, lib.GpmMetricsGetFunc = nil, nil
+			}
 			lib.ExtensionsFunc = func() nvml.ExtendedInterface {
 				return &mock.ExtendedInterface{LookupSymbolFunc: func(s string) error {
 					if slices.Contains(tc.symbols, s) {
@@ -115,11 +128,16 @@ func TestSymbols(t *testing.T) {
 					return fmt.Errorf("symbol %s not found", s)
 				}}
 			}
-			s, err := collectOnce(t, New(lib, nil))
+			c := New(lib, nil)
+			_, _ = collectOnce(t, c)
+			s, err := collectOnce(t, c)
 			if err != nil {
 				t.Fatal(err)
 			}
 			g := s.GPUs[0]
+			if (g.EnergyConsumption != nil) != hasFields || (g.Activity != nil) != hasGPM {
+				t.Errorf("energy %v, activity %v", g.EnergyConsumption, g.Activity)
+			}
 			if !slices.Equal(g.ThrottleReasons, tc.want) {
 				t.Errorf("reasons = %v, want %v", g.ThrottleReasons, tc.want)
 			}

@@ -27,6 +27,15 @@ const (
 	mComputeProcs
 	mGraphicsProcs
 	mProcessUtil
+	mPCIInfo
+	mMemTemp
+	mEnergy
+	mPCIeTx
+	mPCIeRx
+	mPCIeReplay
+	mNVLink
+	mRemapped
+	mActivity
 	metricCount
 )
 
@@ -51,6 +60,15 @@ var metricNames = [metricCount]string{
 	mComputeProcs:   "compute_processes",
 	mGraphicsProcs:  "graphics_processes",
 	mProcessUtil:    "process_utilization",
+	mPCIInfo:        "pci_bus_id",
+	mMemTemp:        "memory_temperature",
+	mEnergy:         "energy_consumption",
+	mPCIeTx:         "pcie_tx_throughput",
+	mPCIeRx:         "pcie_rx_throughput",
+	mPCIeReplay:     "pcie_replay_counter",
+	mNVLink:         "nvlink_bandwidth_total",
+	mRemapped:       "remapped_rows",
+	mActivity:       "activity",
 }
 
 // String returns the metric's name as the report spells the field.
@@ -63,6 +81,9 @@ func (m metric) String() string {
 
 // metricSet is a set of metrics.
 type metricSet uint32
+
+// A metricSet holds at most 32 metrics.
+var _ [32 - metricCount]struct{}
 
 func (s metricSet) has(m metric) bool { return s&(1<<m) != 0 }
 

@@ -28,21 +28,22 @@ func simCollector(tb testing.TB, profile string, now func() time.Time) *gpu.Coll
 // an hour of injected time, and checks the report a user would see.
 func TestCollectSim(t *testing.T) {
 	cases := []struct {
-		profile  string
-		gpus     int
-		consumer bool
+		profile       string
+		gpus          int
+		consumer, gpm bool
 	}{
-		{"dgxa100", 8, false},
-		{"dgxb200", 8, false},
-		{"dgxh100", 8, false},
-		{"dgxh200", 8, false},
-		{"rtx4090x4", 4, true},
+		{"dgxa100", 8, false, false},
+		{"dgxb200", 8, false, true},
+		{"dgxh100", 8, false, true},
+		{"dgxh200", 8, false, true},
+		{"rtx4090x4", 4, true, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.profile, func(t *testing.T) {
 			now := t0
 			c := simCollector(t, tc.profile, func() time.Time { return now })
 			sawProcs := false
+			energy, buses := map[int32]float64{}, map[string]bool{}
 			for ; now.Before(t0.Add(time.Hour)); now = now.Add(time.Minute) {
 				var s collect.Sample
 				if err := c.Collect(context.Background(), &s); err != nil {
@@ -56,6 +57,12 @@ func TestCollectSim(t *testing.T) {
 				}
 				for _, g := range s.GPUs {
 					checkSimGPU(t, g, tc.consumer)
+					checkSimCounters(t, g, tc.consumer, tc.gpm && now.After(t0))
+					if e := g.GetEnergyConsumption(); e <= energy[g.Id] {
+						t.Errorf("GPU %d: energy %v after %v", g.Id, e, energy[g.Id])
+					}
+					energy[g.Id] = g.GetEnergyConsumption()
+					buses[g.GetPciBusId()] = true
 				}
 				for _, p := range s.GPUProcesses {
 					sawProcs = true
@@ -69,6 +76,9 @@ func TestCollectSim(t *testing.T) {
 			}
 			if !sawProcs {
 				t.Error("no simulated job's process in an hour")
+			}
+			if len(buses) != tc.gpus {
+				t.Errorf("PCI bus ids %v, want one per GPU", buses)
 			}
 		})
 	}
@@ -95,6 +105,35 @@ func checkSimGPU(t *testing.T, g *gpumonv1.Gpu, consumer bool) {
 	}
 	if g.MemoryUsed+g.GetMemoryFree() != g.MemoryTotal || g.GetUtilization() > 100 || g.GetPowerDraw() > g.GetPowerLimit() {
 		t.Errorf("GPU %d figures inconsistent: %v", g.Id, g)
+	}
+}
+
+// checkSimCounters: the figures dcgm-exporter users expect are there where
+// the simulated card has them, absent (not zero) where it does not.
+func checkSimCounters(t *testing.T, g *gpumonv1.Gpu, consumer, activity bool) {
+	t.Helper()
+	if g.PciBusId == "" || g.EnergyConsumption == nil || g.PcieTxThroughput == nil || g.PcieRxThroughput == nil || g.PcieReplayCounter == nil {
+		t.Errorf("GPU %d lacks bus id, energy or PCIe figures: %v", g.Id, g)
+	}
+	dc := !consumer
+	if (g.MemoryTemperature != nil) != dc || (g.NvlinkBandwidthTotal != nil) != dc || (g.RemappedRows != nil) != dc {
+		t.Errorf("GPU %d (consumer=%v): memory temperature %v, NVLink %v, remapped rows %v", g.Id, consumer,
+			g.MemoryTemperature, g.NvlinkBandwidthTotal, g.RemappedRows)
+	}
+	if dc && (g.GetMemoryTemperature() < g.GetTemperature() || g.GetMemoryTemperature() > 110) {
+		t.Errorf("GPU %d: memory at %d °C, core at %d °C", g.Id, g.GetMemoryTemperature(), g.GetTemperature())
+	}
+	a := g.GetActivity()
+	if (a != nil) != activity {
+		t.Fatalf("GPU %d: activity %v, want present=%v", g.Id, a, activity)
+	}
+	for _, v := range []float64{a.GetGraphics(), a.GetSm(), a.GetSmOccupancy(), a.GetTensor(), a.GetDram()} {
+		if v < 0 || v > 1 {
+			t.Errorf("GPU %d: activity %v out of 0..1", g.Id, a)
+		}
+	}
+	if a != nil && (a.GetTensor() > a.GetSm() || a.GetSm() > a.GetGraphics()+0.05) {
+		t.Errorf("GPU %d: tensor %v > SM %v or SM > graphics %v", g.Id, a.GetTensor(), a.GetSm(), a.GetGraphics())
 	}
 }
 
