@@ -6,13 +6,14 @@ import (
 
 	"github.com/prometheus/prometheus/model/labels"
 
+	"github.com/gpumon/gpumon/common/metricset"
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
 	"github.com/gpumon/gpumon/hub/internal/gpustate"
 )
 
 // UnknownUser names the owner of GPU processes whose user the report does
 // not tell (a process in another PID namespace, or a report without users).
-const UnknownUser = "unknown"
+const UnknownUser = metricset.UnknownUser
 
 // machineState is what the store remembers of one machine between samples:
 // accounting, and the newest time recorded for it (see floorOf).
@@ -36,42 +37,6 @@ func newMachineState() *machineState {
 	return &machineState{users: map[string]*userAcc{}, idleSince: map[int32]time.Time{}}
 }
 
-// usage is what one report says about who uses the machine's GPUs.
-type usage struct {
-	// Per user: GPUs holding one of their processes, and MiB they hold.
-	gpus map[string]int
-	mem  map[string]float64
-	// The machine: GPUs with any process, and MiB processes hold. mem sums to
-	// memory, so memory accounting adds up; GPUs shared by users are counted
-	// once for the machine and once for each user.
-	busy   int
-	memory float64
-}
-
-// usageOf reads a report's GPU use.
-func usageOf(r *gpumonv1.Report) usage {
-	u := usage{gpus: map[string]int{}, mem: map[string]float64{}}
-	for _, g := range r.GetGpuData() {
-		if len(g.GetProcesses()) > 0 {
-			u.busy++
-		}
-		on := map[string]bool{}
-		for _, p := range g.GetProcesses() {
-			name := p.GetUsername()
-			if name == "" {
-				name = UnknownUser
-			}
-			u.mem[name] += float64(p.GetGpuMemoryUsage())
-			u.memory += float64(p.GetGpuMemoryUsage())
-			on[name] = true
-		}
-		for name := range on {
-			u.gpus[name]++
-		}
-	}
-	return u
-}
-
 // account updates the machine's counters with a sample taken at t and
 // returns the samples for users, containers, counters and idle GPUs. The
 // sample counts for the time since the machine's previous one (at most
@@ -87,21 +52,21 @@ func (ms *machineState) account(out []sample, base []labels.Label, r *gpumonv1.R
 	if t.After(ms.last) {
 		ms.last = t
 	}
-	u := usageOf(r)
-	ms.busySecs += float64(u.busy) * dt
-	ms.memSecs += u.memory * dt
+	u := metricset.UsageOf(r)
+	ms.busySecs += float64(u.Busy) * dt
+	ms.memSecs += u.Memory * dt
 	out = append(out,
-		sample{series(MachineGPUSecs, base), ms.busySecs}, sample{series(MachineGPUSecsDelta, base), float64(u.busy) * dt},
-		sample{series(MachineGPUMemSecs, base), ms.memSecs}, sample{series(MachineGPUMemSecsDelta, base), u.memory * dt})
+		sample{series(MachineGPUSecs, base), ms.busySecs}, sample{series(MachineGPUSecsDelta, base), float64(u.Busy) * dt},
+		sample{series(MachineGPUMemSecs, base), ms.memSecs}, sample{series(MachineGPUMemSecsDelta, base), u.Memory * dt})
 	for user, acc := range ms.users {
-		if _, ok := u.gpus[user]; !ok && acc.present {
+		if _, ok := u.GPUs[user]; !ok && acc.present {
 			acc.present = false
 			ul := labels.Label{Name: "user", Value: user}
 			out = append(out, sample{series(UserGPUs, base, ul), 0}, sample{series(UserGPUMemory, base, ul), 0},
 				sample{series(UserGPUSecs, base, ul), acc.gpuSecs}, sample{series(UserGPUMemSecs, base, ul), acc.memSecs})
 		}
 	}
-	for user, n := range u.gpus {
+	for user, n := range u.GPUs {
 		acc := ms.users[user]
 		if acc == nil {
 			acc = &userAcc{}
@@ -109,13 +74,13 @@ func (ms *machineState) account(out []sample, base []labels.Label, r *gpumonv1.R
 		}
 		acc.present = true
 		acc.gpuSecs += float64(n) * dt
-		acc.memSecs += u.mem[user] * dt
+		acc.memSecs += u.Mem[user] * dt
 		ul := labels.Label{Name: "user", Value: user}
-		out = append(out, sample{series(UserGPUs, base, ul), float64(n)}, sample{series(UserGPUMemory, base, ul), u.mem[user]},
+		out = append(out, sample{series(UserGPUs, base, ul), float64(n)}, sample{series(UserGPUMemory, base, ul), u.Mem[user]},
 			sample{series(UserGPUSecs, base, ul), acc.gpuSecs}, sample{series(UserGPUMemSecs, base, ul), acc.memSecs},
-			sample{series(UserGPUSecsDelta, base, ul), float64(n) * dt}, sample{series(UserGPUMemSecsDelta, base, ul), u.mem[user] * dt})
+			sample{series(UserGPUSecsDelta, base, ul), float64(n) * dt}, sample{series(UserGPUMemSecsDelta, base, ul), u.Mem[user] * dt})
 	}
-	for c, v := range containersOf(r) {
+	for c, v := range metricset.Containers(r) {
 		out = append(out, sample{series(ContainerGPUMem, base, labels.Label{Name: "container", Value: c}), v})
 	}
 	return ms.trackIdle(out, base, r, t)
@@ -136,22 +101,11 @@ func (ms *machineState) trackIdle(out []sample, base []labels.Label, r *gpumonv1
 			ms.idleSince[g.GetId()] = since
 			secs = t.Sub(since).Seconds()
 		}
-		out = append(out, sample{series(GPUIdleHeld, base, gpuLabels(g)...), secs})
+		emitTo(&out, base)(GPUIdleHeld, metricset.GPUIdentity(g.GetId(), g.GetUuid(), g.GetName()), secs)
 	}
 	for id := range ms.idleSince {
 		if !seen[id] {
 			delete(ms.idleSince, id)
-		}
-	}
-	return out
-}
-
-// containersOf sums GPU memory per container.
-func containersOf(r *gpumonv1.Report) map[string]float64 {
-	out := map[string]float64{}
-	for _, p := range r.GetSystemInfo().GetProcesses() {
-		if p.GetIsGpuProcess() && p.GetContainerId() != "" {
-			out[p.GetContainerId()] += float64(p.GetGpuMemoryUsage())
 		}
 	}
 	return out

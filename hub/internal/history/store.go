@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"math"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -178,7 +177,7 @@ func (s *Store) Record(m *fleet.Machine, r *gpumonv1.Report, seq uint64) error {
 	base := machineLabels(m.Key, m.Hostname)
 	out := make([]sample, 0, 24*len(r.GetGpuData())+32)
 	for _, g := range r.GetGpuData() {
-		out = gpuSamples(out, base, g)
+		out = gpuSamples(out, base, g, r.GetDriverVersion())
 	}
 	out = machineSamples(out, base, r.GetSystemInfo())
 	out = append(out, sample{series(MachineOnline, base), 1})
@@ -283,8 +282,6 @@ func (s *Store) Forget(m *fleet.Machine) {
 	s.markStale(m, true)
 	s.machines.Delete(m.Key)
 }
-
-func itoa(i int32) string { return strconv.Itoa(int(i)) }
 
 func timestamp(t time.Time) *timestamppb.Timestamp { return timestamppb.New(t) }
 
