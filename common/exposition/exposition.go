@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/gpumon/gpumon/common/metricset"
 )
@@ -63,6 +64,21 @@ func help(name string) string {
 		return f.Help
 	}
 	return "gpumon: " + strings.ReplaceAll(strings.TrimPrefix(name, "gpumon_"), "_", " ") + "."
+}
+
+// Families lists the HELP and TYPE of every metric family g gathers now.
+// Families that fail to gather are left out.
+func Families(g prometheus.Gatherer) []metricset.Family {
+	mfs, _ := g.Gather()
+	out := make([]metricset.Family, 0, len(mfs))
+	for _, mf := range mfs {
+		typ := strings.ToLower(mf.GetType().String())
+		if mf.GetType() == dto.MetricType_UNTYPED {
+			typ = "unknown" // Prometheus's name for it in metadata
+		}
+		out = append(out, metricset.Family{Name: mf.GetName(), Type: metricset.Type(typ), Help: mf.GetHelp()})
+	}
+	return out
 }
 
 func valueType(name string) prometheus.ValueType {

@@ -24,6 +24,13 @@ import (
 // DefaultRetention is how long samples are kept unless told otherwise.
 const DefaultRetention = 15 * 24 * time.Hour
 
+// Settings of the PromQL engine, Prometheus's defaults.
+const (
+	QueryTimeout    = 2 * time.Minute
+	QueryMaxSamples = 50_000_000
+	LookbackDelta   = 5 * time.Minute
+)
+
 // Options configures the store.
 type Options struct {
 	Retention time.Duration
@@ -92,8 +99,8 @@ func Open(dir string, o Options) (*Store, error) {
 		return nil, fmt.Errorf("open history in %s: %w", dir, err)
 	}
 	s.engine = promql.NewEngine(promql.EngineOpts{
-		Logger: o.Log.With("component", "promql"), MaxSamples: 50_000_000, Timeout: 2 * time.Minute,
-		LookbackDelta: 5 * time.Minute, EnableAtModifier: true, EnableNegativeOffset: true,
+		Logger: o.Log.With("component", "promql"), MaxSamples: QueryMaxSamples, Timeout: QueryTimeout,
+		LookbackDelta: LookbackDelta, EnableAtModifier: true, EnableNegativeOffset: true,
 	})
 	return s, nil
 }

@@ -25,13 +25,29 @@ type Sources struct {
 	Remote  *history.RemoteWriter // may be nil
 }
 
-// Handler returns the /metrics handler.
-func Handler(src Sources) http.Handler {
+// Registry is the hub's /metrics.
+type Registry struct {
+	reg     *prometheus.Registry
+	handler http.Handler
+}
+
+// New returns the registry of what /metrics reports.
+func New(src Sources) *Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(exposition.NewCollector(fleetSource(src)))
 	reg.MustRegister(&hubCollector{src: src})
-	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
+	return &Registry{reg: reg, handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})}
+}
+
+// ServeHTTP serves /metrics.
+func (r *Registry) ServeHTTP(w http.ResponseWriter, req *http.Request) { r.handler.ServeHTTP(w, req) }
+
+// Families lists the HELP and TYPE of every metric /metrics declares now
+// and of every fleet series the history may hold (a machine offline now
+// still has history), for /api/v1/metadata.
+func (r *Registry) Families() []metricset.Family {
+	return append(exposition.Families(r.reg), metricset.Families()...)
 }
 
 // fleetSource emits every machine's current values: the online state of

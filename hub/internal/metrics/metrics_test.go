@@ -32,7 +32,8 @@ func TestFleetMetrics(t *testing.T) {
 	f.Ingest(old, 1, &gpumonv1.Report{Hostname: "gpu-b", Timestamp: timestamppb.Now(), GpuData: []*gpumonv1.Gpu{{Id: 0, Utilization: proto.Uint32(5)}}})
 	f.Detach(old, conn)
 
-	srv := httptest.NewServer(Handler(Sources{Fleet: f, Stats: &service.Stats{}}))
+	reg := New(Sources{Fleet: f, Stats: &service.Stats{}})
+	srv := httptest.NewServer(reg)
 	defer srv.Close()
 	resp, err := srv.Client().Get(srv.URL)
 	if err != nil {

@@ -1,8 +1,10 @@
 // Package promapi serves the Prometheus HTTP query API (/api/v1/query,
 // /api/v1/query_range, /api/v1/labels, /api/v1/label/<name>/values,
-// /api/v1/series) over the hub's history, so Grafana can use the hub as a
-// Prometheus data source with no Prometheus server. With a remote history
-// URL it forwards those routes there instead.
+// /api/v1/series, /api/v1/metadata, /api/v1/query_exemplars,
+// /api/v1/format_query and /api/v1/status/...) over the hub's history, so
+// Grafana can use the hub as a Prometheus data source with no Prometheus
+// server. Answers and errors have Prometheus's shapes. With a remote
+// history URL it forwards those routes there instead.
 package promapi
 
 import (
@@ -24,6 +26,8 @@ import (
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/prometheus/prometheus/storage"
+
+	"github.com/gpumon/gpumon/common/metricset"
 )
 
 var promParser = parser.NewParser(parser.Options{})
@@ -31,7 +35,8 @@ var promParser = parser.NewParser(parser.Options{})
 // Routes lists the paths this package serves.
 var Routes = []string{
 	"/api/v1/query", "/api/v1/query_range", "/api/v1/labels", "/api/v1/label/", "/api/v1/series",
-	"/api/v1/metadata", "/api/v1/status/buildinfo",
+	"/api/v1/metadata", "/api/v1/query_exemplars", "/api/v1/format_query", "/api/v1/status/buildinfo",
+	"/api/v1/status/runtimeinfo", "/api/v1/status/config", "/api/v1/status/flags",
 }
 
 // API serves the query API.
@@ -44,6 +49,13 @@ type API struct {
 	Authorize func(*http.Request) (code int, msg string)
 	Version   string
 	Now       func() time.Time
+	// Metadata lists the HELP and TYPE of every metric the hub declares.
+	Metadata func() []metricset.Family
+	// Started and Retention are reported by /api/v1/status/runtimeinfo,
+	// Flags (Prometheus's flag names) by /api/v1/status/flags.
+	Started   time.Time
+	Retention time.Duration
+	Flags     map[string]string
 }
 
 // Handler returns the HTTP handler for Routes.
@@ -54,10 +66,13 @@ func (a *API) Handler() http.Handler {
 	mux.HandleFunc("/api/v1/labels", a.labelNames)
 	mux.HandleFunc("/api/v1/label/{name}/values", a.labelValues)
 	mux.HandleFunc("/api/v1/series", a.series)
-	mux.HandleFunc("/api/v1/metadata", func(w http.ResponseWriter, _ *http.Request) { ok(w, map[string]any{}) })
-	mux.HandleFunc("/api/v1/status/buildinfo", func(w http.ResponseWriter, _ *http.Request) {
-		ok(w, map[string]string{"version": "2.53.0", "application": "gpumon-hub " + a.Version})
-	})
+	mux.HandleFunc("/api/v1/metadata", a.metadata)
+	mux.HandleFunc("/api/v1/query_exemplars", a.queryExemplars)
+	mux.HandleFunc("/api/v1/format_query", a.formatQuery)
+	mux.HandleFunc("/api/v1/status/buildinfo", a.buildInfo)
+	mux.HandleFunc("/api/v1/status/runtimeinfo", a.runtimeInfo)
+	mux.HandleFunc("/api/v1/status/config", a.config)
+	mux.HandleFunc("/api/v1/status/flags", a.flags)
 	var h http.Handler = mux
 	if a.Remote != nil {
 		h = a.proxy()
@@ -183,7 +198,7 @@ func (a *API) labelNames(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) labelValues(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
-	if !model.UTF8Validation.IsValidLabelName(name) {
+	if !model.LegacyValidation.IsValidLabelName(name) { // as Prometheus 2 checks them
 		fail(w, http.StatusBadRequest, "bad_data", fmt.Sprintf("invalid label name: %q", name))
 		return
 	}
@@ -232,7 +247,11 @@ func (a *API) labels(w http.ResponseWriter, r *http.Request, name string) {
 
 func (a *API) series(w http.ResponseWriter, r *http.Request) {
 	sets, mint, maxt, err := a.matchersAndRange(r)
-	if err != nil || len(sets) == 0 {
+	switch {
+	case err != nil:
+		fail(w, http.StatusBadRequest, "bad_data", err.Error())
+		return
+	case len(sets) == 0:
 		fail(w, http.StatusBadRequest, "bad_data", "no match[] parameter provided")
 		return
 	}
@@ -312,9 +331,9 @@ func ok(w http.ResponseWriter, data any) {
 	writeJSON(w, http.StatusOK, map[string]any{"status": "success", "data": data})
 }
 
-// fail writes Prometheus' error body, plus "message" as in gpumon's own.
+// fail writes Prometheus' error body.
 func fail(w http.ResponseWriter, code int, typ, msg string) {
-	writeJSON(w, code, map[string]any{"status": "error", "errorType": typ, "error": msg, "message": msg})
+	writeJSON(w, code, map[string]any{"status": "error", "errorType": typ, "error": msg})
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

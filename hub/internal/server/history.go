@@ -5,6 +5,10 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/common/model"
 
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
 	"github.com/gpumon/gpumon/hub/internal/gpustate"
@@ -36,4 +40,23 @@ func (h *Hub) openHistory() error {
 	}
 	h.querier = svc
 	return nil
+}
+
+// retention is how long the embedded history keeps samples.
+func (h *Hub) retention() time.Duration {
+	if h.cfg.Retention > 0 {
+		return h.cfg.Retention
+	}
+	return history.DefaultRetention
+}
+
+// promFlags are the hub's query and history settings under Prometheus's
+// flag names, for /api/v1/status/flags.
+func (h *Hub) promFlags() map[string]string {
+	return map[string]string{
+		"query.lookback-delta":        model.Duration(history.LookbackDelta).String(),
+		"query.max-samples":           strconv.Itoa(history.QueryMaxSamples),
+		"query.timeout":               model.Duration(history.QueryTimeout).String(),
+		"storage.tsdb.retention.time": model.Duration(h.retention()).String(),
+	}
 }

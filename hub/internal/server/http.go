@@ -35,9 +35,11 @@ func (h *Hub) httpHandler(ctx context.Context, conn *grpc.ClientConn) (http.Hand
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/api/", api)
+	metricsRegistry := metrics.New(metrics.Sources{Fleet: h.fleet, Stats: h.stats, History: h.history, Remote: h.remote})
 	prom := &promapi.API{
 		Engine: h.history.Engine(), Queryable: h.history.Queryable(), Version: h.cfg.Version,
 		Authorize: func(r *http.Request) (int, string) { return h.policy.CheckReadHeader(r.Header.Get("Authorization")) },
+		Metadata:  metricsRegistry.Families, Started: h.started, Retention: h.retention(), Flags: h.promFlags(),
 	}
 	if h.cfg.HistoryURL != "" {
 		prom.Remote, _ = url.Parse(h.cfg.HistoryURL)
@@ -46,13 +48,12 @@ func (h *Hub) httpHandler(ctx context.Context, conn *grpc.ClientConn) (http.Hand
 	for _, route := range promapi.Routes {
 		mux.Handle(route, promHandler)
 	}
-	metricsHandler := metrics.Handler(metrics.Sources{Fleet: h.fleet, Stats: h.stats, History: h.history, Remote: h.remote})
 	mux.Handle("/metrics", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if code, msg := h.policy.CheckReadHeader(r.Header.Get("Authorization")); code != 0 {
 			gateway.WriteError(w, code, msg)
 			return
 		}
-		metricsHandler.ServeHTTP(w, r)
+		metricsRegistry.ServeHTTP(w, r)
 	}))
 	mux.Handle("/ws", &legacyws.Handler{
 		Fleet: h.fleet, Log: h.cfg.Log, Stopping: h.stopping,

@@ -55,6 +55,7 @@ type Hub struct {
 	history  *history.Store
 	remote   *history.RemoteWriter
 	querier  service.HistoryQuerier
+	started  time.Time
 	// TokenCreated is true when the agent token was generated on this start.
 	TokenCreated bool
 }
@@ -68,7 +69,7 @@ func New(cfg Config) (*Hub, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	h := &Hub{cfg: cfg, fleet: fleet.New(cfg.Log), stats: &service.Stats{}, stopping: make(chan struct{})}
+	h := &Hub{cfg: cfg, fleet: fleet.New(cfg.Log), stats: &service.Stats{}, stopping: make(chan struct{}), started: time.Now()}
 	agentToken := cfg.AgentToken
 	if agentToken == "" {
 		tok, created, err := auth.LoadOrCreateAgentToken(cfg.DataDir)
