@@ -171,8 +171,11 @@ test-examples: ## the Python client and every command of examples/curl.md agains
 	$(GO) test -race -count=1 -tags ecosystem -run 'TestPythonExample|TestCurlDoc' ./cli/ecosystem
 
 .PHONY: test-deploy
-test-deploy: webui ## install script, systemd units, static deploy files, Grafana queries, release, README flag tables (installs systemd when missing)
+test-deploy: webui ## install script, systemd units, static deploy files, Grafana queries, Prometheus scrape config, release, README flag tables (installs systemd and Prometheus when missing)
 	@command -v systemd-analyze >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd >/dev/null; \
 	  else echo "the unit checks need systemd-analyze: run 'sudo apt-get install -y systemd'" >&2; exit 1; fi; }
-	$(GO) test -race -count=1 -tags ecosystem -run 'TestInstallScript|TestUnits|TestDockerfiles|TestCompose|TestKubernetes|TestGrafana|TestRelease|TestReadme' ./cli/ecosystem
+	@command -v promtool >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null; \
+	  else echo "the scrape configuration check needs Debian's promtool: run 'sudo apt-get install -y prometheus'" >&2; exit 1; fi; }
+	$(GO) test -race -count=1 -tags ecosystem -run 'TestInstallScript|TestUnits|TestDockerfiles|TestCompose|TestKubernetes|TestGrafana|TestPrometheusScrapeConfig|TestRelease|TestReadme' ./cli/ecosystem

@@ -73,6 +73,8 @@ const (
 	UserGPUSMUtil    = "gpumon_user_gpu_sm_utilization_percent"
 	ContainerGPUMem  = "gpumon_container_gpu_memory_mib"
 	AgentSeq         = "gpumon_agent_seq"
+	CollectorSeconds = "gpumon_agent_collector_duration_seconds"
+	CollectorSuccess = "gpumon_agent_collector_success"
 )
 
 // The machines' GPU memory counter, and what each sample adds to the
@@ -143,6 +145,8 @@ var families = sortedByName([]Family{
 	{GPUSMActive, Gauge, "Ratio of time at least one warp is resident on an SM, averaged over all SMs."},
 	{GPUSMOccupancy, Gauge, "Ratio of warps resident on the SMs to the maximum they hold."},
 	{AgentSeq, Gauge, "Sequence number of the agent's latest snapshot (gaps show lost samples)."},
+	{CollectorSeconds, Gauge, "How long the agent's collector took for the latest sample (in s)."},
+	{CollectorSuccess, Gauge, "Whether the agent's collector ran without error or timeout for the latest sample (1) or not (0); an absent source (no Docker, no driver) is no failure."},
 	{ContainerGPUMem, Gauge, "GPU memory held by the container's processes (in MiB)."},
 	{GPUIdleHeld, Gauge, "Seconds the GPU has held memory while doing no work (0 when busy or free)."},
 	{GPUProcesses, Gauge, "Processes running on the GPU."},

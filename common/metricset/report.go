@@ -184,6 +184,19 @@ func Report(emit Emit, r *gpumonv1.Report) {
 	}
 }
 
+// Collectors emits how each of the agent's collectors fared for the sample.
+// A source that does not exist here (no Docker daemon, no driver) is no
+// failure.
+func Collectors(emit Emit, r *gpumonv1.Report) {
+	for _, c := range r.GetCollectors() {
+		l := []Label{{Name: "collector", Value: c.GetName()}}
+		st := c.GetState()
+		emit(CollectorSeconds, l, c.GetDurationSeconds())
+		emit(CollectorSuccess, l, boolValue(st == gpumonv1.CollectorState_COLLECTOR_STATE_OK ||
+			st == gpumonv1.CollectorState_COLLECTOR_STATE_UNAVAILABLE))
+	}
+}
+
 // UserLabel is the label of per-user series.
 func UserLabel(user string) Label { return Label{Name: "user", Value: user} }
 

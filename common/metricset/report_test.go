@@ -144,12 +144,34 @@ func TestReportSeries(t *testing.T) {
 	}
 }
 
+func TestCollectorSeries(t *testing.T) {
+	c := collected{}
+	Collectors(c.emit, &gpumonv1.Report{Collectors: []*gpumonv1.CollectorStatus{
+		{Name: "gpu", State: gpumonv1.CollectorState_COLLECTOR_STATE_OK, DurationSeconds: 0.012},
+		{Name: "docker", State: gpumonv1.CollectorState_COLLECTOR_STATE_UNAVAILABLE},
+		{Name: "process", State: gpumonv1.CollectorState_COLLECTOR_STATE_TIMEOUT, DurationSeconds: 1.5},
+		{Name: "screen", State: gpumonv1.CollectorState_COLLECTOR_STATE_ERROR},
+	}})
+	want := collected{
+		"gpumon_agent_collector_duration_seconds{collector=gpu}": 0.012, "gpumon_agent_collector_success{collector=gpu}": 1,
+		"gpumon_agent_collector_duration_seconds{collector=docker}": 0, "gpumon_agent_collector_success{collector=docker}": 1,
+		"gpumon_agent_collector_duration_seconds{collector=process}": 1.5, "gpumon_agent_collector_success{collector=process}": 0,
+		"gpumon_agent_collector_duration_seconds{collector=screen}": 0, "gpumon_agent_collector_success{collector=screen}": 0,
+	}
+	if !maps.Equal(c, want) {
+		t.Errorf("got %v\nwant %v", c, want)
+	}
+}
+
 // TestEveryNameHasAFamily: /metrics declares HELP and TYPE for every series
 // a report maps to, and the counters are the figures that only grow.
 func TestEveryNameHasAFamily(t *testing.T) {
 	c := collected{}
-	Report(c.emit, &gpumonv1.Report{GpuData: []*gpumonv1.Gpu{fullGPU()}, SystemInfo: &gpumonv1.SystemInfo{
-		Load: &gpumonv1.LoadAverage{}, Processes: []*gpumonv1.Process{{IsGpuProcess: true, ContainerId: "c"}}}})
+	r := &gpumonv1.Report{GpuData: []*gpumonv1.Gpu{fullGPU()}, SystemInfo: &gpumonv1.SystemInfo{
+		Load: &gpumonv1.LoadAverage{}, Processes: []*gpumonv1.Process{{IsGpuProcess: true, ContainerId: "c"}}},
+		Collectors: []*gpumonv1.CollectorStatus{{Name: "gpu"}}}
+	Report(c.emit, r)
+	Collectors(c.emit, r)
 	for _, name := range c.names() {
 		if _, ok := Lookup(name); !ok {
 			t.Errorf("%s has no family", name)

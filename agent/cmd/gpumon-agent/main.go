@@ -92,6 +92,7 @@ func parseFlags(args []string, stderr io.Writer) (app.Config, bool, slog.Level, 
 	fs.StringVar(&cfg.HostRoot, "host-root", "/", "`directory` where the host's filesystem is mounted when the agent runs in a container (reads its /proc, /etc, / and screen sockets)")
 	fs.DurationVar(&cfg.Keepalive, "keepalive", 20*time.Second, "ping `interval` on the stream; a silent hub is given up on 10 s after a ping")
 	fs.DurationVar(&cfg.DockerInterval, "docker-interval", 10*time.Second, "how often container CPU and memory are refreshed (`interval`)")
+	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", "", "serve this machine's series for Prometheus at `address`/metrics, e.g. :9400 (off when empty; no token is asked)")
 	level := fs.String("log-level", "info", "log `level`: debug, info, warn, error")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	if err := flagenv.Command(fs, args, summary); err != nil {

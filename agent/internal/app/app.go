@@ -48,8 +48,11 @@ type Config struct {
 	// in a container ("/" otherwise): /proc, /etc, / and screen sockets are
 	// read below it.
 	HostRoot string
-	Version  string
-	Log      *slog.Logger
+	// MetricsAddr, when set, is where this machine's series are served for
+	// Prometheus to scrape.
+	MetricsAddr string
+	Version     string
+	Log         *slog.Logger
 }
 
 // Validate checks the configuration before any I/O.
@@ -77,6 +80,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Token != "" && c.TokenFile != "" {
 		errs = append(errs, errors.New("--token and --token-file: give one of them"))
+	}
+	if err := validateMetricsAddr(c.MetricsAddr, c.Once); err != nil {
+		errs = append(errs, err)
 	}
 	if c.AllowForceKill && !c.AllowKill {
 		errs = append(errs, errors.New("--allow-force-kill needs --allow-kill"))
@@ -142,11 +148,20 @@ func Run(ctx context.Context, c Config, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	scrape, err := c.startExporter(ctx)
+	if err != nil {
+		return err
+	}
+	defer scrape.wait()
+	defer stop()
 	client := stream.New(stream.Config{
 		Hub: c.Hub, Token: c.Token, TLS: tlsCfg, Hostname: c.Hostname, MachineID: s.machineID,
 		Version: c.Version, Interval: c.Interval, Buffer: c.Buffer, Simulated: c.Simulate != "",
 		Secret: secret, SaveSecret: state.SaveSecret,
 		Kill: stream.KillPolicy{Allow: c.AllowKill, AllowForce: c.AllowForceKill}, Keepalive: c.Keepalive, Log: c.Log,
+		Observe: scrape.observe,
 	}, s)
 	c.Log.Info("agent started", "hub", c.Hub, "hostname", c.Hostname, "interval", c.Interval, "simulate", c.Simulate,
 		"allow_kill", c.AllowKill, "state_dir", string(state))

@@ -60,7 +60,11 @@ type Config struct {
 	// OnAck, when set, is called for every snapshot the hub acknowledges
 	// with the time from its send to the acknowledgement (load tests).
 	OnAck func(time.Duration)
-	Log   *slog.Logger
+	// Observe, when set, is given every full sample before it is queued,
+	// with the key the hub lists the machine under ("" before the first
+	// welcome). It must not keep or change r.
+	Observe func(r *gpumonv1.Report, machineKey string)
+	Log     *slog.Logger
 }
 
 // Client is the agent's side of the stream.
@@ -81,6 +85,7 @@ type Client struct {
 	secret     string // guarded by mu
 	conflict   atomic.Bool
 	connected  atomic.Bool
+	key        atomic.Pointer[string]
 	log        *slog.Logger
 }
 
@@ -216,6 +221,9 @@ func (c *Client) sampleOnce(ctx context.Context) {
 	for _, p := range r.GetSystemInfo().GetProcesses() {
 		pids[p.GetPid()] = true
 	}
+	if c.cfg.Observe != nil {
+		c.cfg.Observe(r, c.MachineKey())
+	}
 	inv := inventoryOf(r)
 	c.mu.Lock()
 	c.pids = pids
@@ -229,6 +237,15 @@ func (c *Client) sampleOnce(ctx context.Context) {
 	if err := c.buf.push(&gpumonv1.Snapshot{Seq: seq, Report: r}); err != nil {
 		c.log.Error("encode snapshot", "seq", seq, "err", err)
 	}
+}
+
+// MachineKey is the key the hub lists this machine under, as its latest
+// welcome said; "" before the first.
+func (c *Client) MachineKey() string {
+	if k := c.key.Load(); k != nil {
+		return *k
+	}
+	return ""
 }
 
 func (c *Client) setInterval(d time.Duration) {

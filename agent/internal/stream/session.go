@@ -92,6 +92,8 @@ func (c *Client) session(ctx context.Context, client gpumonv1.AgentServiceClient
 	}
 	c.welcomed(welcome)
 	c.buf.ack(welcome.GetLastSeq())
+	key := welcome.GetMachineKey()
+	c.key.Store(&key)
 	c.connected.Store(true)
 	c.log.Info("connected to hub", "hub", c.cfg.Hub, "key", welcome.GetMachineKey(), "hub_last_seq", welcome.GetLastSeq())
 

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -238,5 +239,45 @@ func TestBufferTimesAcks(t *testing.T) {
 	}
 	if s, ok := b.after(0); ok {
 		t.Errorf("after ack(3) the buffer still holds %d", s.GetSeq())
+	}
+}
+
+// TestObserve: the observer sees every sample whole, static facts included,
+// with the key the hub's welcome gave, and the snapshot sent is still
+// stripped of them.
+func TestObserve(t *testing.T) {
+	rec := newRecorder()
+	hub := startFakeHub(t, rec, "127.0.0.1:0")
+	defer hub.srv.Stop()
+	type seen struct {
+		name, bus, key string
+		interval       float64
+	}
+	var mu sync.Mutex
+	var got []seen
+	c := newTestClient(hub.addr, KillPolicy{})
+	c.cfg.Observe = func(r *gpumonv1.Report, key string) {
+		g := r.GetGpuData()[0]
+		mu.Lock()
+		got = append(got, seen{g.GetName(), g.GetPciBusId(), key, r.GetIntervalSeconds()})
+		mu.Unlock()
+	}
+	stop := run(t, c)
+	waitFor(t, "3 snapshots", func() bool { _, seqs, _ := rec.snapshot(); return len(seqs) >= 3 })
+	stop()
+	mu.Lock()
+	defer mu.Unlock()
+	last := got[len(got)-1]
+	if len(got) < 3 || last.name != "NVIDIA H100" || last.bus != "00000000:18:00.0" || last.key != "node-1" || last.interval <= 0 {
+		t.Errorf("observed %+v", got)
+	}
+	if c.MachineKey() != "node-1" {
+		t.Errorf("MachineKey = %q", c.MachineKey())
+	}
+	rec.mu.Lock()
+	sent := rec.reports[len(rec.reports)-1]
+	rec.mu.Unlock()
+	if g := sent.GetGpuData()[0]; g.GetName() != "" || g.GetPciBusId() != "" {
+		t.Errorf("sent snapshot carries static facts: %v", g)
 	}
 }
