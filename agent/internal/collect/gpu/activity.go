@@ -12,6 +12,8 @@ type gpmSamples struct {
 	prev, cur nvml.GpmSample
 	// valid says prev holds a sample to compare with.
 	valid bool
+	// query is reused: NVML's request holds room for every metric (19 KB).
+	query nvml.GpmMetricsGetType
 }
 
 // free releases both samples.
@@ -46,7 +48,7 @@ func (r *reader) readActivity() {
 		return
 	}
 	if s.valid {
-		r.g.Activity = r.compare(s.prev, s.cur)
+		r.g.Activity = r.compare(&s.query, s.prev, s.cur)
 	}
 	s.prev, s.cur, s.valid = s.cur, s.prev, true
 }
@@ -76,12 +78,12 @@ func (r *reader) gpmReady() bool {
 	return true
 }
 
-// compare computes the activity ratios between two samples; nil when NVML
-// gave none.
-func (r *reader) compare(s1, s2 nvml.GpmSample) *gpumonv1.GpuActivity {
-	q := &nvml.GpmMetricsGetType{NumMetrics: uint32(len(activityMetrics)), Sample1: s1, Sample2: s2}
+// compare computes the activity ratios between two samples with q; nil
+// when NVML gave none.
+func (r *reader) compare(q *nvml.GpmMetricsGetType, s1, s2 nvml.GpmSample) *gpumonv1.GpuActivity {
+	q.NumMetrics, q.Sample1, q.Sample2 = uint32(len(activityMetrics)), s1, s2
 	for i, m := range activityMetrics {
-		q.Metrics[i].MetricId = uint32(m.id)
+		q.Metrics[i] = nvml.GpmMetric{MetricId: uint32(m.id)}
 	}
 	if ret := r.c.lib.GpmMetricsGet(q); !r.ok(mActivity, ret) {
 		return nil
