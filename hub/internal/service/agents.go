@@ -156,6 +156,7 @@ func (a *Agents) awaitHello(ctx context.Context, stream gpumonv1.AgentService_Co
 		if sec := hello.GetMachineSecret(); len(sec) > fleet.MaxSecretLen || strings.ContainsFunc(sec, notPrintable) {
 			return nil, status.Errorf(codes.InvalidArgument, "machine secret: at most %d printable ASCII characters", fleet.MaxSecretLen)
 		}
+		validate.Inventory(hello.GetInventory())
 		return hello, nil
 	case <-timer.C:
 		return nil, status.Errorf(codes.DeadlineExceeded, "no hello within %s", HelloTimeout)

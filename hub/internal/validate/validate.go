@@ -75,9 +75,28 @@ func Report(r *gpumonv1.Report) error {
 	return nil
 }
 
+// Inventory repairs and bounds the static facts of an agent's hello in
+// place, as Report does a report's: the hub fills them into every report
+// after that report was checked.
+func Inventory(inv *gpumonv1.Inventory) {
+	if inv == nil {
+		return
+	}
+	for _, p := range []*string{&inv.DriverVersion, &inv.CudaVersion, &inv.Os, &inv.Kernel, &inv.CpuModel} {
+		*p = clean(*p, MaxStringLen)
+	}
+	inv.Gpus = capList(inv.Gpus, MaxGPUs)
+	for _, g := range inv.Gpus {
+		for _, p := range []*string{&g.Uuid, &g.Name, &g.PciBusId} {
+			*p = clean(*p, MaxStringLen)
+		}
+	}
+}
+
 func cleanGPU(g *gpumonv1.Gpu) {
 	g.Name = clean(g.Name, MaxStringLen)
 	g.Uuid = clean(g.Uuid, MaxStringLen)
+	g.PciBusId = clean(g.PciBusId, MaxStringLen)
 	g.Error = clean(g.Error, MaxStringLen)
 	g.ThrottleReasons = capList(g.ThrottleReasons, MaxThrottleNames)
 	for i, t := range g.ThrottleReasons {

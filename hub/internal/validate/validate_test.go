@@ -59,6 +59,29 @@ func TestReportLimits(t *testing.T) {
 	}
 }
 
+// TestInventoryLimits: the facts an agent sends once per stream are held to
+// the limits of a report's, since the hub fills them into every report.
+func TestInventoryLimits(t *testing.T) {
+	gpus := make([]*gpumonv1.GpuInfo, MaxGPUs+3)
+	for i := range gpus {
+		gpus[i] = &gpumonv1.GpuInfo{Id: int32(i), Name: strings.Repeat("é", MaxStringLen), PciBusId: "0000\xff" + strings.Repeat("0", 4*MaxStringLen)}
+	}
+	inv := &gpumonv1.Inventory{Gpus: gpus, DriverVersion: strings.Repeat("5", 10*MaxStringLen), CpuModel: "x\xffy"}
+	Inventory(inv)
+	Inventory(nil)
+	g := inv.GetGpus()[0]
+	switch {
+	case len(inv.GetGpus()) != MaxGPUs:
+		t.Errorf("GPUs capped to %d, want %d", len(inv.GetGpus()), MaxGPUs)
+	case len(g.Name) > MaxStringLen || !utf8.ValidString(g.Name):
+		t.Errorf("GPU name: %d bytes, valid UTF-8 %v", len(g.Name), utf8.ValidString(g.Name))
+	case len(g.PciBusId) != MaxStringLen || !strings.HasPrefix(g.PciBusId, "0000\uFFFD"):
+		t.Errorf("bus id: %d bytes, %.10q", len(g.PciBusId), g.PciBusId)
+	case len(inv.DriverVersion) != MaxStringLen || inv.CpuModel != "x\uFFFDy":
+		t.Errorf("driver %d bytes, cpu model %q", len(inv.DriverVersion), inv.CpuModel)
+	}
+}
+
 func TestReportRefusesBadHostname(t *testing.T) {
 	for _, h := range []string{"", "a b"} {
 		if err := Report(&gpumonv1.Report{Hostname: h}); !errors.Is(err, ErrHostname) {
