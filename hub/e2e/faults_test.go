@@ -138,7 +138,10 @@ func TestCorruptWALRepaired(t *testing.T) {
 	dir, httpAddr, grpcAddr := t.TempDir(), freeAddr(t), freeAddr(t)
 	h := startHub(t, dir, httpAddr, grpcAddr)
 	startAgent(t, h, "e2e-wal", "rtx4090x4")
-	waitFor(t, "10 snapshots", 30*time.Second, func() bool { return len(seqs(t, h.http, "e2e-wal")) >= 10 })
+	// The first snapshot's records name every series and fill much of the
+	// segment; 20 snapshots put enough samples after them that the torn
+	// quarter below leaves some whole.
+	waitFor(t, "20 snapshots", 60*time.Second, func() bool { return len(seqs(t, h.http, "e2e-wal")) >= 20 })
 	h.kill()
 	segs, _ := filepath.Glob(filepath.Join(dir, "tsdb", "wal", "0*"))
 	if len(segs) == 0 {
