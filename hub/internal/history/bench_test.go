@@ -15,12 +15,13 @@ import (
 	"github.com/gpumon/gpumon/hub/internal/fleet"
 )
 
-// fleetReports builds one report per machine: 8 GPUs each, two users, a
-// container, with figures that move with step.
+// fleetReports builds one report per machine: 8 H100s each with every
+// figure an agent reads from such a card, two users, a container, with
+// figures that move with step.
 func fleetReports(machines int, at time.Time, step int) []*gpumonv1.Report {
 	out := make([]*gpumonv1.Report, machines)
 	for m := range out {
-		r := &gpumonv1.Report{Timestamp: timestamppb.New(at), IntervalSeconds: 2, SystemInfo: &gpumonv1.SystemInfo{
+		r := &gpumonv1.Report{Timestamp: timestamppb.New(at), IntervalSeconds: 2, DriverVersion: "550.54.15", SystemInfo: &gpumonv1.SystemInfo{
 			CpuPercent: float64((m + step) % 100), MemoryUsed: 1 << 36, MemoryTotal: 1 << 38, MemoryPercent: 25,
 			DiskUsed: 1 << 40, DiskTotal: 1 << 42, DiskPercent: 25, Load: &gpumonv1.LoadAverage{Load1: 4, Load5: 4, Load15: 4},
 			Processes: []*gpumonv1.Process{{Pid: 10, IsGpuProcess: true, ContainerId: "abc", GpuMemoryUsage: 20000}},
@@ -34,6 +35,12 @@ func fleetReports(machines int, at time.Time, step int) []*gpumonv1.Report {
 				SmClock: proto.Uint32(1980), MemoryClock: proto.Uint32(2619), PerformanceState: proto.Uint32(0),
 				EccErrorsCorrected: proto.Uint32(0), EccErrorsUncorrected: proto.Uint32(0),
 				EncoderUtilization: proto.Uint32(0), DecoderUtilization: proto.Uint32(0),
+				PciBusId: fmt.Sprintf("00000000:%02X:00.0", 0x18+g), MemoryTemperature: proto.Uint32(40 + util/3),
+				EnergyConsumption: proto.Float64(1e9 + float64(step)*1e6), PcieTxThroughput: proto.Uint32(util * 1000),
+				PcieRxThroughput: proto.Uint32(util * 3000), PcieReplayCounter: proto.Uint32(0),
+				NvlinkBandwidthTotal: proto.Float64(float64(step) * 1e8), RemappedRows: &gpumonv1.RemappedRows{},
+				Activity: &gpumonv1.GpuActivity{Graphics: proto.Float64(float64(util) / 100), Sm: proto.Float64(float64(util) / 120),
+					SmOccupancy: proto.Float64(float64(util) / 250), Tensor: proto.Float64(float64(util) / 200), Dram: proto.Float64(float64(util) / 300)},
 				Processes: []*gpumonv1.Process{{Pid: int32(100 + g), Username: []string{"alice", "bob"}[g%2], GpuMemoryUsage: 20000}},
 			})
 		}
