@@ -373,7 +373,11 @@ func claimAsNobody(t *testing.T, addr, claim string) string {
 func TestWorkersDieWithTheAgent(t *testing.T) {
 	sessions := testdeb.Ensure(t, "screen", "tmux")
 	holder := exec.Command(os.Args[0], "-test.run=^$")
-	holder.Env = append(os.Environ(), holderEnv+"=dgxh100 "+strconv.FormatUint(labSeed(t), 10))
+	// Its own temporary directory: any simulator that starts meanwhile (other
+	// tests run agents with --simulate) sweeps dead agents' directories from
+	// the shared one, which this test wants to find still there.
+	tmp := t.TempDir()
+	holder.Env = append(os.Environ(), holderEnv+"=dgxh100 "+strconv.FormatUint(labSeed(t), 10), "TMPDIR="+tmp)
 	var stderr bytes.Buffer
 	holder.Stderr = &stderr
 	out, err := holder.StdoutPipe()
@@ -411,11 +415,11 @@ func TestWorkersDieWithTheAgent(t *testing.T) {
 	}
 	// The dead agent's directory is left; the next simulator to start
 	// removes it.
-	left := filepath.Join(os.TempDir(), fmt.Sprintf("gpumon-sim-%d-*", holder.Process.Pid))
+	left := filepath.Join(tmp, fmt.Sprintf("gpumon-sim-%d-*", holder.Process.Pid))
 	if m, _ := filepath.Glob(left); len(m) != 1 {
 		t.Fatalf("directories of the killed agent: %v", m)
 	}
-	sweepStaleDirs(os.TempDir())
+	sweepStaleDirs(tmp)
 	if m, _ := filepath.Glob(left); len(m) != 0 {
 		t.Errorf("sweep left %v", m)
 	}
