@@ -1626,6 +1626,11 @@ type WatchRequest struct {
 	Machine string `protobuf:"bytes,1,opt,name=machine,proto3" json:"machine,omitempty"`
 	// Include the full report in each event (large; default summaries only).
 	IncludeReport bool `protobuf:"varint,2,opt,name=include_report,json=includeReport,proto3" json:"include_report,omitempty"`
+	// When set, every event that carries a machine also lists that machine's
+	// GPUs that are free by these criteria, exactly as ListFreeGpus decides
+	// (free_gpus). An offline machine has none. An invalid value ends the
+	// watch with InvalidArgument before any event.
+	Free          *ListFreeGpusRequest `protobuf:"bytes,3,opt,name=free,proto3" json:"free,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1674,6 +1679,13 @@ func (x *WatchRequest) GetIncludeReport() bool {
 	return false
 }
 
+func (x *WatchRequest) GetFree() *ListFreeGpusRequest {
+	if x != nil {
+		return x.Free
+	}
+	return nil
+}
+
 // WatchResponse is one fleet event.
 type WatchResponse struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
@@ -1682,7 +1694,10 @@ type WatchResponse struct {
 	// Set when include_report was asked for and the event carries a sample.
 	Report *Report `protobuf:"bytes,3,opt,name=report,proto3" json:"report,omitempty"`
 	// Hub time of the event.
-	Time          *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=time,proto3" json:"time,omitempty"`
+	Time *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=time,proto3" json:"time,omitempty"`
+	// With WatchRequest.free: the machine's GPUs that are free by its
+	// criteria, best first (empty when none is).
+	FreeGpus      []*FreeGpu `protobuf:"bytes,5,rep,name=free_gpus,json=freeGpus,proto3" json:"free_gpus,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1741,6 +1756,13 @@ func (x *WatchResponse) GetReport() *Report {
 func (x *WatchResponse) GetTime() *timestamppb.Timestamp {
 	if x != nil {
 		return x.Time
+	}
+	return nil
+}
+
+func (x *WatchResponse) GetFreeGpus() []*FreeGpu {
+	if x != nil {
+		return x.FreeGpus
 	}
 	return nil
 }
@@ -2079,6 +2101,257 @@ func (x *GetUsageResponse) GetIdleAfterSeconds() float64 {
 	return 0
 }
 
+// ListAlertsRequest selects alerts.
+type ListAlertsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Also alerts whose condition holds but not yet for the rule's "for".
+	IncludePending bool `protobuf:"varint,1,opt,name=include_pending,json=includePending,proto3" json:"include_pending,omitempty"`
+	// Only the alerts of this machine (its key); empty for every alert.
+	Machine       string `protobuf:"bytes,2,opt,name=machine,proto3" json:"machine,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAlertsRequest) Reset() {
+	*x = ListAlertsRequest{}
+	mi := &file_gpumon_v1_fleet_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAlertsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAlertsRequest) ProtoMessage() {}
+
+func (x *ListAlertsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gpumon_v1_fleet_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAlertsRequest.ProtoReflect.Descriptor instead.
+func (*ListAlertsRequest) Descriptor() ([]byte, []int) {
+	return file_gpumon_v1_fleet_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ListAlertsRequest) GetIncludePending() bool {
+	if x != nil {
+		return x.IncludePending
+	}
+	return false
+}
+
+func (x *ListAlertsRequest) GetMachine() string {
+	if x != nil {
+		return x.Machine
+	}
+	return ""
+}
+
+// Alert is one alert of an alerting rule (one set of labels).
+type Alert struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The rule's name (the label alertname).
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// "firing", or "pending" while the condition has held for less than the
+	// rule's "for".
+	State string `protobuf:"bytes,2,opt,name=state,proto3" json:"state,omitempty"`
+	// Since when the rule's condition has held (Prometheus' activeAt).
+	ActiveAt *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=active_at,json=activeAt,proto3" json:"active_at,omitempty"`
+	// When the alert started firing; absent while pending.
+	FiredAt *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=fired_at,json=firedAt,proto3" json:"fired_at,omitempty"`
+	// The rule expression's value at the last evaluation; absent when it is
+	// not a finite number.
+	Value *float64 `protobuf:"fixed64,5,opt,name=value,proto3,oneof" json:"value,omitempty"`
+	// Every label of the alert, alertname included.
+	Labels map[string]string `protobuf:"bytes,6,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// The rule's annotations (summary, description, ...), templates expanded.
+	Annotations map[string]string `protobuf:"bytes,7,rep,name=annotations,proto3" json:"annotations,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// The machine the alert is about (labels machine and Hostname); empty
+	// for an alert about no one machine.
+	Machine  string `protobuf:"bytes,8,opt,name=machine,proto3" json:"machine,omitempty"`
+	Hostname string `protobuf:"bytes,9,opt,name=hostname,proto3" json:"hostname,omitempty"`
+	// The GPU the alert is about (label gpu); absent for an alert about no
+	// one GPU.
+	Gpu *int32 `protobuf:"varint,10,opt,name=gpu,proto3,oneof" json:"gpu,omitempty"`
+	// The label severity ("critical", "warning", "info"); empty when the rule
+	// sets none.
+	Severity      string `protobuf:"bytes,11,opt,name=severity,proto3" json:"severity,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Alert) Reset() {
+	*x = Alert{}
+	mi := &file_gpumon_v1_fleet_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Alert) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Alert) ProtoMessage() {}
+
+func (x *Alert) ProtoReflect() protoreflect.Message {
+	mi := &file_gpumon_v1_fleet_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Alert.ProtoReflect.Descriptor instead.
+func (*Alert) Descriptor() ([]byte, []int) {
+	return file_gpumon_v1_fleet_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *Alert) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Alert) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
+func (x *Alert) GetActiveAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ActiveAt
+	}
+	return nil
+}
+
+func (x *Alert) GetFiredAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FiredAt
+	}
+	return nil
+}
+
+func (x *Alert) GetValue() float64 {
+	if x != nil && x.Value != nil {
+		return *x.Value
+	}
+	return 0
+}
+
+func (x *Alert) GetLabels() map[string]string {
+	if x != nil {
+		return x.Labels
+	}
+	return nil
+}
+
+func (x *Alert) GetAnnotations() map[string]string {
+	if x != nil {
+		return x.Annotations
+	}
+	return nil
+}
+
+func (x *Alert) GetMachine() string {
+	if x != nil {
+		return x.Machine
+	}
+	return ""
+}
+
+func (x *Alert) GetHostname() string {
+	if x != nil {
+		return x.Hostname
+	}
+	return ""
+}
+
+func (x *Alert) GetGpu() int32 {
+	if x != nil && x.Gpu != nil {
+		return *x.Gpu
+	}
+	return 0
+}
+
+func (x *Alert) GetSeverity() string {
+	if x != nil {
+		return x.Severity
+	}
+	return ""
+}
+
+// ListAlertsResponse lists alerts: firing before pending, then critical
+// before warning before the rest, oldest first.
+type ListAlertsResponse struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Alerts []*Alert               `protobuf:"bytes,1,rep,name=alerts,proto3" json:"alerts,omitempty"`
+	// How many alerting rules the hub evaluates (0: alerts are off, the hub
+	// runs with --default-rules=false and no --rules).
+	Rules         uint32 `protobuf:"varint,2,opt,name=rules,proto3" json:"rules,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAlertsResponse) Reset() {
+	*x = ListAlertsResponse{}
+	mi := &file_gpumon_v1_fleet_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAlertsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAlertsResponse) ProtoMessage() {}
+
+func (x *ListAlertsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gpumon_v1_fleet_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAlertsResponse.ProtoReflect.Descriptor instead.
+func (*ListAlertsResponse) Descriptor() ([]byte, []int) {
+	return file_gpumon_v1_fleet_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *ListAlertsResponse) GetAlerts() []*Alert {
+	if x != nil {
+		return x.Alerts
+	}
+	return nil
+}
+
+func (x *ListAlertsResponse) GetRules() uint32 {
+	if x != nil {
+		return x.Rules
+	}
+	return 0
+}
+
 // ErrorResponse is the body of every REST error, the original system's
 // {"status":"error","message":"..."}. gRPC callers get a gRPC status instead;
 // the message is here so that the OpenAPI document can describe the body.
@@ -2094,7 +2367,7 @@ type ErrorResponse struct {
 
 func (x *ErrorResponse) Reset() {
 	*x = ErrorResponse{}
-	mi := &file_gpumon_v1_fleet_proto_msgTypes[27]
+	mi := &file_gpumon_v1_fleet_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2106,7 +2379,7 @@ func (x *ErrorResponse) String() string {
 func (*ErrorResponse) ProtoMessage() {}
 
 func (x *ErrorResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gpumon_v1_fleet_proto_msgTypes[27]
+	mi := &file_gpumon_v1_fleet_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2119,7 +2392,7 @@ func (x *ErrorResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ErrorResponse.ProtoReflect.Descriptor instead.
 func (*ErrorResponse) Descriptor() ([]byte, []int) {
-	return file_gpumon_v1_fleet_proto_rawDescGZIP(), []int{27}
+	return file_gpumon_v1_fleet_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ErrorResponse) GetStatus() string {
@@ -2270,15 +2543,17 @@ const file_gpumon_v1_fleet_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"d\n" +
 	"\x14QueryHistoryResponse\x12)\n" +
 	"\x06series\x18\x01 \x03(\v2\x11.gpumon.v1.SeriesR\x06series\x12!\n" +
-	"\fstep_seconds\x18\x02 \x01(\x01R\vstepSeconds\"O\n" +
+	"\fstep_seconds\x18\x02 \x01(\x01R\vstepSeconds\"\x83\x01\n" +
 	"\fWatchRequest\x12\x18\n" +
 	"\amachine\x18\x01 \x01(\tR\amachine\x12%\n" +
-	"\x0einclude_report\x18\x02 \x01(\bR\rincludeReport\"\xce\x01\n" +
+	"\x0einclude_report\x18\x02 \x01(\bR\rincludeReport\x122\n" +
+	"\x04free\x18\x03 \x01(\v2\x1e.gpumon.v1.ListFreeGpusRequestR\x04free\"\xff\x01\n" +
 	"\rWatchResponse\x12-\n" +
 	"\x04type\x18\x01 \x01(\x0e2\x19.gpumon.v1.WatchEventTypeR\x04type\x123\n" +
 	"\amachine\x18\x02 \x01(\v2\x19.gpumon.v1.MachineSummaryR\amachine\x12)\n" +
 	"\x06report\x18\x03 \x01(\v2\x11.gpumon.v1.ReportR\x06report\x12.\n" +
-	"\x04time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\"q\n" +
+	"\x04time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12/\n" +
+	"\tfree_gpus\x18\x05 \x03(\v2\x12.gpumon.v1.FreeGpuR\bfreeGpus\"q\n" +
 	"\x0fGetUsageRequest\x120\n" +
 	"\x05start\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x05start\x12,\n" +
 	"\x03end\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x03end\"l\n" +
@@ -2304,7 +2579,34 @@ const file_gpumon_v1_fleet_proto_rawDesc = "" +
 	"\x05start\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x05start\x12,\n" +
 	"\x03end\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x03end\x12*\n" +
 	"\x05total\x18\x8c\x01 \x01(\v2\x13.gpumon.v1.UsageRowR\x05total\x12-\n" +
-	"\x12idle_after_seconds\x18\x8d\x01 \x01(\x01R\x10idleAfterSeconds\"A\n" +
+	"\x12idle_after_seconds\x18\x8d\x01 \x01(\x01R\x10idleAfterSeconds\"V\n" +
+	"\x11ListAlertsRequest\x12'\n" +
+	"\x0finclude_pending\x18\x01 \x01(\bR\x0eincludePending\x12\x18\n" +
+	"\amachine\x18\x02 \x01(\tR\amachine\"\xad\x04\n" +
+	"\x05Alert\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
+	"\x05state\x18\x02 \x01(\tR\x05state\x127\n" +
+	"\tactive_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\bactiveAt\x125\n" +
+	"\bfired_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\afiredAt\x12\x19\n" +
+	"\x05value\x18\x05 \x01(\x01H\x00R\x05value\x88\x01\x01\x124\n" +
+	"\x06labels\x18\x06 \x03(\v2\x1c.gpumon.v1.Alert.LabelsEntryR\x06labels\x12C\n" +
+	"\vannotations\x18\a \x03(\v2!.gpumon.v1.Alert.AnnotationsEntryR\vannotations\x12\x18\n" +
+	"\amachine\x18\b \x01(\tR\amachine\x12\x1a\n" +
+	"\bhostname\x18\t \x01(\tR\bhostname\x12\x15\n" +
+	"\x03gpu\x18\n" +
+	" \x01(\x05H\x01R\x03gpu\x88\x01\x01\x12\x1a\n" +
+	"\bseverity\x18\v \x01(\tR\bseverity\x1a9\n" +
+	"\vLabelsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a>\n" +
+	"\x10AnnotationsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\b\n" +
+	"\x06_valueB\x06\n" +
+	"\x04_gpu\"T\n" +
+	"\x12ListAlertsResponse\x12(\n" +
+	"\x06alerts\x18\x01 \x03(\v2\x10.gpumon.v1.AlertR\x06alerts\x12\x14\n" +
+	"\x05rules\x18\x02 \x01(\rR\x05rules\"A\n" +
 	"\rErrorResponse\x12\x16\n" +
 	"\x06status\x18\x01 \x01(\tR\x06status\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage*\xca\x01\n" +
@@ -2314,7 +2616,7 @@ const file_gpumon_v1_fleet_proto_rawDesc = "" +
 	"\x17WATCH_EVENT_TYPE_SAMPLE\x10\x02\x12\x1b\n" +
 	"\x17WATCH_EVENT_TYPE_STATUS\x10\x03\x12\x1e\n" +
 	"\x1aWATCH_EVENT_TYPE_FORGOTTEN\x10\x04\x12\x1e\n" +
-	"\x1aWATCH_EVENT_TYPE_HEARTBEAT\x10\x052\x9c\x06\n" +
+	"\x1aWATCH_EVENT_TYPE_HEARTBEAT\x10\x052\xe7\x06\n" +
 	"\fFleetService\x12L\n" +
 	"\vGetGpuStats\x12\x1d.gpumon.v1.GetGpuStatsRequest\x1a\x1e.gpumon.v1.GetGpuStatsResponse\x12U\n" +
 	"\x0eReportGpuStats\x12 .gpumon.v1.ReportGpuStatsRequest\x1a!.gpumon.v1.ReportGpuStatsResponse\x12R\n" +
@@ -2326,7 +2628,9 @@ const file_gpumon_v1_fleet_proto_rawDesc = "" +
 	"\fListFreeGpus\x12\x1e.gpumon.v1.ListFreeGpusRequest\x1a\x1f.gpumon.v1.ListFreeGpusResponse\x12O\n" +
 	"\fQueryHistory\x12\x1e.gpumon.v1.QueryHistoryRequest\x1a\x1f.gpumon.v1.QueryHistoryResponse\x12<\n" +
 	"\x05Watch\x12\x17.gpumon.v1.WatchRequest\x1a\x18.gpumon.v1.WatchResponse0\x01\x12C\n" +
-	"\bGetUsage\x12\x1a.gpumon.v1.GetUsageRequest\x1a\x1b.gpumon.v1.GetUsageResponseB1Z/github.com/gpumon/gpumon/gen/gpumon/v1;gpumonv1b\x06proto3"
+	"\bGetUsage\x12\x1a.gpumon.v1.GetUsageRequest\x1a\x1b.gpumon.v1.GetUsageResponse\x12I\n" +
+	"\n" +
+	"ListAlerts\x12\x1c.gpumon.v1.ListAlertsRequest\x1a\x1d.gpumon.v1.ListAlertsResponseB1Z/github.com/gpumon/gpumon/gen/gpumon/v1;gpumonv1b\x06proto3"
 
 var (
 	file_gpumon_v1_fleet_proto_rawDescOnce sync.Once
@@ -2341,7 +2645,7 @@ func file_gpumon_v1_fleet_proto_rawDescGZIP() []byte {
 }
 
 var file_gpumon_v1_fleet_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_gpumon_v1_fleet_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
+var file_gpumon_v1_fleet_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
 var file_gpumon_v1_fleet_proto_goTypes = []any{
 	(WatchEventType)(0),            // 0: gpumon.v1.WatchEventType
 	(*GetGpuStatsRequest)(nil),     // 1: gpumon.v1.GetGpuStatsRequest
@@ -2371,71 +2675,85 @@ var file_gpumon_v1_fleet_proto_goTypes = []any{
 	(*UsageRow)(nil),               // 25: gpumon.v1.UsageRow
 	(*IdleGpu)(nil),                // 26: gpumon.v1.IdleGpu
 	(*GetUsageResponse)(nil),       // 27: gpumon.v1.GetUsageResponse
-	(*ErrorResponse)(nil),          // 28: gpumon.v1.ErrorResponse
-	nil,                            // 29: gpumon.v1.GetGpuStatsResponse.MachinesEntry
-	nil,                            // 30: gpumon.v1.Series.LabelsEntry
-	(*Report)(nil),                 // 31: gpumon.v1.Report
-	(*KillResult)(nil),             // 32: gpumon.v1.KillResult
-	(*timestamppb.Timestamp)(nil),  // 33: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),    // 34: google.protobuf.Duration
+	(*ListAlertsRequest)(nil),      // 28: gpumon.v1.ListAlertsRequest
+	(*Alert)(nil),                  // 29: gpumon.v1.Alert
+	(*ListAlertsResponse)(nil),     // 30: gpumon.v1.ListAlertsResponse
+	(*ErrorResponse)(nil),          // 31: gpumon.v1.ErrorResponse
+	nil,                            // 32: gpumon.v1.GetGpuStatsResponse.MachinesEntry
+	nil,                            // 33: gpumon.v1.Series.LabelsEntry
+	nil,                            // 34: gpumon.v1.Alert.LabelsEntry
+	nil,                            // 35: gpumon.v1.Alert.AnnotationsEntry
+	(*Report)(nil),                 // 36: gpumon.v1.Report
+	(*KillResult)(nil),             // 37: gpumon.v1.KillResult
+	(*timestamppb.Timestamp)(nil),  // 38: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),    // 39: google.protobuf.Duration
 }
 var file_gpumon_v1_fleet_proto_depIdxs = []int32{
-	29, // 0: gpumon.v1.GetGpuStatsResponse.machines:type_name -> gpumon.v1.GetGpuStatsResponse.MachinesEntry
-	31, // 1: gpumon.v1.ReportGpuStatsRequest.report:type_name -> gpumon.v1.Report
-	32, // 2: gpumon.v1.KillProcessesResponse.results:type_name -> gpumon.v1.KillResult
-	33, // 3: gpumon.v1.MachineSummary.last_seen:type_name -> google.protobuf.Timestamp
-	33, // 4: gpumon.v1.MachineSummary.first_seen:type_name -> google.protobuf.Timestamp
+	32, // 0: gpumon.v1.GetGpuStatsResponse.machines:type_name -> gpumon.v1.GetGpuStatsResponse.MachinesEntry
+	36, // 1: gpumon.v1.ReportGpuStatsRequest.report:type_name -> gpumon.v1.Report
+	37, // 2: gpumon.v1.KillProcessesResponse.results:type_name -> gpumon.v1.KillResult
+	38, // 3: gpumon.v1.MachineSummary.last_seen:type_name -> google.protobuf.Timestamp
+	38, // 4: gpumon.v1.MachineSummary.first_seen:type_name -> google.protobuf.Timestamp
 	7,  // 5: gpumon.v1.ListMachinesResponse.machines:type_name -> gpumon.v1.MachineSummary
 	8,  // 6: gpumon.v1.ListMachinesResponse.totals:type_name -> gpumon.v1.FleetTotals
 	7,  // 7: gpumon.v1.GetMachineResponse.summary:type_name -> gpumon.v1.MachineSummary
-	31, // 8: gpumon.v1.GetMachineResponse.report:type_name -> gpumon.v1.Report
+	36, // 8: gpumon.v1.GetMachineResponse.report:type_name -> gpumon.v1.Report
 	16, // 9: gpumon.v1.ListFreeGpusResponse.gpus:type_name -> gpumon.v1.FreeGpu
 	15, // 10: gpumon.v1.ListFreeGpusResponse.criteria:type_name -> gpumon.v1.ListFreeGpusRequest
-	33, // 11: gpumon.v1.QueryHistoryRequest.start:type_name -> google.protobuf.Timestamp
-	33, // 12: gpumon.v1.QueryHistoryRequest.end:type_name -> google.protobuf.Timestamp
-	34, // 13: gpumon.v1.QueryHistoryRequest.step:type_name -> google.protobuf.Duration
-	30, // 14: gpumon.v1.Series.labels:type_name -> gpumon.v1.Series.LabelsEntry
+	38, // 11: gpumon.v1.QueryHistoryRequest.start:type_name -> google.protobuf.Timestamp
+	38, // 12: gpumon.v1.QueryHistoryRequest.end:type_name -> google.protobuf.Timestamp
+	39, // 13: gpumon.v1.QueryHistoryRequest.step:type_name -> google.protobuf.Duration
+	33, // 14: gpumon.v1.Series.labels:type_name -> gpumon.v1.Series.LabelsEntry
 	19, // 15: gpumon.v1.Series.points:type_name -> gpumon.v1.Point
 	20, // 16: gpumon.v1.QueryHistoryResponse.series:type_name -> gpumon.v1.Series
-	0,  // 17: gpumon.v1.WatchResponse.type:type_name -> gpumon.v1.WatchEventType
-	7,  // 18: gpumon.v1.WatchResponse.machine:type_name -> gpumon.v1.MachineSummary
-	31, // 19: gpumon.v1.WatchResponse.report:type_name -> gpumon.v1.Report
-	33, // 20: gpumon.v1.WatchResponse.time:type_name -> google.protobuf.Timestamp
-	33, // 21: gpumon.v1.GetUsageRequest.start:type_name -> google.protobuf.Timestamp
-	33, // 22: gpumon.v1.GetUsageRequest.end:type_name -> google.protobuf.Timestamp
-	33, // 23: gpumon.v1.IdleGpu.since:type_name -> google.protobuf.Timestamp
-	25, // 24: gpumon.v1.GetUsageResponse.users:type_name -> gpumon.v1.UsageRow
-	25, // 25: gpumon.v1.GetUsageResponse.machines:type_name -> gpumon.v1.UsageRow
-	26, // 26: gpumon.v1.GetUsageResponse.idle_held:type_name -> gpumon.v1.IdleGpu
-	33, // 27: gpumon.v1.GetUsageResponse.start:type_name -> google.protobuf.Timestamp
-	33, // 28: gpumon.v1.GetUsageResponse.end:type_name -> google.protobuf.Timestamp
-	25, // 29: gpumon.v1.GetUsageResponse.total:type_name -> gpumon.v1.UsageRow
-	31, // 30: gpumon.v1.GetGpuStatsResponse.MachinesEntry.value:type_name -> gpumon.v1.Report
-	1,  // 31: gpumon.v1.FleetService.GetGpuStats:input_type -> gpumon.v1.GetGpuStatsRequest
-	3,  // 32: gpumon.v1.FleetService.ReportGpuStats:input_type -> gpumon.v1.ReportGpuStatsRequest
-	5,  // 33: gpumon.v1.FleetService.KillProcesses:input_type -> gpumon.v1.KillProcessesRequest
-	9,  // 34: gpumon.v1.FleetService.ListMachines:input_type -> gpumon.v1.ListMachinesRequest
-	11, // 35: gpumon.v1.FleetService.GetMachine:input_type -> gpumon.v1.GetMachineRequest
-	13, // 36: gpumon.v1.FleetService.ForgetMachine:input_type -> gpumon.v1.ForgetMachineRequest
-	15, // 37: gpumon.v1.FleetService.ListFreeGpus:input_type -> gpumon.v1.ListFreeGpusRequest
-	18, // 38: gpumon.v1.FleetService.QueryHistory:input_type -> gpumon.v1.QueryHistoryRequest
-	22, // 39: gpumon.v1.FleetService.Watch:input_type -> gpumon.v1.WatchRequest
-	24, // 40: gpumon.v1.FleetService.GetUsage:input_type -> gpumon.v1.GetUsageRequest
-	2,  // 41: gpumon.v1.FleetService.GetGpuStats:output_type -> gpumon.v1.GetGpuStatsResponse
-	4,  // 42: gpumon.v1.FleetService.ReportGpuStats:output_type -> gpumon.v1.ReportGpuStatsResponse
-	6,  // 43: gpumon.v1.FleetService.KillProcesses:output_type -> gpumon.v1.KillProcessesResponse
-	10, // 44: gpumon.v1.FleetService.ListMachines:output_type -> gpumon.v1.ListMachinesResponse
-	12, // 45: gpumon.v1.FleetService.GetMachine:output_type -> gpumon.v1.GetMachineResponse
-	14, // 46: gpumon.v1.FleetService.ForgetMachine:output_type -> gpumon.v1.ForgetMachineResponse
-	17, // 47: gpumon.v1.FleetService.ListFreeGpus:output_type -> gpumon.v1.ListFreeGpusResponse
-	21, // 48: gpumon.v1.FleetService.QueryHistory:output_type -> gpumon.v1.QueryHistoryResponse
-	23, // 49: gpumon.v1.FleetService.Watch:output_type -> gpumon.v1.WatchResponse
-	27, // 50: gpumon.v1.FleetService.GetUsage:output_type -> gpumon.v1.GetUsageResponse
-	41, // [41:51] is the sub-list for method output_type
-	31, // [31:41] is the sub-list for method input_type
-	31, // [31:31] is the sub-list for extension type_name
-	31, // [31:31] is the sub-list for extension extendee
-	0,  // [0:31] is the sub-list for field type_name
+	15, // 17: gpumon.v1.WatchRequest.free:type_name -> gpumon.v1.ListFreeGpusRequest
+	0,  // 18: gpumon.v1.WatchResponse.type:type_name -> gpumon.v1.WatchEventType
+	7,  // 19: gpumon.v1.WatchResponse.machine:type_name -> gpumon.v1.MachineSummary
+	36, // 20: gpumon.v1.WatchResponse.report:type_name -> gpumon.v1.Report
+	38, // 21: gpumon.v1.WatchResponse.time:type_name -> google.protobuf.Timestamp
+	16, // 22: gpumon.v1.WatchResponse.free_gpus:type_name -> gpumon.v1.FreeGpu
+	38, // 23: gpumon.v1.GetUsageRequest.start:type_name -> google.protobuf.Timestamp
+	38, // 24: gpumon.v1.GetUsageRequest.end:type_name -> google.protobuf.Timestamp
+	38, // 25: gpumon.v1.IdleGpu.since:type_name -> google.protobuf.Timestamp
+	25, // 26: gpumon.v1.GetUsageResponse.users:type_name -> gpumon.v1.UsageRow
+	25, // 27: gpumon.v1.GetUsageResponse.machines:type_name -> gpumon.v1.UsageRow
+	26, // 28: gpumon.v1.GetUsageResponse.idle_held:type_name -> gpumon.v1.IdleGpu
+	38, // 29: gpumon.v1.GetUsageResponse.start:type_name -> google.protobuf.Timestamp
+	38, // 30: gpumon.v1.GetUsageResponse.end:type_name -> google.protobuf.Timestamp
+	25, // 31: gpumon.v1.GetUsageResponse.total:type_name -> gpumon.v1.UsageRow
+	38, // 32: gpumon.v1.Alert.active_at:type_name -> google.protobuf.Timestamp
+	38, // 33: gpumon.v1.Alert.fired_at:type_name -> google.protobuf.Timestamp
+	34, // 34: gpumon.v1.Alert.labels:type_name -> gpumon.v1.Alert.LabelsEntry
+	35, // 35: gpumon.v1.Alert.annotations:type_name -> gpumon.v1.Alert.AnnotationsEntry
+	29, // 36: gpumon.v1.ListAlertsResponse.alerts:type_name -> gpumon.v1.Alert
+	36, // 37: gpumon.v1.GetGpuStatsResponse.MachinesEntry.value:type_name -> gpumon.v1.Report
+	1,  // 38: gpumon.v1.FleetService.GetGpuStats:input_type -> gpumon.v1.GetGpuStatsRequest
+	3,  // 39: gpumon.v1.FleetService.ReportGpuStats:input_type -> gpumon.v1.ReportGpuStatsRequest
+	5,  // 40: gpumon.v1.FleetService.KillProcesses:input_type -> gpumon.v1.KillProcessesRequest
+	9,  // 41: gpumon.v1.FleetService.ListMachines:input_type -> gpumon.v1.ListMachinesRequest
+	11, // 42: gpumon.v1.FleetService.GetMachine:input_type -> gpumon.v1.GetMachineRequest
+	13, // 43: gpumon.v1.FleetService.ForgetMachine:input_type -> gpumon.v1.ForgetMachineRequest
+	15, // 44: gpumon.v1.FleetService.ListFreeGpus:input_type -> gpumon.v1.ListFreeGpusRequest
+	18, // 45: gpumon.v1.FleetService.QueryHistory:input_type -> gpumon.v1.QueryHistoryRequest
+	22, // 46: gpumon.v1.FleetService.Watch:input_type -> gpumon.v1.WatchRequest
+	24, // 47: gpumon.v1.FleetService.GetUsage:input_type -> gpumon.v1.GetUsageRequest
+	28, // 48: gpumon.v1.FleetService.ListAlerts:input_type -> gpumon.v1.ListAlertsRequest
+	2,  // 49: gpumon.v1.FleetService.GetGpuStats:output_type -> gpumon.v1.GetGpuStatsResponse
+	4,  // 50: gpumon.v1.FleetService.ReportGpuStats:output_type -> gpumon.v1.ReportGpuStatsResponse
+	6,  // 51: gpumon.v1.FleetService.KillProcesses:output_type -> gpumon.v1.KillProcessesResponse
+	10, // 52: gpumon.v1.FleetService.ListMachines:output_type -> gpumon.v1.ListMachinesResponse
+	12, // 53: gpumon.v1.FleetService.GetMachine:output_type -> gpumon.v1.GetMachineResponse
+	14, // 54: gpumon.v1.FleetService.ForgetMachine:output_type -> gpumon.v1.ForgetMachineResponse
+	17, // 55: gpumon.v1.FleetService.ListFreeGpus:output_type -> gpumon.v1.ListFreeGpusResponse
+	21, // 56: gpumon.v1.FleetService.QueryHistory:output_type -> gpumon.v1.QueryHistoryResponse
+	23, // 57: gpumon.v1.FleetService.Watch:output_type -> gpumon.v1.WatchResponse
+	27, // 58: gpumon.v1.FleetService.GetUsage:output_type -> gpumon.v1.GetUsageResponse
+	30, // 59: gpumon.v1.FleetService.ListAlerts:output_type -> gpumon.v1.ListAlertsResponse
+	49, // [49:60] is the sub-list for method output_type
+	38, // [38:49] is the sub-list for method input_type
+	38, // [38:38] is the sub-list for extension type_name
+	38, // [38:38] is the sub-list for extension extendee
+	0,  // [0:38] is the sub-list for field type_name
 }
 
 func init() { file_gpumon_v1_fleet_proto_init() }
@@ -2449,13 +2767,14 @@ func file_gpumon_v1_fleet_proto_init() {
 	file_gpumon_v1_fleet_proto_msgTypes[14].OneofWrappers = []any{}
 	file_gpumon_v1_fleet_proto_msgTypes[15].OneofWrappers = []any{}
 	file_gpumon_v1_fleet_proto_msgTypes[17].OneofWrappers = []any{}
+	file_gpumon_v1_fleet_proto_msgTypes[28].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gpumon_v1_fleet_proto_rawDesc), len(file_gpumon_v1_fleet_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   30,
+			NumMessages:   35,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

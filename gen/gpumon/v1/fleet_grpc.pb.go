@@ -29,6 +29,7 @@ const (
 	FleetService_QueryHistory_FullMethodName   = "/gpumon.v1.FleetService/QueryHistory"
 	FleetService_Watch_FullMethodName          = "/gpumon.v1.FleetService/Watch"
 	FleetService_GetUsage_FullMethodName       = "/gpumon.v1.FleetService/GetUsage"
+	FleetService_ListAlerts_FullMethodName     = "/gpumon.v1.FleetService/ListAlerts"
 )
 
 // FleetServiceClient is the client API for FleetService service.
@@ -62,6 +63,10 @@ type FleetServiceClient interface {
 	// GetUsage returns GPU-hours per user and per machine over a time range,
 	// and the GPUs that are held but idle now.
 	GetUsage(ctx context.Context, in *GetUsageRequest, opts ...grpc.CallOption) (*GetUsageResponse, error)
+	// ListAlerts returns the alerts of the hub's alerting rules that fire now
+	// (and, when asked, those pending: their condition holds, not yet for the
+	// rule's "for").
+	ListAlerts(ctx context.Context, in *ListAlertsRequest, opts ...grpc.CallOption) (*ListAlertsResponse, error)
 }
 
 type fleetServiceClient struct {
@@ -181,6 +186,16 @@ func (c *fleetServiceClient) GetUsage(ctx context.Context, in *GetUsageRequest, 
 	return out, nil
 }
 
+func (c *fleetServiceClient) ListAlerts(ctx context.Context, in *ListAlertsRequest, opts ...grpc.CallOption) (*ListAlertsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListAlertsResponse)
+	err := c.cc.Invoke(ctx, FleetService_ListAlerts_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // FleetServiceServer is the server API for FleetService service.
 // All implementations must embed UnimplementedFleetServiceServer
 // for forward compatibility.
@@ -212,6 +227,10 @@ type FleetServiceServer interface {
 	// GetUsage returns GPU-hours per user and per machine over a time range,
 	// and the GPUs that are held but idle now.
 	GetUsage(context.Context, *GetUsageRequest) (*GetUsageResponse, error)
+	// ListAlerts returns the alerts of the hub's alerting rules that fire now
+	// (and, when asked, those pending: their condition holds, not yet for the
+	// rule's "for").
+	ListAlerts(context.Context, *ListAlertsRequest) (*ListAlertsResponse, error)
 	mustEmbedUnimplementedFleetServiceServer()
 }
 
@@ -251,6 +270,9 @@ func (UnimplementedFleetServiceServer) Watch(*WatchRequest, grpc.ServerStreaming
 }
 func (UnimplementedFleetServiceServer) GetUsage(context.Context, *GetUsageRequest) (*GetUsageResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetUsage not implemented")
+}
+func (UnimplementedFleetServiceServer) ListAlerts(context.Context, *ListAlertsRequest) (*ListAlertsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListAlerts not implemented")
 }
 func (UnimplementedFleetServiceServer) mustEmbedUnimplementedFleetServiceServer() {}
 func (UnimplementedFleetServiceServer) testEmbeddedByValue()                      {}
@@ -446,6 +468,24 @@ func _FleetService_GetUsage_Handler(srv interface{}, ctx context.Context, dec fu
 	return interceptor(ctx, in, info, handler)
 }
 
+func _FleetService_ListAlerts_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListAlertsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FleetServiceServer).ListAlerts(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: FleetService_ListAlerts_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FleetServiceServer).ListAlerts(ctx, req.(*ListAlertsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // FleetService_ServiceDesc is the grpc.ServiceDesc for FleetService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -488,6 +528,10 @@ var FleetService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetUsage",
 			Handler:    _FleetService_GetUsage_Handler,
+		},
+		{
+			MethodName: "ListAlerts",
+			Handler:    _FleetService_ListAlerts_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

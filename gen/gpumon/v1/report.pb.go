@@ -317,6 +317,16 @@ type Gpu struct {
 	// Engine activity over the last sampling interval from NVML's GPU
 	// performance monitoring; absent where the card has none (before Hopper).
 	Activity *GpuActivity `protobuf:"bytes,37,opt,name=activity,proto3" json:"activity,omitempty"`
+	// Xid critical errors NVML reported for this GPU since the agent started
+	// watching for them; absent where it cannot watch (no NVML events, a
+	// driver that does not report them, a posted report).
+	XidErrors *uint32 `protobuf:"varint,39,opt,name=xid_errors,json=xidErrors,proto3,oneof" json:"xid_errors,omitempty"`
+	// The last Xid critical error's number (e.g. 48: a double-bit ECC error;
+	// 79: the GPU fell off the bus), as dcgm-exporter's DCGM_FI_DEV_XID_ERRORS
+	// reports it; absent before the first.
+	LastXid *uint32 `protobuf:"varint,40,opt,name=last_xid,json=lastXid,proto3,oneof" json:"last_xid,omitempty"`
+	// When the agent received the last Xid critical error.
+	LastXidTime *timestamppb.Timestamp `protobuf:"bytes,41,opt,name=last_xid_time,json=lastXidTime,proto3" json:"last_xid_time,omitempty"`
 	// Set by the hub, never by an agent (what a report says here is replaced):
 	// since when, by the hub's clock, the GPU has been idle while held: it has
 	// processes, at least 1 GiB of its memory is in use and its utilisation is
@@ -601,6 +611,27 @@ func (x *Gpu) GetRemappedRows() *RemappedRows {
 func (x *Gpu) GetActivity() *GpuActivity {
 	if x != nil {
 		return x.Activity
+	}
+	return nil
+}
+
+func (x *Gpu) GetXidErrors() uint32 {
+	if x != nil && x.XidErrors != nil {
+		return *x.XidErrors
+	}
+	return 0
+}
+
+func (x *Gpu) GetLastXid() uint32 {
+	if x != nil && x.LastXid != nil {
+		return *x.LastXid
+	}
+	return 0
+}
+
+func (x *Gpu) GetLastXidTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastXidTime
 	}
 	return nil
 }
@@ -1720,7 +1751,7 @@ const file_gpumon_v1_report_proto_rawDesc = "" +
 	"\x10interval_seconds\x18\x10 \x01(\x01R\x0fintervalSeconds\x12/\n" +
 	"\x13machine_fingerprint\x18\x11 \x01(\tR\x12machineFingerprint\x125\n" +
 	"\x14clock_offset_seconds\x18\x12 \x01(\x01H\x00R\x12clockOffsetSeconds\x88\x01\x01B\x17\n" +
-	"\x15_clock_offset_seconds\"\x88\x10\n" +
+	"\x15_clock_offset_seconds\"\xa8\x11\n" +
 	"\x03Gpu\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x05R\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12%\n" +
@@ -1764,7 +1795,11 @@ const file_gpumon_v1_report_proto_rawDesc = "" +
 	"\x13pcie_replay_counter\x18\" \x01(\rH\x16R\x11pcieReplayCounter\x88\x01\x01\x129\n" +
 	"\x16nvlink_bandwidth_total\x18# \x01(\x01H\x17R\x14nvlinkBandwidthTotal\x88\x01\x01\x12<\n" +
 	"\rremapped_rows\x18$ \x01(\v2\x17.gpumon.v1.RemappedRowsR\fremappedRows\x122\n" +
-	"\bactivity\x18% \x01(\v2\x16.gpumon.v1.GpuActivityR\bactivity\x129\n" +
+	"\bactivity\x18% \x01(\v2\x16.gpumon.v1.GpuActivityR\bactivity\x12\"\n" +
+	"\n" +
+	"xid_errors\x18' \x01(\rH\x18R\txidErrors\x88\x01\x01\x12\x1e\n" +
+	"\blast_xid\x18( \x01(\rH\x19R\alastXid\x88\x01\x01\x12>\n" +
+	"\rlast_xid_time\x18) \x01(\v2\x1a.google.protobuf.TimestampR\vlastXidTime\x129\n" +
 	"\n" +
 	"idle_since\x18- \x01(\v2\x1a.google.protobuf.TimestampR\tidleSince\x12\x1b\n" +
 	"\tidle_held\x18. \x01(\bR\bidleHeldB\x0e\n" +
@@ -1792,7 +1827,9 @@ const file_gpumon_v1_report_proto_rawDesc = "" +
 	"\x13_pcie_tx_throughputB\x15\n" +
 	"\x13_pcie_rx_throughputB\x16\n" +
 	"\x14_pcie_replay_counterB\x19\n" +
-	"\x17_nvlink_bandwidth_total\"\x8a\x01\n" +
+	"\x17_nvlink_bandwidth_totalB\r\n" +
+	"\v_xid_errorsB\v\n" +
+	"\t_last_xid\"\x8a\x01\n" +
 	"\fRemappedRows\x12 \n" +
 	"\vcorrectable\x18\x01 \x01(\rR\vcorrectable\x12$\n" +
 	"\runcorrectable\x18\x02 \x01(\rR\runcorrectable\x12\x18\n" +
@@ -1955,20 +1992,21 @@ var file_gpumon_v1_report_proto_depIdxs = []int32{
 	8,  // 4: gpumon.v1.Gpu.processes:type_name -> gpumon.v1.Process
 	3,  // 5: gpumon.v1.Gpu.remapped_rows:type_name -> gpumon.v1.RemappedRows
 	4,  // 6: gpumon.v1.Gpu.activity:type_name -> gpumon.v1.GpuActivity
-	13, // 7: gpumon.v1.Gpu.idle_since:type_name -> google.protobuf.Timestamp
-	10, // 8: gpumon.v1.SystemInfo.screen_sessions:type_name -> gpumon.v1.TerminalSession
-	11, // 9: gpumon.v1.SystemInfo.docker_containers:type_name -> gpumon.v1.DockerContainer
-	8,  // 10: gpumon.v1.SystemInfo.processes:type_name -> gpumon.v1.Process
-	6,  // 11: gpumon.v1.SystemInfo.load:type_name -> gpumon.v1.LoadAverage
-	7,  // 12: gpumon.v1.SystemInfo.disks:type_name -> gpumon.v1.Disk
-	10, // 13: gpumon.v1.SystemInfo.tmux_sessions:type_name -> gpumon.v1.TerminalSession
-	9,  // 14: gpumon.v1.Process.session:type_name -> gpumon.v1.SessionRef
-	0,  // 15: gpumon.v1.CollectorStatus.state:type_name -> gpumon.v1.CollectorState
-	16, // [16:16] is the sub-list for method output_type
-	16, // [16:16] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	13, // 7: gpumon.v1.Gpu.last_xid_time:type_name -> google.protobuf.Timestamp
+	13, // 8: gpumon.v1.Gpu.idle_since:type_name -> google.protobuf.Timestamp
+	10, // 9: gpumon.v1.SystemInfo.screen_sessions:type_name -> gpumon.v1.TerminalSession
+	11, // 10: gpumon.v1.SystemInfo.docker_containers:type_name -> gpumon.v1.DockerContainer
+	8,  // 11: gpumon.v1.SystemInfo.processes:type_name -> gpumon.v1.Process
+	6,  // 12: gpumon.v1.SystemInfo.load:type_name -> gpumon.v1.LoadAverage
+	7,  // 13: gpumon.v1.SystemInfo.disks:type_name -> gpumon.v1.Disk
+	10, // 14: gpumon.v1.SystemInfo.tmux_sessions:type_name -> gpumon.v1.TerminalSession
+	9,  // 15: gpumon.v1.Process.session:type_name -> gpumon.v1.SessionRef
+	0,  // 16: gpumon.v1.CollectorStatus.state:type_name -> gpumon.v1.CollectorState
+	17, // [17:17] is the sub-list for method output_type
+	17, // [17:17] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_gpumon_v1_report_proto_init() }

@@ -61,6 +61,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/active-alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListAlerts returns the alerts of the hub's alerting rules that fire now
+         *     (and, when asked, those pending: their condition holds, not yet for the
+         *     rule's "for").
+         */
+        get: operations["FleetService_ListAlerts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/free-gpus": {
         parameters: {
             query?: never;
@@ -171,6 +192,57 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description Alert is one alert of an alerting rule (one set of labels). */
+        v1Alert: {
+            /**
+             * Format: date-time
+             * @description Since when the rule's condition has held (Prometheus' activeAt).
+             */
+            active_at?: string | null;
+            /** @description The rule's annotations (summary, description, ...), templates expanded. */
+            annotations?: {
+                [key: string]: string;
+            };
+            /**
+             * Format: date-time
+             * @description When the alert started firing; absent while pending.
+             */
+            fired_at?: string | null;
+            /**
+             * Format: int32
+             * @description The GPU the alert is about (label gpu); absent for an alert about no
+             *     one GPU.
+             */
+            gpu?: number | null;
+            hostname?: string;
+            /** @description Every label of the alert, alertname included. */
+            labels?: {
+                [key: string]: string;
+            };
+            /**
+             * @description The machine the alert is about (labels machine and Hostname); empty
+             *     for an alert about no one machine.
+             */
+            machine?: string;
+            /** @description The rule's name (the label alertname). */
+            name?: string;
+            /**
+             * @description The label severity ("critical", "warning", "info"); empty when the rule
+             *     sets none.
+             */
+            severity?: string;
+            /**
+             * @description "firing", or "pending" while the condition has held for less than the
+             *     rule's "for".
+             */
+            state?: string;
+            /**
+             * Format: double
+             * @description The rule expression's value at the last evaluation; absent when it is
+             *     not a finite number.
+             */
+            value?: number | null;
+        };
         /**
          * @description CollectorState is the outcome of one collector run.
          *
@@ -435,6 +507,18 @@ export interface components {
             idle_since?: string | null;
             /**
              * Format: int64
+             * @description The last Xid critical error's number (e.g. 48: a double-bit ECC error;
+             *     79: the GPU fell off the bus), as dcgm-exporter's DCGM_FI_DEV_XID_ERRORS
+             *     reports it; absent before the first.
+             */
+            last_xid?: number | null;
+            /**
+             * Format: date-time
+             * @description When the agent received the last Xid critical error.
+             */
+            last_xid_time?: string | null;
+            /**
+             * Format: int64
              * @description MHz.
              */
             memory_clock?: number | null;
@@ -532,6 +616,13 @@ export interface components {
              */
             utilization?: number | null;
             uuid?: string;
+            /**
+             * Format: int64
+             * @description Xid critical errors NVML reported for this GPU since the agent started
+             *     watching for them; absent where it cannot watch (no NVML events, a
+             *     driver that does not report them, a posted report).
+             */
+            xid_errors?: number | null;
         };
         /**
          * @description GpuActivity holds ratios from 0 to 1 of the time (or, for sm_occupancy,
@@ -608,6 +699,19 @@ export interface components {
             pid?: number;
             /** @description "success" or "error". */
             status?: string;
+        };
+        /**
+         * @description ListAlertsResponse lists alerts: firing before pending, then critical
+         *     before warning before the rest, oldest first.
+         */
+        v1ListAlertsResponse: {
+            alerts?: components["schemas"]["v1Alert"][];
+            /**
+             * Format: int64
+             * @description How many alerting rules the hub evaluates (0: alerts are off, the hub
+             *     runs with --default-rules=false and no --rules).
+             */
+            rules?: number;
         };
         /**
          * @description ListFreeGpusRequest sets what counts as free. With no field set, a GPU is
@@ -1029,6 +1133,11 @@ export interface components {
         v1WatchEventType: "WATCH_EVENT_TYPE_UNSPECIFIED" | "WATCH_EVENT_TYPE_INITIAL" | "WATCH_EVENT_TYPE_SAMPLE" | "WATCH_EVENT_TYPE_STATUS" | "WATCH_EVENT_TYPE_FORGOTTEN" | "WATCH_EVENT_TYPE_HEARTBEAT";
         /** @description WatchResponse is one fleet event. */
         v1WatchResponse: {
+            /**
+             * @description With WatchRequest.free: the machine's GPUs that are free by its
+             *     criteria, best first (empty when none is).
+             */
+            free_gpus?: components["schemas"]["v1FreeGpu"][];
             machine?: components["schemas"]["v1MachineSummary"] | null;
             /** @description Set when include_report was asked for and the event carries a sample. */
             report?: components["schemas"]["v1Report"] | null;
@@ -1252,6 +1361,67 @@ export interface operations {
             };
             /** @description The body is too large. */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
+            /** @description The hub is unavailable (gpumon-gateway cannot reach it). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
+            /** @description Any other error. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
+        };
+    };
+    FleetService_ListAlerts: {
+        parameters: {
+            query?: {
+                /** @description Also alerts whose condition holds but not yet for the rule's "for". */
+                include_pending?: boolean;
+                /** @description Only the alerts of this machine (its key); empty for every alert. */
+                machine?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListAlertsResponse"];
+                };
+            };
+            /** @description No token, or a token the hub does not know. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
+            /** @description The token may not do this. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1733,6 +1903,18 @@ export interface operations {
     FleetService_Watch: {
         parameters: {
             query?: {
+                /** @description Only GPUs with no processes at all, graphics included. */
+                "free.idle"?: boolean;
+                /** @description Include GPUs of offline machines (their data is stale). */
+                "free.include_offline"?: boolean;
+                /** @description Maximum utilisation, percent, 0-100 (default 10). */
+                "free.max_utilization"?: number;
+                /** @description Minimum free memory, MiB (default 0). */
+                "free.min_free_memory"?: number;
+                /** @description Minimum share of the memory that is free, percent, 0-100 (default 90). */
+                "free.min_free_percent"?: number;
+                /** @description Also GPUs that run compute processes (to share a card with them). */
+                "free.shared"?: boolean;
                 /** @description Include the full report in each event (large; default summaries only). */
                 include_report?: boolean;
                 /** @description Follow one machine only; empty for the whole fleet. */
