@@ -39,7 +39,7 @@ func (c *Config) collectors() (*collect.Runner, func(), error) {
 	} else {
 		lib = nvml.New()
 	}
-	g := gpu.New(lib, c.Log)
+	g := gpu.New(lib, c.Log, gpu.WithXIDEvents())
 	var dockerOpts []docker.Option
 	if c.DockerInterval > 0 {
 		dockerOpts = append(dockerOpts, docker.WithStatsInterval(c.DockerInterval))

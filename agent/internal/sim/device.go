@@ -152,7 +152,10 @@ func wireDataCentre(d *server.Device, m *model, g int, now func() time.Time) {
 // methods record every call with its arguments, which would grow without
 // bound in a long-running agent; the methods taking arguments therefore
 // call the func fields directly.
-type device struct{ *server.Device }
+type device struct {
+	*server.Device
+	index int
+}
 
 func (d device) GetTemperature(s nvml.TemperatureSensors) (uint32, nvml.Return) {
 	return d.GetTemperatureFunc(s)

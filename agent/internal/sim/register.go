@@ -55,11 +55,36 @@ func (s *supervisor) serve(c *net.UnixConn) {
 	if live != nil {
 		s.sched.MarkLive(id, s.now(), live)
 	}
-	_, _ = io.Copy(io.Discard, c)
+	s.listen(c, id, i)
 	s.mu.Lock()
 	w.gone = true
 	s.mu.Unlock()
 	s.wake()
+}
+
+// listen reads what process i of job id says until its connection closes:
+// "xid" lines (it got SIGUSR1) make its GPUs report a simulated Xid.
+func (s *supervisor) listen(c io.Reader, id, i int) {
+	sc := bufio.NewScanner(c)
+	sc.Buffer(make([]byte, 64), 64)
+	for sc.Scan() {
+		if sc.Text() != "xid" || s.xid == nil {
+			continue
+		}
+		s.mu.Lock()
+		var gpus []int
+		if r := s.jobs[id]; r != nil && i < len(r.job.Procs) {
+			if g := r.job.Procs[i].GPU; g >= 0 {
+				gpus = []int{g}
+			} else {
+				gpus = append(gpus, r.job.GPUs...)
+			}
+		}
+		s.mu.Unlock()
+		s.log.Info("simulated xid", "job", id, "gpus", gpus, "xid", SimulatedXID)
+		s.xid(gpus)
+	}
+	_, _ = io.Copy(io.Discard, c) // a line too long ends the scan: wait for the close
 }
 
 // register records pid as process i of job id. It returns the worker (nil

@@ -83,6 +83,7 @@ type Machine struct {
 	profile string
 	handles []nvml.Device
 	workers *supervisor
+	events  events
 }
 
 // Simulated reports that the machine is not real hardware; the gpu
@@ -130,10 +131,14 @@ func New(profile string, opts ...Option) (*Machine, error) {
 		dev := d.(*server.Device)
 		dev.UUID = lab.gpus[i].UUID
 		wire(dev, m, i, c.now)
-		mach.handles = append(mach.handles, device{dev})
+		mach.handles = append(mach.handles, device{Device: dev, index: i})
 	}
 	if c.workers != nil {
-		w, err := startSupervisor(c.workers, m.sched, c.now)
+		w, err := startSupervisor(c.workers, m.sched, c.now, func(gpus []int) {
+			for _, g := range gpus {
+				mach.InjectXID(g, SimulatedXID)
+			}
+		})
 		if err != nil {
 			return nil, err
 		}

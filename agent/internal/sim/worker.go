@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"os/signal"
 	"runtime"
 	"strings"
 	"syscall"
@@ -48,7 +49,8 @@ const workerHelloTimeout = 30 * time.Second
 // is asked to, then waits, using no CPU, until the simulator closes the
 // connection (the job ends or the agent exits, even by SIGKILL) or one of
 // its own processes exits. SIGTERM, SIGINT and SIGHUP end it at once, as
-// they would the program it plays. It returns the exit status.
+// they would the program it plays; SIGUSR1 makes its GPUs report Xid
+// SimulatedXID, as a fault of the program would. It returns the exit status.
 func RunWorker(stderr io.Writer) int {
 	// Pdeathsig of the processes it starts follows this thread: keep it.
 	runtime.LockOSThread()
@@ -59,6 +61,13 @@ func RunWorker(stderr io.Writer) int {
 	}
 	done := make(chan struct{}, len(children)+1)
 	go func() { _, _ = io.Copy(io.Discard, conn); done <- struct{}{} }()
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	go func() {
+		for range usr1 {
+			_, _ = conn.Write([]byte("xid\n"))
+		}
+	}()
 	for _, c := range children {
 		go func() { _ = c.Wait(); done <- struct{}{} }()
 	}

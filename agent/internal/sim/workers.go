@@ -38,6 +38,8 @@ type supervisor struct {
 	log   *slog.Logger
 	sched *Schedule
 	now   func() time.Time
+	// xid makes GPUs report a simulated Xid (a process got SIGUSR1).
+	xid func(gpus []int)
 	// dir is the simulator's private directory; bin, the programs in it.
 	dir, bin string
 	ln       *net.UnixListener
@@ -79,13 +81,13 @@ type worker struct {
 	gone bool
 }
 
-func startSupervisor(log *slog.Logger, sched *Schedule, now func() time.Time) (*supervisor, error) {
+func startSupervisor(log *slog.Logger, sched *Schedule, now func() time.Time, xid func(gpus []int)) (*supervisor, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("find the agent's binary for simulated jobs: %w", err)
 	}
 	s := &supervisor{
-		log: log, sched: sched, now: now, uid: uint32(os.Geteuid()), sessions: findSessionTools(),
+		log: log, sched: sched, now: now, xid: xid, uid: uint32(os.Geteuid()), sessions: findSessionTools(),
 		jobs: map[int]*running{}, kick: make(chan struct{}, 1), stop: make(chan struct{}), loopDone: make(chan struct{}),
 	}
 	sweepStaleDirs(os.TempDir())

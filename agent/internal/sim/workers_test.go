@@ -142,6 +142,37 @@ func TestWorkers(t *testing.T) {
 	for _, j := range jobs {
 		byKind[j.Kind] = j
 	}
+	t.Run("SIGUSR1 makes the process's GPUs report an Xid", func(t *testing.T) {
+		set, _ := m.EventSetCreate()
+		defer m.EventSetFree(set)
+		for g, h := range m.handles {
+			if ret := h.RegisterEvents(nvml.EventTypeXidCriticalError, set); ret != nvml.SUCCESS {
+				t.Fatalf("register GPU %d: %v", g, ret)
+			}
+		}
+		nb := byKind[KindNotebook]
+		if err := syscall.Kill(int(nb.PIDs[0]), syscall.SIGUSR1); err != nil {
+			t.Fatal(err)
+		}
+		got := map[int]uint64{}
+		waitUntil(t, "an Xid on each of the notebook's GPUs", func() bool {
+			if ev, ret := m.EventSetWait(set, 100); ret == nvml.SUCCESS {
+				got[ev.Device.(device).index] = ev.EventData
+			}
+			return len(got) >= len(nb.GPUs)
+		})
+		for _, g := range nb.GPUs {
+			if got[g] != SimulatedXID {
+				t.Errorf("GPU %d: Xid %d, want %d", g, got[g], SimulatedXID)
+			}
+		}
+		if len(got) != len(nb.GPUs) {
+			t.Errorf("Xids on GPUs %v, want the notebook's %v only", got, nb.GPUs)
+		}
+		if noneAlive(nb.PIDs) || gpuFree(m, nb.GPUs[0]) {
+			t.Error("the notebook ended: an Xid leaves the job running")
+		}
+	})
 	t.Run("killing the process ends the job", func(t *testing.T) {
 		train := byKind[KindTrain]
 		g := train.GPUs[0]

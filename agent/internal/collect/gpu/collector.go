@@ -89,6 +89,9 @@ type Collector struct {
 	missing metricSet
 	// gpus holds what is remembered per GPU index between collections.
 	gpus []gpuState
+	// watchXIDs starts xid once NVML is initialised (WithXIDEvents).
+	watchXIDs bool
+	xid       *xidWatcher
 }
 
 // reprobeEvery is how many collections a metric that answered
@@ -118,11 +121,14 @@ type gpuState struct {
 // New returns a collector reading GPUs through lib. Nothing is called on lib
 // until the first Collect. A lib that has a Simulated() bool method returning
 // true marks the samples as simulated.
-func New(lib nvml.Interface, log *slog.Logger) *Collector {
+func New(lib nvml.Interface, log *slog.Logger, opts ...Option) *Collector {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	c := &Collector{lib: lib, log: log}
+	for _, o := range opts {
+		o(c)
+	}
 	if s, ok := lib.(interface{ Simulated() bool }); ok {
 		c.simulated = s.Simulated()
 	}
@@ -175,6 +181,7 @@ func (c *Collector) Collect(ctx context.Context, s *collect.Sample) error {
 		errs = append(errs, fmt.Errorf("read GPUs: %w", err))
 	}
 	for _, res := range results {
+		c.xid.fill(res.g)
 		s.GPUs = append(s.GPUs, res.g)
 		s.GPUProcesses = append(s.GPUProcesses, res.procs...)
 		if res.err != nil {
@@ -246,6 +253,11 @@ func (c *Collector) ensureInit() error {
 		c.cuda = FormatCUDAVersion(v)
 	}
 	c.probeSymbols()
+	if c.watchXIDs {
+		if n, ret := c.lib.DeviceGetCount(); ret == nvml.SUCCESS {
+			c.xid = startXIDWatcher(c.lib, n, c.log)
+		}
+	}
 	return nil
 }
 
@@ -288,6 +300,9 @@ func (c *Collector) Close() error {
 	}
 	if was != stateReady {
 		return nil
+	}
+	if !c.xid.close() {
+		return errors.New("close gpu collector: the xid event watcher is still waiting for the driver")
 	}
 	c.freeSamples()
 	if ret := c.lib.Shutdown(); ret != nvml.SUCCESS {

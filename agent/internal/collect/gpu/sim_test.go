@@ -149,3 +149,45 @@ func BenchmarkCollectSim8(b *testing.B) {
 		}
 	}
 }
+
+// TestSimulatedXID: a simulated machine's Xid reaches the collector's
+// report of that GPU only, as a real driver's event would.
+func TestSimulatedXID(t *testing.T) {
+	lib, err := sim.New("dgxh100", sim.WithFakePIDs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := gpu.New(lib, nil, gpu.WithXIDEvents())
+	t.Cleanup(func() { _ = c.Close() })
+	read := func() []*gpumonv1.Gpu {
+		var s collect.Sample
+		if err := c.Collect(context.Background(), &s); err != nil {
+			t.Fatal(err)
+		}
+		return s.GPUs
+	}
+	if gs := read(); len(gs) != 8 || gs[5].XidErrors == nil || gs[5].GetXidErrors() != 0 {
+		t.Fatalf("before: %d GPUs, GPU 5 xid_errors %v; want 8 watched GPUs at 0", len(gs), gs[5].XidErrors)
+	}
+	lib.InjectXID(5, 79)
+	deadline := time.Now().Add(time.Minute)
+	gs := read()
+	for ; gs[5].GetXidErrors() == 0; gs = read() {
+		if time.Now().After(deadline) {
+			t.Fatal("the injected Xid never reached the report")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for i, g := range gs {
+		want := uint32(0)
+		if i == 5 {
+			want = 1
+		}
+		if g.GetXidErrors() != want {
+			t.Errorf("GPU %d: xid_errors %d, want %d", i, g.GetXidErrors(), want)
+		}
+	}
+	if gs[5].GetLastXid() != 79 || gs[5].LastXidTime == nil {
+		t.Errorf("GPU 5: last Xid %d at %v, want 79 with its time", gs[5].GetLastXid(), gs[5].LastXidTime)
+	}
+}
