@@ -120,3 +120,16 @@ func LogLevel(s string) (slog.Level, error) {
 	}
 	return lvl, nil
 }
+
+// Strings is a flag that may be repeated, each value a comma-separated
+// list: --rules a.yml --rules 'b/*.yml,c.yml' gives three.
+type Strings []string
+
+// String implements flag.Value.
+func (s *Strings) String() string { return strings.Join(*s, ",") }
+
+// Set implements flag.Value.
+func (s *Strings) Set(v string) error {
+	*s = append(*s, List(v)...)
+	return nil
+}

@@ -47,6 +47,13 @@ const (
 	GPUDRAMActive       = "DCGM_FI_PROF_DRAM_ACTIVE"
 	GPUProcesses        = "gpumon_gpu_processes"
 	GPUIdleHeld         = "gpumon_gpu_idle_held_seconds"
+	// GPUXIDLast is dcgm-exporter's: the last Xid critical error's number
+	// (0 before any); GPUXIDTotal counts them since the agent started.
+	GPUXIDLast  = "DCGM_FI_DEV_XID_ERRORS"
+	GPUXIDTotal = "gpumon_gpu_xid_errors_total"
+	// GPUFree is 1 for a GPU free by the hub's definition, else 0 (the hub
+	// writes it).
+	GPUFree = "gpumon_gpu_free"
 	// DriverVersionLabel is the label, as in dcgm-exporter, that carries
 	// the driver version on every GPU series.
 	DriverVersionLabel = "DCGM_FI_DRIVER_VERSION"
@@ -65,6 +72,9 @@ const (
 	MachineLoad5     = "gpumon_machine_load5"
 	MachineLoad15    = "gpumon_machine_load15"
 	MachineOnline    = "gpumon_machine_online"
+	// MachineUp is the hub's view of a machine by its own clock (the hub
+	// writes it), as Prometheus' up is of a target.
+	MachineUp        = "gpumon_machine_up"
 	MachineGPUSecs   = "gpumon_machine_gpu_busy_seconds_total"
 	UserGPUMemory    = "gpumon_user_gpu_memory_mib"
 	UserGPUs         = "gpumon_user_gpus"
@@ -149,6 +159,10 @@ var families = sortedByName([]Family{
 	{CollectorSuccess, Gauge, "Whether the agent's collector ran without error or timeout for the latest sample (1) or not (0); an absent source (no Docker, no driver) is no failure."},
 	{ContainerGPUMem, Gauge, "GPU memory held by the container's processes (in MiB)."},
 	{GPUIdleHeld, Gauge, "Seconds the GPU has held memory while doing no work (0 when busy or free)."},
+	{GPUXIDLast, Gauge, "Value of the last XID error encountered."},
+	{GPUXIDTotal, Counter, "Xid critical errors NVML reported for the GPU since the agent started watching."},
+	{GPUFree, Gauge, "1 when the GPU is free by the hub's definition (no compute process, utilization at most 10 %, at least 90 % of its memory free), else 0."},
+	{MachineUp, Gauge, "1 while the hub counts the machine online, 0 while it is offline, by the hub's clock."},
 	{GPUProcesses, Gauge, "Processes running on the GPU."},
 	{MachineCPU, Gauge, "CPU utilization of all cores (in %)."},
 	{MachineDiskPct, Gauge, "Root filesystem used (in %)."},

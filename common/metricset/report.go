@@ -111,6 +111,10 @@ func GPU(emit Emit, g *gpumonv1.Gpu, driver string) {
 		addF(GPUTensorActive, a.Tensor)
 		addF(GPUDRAMActive, a.Dram)
 	}
+	if g.XidErrors != nil {
+		add(GPUXIDLast, float64(g.GetLastXid()))
+		add(GPUXIDTotal, float64(g.GetXidErrors()))
+	}
 	add(GPUProcesses, float64(len(g.GetProcesses())))
 	smByUser(emit, l, g)
 }

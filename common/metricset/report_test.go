@@ -178,7 +178,7 @@ func TestEveryNameHasAFamily(t *testing.T) {
 		}
 	}
 	counters := []string{GPUECCCorrected, GPUECCUncorrect, GPUEnergy, GPUPCIeReplay, GPUNVLink, GPURemapCorrected,
-		GPURemapUncorrected, MachineGPUSecs, MachineGPUMemSecs, UserGPUSecs, UserGPUMemSecs}
+		GPURemapUncorrected, MachineGPUSecs, MachineGPUMemSecs, UserGPUSecs, UserGPUMemSecs, GPUXIDTotal}
 	for _, f := range Families() {
 		if want := slices.Contains(counters, f.Name); (f.Type == Counter) != want {
 			t.Errorf("%s is a %s", f.Name, f.Type)
@@ -196,5 +196,28 @@ func TestEveryNameHasAFamily(t *testing.T) {
 	}
 	if !slices.IsSorted(names) || len(slices.Compact(slices.Clone(names))) != len(names) {
 		t.Errorf("families are not sorted and unique: %v", names)
+	}
+}
+
+// TestXIDSeries: a GPU the agent watches for Xid errors has dcgm-exporter's
+// DCGM_FI_DEV_XID_ERRORS (the last Xid, 0 before any) and the counter; one
+// it does not watch has neither.
+func TestXIDSeries(t *testing.T) {
+	for _, tc := range []struct {
+		g         *gpumonv1.Gpu
+		last, n   float64
+		hasSeries bool
+	}{
+		{&gpumonv1.Gpu{Id: 0, Uuid: "GPU-0"}, 0, 0, false},
+		{&gpumonv1.Gpu{Id: 1, Uuid: "GPU-1", XidErrors: proto.Uint32(0)}, 0, 0, true},
+		{&gpumonv1.Gpu{Id: 2, Uuid: "GPU-2", XidErrors: proto.Uint32(3), LastXid: proto.Uint32(79)}, 79, 3, true},
+	} {
+		got := map[string]float64{}
+		GPU(func(name string, _ []Label, v float64) { got[name] = v }, tc.g, "")
+		last, hasLast := got[GPUXIDLast]
+		n, hasN := got[GPUXIDTotal]
+		if hasLast != tc.hasSeries || hasN != tc.hasSeries || last != tc.last || n != tc.n {
+			t.Errorf("GPU %d: last %v (%v), count %v (%v); want %v, %v, series %v", tc.g.GetId(), last, hasLast, n, hasN, tc.last, tc.n, tc.hasSeries)
+		}
 	}
 }

@@ -17,7 +17,9 @@ import (
 	"time"
 
 	"github.com/gpumon/gpumon/common/flagenv"
+	"github.com/gpumon/gpumon/hub/internal/alerting"
 	"github.com/gpumon/gpumon/hub/internal/server"
+	"github.com/gpumon/gpumon/hub/internal/webhook"
 )
 
 // Set at build time (see Makefile).
@@ -61,6 +63,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	banner(stdout, hub, cfg)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for range hup {
+			_ = hub.ReloadRules() // logged by the hub
+		}
+	}()
 	if err := hub.Run(ctx); err != nil {
 		fmt.Fprintf(stderr, "gpumon-hub: %v\n", err)
 		return 1
@@ -94,6 +104,13 @@ func parseFlags(args []string, stderr io.Writer) (server.Config, bool, slog.Leve
 	fs.Float64Var(&cfg.SnapshotRate, "max-snapshot-rate", 20, "snapshots per `second` one agent stream may send; a faster stream is closed (ResourceExhausted)")
 	fs.Float64Var(&cfg.SnapshotBurst, "max-snapshot-burst", 1200, "snapshots one agent stream may send in a `burst` (replaying its buffer after an outage)")
 	cors := fs.String("cors-origins", "", "comma-separated web `origins` allowed to call every route (\"*\": any); any origin may GET")
+	fs.Var((*flagenv.Strings)(&cfg.RuleFiles), "rules", "Prometheus alerting and recording rule `files` (globs; repeat or separate with commas); reloaded on SIGHUP and when they change")
+	fs.BoolVar(&cfg.DefaultRules, "default-rules", true, "evaluate the built-in alerting rules (written to DATA_DIR/default-rules.yml at start; --default-rules=false turns them off)")
+	fs.DurationVar(&cfg.RuleInterval, "rule-interval", alerting.DefaultInterval, "how often rule groups that set no interval of their own are evaluated (`interval`)")
+	fs.Float64Var(&cfg.HotTemperature, "hot-temperature", alerting.DefaultHotCelsius, "a GPU at or above this `temperature`, °C, for 2 minutes fires the default rule GpuTooHot")
+	fs.Var((*flagenv.Strings)(&cfg.AlertmanagerURLs), "alertmanager-url", "send alerts to this Alertmanager (`URL`, e.g. http://alertmanager:9093; repeat or separate with commas)")
+	fs.Var((*flagenv.Strings)(&cfg.WebhookURLs), "webhook-url", "post each alert when it fires and when it is resolved to this `URL` (repeat or separate with commas)")
+	format := fs.String("webhook-format", string(webhook.Alertmanager), "body of --webhook-url posts: alertmanager (Alertmanager's webhook JSON), slack, feishu or dingtalk (their incoming webhooks' text `format`)")
 	fs.StringVar(&cfg.PprofAddr, "pprof-addr", "", "serve Go's /debug/pprof profiles on this `address` (e.g. 127.0.0.1:6060; off when empty)")
 	level := fs.String("log-level", "info", "log `level`: debug, info, warn, error")
 	showVersion := fs.Bool("version", false, "print the version and exit")
@@ -101,6 +118,7 @@ func parseFlags(args []string, stderr io.Writer) (server.Config, bool, slog.Leve
 		return cfg, false, 0, err
 	}
 	cfg.CORSOrigins = flagenv.List(*cors)
+	cfg.WebhookFormat = webhook.Format(*format)
 	lvl, err := flagenv.LogLevel(*level)
 	return cfg, *showVersion, lvl, err
 }

@@ -10,7 +10,11 @@ import (
 
 // Current emits a report's GPU, machine, per-user and per-container figures.
 func Current(emit metricset.Emit, key, hostname string, r *gpumonv1.Report) {
-	metricset.Report(withMachine(emit, key, hostname), r)
+	emit = withMachine(emit, key, hostname)
+	metricset.Report(emit, r)
+	for _, g := range r.GetGpuData() {
+		free(emit, g)
+	}
 }
 
 // Idle emits the idle-held seconds series of one GPU.
@@ -19,13 +23,16 @@ func Idle(emit metricset.Emit, g *gpumonv1.IdleGpu) {
 		metricset.GPUIdentity(g.GetIndex(), g.GetUuid(), g.GetName()), g.GetIdleSeconds())
 }
 
-// Online emits a machine's online series.
+// Online emits a machine's online series, and gpumon_machine_up (now is
+// the hub's view).
 func Online(emit metricset.Emit, key, hostname string, online bool) {
 	v := 0.0
 	if online {
 		v = 1
 	}
-	withMachine(emit, key, hostname)(MachineOnline, nil, v)
+	emit = withMachine(emit, key, hostname)
+	emit(MachineOnline, nil, v)
+	emit(MachineUp, nil, v)
 }
 
 func withMachine(emit metricset.Emit, key, hostname string) metricset.Emit {

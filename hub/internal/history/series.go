@@ -39,6 +39,10 @@ const (
 	GPUPCIeWidth           = metricset.GPUPCIeWidth
 	GPUProcesses           = metricset.GPUProcesses
 	GPUIdleHeld            = metricset.GPUIdleHeld
+	GPUXIDLast             = metricset.GPUXIDLast
+	GPUXIDTotal            = metricset.GPUXIDTotal
+	GPUFree                = metricset.GPUFree
+	MachineUp              = metricset.MachineUp
 	MachineCPU             = metricset.MachineCPU
 	MachineMemUsed         = metricset.MachineMemUsed
 	MachineMemTotal        = metricset.MachineMemTotal
@@ -88,6 +92,8 @@ var Friendly = map[string]string{
 	"gpu_pcie_width":          GPUPCIeWidth,
 	"gpu_processes":           GPUProcesses,
 	"gpu_idle_held":           GPUIdleHeld,
+	"gpu_xid":                 GPUXIDLast,
+	"gpu_free":                GPUFree,
 	"user_gpu_sm_utilization": UserGPUSMUtil,
 	"cpu_percent":             MachineCPU,
 	"memory_used":             MachineMemUsed,
@@ -148,6 +154,7 @@ func emitTo(out *[]sample, base []labels.Label) metricset.Emit {
 // gpuSamples turns one GPU's figures into samples.
 func gpuSamples(out []sample, base []labels.Label, g *gpumonv1.Gpu, driver string) []sample {
 	metricset.GPU(emitTo(&out, base), g, driver)
+	free(emitTo(&out, base), g)
 	return out
 }
 

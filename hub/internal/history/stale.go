@@ -111,7 +111,8 @@ func (s *Store) seriesOf(key string, mint, maxt int64) []labels.Labels {
 	}
 	defer q.Close()
 	hints := &storage.SelectHints{Start: mint, End: maxt, Func: "series"}
-	set := q.Select(ctxBackground, false, hints, labels.MustNewMatcher(labels.MatchEqual, "machine", key))
+	set := q.Select(ctxBackground, false, hints, labels.MustNewMatcher(labels.MatchEqual, "machine", key),
+		labels.MustNewMatcher(labels.MatchNotEqual, labels.MetricName, MachineUp)) // the hub's, by its clock: see FollowUp
 	var out []labels.Labels
 	for set.Next() {
 		out = append(out, set.At().Labels())

@@ -68,6 +68,7 @@ type Store struct {
 	closing  chan struct{}
 	machines sync.Map // key → *machineState
 	hubFloor atomic.Int64
+	up       upTimes
 	appended atomic.Uint64
 	failed   atomic.Uint64
 	log      *slog.Logger

@@ -23,11 +23,13 @@ type Sources struct {
 	Stats   *service.Stats
 	History *history.Store        // may be nil
 	Remote  *history.RemoteWriter // may be nil
+	// Extra holds more of the hub's own metrics (alerting); may be nil.
+	Extra prometheus.Gatherer
 }
 
 // Registry is the hub's /metrics.
 type Registry struct {
-	reg     *prometheus.Registry
+	all     prometheus.Gatherer
 	handler http.Handler
 }
 
@@ -37,7 +39,11 @@ func New(src Sources) *Registry {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(exposition.NewCollector(fleetSource(src)))
 	reg.MustRegister(&hubCollector{src: src})
-	return &Registry{reg: reg, handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})}
+	var all prometheus.Gatherer = reg
+	if src.Extra != nil {
+		all = prometheus.Gatherers{reg, src.Extra}
+	}
+	return &Registry{all: all, handler: promhttp.HandlerFor(all, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})}
 }
 
 // ServeHTTP serves /metrics.
@@ -47,7 +53,7 @@ func (r *Registry) ServeHTTP(w http.ResponseWriter, req *http.Request) { r.handl
 // and of every fleet series the history may hold (a machine offline now
 // still has history), for /api/v1/metadata.
 func (r *Registry) Families() []metricset.Family {
-	return append(exposition.Families(r.reg), metricset.Families()...)
+	return append(exposition.Families(r.all), metricset.Families()...)
 }
 
 // fleetSource emits every machine's current values: the online state of

@@ -4,7 +4,8 @@
 // /api/v1/format_query and /api/v1/status/...) over the hub's history, so
 // Grafana can use the hub as a Prometheus data source with no Prometheus
 // server. Answers and errors have Prometheus's shapes. With a remote
-// history URL it forwards those routes there instead.
+// history URL it forwards those routes there instead. /api/v1/rules and
+// /api/v1/alerts always answer from the hub's own rules.
 package promapi
 
 import (
@@ -36,7 +37,7 @@ var promParser = parser.NewParser(parser.Options{})
 var Routes = []string{
 	"/api/v1/query", "/api/v1/query_range", "/api/v1/labels", "/api/v1/label/", "/api/v1/series",
 	"/api/v1/metadata", "/api/v1/query_exemplars", "/api/v1/format_query", "/api/v1/status/buildinfo",
-	"/api/v1/status/runtimeinfo", "/api/v1/status/config", "/api/v1/status/flags",
+	"/api/v1/status/runtimeinfo", "/api/v1/status/config", "/api/v1/status/flags", "/api/v1/rules", "/api/v1/alerts",
 }
 
 // API serves the query API.
@@ -56,6 +57,8 @@ type API struct {
 	Started   time.Time
 	Retention time.Duration
 	Flags     map[string]string
+	// Rules answers /api/v1/rules and /api/v1/alerts; nil: none.
+	Rules RuleSource
 }
 
 // Handler returns the HTTP handler for Routes.
@@ -73,9 +76,18 @@ func (a *API) Handler() http.Handler {
 	mux.HandleFunc("/api/v1/status/runtimeinfo", a.runtimeInfo)
 	mux.HandleFunc("/api/v1/status/config", a.config)
 	mux.HandleFunc("/api/v1/status/flags", a.flags)
+	mux.HandleFunc("/api/v1/rules", a.rules)
+	mux.HandleFunc("/api/v1/alerts", a.alerts)
 	var h http.Handler = mux
 	if a.Remote != nil {
-		h = a.proxy()
+		remote := a.proxy()
+		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if slices.Contains(ruleRoutes, r.URL.Path) {
+				mux.ServeHTTP(w, r)
+				return
+			}
+			remote.ServeHTTP(w, r)
+		})
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodPost {

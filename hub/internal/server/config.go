@@ -6,11 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/url"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/gpumon/gpumon/hub/internal/alerting"
+	"github.com/gpumon/gpumon/hub/internal/webhook"
 )
 
 // Config is everything the hub is started with.
@@ -41,6 +45,19 @@ type Config struct {
 	IdleAfter time.Duration
 	// PprofAddr serves /debug/pprof when set.
 	PprofAddr string
+	// RuleFiles are --rules files and globs; DefaultRules loads the
+	// built-in rules; RuleInterval is the evaluation interval of groups
+	// that set none; HotTemperature is GpuTooHot's threshold, °C (0:
+	// alerting.DefaultHotCelsius).
+	RuleFiles      []string
+	DefaultRules   bool
+	RuleInterval   time.Duration
+	HotTemperature float64
+	// AlertmanagerURLs receive alerts (Prometheus' notifier); WebhookURLs
+	// receive each alert firing and resolved, in WebhookFormat.
+	AlertmanagerURLs []string
+	WebhookURLs      []string
+	WebhookFormat    webhook.Format
 	// MaxConnections per port; SnapshotRate/Burst per agent stream.
 	MaxConnections              int
 	SnapshotRate, SnapshotBurst float64
@@ -101,5 +118,32 @@ func (c *Config) Validate() error {
 	if c.Interval != 0 && (c.Interval < 500*time.Millisecond || c.Interval > time.Hour) {
 		errs = append(errs, fmt.Errorf("--interval %s: want between 500ms and 1h", c.Interval))
 	}
+	errs = append(errs, c.validateAlerting()...)
 	return errors.Join(errs...)
+}
+
+// validateAlerting checks the alerting flags.
+func (c *Config) validateAlerting() []error {
+	var errs []error
+	if err := alerting.CheckPatterns(c.RuleFiles); err != nil {
+		errs = append(errs, err)
+	}
+	if c.RuleInterval != 0 && (c.RuleInterval < time.Second || c.RuleInterval > time.Hour) {
+		errs = append(errs, fmt.Errorf("--rule-interval %s: want between 1s and 1h", c.RuleInterval))
+	}
+	if t := c.HotTemperature; math.IsNaN(t) || (t != 0 && (t < 30 || t > 150)) {
+		errs = append(errs, fmt.Errorf("--hot-temperature %v: want degrees Celsius between 30 and 150", c.HotTemperature))
+	}
+	if err := alerting.CheckAlertmanagerURLs(c.AlertmanagerURLs); err != nil {
+		errs = append(errs, err)
+	}
+	if err := webhook.CheckURLs(c.WebhookURLs); err != nil {
+		errs = append(errs, err)
+	}
+	if c.WebhookFormat != "" {
+		if _, err := webhook.ParseFormat(string(c.WebhookFormat)); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
 }

@@ -55,6 +55,7 @@ type Hub struct {
 	history  *history.Store
 	remote   *history.RemoteWriter
 	querier  service.HistoryQuerier
+	alerts   *alerts
 	started  time.Time
 	// TokenCreated is true when the agent token was generated on this start.
 	TokenCreated bool
@@ -85,6 +86,10 @@ func New(cfg Config) (*Hub, error) {
 	}
 	h.fleet.Restore(recs)
 	if err := h.openHistory(); err != nil {
+		return nil, err
+	}
+	if err := h.openAlerting(); err != nil {
+		h.history.Close()
 		return nil, err
 	}
 	if h.tls, err = cfg.tlsConfig(); err != nil {
@@ -130,7 +135,7 @@ func (h *Hub) grpcServer(creds credentials.TransportCredentials) *grpc.Server {
 	agents := &service.Agents{Fleet: h.fleet, Sink: h.history, Stats: h.stats, Log: h.cfg.Log, Interval: h.cfg.Interval, Version: h.cfg.Version,
 		SnapshotRate: h.cfg.SnapshotRate, SnapshotBurst: h.cfg.SnapshotBurst, Stopping: h.stopping}
 	fleetSvc := &service.Fleet{Fleet: h.fleet, Sink: h.history, History: h.querier, Stats: h.stats, Log: h.cfg.Log, OnForget: h.history.Forget, Stopping: h.stopping,
-		Redact: redact.New(h.policy.AgentToken, h.policy.APIToken, h.policy.AdminToken)}
+		Redact: redact.New(h.policy.AgentToken, h.policy.APIToken, h.policy.AdminToken), Alerts: h.alerts.engine}
 	gpumonv1.RegisterAgentServiceServer(s, agents)
 	gpumonv1.RegisterFleetServiceServer(s, fleetSvc)
 	healthpb.RegisterHealthServer(s, h.health)
@@ -183,9 +188,11 @@ func (h *Hub) Run(ctx context.Context) error {
 	}
 	var wg sync.WaitGroup
 	loopCtx, stopLoops := context.WithCancel(context.Background())
-	wg.Add(2)
+	wg.Add(4)
 	go func() { defer wg.Done(); h.loops(loopCtx) }()
 	go func() { defer wg.Done(); h.history.Follow(loopCtx, h.fleet) }()
+	go func() { defer wg.Done(); h.history.FollowUp(loopCtx, h.fleet) }()
+	go func() { defer wg.Done(); h.alerts.run(loopCtx) }()
 	if h.remote != nil {
 		wg.Add(1)
 		go func() { defer wg.Done(); h.remote.Run(loopCtx) }()

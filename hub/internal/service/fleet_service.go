@@ -53,6 +53,8 @@ type Fleet struct {
 	Heartbeat time.Duration
 	// Stopping is closed when the hub shuts down; watch streams end.
 	Stopping <-chan struct{}
+	// Alerts lists the alerts of the hub's rules; nil when it has none.
+	Alerts AlertLister
 
 	instanceOnce sync.Once
 	instanceID   string

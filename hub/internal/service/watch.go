@@ -14,6 +14,10 @@ const WatchBuffer = 1024
 // Watch streams fleet events: the current state of every machine first, then
 // every change, with heartbeats while nothing happens.
 func (s *Fleet) Watch(req *gpumonv1.WatchRequest, stream gpumonv1.FleetService_WatchServer) error {
+	free, err := watchCriteria(req)
+	if err != nil {
+		return err
+	}
 	sub := s.Fleet.Events().Subscribe(WatchBuffer)
 	defer sub.Close()
 	for _, m := range s.Fleet.List() {
@@ -21,7 +25,7 @@ func (s *Fleet) Watch(req *gpumonv1.WatchRequest, stream gpumonv1.FleetService_W
 			continue
 		}
 		ev := fleet.Event{Type: gpumonv1.WatchEventType_WATCH_EVENT_TYPE_INITIAL, Machine: m, State: m.State()}
-		if err := stream.Send(s.watchResponse(req, ev)); err != nil {
+		if err := stream.Send(s.watchResponse(req, free, ev)); err != nil {
 			return err
 		}
 	}
@@ -46,19 +50,20 @@ func (s *Fleet) Watch(req *gpumonv1.WatchRequest, stream gpumonv1.FleetService_W
 			if req.GetMachine() != "" && ev.Machine.Key != req.GetMachine() {
 				continue
 			}
-			if err := stream.Send(s.watchResponse(req, ev)); err != nil {
+			if err := stream.Send(s.watchResponse(req, free, ev)); err != nil {
 				return err
 			}
 		}
 	}
 }
 
-func (s *Fleet) watchResponse(req *gpumonv1.WatchRequest, ev fleet.Event) *gpumonv1.WatchResponse {
+func (s *Fleet) watchResponse(req *gpumonv1.WatchRequest, free *gpumonv1.ListFreeGpusRequest, ev fleet.Event) *gpumonv1.WatchResponse {
 	// The event's own state, not the machine's newest: the summary and the
 	// report of one event describe the same sample.
 	resp := &gpumonv1.WatchResponse{Type: ev.Type, Machine: ev.Machine.SummaryOf(ev.State), Time: now()}
 	if req.GetIncludeReport() && ev.Type != gpumonv1.WatchEventType_WATCH_EVENT_TYPE_FORGOTTEN {
 		resp.Report = fleet.RenderedOf(ev.State)
 	}
+	resp.FreeGpus = freeOf(free, ev)
 	return resp
 }
