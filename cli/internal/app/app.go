@@ -20,6 +20,7 @@ const (
 	ExitUnreachable  = 3
 	ExitUnauthorized = 4
 	ExitNotFound     = 5
+	ExitTimeout      = 6
 )
 
 // IO is where a command reads and writes.
@@ -41,6 +42,8 @@ type command struct {
 	summary string
 	flags   func(fs *flag.FlagSet, o *opts)
 	run     func(ctx context.Context, e *env, args []string) error
+	// notes, when set, follow the flags in the command's --help.
+	notes string
 }
 
 // opts holds every command-specific flag; each command registers the ones it uses.
@@ -58,12 +61,15 @@ type opts struct {
 	count    int
 	procs    int
 	onlyOnln bool
+	pending  bool
+	gpus     int
+	here     bool
 }
 
 func commands() []*command {
 	return []*command{
 		lsCommand(), freeCommand(), psCommand(), topCommand(),
-		killCommand(), usageCommand(), completionCommand(),
+		killCommand(), usageCommand(), alertsCommand(), waitCommand(), completionCommand(),
 	}
 }
 
@@ -82,7 +88,8 @@ const exitCodesHelp = `Exit codes:
   2  usage: unknown command, bad flag or argument
   3  the hub is unreachable (not running, wrong --hub, TLS handshake failed)
   4  unauthorised: missing or invalid token, or the token lacks the right
-  5  not found: no machine of that name`
+  5  not found: no machine of that name
+  6  timed out: gpumon wait --timeout passed with no match`
 
 // Main runs the CLI and returns the process exit code.
 func Main(ctx context.Context, args []string, sio IO, b Build) int {

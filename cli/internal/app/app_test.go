@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"io"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
 )
 
 func TestParseSize(t *testing.T) {
@@ -118,5 +121,48 @@ func TestExitCodeOfUsageErrors(t *testing.T) {
 	code := Main(context.Background(), []string{"free", "--max-util", "150"}, IO{Out: &out, Err: &out}, Build{})
 	if code != ExitUsage {
 		t.Errorf("--max-util 150: exit %d, want %d (%s)", code, ExitUsage, out.String())
+	}
+}
+
+// TestArgumentsAfterDoubleDash: everything after "--" is an argument, flags
+// of a command to run included, wherever "--" stands.
+func TestArgumentsAfterDoubleDash(t *testing.T) {
+	for _, tc := range []struct {
+		args   []string
+		pos    []string
+		dashAt int
+	}{
+		{[]string{"--free", "2", "--", "sh", "-c", "exit 3"}, []string{"sh", "-c", "exit 3"}, 0},
+		{[]string{"--", "--free", "2"}, []string{"--free", "2"}, 0},
+		{[]string{"a", "--here", "--", "-x"}, []string{"a", "-x"}, 1},
+		{[]string{"--here", "b"}, []string{"b"}, -1},
+	} {
+		e := &env{IO: IO{Out: io.Discard, Err: io.Discard}}
+		top := flag.NewFlagSet("gpumon", flag.ContinueOnError)
+		pos, err := parseCommand(waitCommand(), top, tc.args, e)
+		if err != nil || !slices.Equal(pos, tc.pos) || e.dashAt != tc.dashAt {
+			t.Errorf("%q: %q at %d (%v), want %q at %d", tc.args, pos, e.dashAt, err, tc.pos, tc.dashAt)
+		}
+	}
+}
+
+// TestBestMachine: of the machines with enough free GPUs, wait takes the
+// one whose n-th best GPU is freest, and names its GPUs in index order.
+func TestBestMachine(t *testing.T) {
+	g := func(i int32, score float64) *gpumonv1.FreeGpu { return &gpumonv1.FreeGpu{Index: i, Score: score} }
+	free := map[string]match{
+		"a": {key: "a", gpus: []*gpumonv1.FreeGpu{g(5, 0.99), g(2, 0.5)}},
+		"b": {key: "b", gpus: []*gpumonv1.FreeGpu{g(7, 0.9), g(3, 0.8), g(1, 0.1)}},
+		"c": {key: "c", gpus: []*gpumonv1.FreeGpu{g(0, 1)}},
+	}
+	if _, ok := best(free, 4); ok {
+		t.Error("a match with 4 GPUs where no machine has them")
+	}
+	m, ok := best(free, 2)
+	if !ok || m.key != "b" || len(m.gpus) != 2 {
+		t.Fatalf("best of 2 = %+v, want b", m)
+	}
+	if out := waitJSON(m, 2, 0); out.CUDAVisibleDevices != "3,7" || out.GPUs[0].GPU != 7 {
+		t.Errorf("json %+v, want GPUs 7 and 3 best first, devices 3,7", out)
 	}
 }

@@ -21,6 +21,10 @@ type env struct {
 	common *commonFlags
 	opts   *opts
 	conn   *grpc.ClientConn
+	// dashAt is where "--" stood among the positional arguments (-1: none).
+	dashAt int
+	// exec replaces the process with a command (syscall.Exec; tests stub it).
+	exec func(path string, argv, envv []string) error
 }
 
 // cliError carries an exit code with the message.

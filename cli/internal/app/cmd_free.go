@@ -14,15 +14,21 @@ func freeCommand() *command {
 		name:    "free",
 		summary: "free GPUs across the fleet, best first",
 		flags: func(fs *flag.FlagSet, o *opts) {
-			fs.StringVar(&o.minMem, "min-mem", "0", "only GPUs with at least this much free `memory` (e.g. 20G, 512M)")
-			fs.BoolVar(&o.idle, "idle", false, "only GPUs with no processes at all")
-			fs.Var(&o.maxUtil, "max-util", "only GPUs at or below this utilisation, `percent` (the hub's default: 10)")
-			fs.Var(&o.minFree, "min-free-percent", "only GPUs with at least this `percent` of their memory free (the hub's default: 90)")
-			fs.BoolVar(&o.shared, "shared", false, "also GPUs that run compute processes (to share a card)")
+			freeFilterFlags(fs, o)
 			fs.BoolVar(&o.offline, "include-offline", false, "also list GPUs of offline machines (stale data)")
 		},
 		run: runFree,
 	}
+}
+
+// freeFilterFlags are what counts as free, for gpumon free and wait: the
+// hub's definition, with its thresholds changed.
+func freeFilterFlags(fs *flag.FlagSet, o *opts) {
+	fs.StringVar(&o.minMem, "min-mem", "0", "only GPUs with at least this much free `memory` (e.g. 20G, 512M)")
+	fs.BoolVar(&o.idle, "idle", false, "only GPUs with no processes at all")
+	fs.Var(&o.maxUtil, "max-util", "only GPUs at or below this utilisation, `percent` (the hub's default: 10)")
+	fs.Var(&o.minFree, "min-free-percent", "only GPUs with at least this `percent` of their memory free (the hub's default: 90)")
+	fs.BoolVar(&o.shared, "shared", false, "also GPUs that run compute processes (to share a card)")
 }
 
 // percentFlag is an optional percentage: unset leaves the hub's default.

@@ -19,6 +19,9 @@ type commonFlags struct {
 	tlsCA, tlsCert, tlsKey, tlsName string
 	tls, json                       bool
 	timeout                         time.Duration
+	// timeoutSet: --timeout was given on the command line (gpumon wait
+	// then waits that long at most, else until a match).
+	timeoutSet bool
 }
 
 func (c *commonFlags) register(fs *flag.FlagSet) {
@@ -48,6 +51,7 @@ func parseCommand(cmd *command, top *flag.FlagSet, args []string, e *env) ([]str
 	fs.SetOutput(e.Err)
 	e.common = &commonFlags{}
 	e.common.register(fs)
+	e.dashAt = -1
 	e.opts = &opts{}
 	if cmd.flags != nil {
 		cmd.flags(fs, e.opts)
@@ -69,17 +73,21 @@ func parseCommand(cmd *command, top *flag.FlagSet, args []string, e *env) ([]str
 		if err := parseSilently(fs, args); err != nil {
 			return nil, err
 		}
-		args = fs.Args()
-		if len(args) == 0 {
+		rest := fs.Args()
+		// The flag package stops at "--" and drops it: what follows is
+		// arguments only (gpumon wait -- COMMAND -c ...).
+		if k := len(args) - len(rest); k > 0 && args[k-1] == "--" {
+			e.dashAt = len(pos)
+			pos = append(pos, rest...)
 			break
 		}
-		if args[0] == "--" {
-			pos = append(pos, args[1:]...)
+		if args = rest; len(args) == 0 {
 			break
 		}
 		pos, args = append(pos, args[0]), args[1:]
 	}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	e.common.timeoutSet = given["timeout"]
 	if err := fromEnv(fs, given); err != nil {
 		return nil, err
 	}
@@ -120,6 +128,9 @@ func commandUsage(w io.Writer, fs *flag.FlagSet, cmd *command) {
 	if cmd.flags != nil {
 		fmt.Fprintln(w, "\nFlags of this command:")
 		writeFlags(w, own)
+	}
+	if cmd.notes != "" {
+		fmt.Fprintln(w, "\n"+cmd.notes)
 	}
 	fmt.Fprintln(w, "\nCommon flags: see gpumon --help.")
 	fmt.Fprintln(w)
