@@ -86,6 +86,11 @@ type Engine struct {
 	files  []string // the files loaded
 	seen   [32]byte // the sum of the files last read, loaded or not
 	loaded atomic.Bool
+	// restoredAt is when every rule was first seen restored; isSettled,
+	// when every group was evaluated after that (see Firing).
+	restoreMu  sync.Mutex
+	restoredAt time.Time
+	isSettled  bool
 }
 
 // New checks the rule files (a broken one is an error naming its file, line

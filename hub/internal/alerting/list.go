@@ -98,16 +98,14 @@ func stateRank(s string) int {
 }
 
 // Firing returns the alerts that fire now. ready is false until the rules
-// are loaded and every alerting rule's state is restored after a start:
-// before that, an alert that fired before the restart may not fire yet.
+// are loaded, every alerting rule's state is restored after a start, and
+// every group has been evaluated once since: a restored alert that fired
+// before the restart is pending until that evaluation.
 func (e *Engine) Firing() (fire []*rules.Alert, ready bool) {
-	if !e.loaded.Load() {
+	if !e.loaded.Load() || !e.settled() {
 		return nil, false
 	}
 	for _, r := range e.AlertingRules() {
-		if !r.Restored() {
-			return nil, false
-		}
 		for _, a := range r.ActiveAlerts() {
 			if a.State == rules.StateFiring {
 				fire = append(fire, a)
@@ -115,4 +113,29 @@ func (e *Engine) Firing() (fire []*rules.Alert, ready bool) {
 		}
 	}
 	return fire, true
+}
+
+// settled reports whether the rules' state after a start is known.
+func (e *Engine) settled() bool {
+	e.restoreMu.Lock()
+	defer e.restoreMu.Unlock()
+	if e.isSettled {
+		return true
+	}
+	for _, r := range e.AlertingRules() {
+		if !r.Restored() {
+			return false
+		}
+	}
+	if e.restoredAt.IsZero() {
+		e.restoredAt = time.Now()
+		return false
+	}
+	for _, g := range e.RuleGroups() {
+		if len(g.AlertingRules()) > 0 && g.GetLastEvaluation().Before(e.restoredAt) {
+			return false
+		}
+	}
+	e.isSettled = true
+	return true
 }
