@@ -48,10 +48,13 @@ lint: tools ## buf format and lint, gofmt, go vet
 	$(GO) vet work
 
 .PHONY: test-go
-test-go: ## go test -race on every module (installs Prometheus and python3-websockets for the end-to-end tests when missing)
+test-go: ## go test -race on every module (installs Prometheus, Alertmanager and python3-websockets for the end-to-end tests when missing)
 	@command -v prometheus >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null; \
 	  else echo "the Prometheus end-to-end test needs Debian's prometheus: run 'sudo apt-get install -y prometheus'" >&2; exit 1; fi; }
+	@command -v prometheus-alertmanager >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus-alertmanager >/dev/null; \
+	  else echo "the Alertmanager end-to-end test needs Debian's prometheus-alertmanager: run 'sudo apt-get install -y prometheus-alertmanager'" >&2; exit 1; fi; }
 	@/usr/bin/python3 -c 'import websockets' 2>/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-websockets >/dev/null; \
 	  else echo "the original collector's websocket test needs Debian's python3-websockets: run 'sudo apt-get install -y python3-websockets'" >&2; exit 1; fi; }
