@@ -97,7 +97,7 @@ func TestOpenAPIContract(t *testing.T) {
 
 func checkContract(t *testing.T, doc *openapitest.Document, report, base string) {
 	c := &contract{t: t, doc: doc, base: base}
-	watch := startWatch(t, base+"/api/v1/watch?include_report=true", apiToken)
+	watch := startWatch(t, base+"/api/v1/watch?include_report=true&free.max_utilization=100&free.shared=true", apiToken)
 	old := "old-" + strings.TrimPrefix(t.Name(), "TestOpenAPIContract/")
 	legacy := strings.Replace(report, `"lab-gpu-03"`, `"`+old+`"`, 1)
 	testContractWrites(c, legacy)
@@ -163,6 +163,7 @@ func testContractReads(c *contract, old string) {
 		"/api/v1/free-gpus", "/api/v1/free-gpus?min_free_memory=1024&idle=true&include_offline=true",
 		"/api/v1/history?metric=gpu_utilization&machine=gpu-a", "/api/v1/history?metric=cpu_percent",
 		"/api/v1/usage", "/api/v1/usage?start=" + url.QueryEscape(time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)),
+		"/api/v1/active-alerts", "/api/v1/active-alerts?include_pending=true&machine=gpu-a",
 	} {
 		c.check("GET", path, apiToken, "", 200)
 		c.check("GET", path, adminToken, "", 200)
