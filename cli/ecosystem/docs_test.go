@@ -18,7 +18,7 @@ var update = flag.Bool("update", false, "rewrite the README flag tables from --h
 var binaries = []string{"gpumon-hub", "gpumon-agent", "gpumon-gateway", "gpumon-loadgen", "gpumon"}
 
 // cliCommands have flags of their own (gpumon COMMAND --help).
-var cliCommands = []string{"ls", "free", "ps", "top", "kill", "usage"}
+var cliCommands = []string{"ls", "free", "ps", "top", "kill", "usage", "alerts", "wait"}
 
 // helpEntry is one flag as --help prints it.
 type helpEntry struct{ flag, arg, env, def, meaning string }
@@ -71,7 +71,7 @@ func flagTable(t *testing.T, binary, header string, keep map[string]string) stri
 			def = "`" + e.def + "`"
 		}
 		meaning := strings.ReplaceAll(e.meaning, "|", `\|`)
-		if kept, ok := keep[name]; ok {
+		if kept, ok := keep[name+commandOf(meaning)]; ok {
 			meaning = kept
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", name, env, def, meaning)
@@ -127,14 +127,28 @@ func TestReadmeFlags(t *testing.T) {
 	}
 }
 
-// meanings maps each row's flag cell to its meaning cell, so a translated
-// README keeps its own wording while flags, variables and defaults are checked.
+// commandOf is the command a row of the gpumon table is for ("`free`: …",
+// or "`free`：…" in Chinese), as " free"; "" for a common flag. Commands
+// share flags (--host of ps, alerts and wait), each with its own meaning.
+func commandOf(meaning string) string {
+	if rest, ok := strings.CutPrefix(meaning, "`"); ok {
+		if c, after, ok := strings.Cut(rest, "`"); ok && (strings.HasPrefix(after, ":") || strings.HasPrefix(after, "：")) {
+			return " " + c
+		}
+	}
+	return ""
+}
+
+// meanings maps each row's flag cell (and command) to its meaning cell, so a
+// translated README keeps its own wording while flags, variables and
+// defaults are checked.
 func meanings(table string) map[string]string {
 	out := map[string]string{}
 	for _, line := range strings.Split(table, "\n") {
 		cells := strings.SplitN(line, " | ", 4)
 		if len(cells) == 4 && strings.HasPrefix(cells[0], "| `--") {
-			out[strings.TrimPrefix(cells[0], "| ")] = strings.TrimSuffix(cells[3], " |")
+			meaning := strings.TrimSuffix(cells[3], " |")
+			out[strings.TrimPrefix(cells[0], "| ")+commandOf(meaning)] = meaning
 		}
 	}
 	return out

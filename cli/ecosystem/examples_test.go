@@ -142,7 +142,7 @@ func checkCoverage(t *testing.T, doc string) {
 		}
 	}
 	for _, path := range []string{"/metrics", "/api/v1/query", "/api/v1/query_range", "/api/v1/labels",
-		"/api/v1/series", "/api/v1/label/Hostname/values", "/healthz", "/readyz", "/api/v1/openapi.json"} {
+		"/api/v1/series", "/api/v1/label/Hostname/values", "/api/v1/rules", "/api/v1/alerts", "/healthz", "/readyz", "/api/v1/openapi.json"} {
 		if !covered(lines, regexp.MustCompile(regexp.QuoteMeta(`$HUB`+path)+`["?]`), "GET") {
 			t.Errorf("examples/curl.md has no GET %s", path)
 		}

@@ -163,7 +163,7 @@ const downRule = `groups:
   - name: down
     rules:
       - alert: Down
-        expr: gpumon_machine_online == 0
+        expr: gpumon_machine_up == 0
         for: 2s
         labels:
           severity: critical

@@ -106,7 +106,7 @@ func parseFlags(args []string, stderr io.Writer) (server.Config, bool, slog.Leve
 	cors := fs.String("cors-origins", "", "comma-separated web `origins` allowed to call every route (\"*\": any); any origin may GET")
 	fs.Var((*flagenv.Strings)(&cfg.RuleFiles), "rules", "Prometheus alerting and recording rule `files` (globs; repeat or separate with commas); reloaded on SIGHUP and when they change")
 	fs.BoolVar(&cfg.DefaultRules, "default-rules", true, "evaluate the built-in alerting rules (written to DATA_DIR/default-rules.yml at start; --default-rules=false turns them off)")
-	fs.DurationVar(&cfg.RuleInterval, "rule-interval", alerting.DefaultInterval, "how often rule groups that set no interval of their own are evaluated (`interval`)")
+	fs.DurationVar(&cfg.RuleInterval, "rule-interval", alerting.DefaultInterval, "evaluation `interval` of the rule groups that set none of their own")
 	fs.Float64Var(&cfg.HotTemperature, "hot-temperature", alerting.DefaultHotCelsius, "a GPU at or above this `temperature`, °C, for 2 minutes fires the default rule GpuTooHot")
 	fs.Var((*flagenv.Strings)(&cfg.AlertmanagerURLs), "alertmanager-url", "send alerts to this Alertmanager (`URL`, e.g. http://alertmanager:9093; repeat or separate with commas)")
 	fs.Var((*flagenv.Strings)(&cfg.WebhookURLs), "webhook-url", "post each alert when it fires and when it is resolved to this `URL` (repeat or separate with commas)")
