@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { alertHubArgs, alertSteps } from './alerts.mjs';
 import { freeReport, legacyReport, loadReport, XSS } from './fixtures.mjs';
 
 const webui = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -110,7 +111,7 @@ async function main() {
   const logs = [];
   const [httpPort, grpcPort] = [await freePort(), await freePort()];
   const hub = `http://127.0.0.1:${httpPort}`;
-  const hubArgs = ['--data-dir', path.join(tmp, 'data'), '--http-addr', `127.0.0.1:${httpPort}`, '--grpc-addr', `127.0.0.1:${grpcPort}`, '--agent-token', AGENT_TOKEN, '--admin-token', ADMIN_TOKEN, '--legacy-open', '--log-level', 'warn', '--idle-after', `${IDLE_AFTER_S}s`];
+  const hubArgs = ['--data-dir', path.join(tmp, 'data'), '--http-addr', `127.0.0.1:${httpPort}`, '--grpc-addr', `127.0.0.1:${grpcPort}`, '--agent-token', AGENT_TOKEN, '--admin-token', ADMIN_TOKEN, '--legacy-open', '--log-level', 'warn', '--idle-after', `${IDLE_AFTER_S}s`, ...(await alertHubArgs(tmp))];
   let hubChild = start('gpumon-hub', hubArgs, logs);
   await waitFor(async () => (await fetch(`${hub}/api/v1/machines`)).ok, 20_000, 'the hub');
   const restartHub = async () => {
@@ -651,6 +652,8 @@ async function main() {
       await content.getByRole('heading', { name: 'e2e-a' }).waitFor();
       check((await content.getByTestId('forget-machine').count()) === 0, 'an online machine can be forgotten');
     });
+
+    await alertSteps({ step, check, page, context, launch, base, post, shot });
 
     await step('no uncaught errors in the page', null, async () => {
       check(pageErrors.length === 0, `uncaught page errors: ${[...new Set(pageErrors)].join(' | ')}`);

@@ -20,6 +20,7 @@ const WindowPage = lazy(() => import('./pages/WindowPage'));
 const FreeGpusPage = lazy(() => import('./pages/FreeGpusPage'));
 const SearchPage = lazy(() => import('./pages/SearchPage'));
 const UsagePage = lazy(() => import('./pages/UsagePage'));
+const AlertsPage = lazy(() => import('./pages/AlertsPage'));
 
 function DefaultView() {
   const { settings } = useSettings();
@@ -44,6 +45,7 @@ export const routes: RouteObject[] = [
       { path: 'free-gpus', element: <FreeGpusPage /> },
       { path: 'search', element: <SearchPage /> },
       { path: 'usage', element: <UsagePage /> },
+      { path: 'alerts', element: <AlertsPage /> },
       { path: '*', element: <DefaultView /> },
     ],
   },

@@ -5,10 +5,12 @@ import { Link, Outlet, useLocation } from 'react-router';
 import { useConnection } from './api/connection';
 import { ApiError } from './api/client';
 import { useMachines } from './api/hooks';
+import { AlertBell } from './components/AlertBell';
 import { ConnectionBadge } from './components/ConnectionBadge';
 import { EmptyFleet } from './components/EmptyFleet';
 import { ErrorBoundary } from './components/ErrorBoundary';
 import { ErrorState } from './components/ErrorState';
+import { NotifierMount } from './components/NotifierMount';
 import { useI18n } from './state/i18n';
 import { useSettings } from './state/SettingsContext';
 import { useDark } from './state/theme';
@@ -99,6 +101,7 @@ export function Shell() {
               </Link>
             </Typography.Text>
           ) : null}
+          <AlertBell />
           <ConnectionBadge state={state} reachable={!unreachable} refreshSeconds={settings.refreshSeconds} />
           <Tooltip title={t('settings.language')}>
             <Button
@@ -125,6 +128,7 @@ export function Shell() {
         ) : null}
         {body}
       </Layout.Content>
+      <NotifierMount />
       {settingsUsed ? (
         <Suspense fallback={null}>
           <SettingsModal

@@ -30,3 +30,5 @@ export type SessionRef = S['v1SessionRef'];
 export type GetUsageResponse = S['v1GetUsageResponse'];
 export type UsageRow = S['v1UsageRow'];
 export type IdleGpu = S['v1IdleGpu'];
+export type Alert = S['v1Alert'];
+export type ListAlertsResponse = S['v1ListAlertsResponse'];
