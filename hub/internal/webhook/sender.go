@@ -207,10 +207,10 @@ func (s *Sender) deliver(ctx context.Context, t *target) {
 			} else if failing {
 				s.opts.Log.Info("webhook reachable again", "webhook", t.name, "host", t.host)
 			}
-			t.stats.notifications.WithLabelValues(t.name, result).Inc()
 			if err := t.done(m); err != nil {
 				s.opts.Log.Error("keep webhook state", "webhook", t.name, "err", err)
 			}
+			t.stats.notifications.WithLabelValues(t.name, result).Inc()
 			backoff, failing = s.opts.MinBackoff, false
 			continue
 		case ctx.Err() != nil:
