@@ -161,6 +161,7 @@ func testContractReads(c *contract, old string) {
 		"/api/gpu-stats", "/api/v1/machines", "/api/v1/machines?online_only=true",
 		"/api/v1/machines/gpu-a", "/api/v1/machines/" + old,
 		"/api/v1/free-gpus", "/api/v1/free-gpus?min_free_memory=1024&idle=true&include_offline=true",
+		"/api/v1/gpus", "/api/v1/gpus?include_offline=true",
 		"/api/v1/history?metric=gpu_utilization&machine=gpu-a", "/api/v1/history?metric=cpu_percent",
 		"/api/v1/usage", "/api/v1/usage?start=" + url.QueryEscape(time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)),
 		"/api/v1/active-alerts", "/api/v1/active-alerts?include_pending=true&machine=gpu-a",
@@ -174,6 +175,7 @@ func testContractReads(c *contract, old string) {
 	c.check("GET", "/api/v1/machines?online_only=maybe", apiToken, "", 400)
 	c.check("GET", "/api/v1/machines/no-such-machine", apiToken, "", 404)
 	c.check("GET", "/api/v1/free-gpus?max_utilization=101", apiToken, "", 400)
+	c.check("GET", "/api/v1/gpus?include_offline=maybe", apiToken, "", 400)
 	c.check("GET", "/api/v1/history?metric=no+such+metric", apiToken, "", 400)
 	c.check("GET", "/api/v1/usage?start=2030-01-01T00:00:00Z&end=2020-01-01T00:00:00Z", apiToken, "", 400)
 	c.check("GET", "/api/v1/watch?include_report=maybe", apiToken, "", 400)

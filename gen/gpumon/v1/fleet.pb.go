@@ -407,7 +407,10 @@ type MachineSummary struct {
 	FirstSeen *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=first_seen,json=firstSeen,proto3" json:"first_seen,omitempty"`
 	IpAddress string                 `protobuf:"bytes,7,opt,name=ip_address,json=ipAddress,proto3" json:"ip_address,omitempty"`
 	GpuCount  uint32                 `protobuf:"varint,8,opt,name=gpu_count,json=gpuCount,proto3" json:"gpu_count,omitempty"`
-	// GPUs with utilisation above 0 or with processes.
+	// GPUs in use: readable and not free by ListFreeGpus's defaults (a
+	// compute process, utilisation above 10 % or more than 10 % of the memory
+	// used). A GPU is busy or free, never both; one that reports an error is
+	// neither.
 	GpusBusy uint32 `protobuf:"varint,9,opt,name=gpus_busy,json=gpusBusy,proto3" json:"gpus_busy,omitempty"`
 	// MiB, summed over GPUs.
 	GpuMemoryUsed  uint32  `protobuf:"varint,10,opt,name=gpu_memory_used,json=gpuMemoryUsed,proto3" json:"gpu_memory_used,omitempty"`
@@ -669,7 +672,7 @@ type FleetTotals struct {
 	MachinesOnline uint32 `protobuf:"varint,2,opt,name=machines_online,json=machinesOnline,proto3" json:"machines_online,omitempty"`
 	// GPUs of online machines.
 	Gpus uint32 `protobuf:"varint,3,opt,name=gpus,proto3" json:"gpus,omitempty"`
-	// GPUs of online machines with utilisation above 0 or with processes.
+	// GPUs of online machines that are busy (MachineSummary.gpus_busy).
 	GpusBusy uint32 `protobuf:"varint,4,opt,name=gpus_busy,json=gpusBusy,proto3" json:"gpus_busy,omitempty"`
 	// MiB, over the GPUs of online machines.
 	GpuMemoryUsed   float64 `protobuf:"fixed64,5,opt,name=gpu_memory_used,json=gpuMemoryUsed,proto3" json:"gpu_memory_used,omitempty"`
@@ -1361,6 +1364,279 @@ func (x *ListFreeGpusResponse) GetCriteria() *ListFreeGpusRequest {
 	return nil
 }
 
+// ListGpusRequest filters the GPU list.
+type ListGpusRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Include GPUs of offline machines (their data is stale).
+	IncludeOffline bool `protobuf:"varint,1,opt,name=include_offline,json=includeOffline,proto3" json:"include_offline,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *ListGpusRequest) Reset() {
+	*x = ListGpusRequest{}
+	mi := &file_gpumon_v1_fleet_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListGpusRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListGpusRequest) ProtoMessage() {}
+
+func (x *ListGpusRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_gpumon_v1_fleet_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListGpusRequest.ProtoReflect.Descriptor instead.
+func (*ListGpusRequest) Descriptor() ([]byte, []int) {
+	return file_gpumon_v1_fleet_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ListGpusRequest) GetIncludeOffline() bool {
+	if x != nil {
+		return x.IncludeOffline
+	}
+	return false
+}
+
+// GpuRow is one GPU at a glance, with the hub's judgement of its state.
+type GpuRow struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Machine key.
+	Machine     string  `protobuf:"bytes,1,opt,name=machine,proto3" json:"machine,omitempty"`
+	Hostname    string  `protobuf:"bytes,2,opt,name=hostname,proto3" json:"hostname,omitempty"`
+	Online      bool    `protobuf:"varint,3,opt,name=online,proto3" json:"online,omitempty"`
+	Index       int32   `protobuf:"varint,4,opt,name=index,proto3" json:"index,omitempty"`
+	Name        string  `protobuf:"bytes,5,opt,name=name,proto3" json:"name,omitempty"`
+	Utilization *uint32 `protobuf:"varint,6,opt,name=utilization,proto3,oneof" json:"utilization,omitempty"`
+	// MiB.
+	MemoryUsed  uint32 `protobuf:"varint,7,opt,name=memory_used,json=memoryUsed,proto3" json:"memory_used,omitempty"`
+	MemoryTotal uint32 `protobuf:"varint,8,opt,name=memory_total,json=memoryTotal,proto3" json:"memory_total,omitempty"`
+	MemoryFree  uint32 `protobuf:"varint,9,opt,name=memory_free,json=memoryFree,proto3" json:"memory_free,omitempty"`
+	// Degrees Celsius.
+	Temperature *uint32 `protobuf:"varint,10,opt,name=temperature,proto3,oneof" json:"temperature,omitempty"`
+	// Watts.
+	PowerDraw *float64 `protobuf:"fixed64,11,opt,name=power_draw,json=powerDraw,proto3,oneof" json:"power_draw,omitempty"`
+	// Owners of the processes on the GPU, sorted, each once.
+	Users        []string `protobuf:"bytes,12,rep,name=users,proto3" json:"users,omitempty"`
+	ProcessCount uint32   `protobuf:"varint,13,opt,name=process_count,json=processCount,proto3" json:"process_count,omitempty"`
+	// Free by ListFreeGpus's defaults.
+	Free bool `protobuf:"varint,14,opt,name=free,proto3" json:"free,omitempty"`
+	// In use (MachineSummary.gpus_busy): readable and not free.
+	Busy bool `protobuf:"varint,15,opt,name=busy,proto3" json:"busy,omitempty"`
+	// Idle while held for at least the hub's --idle-after (Gpu.idle_held).
+	IdleHeld bool `protobuf:"varint,16,opt,name=idle_held,json=idleHeld,proto3" json:"idle_held,omitempty"`
+	// Why the GPU could not be read; empty when it could.
+	Error         string `protobuf:"bytes,17,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GpuRow) Reset() {
+	*x = GpuRow{}
+	mi := &file_gpumon_v1_fleet_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GpuRow) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GpuRow) ProtoMessage() {}
+
+func (x *GpuRow) ProtoReflect() protoreflect.Message {
+	mi := &file_gpumon_v1_fleet_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GpuRow.ProtoReflect.Descriptor instead.
+func (*GpuRow) Descriptor() ([]byte, []int) {
+	return file_gpumon_v1_fleet_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *GpuRow) GetMachine() string {
+	if x != nil {
+		return x.Machine
+	}
+	return ""
+}
+
+func (x *GpuRow) GetHostname() string {
+	if x != nil {
+		return x.Hostname
+	}
+	return ""
+}
+
+func (x *GpuRow) GetOnline() bool {
+	if x != nil {
+		return x.Online
+	}
+	return false
+}
+
+func (x *GpuRow) GetIndex() int32 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+func (x *GpuRow) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *GpuRow) GetUtilization() uint32 {
+	if x != nil && x.Utilization != nil {
+		return *x.Utilization
+	}
+	return 0
+}
+
+func (x *GpuRow) GetMemoryUsed() uint32 {
+	if x != nil {
+		return x.MemoryUsed
+	}
+	return 0
+}
+
+func (x *GpuRow) GetMemoryTotal() uint32 {
+	if x != nil {
+		return x.MemoryTotal
+	}
+	return 0
+}
+
+func (x *GpuRow) GetMemoryFree() uint32 {
+	if x != nil {
+		return x.MemoryFree
+	}
+	return 0
+}
+
+func (x *GpuRow) GetTemperature() uint32 {
+	if x != nil && x.Temperature != nil {
+		return *x.Temperature
+	}
+	return 0
+}
+
+func (x *GpuRow) GetPowerDraw() float64 {
+	if x != nil && x.PowerDraw != nil {
+		return *x.PowerDraw
+	}
+	return 0
+}
+
+func (x *GpuRow) GetUsers() []string {
+	if x != nil {
+		return x.Users
+	}
+	return nil
+}
+
+func (x *GpuRow) GetProcessCount() uint32 {
+	if x != nil {
+		return x.ProcessCount
+	}
+	return 0
+}
+
+func (x *GpuRow) GetFree() bool {
+	if x != nil {
+		return x.Free
+	}
+	return false
+}
+
+func (x *GpuRow) GetBusy() bool {
+	if x != nil {
+		return x.Busy
+	}
+	return false
+}
+
+func (x *GpuRow) GetIdleHeld() bool {
+	if x != nil {
+		return x.IdleHeld
+	}
+	return false
+}
+
+func (x *GpuRow) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+// ListGpusResponse lists GPUs by machine key, then index.
+type ListGpusResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Gpus          []*GpuRow              `protobuf:"bytes,1,rep,name=gpus,proto3" json:"gpus,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListGpusResponse) Reset() {
+	*x = ListGpusResponse{}
+	mi := &file_gpumon_v1_fleet_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListGpusResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListGpusResponse) ProtoMessage() {}
+
+func (x *ListGpusResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_gpumon_v1_fleet_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListGpusResponse.ProtoReflect.Descriptor instead.
+func (*ListGpusResponse) Descriptor() ([]byte, []int) {
+	return file_gpumon_v1_fleet_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ListGpusResponse) GetGpus() []*GpuRow {
+	if x != nil {
+		return x.Gpus
+	}
+	return nil
+}
+
 // QueryHistoryRequest selects a metric over a range.
 type QueryHistoryRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1380,7 +1656,7 @@ type QueryHistoryRequest struct {
 
 func (x *QueryHistoryRequest) Reset() {
 	*x = QueryHistoryRequest{}
-	mi := &file_gpumon_v1_fleet_proto_msgTypes[17]
+	mi := &file_gpumon_v1_fleet_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1392,7 +1668,7 @@ func (x *QueryHistoryRequest) String() string {
 func (*QueryHistoryRequest) ProtoMessage() {}
 
 func (x *QueryHistoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gpumon_v1_fleet_proto_msgTypes[17]
+	mi := &file_gpumon_v1_fleet_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1405,7 +1681,7 @@ func (x *QueryHistoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryHistoryRequest.ProtoReflect.Descriptor instead.
 func (*QueryHistoryRequest) Descriptor() ([]byte, []int) {
-	return file_gpumon_v1_fleet_proto_rawDescGZIP(), []int{17}
+	return file_gpumon_v1_fleet_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *QueryHistoryRequest) GetMetric() string {
@@ -1462,7 +1738,7 @@ type Point struct {
 
 func (x *Point) Reset() {
 	*x = Point{}
-	mi := &file_gpumon_v1_fleet_proto_msgTypes[18]
+	mi := &file_gpumon_v1_fleet_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1474,7 +1750,7 @@ func (x *Point) String() string {
 func (*Point) ProtoMessage() {}
 
 func (x *Point) ProtoReflect() protoreflect.Message {
-	mi := &file_gpumon_v1_fleet_proto_msgTypes[18]
+	mi := &file_gpumon_v1_fleet_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1487,7 +1763,7 @@ func (x *Point) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Point.ProtoReflect.Descriptor instead.
 func (*Point) Descriptor() ([]byte, []int) {
-	return file_gpumon_v1_fleet_proto_rawDescGZIP(), []int{18}
+	return file_gpumon_v1_fleet_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Point) GetTime() float64 {
@@ -1516,7 +1792,7 @@ type Series struct {
 
 func (x *Series) Reset() {
 	*x = Series{}
-	mi := &file_gpumon_v1_fleet_proto_msgTypes[19]
+	mi := &file_gpumon_v1_fleet_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1528,7 +1804,7 @@ func (x *Series) String() string {
 func (*Series) ProtoMessage() {}
 
 func (x *Series) ProtoReflect() protoreflect.Message {
-	mi := &file_gpumon_v1_fleet_proto_msgTypes[19]
+	mi := &file_gpumon_v1_fleet_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1541,7 +1817,7 @@ func (x *Series) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Series.ProtoReflect.Descriptor instead.
 func (*Series) Descriptor() ([]byte, []int) {
-	return file_gpumon_v1_fleet_proto_rawDescGZIP(), []int{19}
+	return file_gpumon_v1_fleet_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Series) GetMetric() string {
@@ -1577,7 +1853,7 @@ type QueryHistoryResponse struct {
 
 func (x *QueryHistoryResponse) Reset() {
 	*x = QueryHistoryResponse{}
-	mi := &file_gpumon_v1_fleet_proto_msgTypes[20]
+	mi := &file_gpumon_v1_fleet_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1589,7 +1865,7 @@ func (x *QueryHistoryResponse) String() string {
 func (*QueryHistoryResponse) ProtoMessage() {}
 
 func (x *QueryHistoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gpumon_v1_fleet_proto_msgTypes[20]
+	mi := &file_gpumon_v1_fleet_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1602,7 +1878,7 @@ func (x *QueryHistoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryHistoryResponse.ProtoReflect.Descriptor instead.
 func (*QueryHistoryResponse) Descriptor() ([]byte, []int) {
-	return file_gpumon_v1_fleet_proto_rawDescGZIP(), []int{20}
+	return file_gpumon_v1_fleet_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *QueryHistoryResponse) GetSeries() []*Series {
@@ -1637,7 +1913,7 @@ type WatchRequest struct {
 
 func (x *WatchRequest) Reset() {
 	*x = WatchRequest{}
-	mi := &file_gpumon_v1_fleet_proto_msgTypes[21]
+	mi := &file_gpumon_v1_fleet_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1649,7 +1925,7 @@ func (x *WatchRequest) String() string {
 func (*WatchRequest) ProtoMessage() {}
 
 func (x *WatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gpumon_v1_fleet_proto_msgTypes[21]
+	mi := &file_gpumon_v1_fleet_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1662,7 +1938,7 @@ func (x *WatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchRequest.ProtoReflect.Descriptor instead.
 func (*WatchRequest) Descriptor() ([]byte, []int) {
-	return file_gpumon_v1_fleet_proto_rawDescGZIP(), []int{21}
+	return file_gpumon_v1_fleet_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *WatchRequest) GetMachine() string {
@@ -1704,7 +1980,7 @@ type WatchResponse struct {
 
 func (x *WatchResponse) Reset() {
 	*x = WatchResponse{}
-	mi := &file_gpumon_v1_fleet_proto_msgTypes[22]
+	mi := &file_gpumon_v1_fleet_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1716,7 +1992,7 @@ func (x *WatchResponse) String() string {
 func (*WatchResponse) ProtoMessage() {}
 
 func (x *WatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gpumon_v1_fleet_proto_msgTypes[22]
+	mi := &file_gpumon_v1_fleet_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1729,7 +2005,7 @@ func (x *WatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchResponse.ProtoReflect.Descriptor instead.
 func (*WatchResponse) Descriptor() ([]byte, []int) {
-	return file_gpumon_v1_fleet_proto_rawDescGZIP(), []int{22}
+	return file_gpumon_v1_fleet_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *WatchResponse) GetType() WatchEventType {
@@ -1778,7 +2054,7 @@ type GetUsageRequest struct {
 
 func (x *GetUsageRequest) Reset() {
 	*x = GetUsageRequest{}
-	mi := &file_gpumon_v1_fleet_proto_msgTypes[23]
+	mi := &file_gpumon_v1_fleet_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1790,7 +2066,7 @@ func (x *GetUsageRequest) String() string {
 func (*GetUsageRequest) ProtoMessage() {}
 
 func (x *GetUsageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gpumon_v1_fleet_proto_msgTypes[23]
+	mi := &file_gpumon_v1_fleet_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1803,7 +2079,7 @@ func (x *GetUsageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetUsageRequest.ProtoReflect.Descriptor instead.
 func (*GetUsageRequest) Descriptor() ([]byte, []int) {
-	return file_gpumon_v1_fleet_proto_rawDescGZIP(), []int{23}
+	return file_gpumon_v1_fleet_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *GetUsageRequest) GetStart() *timestamppb.Timestamp {
@@ -1840,7 +2116,7 @@ type UsageRow struct {
 
 func (x *UsageRow) Reset() {
 	*x = UsageRow{}
-	mi := &file_gpumon_v1_fleet_proto_msgTypes[24]
+	mi := &file_gpumon_v1_fleet_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1852,7 +2128,7 @@ func (x *UsageRow) String() string {
 func (*UsageRow) ProtoMessage() {}
 
 func (x *UsageRow) ProtoReflect() protoreflect.Message {
-	mi := &file_gpumon_v1_fleet_proto_msgTypes[24]
+	mi := &file_gpumon_v1_fleet_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1865,7 +2141,7 @@ func (x *UsageRow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UsageRow.ProtoReflect.Descriptor instead.
 func (*UsageRow) Descriptor() ([]byte, []int) {
-	return file_gpumon_v1_fleet_proto_rawDescGZIP(), []int{24}
+	return file_gpumon_v1_fleet_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *UsageRow) GetName() string {
@@ -1910,7 +2186,7 @@ type IdleGpu struct {
 
 func (x *IdleGpu) Reset() {
 	*x = IdleGpu{}
-	mi := &file_gpumon_v1_fleet_proto_msgTypes[25]
+	mi := &file_gpumon_v1_fleet_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1922,7 +2198,7 @@ func (x *IdleGpu) String() string {
 func (*IdleGpu) ProtoMessage() {}
 
 func (x *IdleGpu) ProtoReflect() protoreflect.Message {
-	mi := &file_gpumon_v1_fleet_proto_msgTypes[25]
+	mi := &file_gpumon_v1_fleet_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1935,7 +2211,7 @@ func (x *IdleGpu) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IdleGpu.ProtoReflect.Descriptor instead.
 func (*IdleGpu) Descriptor() ([]byte, []int) {
-	return file_gpumon_v1_fleet_proto_rawDescGZIP(), []int{25}
+	return file_gpumon_v1_fleet_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *IdleGpu) GetMachine() string {
@@ -2024,7 +2300,7 @@ type GetUsageResponse struct {
 
 func (x *GetUsageResponse) Reset() {
 	*x = GetUsageResponse{}
-	mi := &file_gpumon_v1_fleet_proto_msgTypes[26]
+	mi := &file_gpumon_v1_fleet_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2036,7 +2312,7 @@ func (x *GetUsageResponse) String() string {
 func (*GetUsageResponse) ProtoMessage() {}
 
 func (x *GetUsageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gpumon_v1_fleet_proto_msgTypes[26]
+	mi := &file_gpumon_v1_fleet_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2049,7 +2325,7 @@ func (x *GetUsageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetUsageResponse.ProtoReflect.Descriptor instead.
 func (*GetUsageResponse) Descriptor() ([]byte, []int) {
-	return file_gpumon_v1_fleet_proto_rawDescGZIP(), []int{26}
+	return file_gpumon_v1_fleet_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *GetUsageResponse) GetUsers() []*UsageRow {
@@ -2114,7 +2390,7 @@ type ListAlertsRequest struct {
 
 func (x *ListAlertsRequest) Reset() {
 	*x = ListAlertsRequest{}
-	mi := &file_gpumon_v1_fleet_proto_msgTypes[27]
+	mi := &file_gpumon_v1_fleet_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2126,7 +2402,7 @@ func (x *ListAlertsRequest) String() string {
 func (*ListAlertsRequest) ProtoMessage() {}
 
 func (x *ListAlertsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_gpumon_v1_fleet_proto_msgTypes[27]
+	mi := &file_gpumon_v1_fleet_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2139,7 +2415,7 @@ func (x *ListAlertsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAlertsRequest.ProtoReflect.Descriptor instead.
 func (*ListAlertsRequest) Descriptor() ([]byte, []int) {
-	return file_gpumon_v1_fleet_proto_rawDescGZIP(), []int{27}
+	return file_gpumon_v1_fleet_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ListAlertsRequest) GetIncludePending() bool {
@@ -2191,7 +2467,7 @@ type Alert struct {
 
 func (x *Alert) Reset() {
 	*x = Alert{}
-	mi := &file_gpumon_v1_fleet_proto_msgTypes[28]
+	mi := &file_gpumon_v1_fleet_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2203,7 +2479,7 @@ func (x *Alert) String() string {
 func (*Alert) ProtoMessage() {}
 
 func (x *Alert) ProtoReflect() protoreflect.Message {
-	mi := &file_gpumon_v1_fleet_proto_msgTypes[28]
+	mi := &file_gpumon_v1_fleet_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2216,7 +2492,7 @@ func (x *Alert) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Alert.ProtoReflect.Descriptor instead.
 func (*Alert) Descriptor() ([]byte, []int) {
-	return file_gpumon_v1_fleet_proto_rawDescGZIP(), []int{28}
+	return file_gpumon_v1_fleet_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *Alert) GetName() string {
@@ -2310,7 +2586,7 @@ type ListAlertsResponse struct {
 
 func (x *ListAlertsResponse) Reset() {
 	*x = ListAlertsResponse{}
-	mi := &file_gpumon_v1_fleet_proto_msgTypes[29]
+	mi := &file_gpumon_v1_fleet_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2322,7 +2598,7 @@ func (x *ListAlertsResponse) String() string {
 func (*ListAlertsResponse) ProtoMessage() {}
 
 func (x *ListAlertsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gpumon_v1_fleet_proto_msgTypes[29]
+	mi := &file_gpumon_v1_fleet_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2335,7 +2611,7 @@ func (x *ListAlertsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAlertsResponse.ProtoReflect.Descriptor instead.
 func (*ListAlertsResponse) Descriptor() ([]byte, []int) {
-	return file_gpumon_v1_fleet_proto_rawDescGZIP(), []int{29}
+	return file_gpumon_v1_fleet_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ListAlertsResponse) GetAlerts() []*Alert {
@@ -2367,7 +2643,7 @@ type ErrorResponse struct {
 
 func (x *ErrorResponse) Reset() {
 	*x = ErrorResponse{}
-	mi := &file_gpumon_v1_fleet_proto_msgTypes[30]
+	mi := &file_gpumon_v1_fleet_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2379,7 +2655,7 @@ func (x *ErrorResponse) String() string {
 func (*ErrorResponse) ProtoMessage() {}
 
 func (x *ErrorResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_gpumon_v1_fleet_proto_msgTypes[30]
+	mi := &file_gpumon_v1_fleet_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2392,7 +2668,7 @@ func (x *ErrorResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ErrorResponse.ProtoReflect.Descriptor instead.
 func (*ErrorResponse) Descriptor() ([]byte, []int) {
-	return file_gpumon_v1_fleet_proto_rawDescGZIP(), []int{30}
+	return file_gpumon_v1_fleet_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ErrorResponse) GetStatus() string {
@@ -2522,7 +2798,36 @@ const file_gpumon_v1_fleet_proto_rawDesc = "" +
 	"\f_temperature\"{\n" +
 	"\x14ListFreeGpusResponse\x12&\n" +
 	"\x04gpus\x18\x01 \x03(\v2\x12.gpumon.v1.FreeGpuR\x04gpus\x12;\n" +
-	"\bcriteria\x18\x8c\x01 \x01(\v2\x1e.gpumon.v1.ListFreeGpusRequestR\bcriteria\"\xf5\x01\n" +
+	"\bcriteria\x18\x8c\x01 \x01(\v2\x1e.gpumon.v1.ListFreeGpusRequestR\bcriteria\":\n" +
+	"\x0fListGpusRequest\x12'\n" +
+	"\x0finclude_offline\x18\x01 \x01(\bR\x0eincludeOffline\"\x9c\x04\n" +
+	"\x06GpuRow\x12\x18\n" +
+	"\amachine\x18\x01 \x01(\tR\amachine\x12\x1a\n" +
+	"\bhostname\x18\x02 \x01(\tR\bhostname\x12\x16\n" +
+	"\x06online\x18\x03 \x01(\bR\x06online\x12\x14\n" +
+	"\x05index\x18\x04 \x01(\x05R\x05index\x12\x12\n" +
+	"\x04name\x18\x05 \x01(\tR\x04name\x12%\n" +
+	"\vutilization\x18\x06 \x01(\rH\x00R\vutilization\x88\x01\x01\x12\x1f\n" +
+	"\vmemory_used\x18\a \x01(\rR\n" +
+	"memoryUsed\x12!\n" +
+	"\fmemory_total\x18\b \x01(\rR\vmemoryTotal\x12\x1f\n" +
+	"\vmemory_free\x18\t \x01(\rR\n" +
+	"memoryFree\x12%\n" +
+	"\vtemperature\x18\n" +
+	" \x01(\rH\x01R\vtemperature\x88\x01\x01\x12\"\n" +
+	"\n" +
+	"power_draw\x18\v \x01(\x01H\x02R\tpowerDraw\x88\x01\x01\x12\x14\n" +
+	"\x05users\x18\f \x03(\tR\x05users\x12#\n" +
+	"\rprocess_count\x18\r \x01(\rR\fprocessCount\x12\x12\n" +
+	"\x04free\x18\x0e \x01(\bR\x04free\x12\x12\n" +
+	"\x04busy\x18\x0f \x01(\bR\x04busy\x12\x1b\n" +
+	"\tidle_held\x18\x10 \x01(\bR\bidleHeld\x12\x14\n" +
+	"\x05error\x18\x11 \x01(\tR\x05errorB\x0e\n" +
+	"\f_utilizationB\x0e\n" +
+	"\f_temperatureB\r\n" +
+	"\v_power_draw\"9\n" +
+	"\x10ListGpusResponse\x12%\n" +
+	"\x04gpus\x18\x01 \x03(\v2\x11.gpumon.v1.GpuRowR\x04gpus\"\xf5\x01\n" +
 	"\x13QueryHistoryRequest\x12\x16\n" +
 	"\x06metric\x18\x01 \x01(\tR\x06metric\x12\x18\n" +
 	"\amachine\x18\x02 \x01(\tR\amachine\x12\x15\n" +
@@ -2616,7 +2921,7 @@ const file_gpumon_v1_fleet_proto_rawDesc = "" +
 	"\x17WATCH_EVENT_TYPE_SAMPLE\x10\x02\x12\x1b\n" +
 	"\x17WATCH_EVENT_TYPE_STATUS\x10\x03\x12\x1e\n" +
 	"\x1aWATCH_EVENT_TYPE_FORGOTTEN\x10\x04\x12\x1e\n" +
-	"\x1aWATCH_EVENT_TYPE_HEARTBEAT\x10\x052\xe7\x06\n" +
+	"\x1aWATCH_EVENT_TYPE_HEARTBEAT\x10\x052\xac\a\n" +
 	"\fFleetService\x12L\n" +
 	"\vGetGpuStats\x12\x1d.gpumon.v1.GetGpuStatsRequest\x1a\x1e.gpumon.v1.GetGpuStatsResponse\x12U\n" +
 	"\x0eReportGpuStats\x12 .gpumon.v1.ReportGpuStatsRequest\x1a!.gpumon.v1.ReportGpuStatsResponse\x12R\n" +
@@ -2625,7 +2930,8 @@ const file_gpumon_v1_fleet_proto_rawDesc = "" +
 	"\n" +
 	"GetMachine\x12\x1c.gpumon.v1.GetMachineRequest\x1a\x1d.gpumon.v1.GetMachineResponse\x12R\n" +
 	"\rForgetMachine\x12\x1f.gpumon.v1.ForgetMachineRequest\x1a .gpumon.v1.ForgetMachineResponse\x12O\n" +
-	"\fListFreeGpus\x12\x1e.gpumon.v1.ListFreeGpusRequest\x1a\x1f.gpumon.v1.ListFreeGpusResponse\x12O\n" +
+	"\fListFreeGpus\x12\x1e.gpumon.v1.ListFreeGpusRequest\x1a\x1f.gpumon.v1.ListFreeGpusResponse\x12C\n" +
+	"\bListGpus\x12\x1a.gpumon.v1.ListGpusRequest\x1a\x1b.gpumon.v1.ListGpusResponse\x12O\n" +
 	"\fQueryHistory\x12\x1e.gpumon.v1.QueryHistoryRequest\x1a\x1f.gpumon.v1.QueryHistoryResponse\x12<\n" +
 	"\x05Watch\x12\x17.gpumon.v1.WatchRequest\x1a\x18.gpumon.v1.WatchResponse0\x01\x12C\n" +
 	"\bGetUsage\x12\x1a.gpumon.v1.GetUsageRequest\x1a\x1b.gpumon.v1.GetUsageResponse\x12I\n" +
@@ -2645,7 +2951,7 @@ func file_gpumon_v1_fleet_proto_rawDescGZIP() []byte {
 }
 
 var file_gpumon_v1_fleet_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_gpumon_v1_fleet_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
+var file_gpumon_v1_fleet_proto_msgTypes = make([]protoimpl.MessageInfo, 38)
 var file_gpumon_v1_fleet_proto_goTypes = []any{
 	(WatchEventType)(0),            // 0: gpumon.v1.WatchEventType
 	(*GetGpuStatsRequest)(nil),     // 1: gpumon.v1.GetGpuStatsRequest
@@ -2665,95 +2971,101 @@ var file_gpumon_v1_fleet_proto_goTypes = []any{
 	(*ListFreeGpusRequest)(nil),    // 15: gpumon.v1.ListFreeGpusRequest
 	(*FreeGpu)(nil),                // 16: gpumon.v1.FreeGpu
 	(*ListFreeGpusResponse)(nil),   // 17: gpumon.v1.ListFreeGpusResponse
-	(*QueryHistoryRequest)(nil),    // 18: gpumon.v1.QueryHistoryRequest
-	(*Point)(nil),                  // 19: gpumon.v1.Point
-	(*Series)(nil),                 // 20: gpumon.v1.Series
-	(*QueryHistoryResponse)(nil),   // 21: gpumon.v1.QueryHistoryResponse
-	(*WatchRequest)(nil),           // 22: gpumon.v1.WatchRequest
-	(*WatchResponse)(nil),          // 23: gpumon.v1.WatchResponse
-	(*GetUsageRequest)(nil),        // 24: gpumon.v1.GetUsageRequest
-	(*UsageRow)(nil),               // 25: gpumon.v1.UsageRow
-	(*IdleGpu)(nil),                // 26: gpumon.v1.IdleGpu
-	(*GetUsageResponse)(nil),       // 27: gpumon.v1.GetUsageResponse
-	(*ListAlertsRequest)(nil),      // 28: gpumon.v1.ListAlertsRequest
-	(*Alert)(nil),                  // 29: gpumon.v1.Alert
-	(*ListAlertsResponse)(nil),     // 30: gpumon.v1.ListAlertsResponse
-	(*ErrorResponse)(nil),          // 31: gpumon.v1.ErrorResponse
-	nil,                            // 32: gpumon.v1.GetGpuStatsResponse.MachinesEntry
-	nil,                            // 33: gpumon.v1.Series.LabelsEntry
-	nil,                            // 34: gpumon.v1.Alert.LabelsEntry
-	nil,                            // 35: gpumon.v1.Alert.AnnotationsEntry
-	(*Report)(nil),                 // 36: gpumon.v1.Report
-	(*KillResult)(nil),             // 37: gpumon.v1.KillResult
-	(*timestamppb.Timestamp)(nil),  // 38: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),    // 39: google.protobuf.Duration
+	(*ListGpusRequest)(nil),        // 18: gpumon.v1.ListGpusRequest
+	(*GpuRow)(nil),                 // 19: gpumon.v1.GpuRow
+	(*ListGpusResponse)(nil),       // 20: gpumon.v1.ListGpusResponse
+	(*QueryHistoryRequest)(nil),    // 21: gpumon.v1.QueryHistoryRequest
+	(*Point)(nil),                  // 22: gpumon.v1.Point
+	(*Series)(nil),                 // 23: gpumon.v1.Series
+	(*QueryHistoryResponse)(nil),   // 24: gpumon.v1.QueryHistoryResponse
+	(*WatchRequest)(nil),           // 25: gpumon.v1.WatchRequest
+	(*WatchResponse)(nil),          // 26: gpumon.v1.WatchResponse
+	(*GetUsageRequest)(nil),        // 27: gpumon.v1.GetUsageRequest
+	(*UsageRow)(nil),               // 28: gpumon.v1.UsageRow
+	(*IdleGpu)(nil),                // 29: gpumon.v1.IdleGpu
+	(*GetUsageResponse)(nil),       // 30: gpumon.v1.GetUsageResponse
+	(*ListAlertsRequest)(nil),      // 31: gpumon.v1.ListAlertsRequest
+	(*Alert)(nil),                  // 32: gpumon.v1.Alert
+	(*ListAlertsResponse)(nil),     // 33: gpumon.v1.ListAlertsResponse
+	(*ErrorResponse)(nil),          // 34: gpumon.v1.ErrorResponse
+	nil,                            // 35: gpumon.v1.GetGpuStatsResponse.MachinesEntry
+	nil,                            // 36: gpumon.v1.Series.LabelsEntry
+	nil,                            // 37: gpumon.v1.Alert.LabelsEntry
+	nil,                            // 38: gpumon.v1.Alert.AnnotationsEntry
+	(*Report)(nil),                 // 39: gpumon.v1.Report
+	(*KillResult)(nil),             // 40: gpumon.v1.KillResult
+	(*timestamppb.Timestamp)(nil),  // 41: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),    // 42: google.protobuf.Duration
 }
 var file_gpumon_v1_fleet_proto_depIdxs = []int32{
-	32, // 0: gpumon.v1.GetGpuStatsResponse.machines:type_name -> gpumon.v1.GetGpuStatsResponse.MachinesEntry
-	36, // 1: gpumon.v1.ReportGpuStatsRequest.report:type_name -> gpumon.v1.Report
-	37, // 2: gpumon.v1.KillProcessesResponse.results:type_name -> gpumon.v1.KillResult
-	38, // 3: gpumon.v1.MachineSummary.last_seen:type_name -> google.protobuf.Timestamp
-	38, // 4: gpumon.v1.MachineSummary.first_seen:type_name -> google.protobuf.Timestamp
+	35, // 0: gpumon.v1.GetGpuStatsResponse.machines:type_name -> gpumon.v1.GetGpuStatsResponse.MachinesEntry
+	39, // 1: gpumon.v1.ReportGpuStatsRequest.report:type_name -> gpumon.v1.Report
+	40, // 2: gpumon.v1.KillProcessesResponse.results:type_name -> gpumon.v1.KillResult
+	41, // 3: gpumon.v1.MachineSummary.last_seen:type_name -> google.protobuf.Timestamp
+	41, // 4: gpumon.v1.MachineSummary.first_seen:type_name -> google.protobuf.Timestamp
 	7,  // 5: gpumon.v1.ListMachinesResponse.machines:type_name -> gpumon.v1.MachineSummary
 	8,  // 6: gpumon.v1.ListMachinesResponse.totals:type_name -> gpumon.v1.FleetTotals
 	7,  // 7: gpumon.v1.GetMachineResponse.summary:type_name -> gpumon.v1.MachineSummary
-	36, // 8: gpumon.v1.GetMachineResponse.report:type_name -> gpumon.v1.Report
+	39, // 8: gpumon.v1.GetMachineResponse.report:type_name -> gpumon.v1.Report
 	16, // 9: gpumon.v1.ListFreeGpusResponse.gpus:type_name -> gpumon.v1.FreeGpu
 	15, // 10: gpumon.v1.ListFreeGpusResponse.criteria:type_name -> gpumon.v1.ListFreeGpusRequest
-	38, // 11: gpumon.v1.QueryHistoryRequest.start:type_name -> google.protobuf.Timestamp
-	38, // 12: gpumon.v1.QueryHistoryRequest.end:type_name -> google.protobuf.Timestamp
-	39, // 13: gpumon.v1.QueryHistoryRequest.step:type_name -> google.protobuf.Duration
-	33, // 14: gpumon.v1.Series.labels:type_name -> gpumon.v1.Series.LabelsEntry
-	19, // 15: gpumon.v1.Series.points:type_name -> gpumon.v1.Point
-	20, // 16: gpumon.v1.QueryHistoryResponse.series:type_name -> gpumon.v1.Series
-	15, // 17: gpumon.v1.WatchRequest.free:type_name -> gpumon.v1.ListFreeGpusRequest
-	0,  // 18: gpumon.v1.WatchResponse.type:type_name -> gpumon.v1.WatchEventType
-	7,  // 19: gpumon.v1.WatchResponse.machine:type_name -> gpumon.v1.MachineSummary
-	36, // 20: gpumon.v1.WatchResponse.report:type_name -> gpumon.v1.Report
-	38, // 21: gpumon.v1.WatchResponse.time:type_name -> google.protobuf.Timestamp
-	16, // 22: gpumon.v1.WatchResponse.free_gpus:type_name -> gpumon.v1.FreeGpu
-	38, // 23: gpumon.v1.GetUsageRequest.start:type_name -> google.protobuf.Timestamp
-	38, // 24: gpumon.v1.GetUsageRequest.end:type_name -> google.protobuf.Timestamp
-	38, // 25: gpumon.v1.IdleGpu.since:type_name -> google.protobuf.Timestamp
-	25, // 26: gpumon.v1.GetUsageResponse.users:type_name -> gpumon.v1.UsageRow
-	25, // 27: gpumon.v1.GetUsageResponse.machines:type_name -> gpumon.v1.UsageRow
-	26, // 28: gpumon.v1.GetUsageResponse.idle_held:type_name -> gpumon.v1.IdleGpu
-	38, // 29: gpumon.v1.GetUsageResponse.start:type_name -> google.protobuf.Timestamp
-	38, // 30: gpumon.v1.GetUsageResponse.end:type_name -> google.protobuf.Timestamp
-	25, // 31: gpumon.v1.GetUsageResponse.total:type_name -> gpumon.v1.UsageRow
-	38, // 32: gpumon.v1.Alert.active_at:type_name -> google.protobuf.Timestamp
-	38, // 33: gpumon.v1.Alert.fired_at:type_name -> google.protobuf.Timestamp
-	34, // 34: gpumon.v1.Alert.labels:type_name -> gpumon.v1.Alert.LabelsEntry
-	35, // 35: gpumon.v1.Alert.annotations:type_name -> gpumon.v1.Alert.AnnotationsEntry
-	29, // 36: gpumon.v1.ListAlertsResponse.alerts:type_name -> gpumon.v1.Alert
-	36, // 37: gpumon.v1.GetGpuStatsResponse.MachinesEntry.value:type_name -> gpumon.v1.Report
-	1,  // 38: gpumon.v1.FleetService.GetGpuStats:input_type -> gpumon.v1.GetGpuStatsRequest
-	3,  // 39: gpumon.v1.FleetService.ReportGpuStats:input_type -> gpumon.v1.ReportGpuStatsRequest
-	5,  // 40: gpumon.v1.FleetService.KillProcesses:input_type -> gpumon.v1.KillProcessesRequest
-	9,  // 41: gpumon.v1.FleetService.ListMachines:input_type -> gpumon.v1.ListMachinesRequest
-	11, // 42: gpumon.v1.FleetService.GetMachine:input_type -> gpumon.v1.GetMachineRequest
-	13, // 43: gpumon.v1.FleetService.ForgetMachine:input_type -> gpumon.v1.ForgetMachineRequest
-	15, // 44: gpumon.v1.FleetService.ListFreeGpus:input_type -> gpumon.v1.ListFreeGpusRequest
-	18, // 45: gpumon.v1.FleetService.QueryHistory:input_type -> gpumon.v1.QueryHistoryRequest
-	22, // 46: gpumon.v1.FleetService.Watch:input_type -> gpumon.v1.WatchRequest
-	24, // 47: gpumon.v1.FleetService.GetUsage:input_type -> gpumon.v1.GetUsageRequest
-	28, // 48: gpumon.v1.FleetService.ListAlerts:input_type -> gpumon.v1.ListAlertsRequest
-	2,  // 49: gpumon.v1.FleetService.GetGpuStats:output_type -> gpumon.v1.GetGpuStatsResponse
-	4,  // 50: gpumon.v1.FleetService.ReportGpuStats:output_type -> gpumon.v1.ReportGpuStatsResponse
-	6,  // 51: gpumon.v1.FleetService.KillProcesses:output_type -> gpumon.v1.KillProcessesResponse
-	10, // 52: gpumon.v1.FleetService.ListMachines:output_type -> gpumon.v1.ListMachinesResponse
-	12, // 53: gpumon.v1.FleetService.GetMachine:output_type -> gpumon.v1.GetMachineResponse
-	14, // 54: gpumon.v1.FleetService.ForgetMachine:output_type -> gpumon.v1.ForgetMachineResponse
-	17, // 55: gpumon.v1.FleetService.ListFreeGpus:output_type -> gpumon.v1.ListFreeGpusResponse
-	21, // 56: gpumon.v1.FleetService.QueryHistory:output_type -> gpumon.v1.QueryHistoryResponse
-	23, // 57: gpumon.v1.FleetService.Watch:output_type -> gpumon.v1.WatchResponse
-	27, // 58: gpumon.v1.FleetService.GetUsage:output_type -> gpumon.v1.GetUsageResponse
-	30, // 59: gpumon.v1.FleetService.ListAlerts:output_type -> gpumon.v1.ListAlertsResponse
-	49, // [49:60] is the sub-list for method output_type
-	38, // [38:49] is the sub-list for method input_type
-	38, // [38:38] is the sub-list for extension type_name
-	38, // [38:38] is the sub-list for extension extendee
-	0,  // [0:38] is the sub-list for field type_name
+	19, // 11: gpumon.v1.ListGpusResponse.gpus:type_name -> gpumon.v1.GpuRow
+	41, // 12: gpumon.v1.QueryHistoryRequest.start:type_name -> google.protobuf.Timestamp
+	41, // 13: gpumon.v1.QueryHistoryRequest.end:type_name -> google.protobuf.Timestamp
+	42, // 14: gpumon.v1.QueryHistoryRequest.step:type_name -> google.protobuf.Duration
+	36, // 15: gpumon.v1.Series.labels:type_name -> gpumon.v1.Series.LabelsEntry
+	22, // 16: gpumon.v1.Series.points:type_name -> gpumon.v1.Point
+	23, // 17: gpumon.v1.QueryHistoryResponse.series:type_name -> gpumon.v1.Series
+	15, // 18: gpumon.v1.WatchRequest.free:type_name -> gpumon.v1.ListFreeGpusRequest
+	0,  // 19: gpumon.v1.WatchResponse.type:type_name -> gpumon.v1.WatchEventType
+	7,  // 20: gpumon.v1.WatchResponse.machine:type_name -> gpumon.v1.MachineSummary
+	39, // 21: gpumon.v1.WatchResponse.report:type_name -> gpumon.v1.Report
+	41, // 22: gpumon.v1.WatchResponse.time:type_name -> google.protobuf.Timestamp
+	16, // 23: gpumon.v1.WatchResponse.free_gpus:type_name -> gpumon.v1.FreeGpu
+	41, // 24: gpumon.v1.GetUsageRequest.start:type_name -> google.protobuf.Timestamp
+	41, // 25: gpumon.v1.GetUsageRequest.end:type_name -> google.protobuf.Timestamp
+	41, // 26: gpumon.v1.IdleGpu.since:type_name -> google.protobuf.Timestamp
+	28, // 27: gpumon.v1.GetUsageResponse.users:type_name -> gpumon.v1.UsageRow
+	28, // 28: gpumon.v1.GetUsageResponse.machines:type_name -> gpumon.v1.UsageRow
+	29, // 29: gpumon.v1.GetUsageResponse.idle_held:type_name -> gpumon.v1.IdleGpu
+	41, // 30: gpumon.v1.GetUsageResponse.start:type_name -> google.protobuf.Timestamp
+	41, // 31: gpumon.v1.GetUsageResponse.end:type_name -> google.protobuf.Timestamp
+	28, // 32: gpumon.v1.GetUsageResponse.total:type_name -> gpumon.v1.UsageRow
+	41, // 33: gpumon.v1.Alert.active_at:type_name -> google.protobuf.Timestamp
+	41, // 34: gpumon.v1.Alert.fired_at:type_name -> google.protobuf.Timestamp
+	37, // 35: gpumon.v1.Alert.labels:type_name -> gpumon.v1.Alert.LabelsEntry
+	38, // 36: gpumon.v1.Alert.annotations:type_name -> gpumon.v1.Alert.AnnotationsEntry
+	32, // 37: gpumon.v1.ListAlertsResponse.alerts:type_name -> gpumon.v1.Alert
+	39, // 38: gpumon.v1.GetGpuStatsResponse.MachinesEntry.value:type_name -> gpumon.v1.Report
+	1,  // 39: gpumon.v1.FleetService.GetGpuStats:input_type -> gpumon.v1.GetGpuStatsRequest
+	3,  // 40: gpumon.v1.FleetService.ReportGpuStats:input_type -> gpumon.v1.ReportGpuStatsRequest
+	5,  // 41: gpumon.v1.FleetService.KillProcesses:input_type -> gpumon.v1.KillProcessesRequest
+	9,  // 42: gpumon.v1.FleetService.ListMachines:input_type -> gpumon.v1.ListMachinesRequest
+	11, // 43: gpumon.v1.FleetService.GetMachine:input_type -> gpumon.v1.GetMachineRequest
+	13, // 44: gpumon.v1.FleetService.ForgetMachine:input_type -> gpumon.v1.ForgetMachineRequest
+	15, // 45: gpumon.v1.FleetService.ListFreeGpus:input_type -> gpumon.v1.ListFreeGpusRequest
+	18, // 46: gpumon.v1.FleetService.ListGpus:input_type -> gpumon.v1.ListGpusRequest
+	21, // 47: gpumon.v1.FleetService.QueryHistory:input_type -> gpumon.v1.QueryHistoryRequest
+	25, // 48: gpumon.v1.FleetService.Watch:input_type -> gpumon.v1.WatchRequest
+	27, // 49: gpumon.v1.FleetService.GetUsage:input_type -> gpumon.v1.GetUsageRequest
+	31, // 50: gpumon.v1.FleetService.ListAlerts:input_type -> gpumon.v1.ListAlertsRequest
+	2,  // 51: gpumon.v1.FleetService.GetGpuStats:output_type -> gpumon.v1.GetGpuStatsResponse
+	4,  // 52: gpumon.v1.FleetService.ReportGpuStats:output_type -> gpumon.v1.ReportGpuStatsResponse
+	6,  // 53: gpumon.v1.FleetService.KillProcesses:output_type -> gpumon.v1.KillProcessesResponse
+	10, // 54: gpumon.v1.FleetService.ListMachines:output_type -> gpumon.v1.ListMachinesResponse
+	12, // 55: gpumon.v1.FleetService.GetMachine:output_type -> gpumon.v1.GetMachineResponse
+	14, // 56: gpumon.v1.FleetService.ForgetMachine:output_type -> gpumon.v1.ForgetMachineResponse
+	17, // 57: gpumon.v1.FleetService.ListFreeGpus:output_type -> gpumon.v1.ListFreeGpusResponse
+	20, // 58: gpumon.v1.FleetService.ListGpus:output_type -> gpumon.v1.ListGpusResponse
+	24, // 59: gpumon.v1.FleetService.QueryHistory:output_type -> gpumon.v1.QueryHistoryResponse
+	26, // 60: gpumon.v1.FleetService.Watch:output_type -> gpumon.v1.WatchResponse
+	30, // 61: gpumon.v1.FleetService.GetUsage:output_type -> gpumon.v1.GetUsageResponse
+	33, // 62: gpumon.v1.FleetService.ListAlerts:output_type -> gpumon.v1.ListAlertsResponse
+	51, // [51:63] is the sub-list for method output_type
+	39, // [39:51] is the sub-list for method input_type
+	39, // [39:39] is the sub-list for extension type_name
+	39, // [39:39] is the sub-list for extension extendee
+	0,  // [0:39] is the sub-list for field type_name
 }
 
 func init() { file_gpumon_v1_fleet_proto_init() }
@@ -2766,15 +3078,16 @@ func file_gpumon_v1_fleet_proto_init() {
 	file_gpumon_v1_fleet_proto_msgTypes[6].OneofWrappers = []any{}
 	file_gpumon_v1_fleet_proto_msgTypes[14].OneofWrappers = []any{}
 	file_gpumon_v1_fleet_proto_msgTypes[15].OneofWrappers = []any{}
-	file_gpumon_v1_fleet_proto_msgTypes[17].OneofWrappers = []any{}
-	file_gpumon_v1_fleet_proto_msgTypes[28].OneofWrappers = []any{}
+	file_gpumon_v1_fleet_proto_msgTypes[18].OneofWrappers = []any{}
+	file_gpumon_v1_fleet_proto_msgTypes[20].OneofWrappers = []any{}
+	file_gpumon_v1_fleet_proto_msgTypes[31].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gpumon_v1_fleet_proto_rawDesc), len(file_gpumon_v1_fleet_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   35,
+			NumMessages:   38,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

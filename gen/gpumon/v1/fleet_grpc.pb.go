@@ -26,6 +26,7 @@ const (
 	FleetService_GetMachine_FullMethodName     = "/gpumon.v1.FleetService/GetMachine"
 	FleetService_ForgetMachine_FullMethodName  = "/gpumon.v1.FleetService/ForgetMachine"
 	FleetService_ListFreeGpus_FullMethodName   = "/gpumon.v1.FleetService/ListFreeGpus"
+	FleetService_ListGpus_FullMethodName       = "/gpumon.v1.FleetService/ListGpus"
 	FleetService_QueryHistory_FullMethodName   = "/gpumon.v1.FleetService/QueryHistory"
 	FleetService_Watch_FullMethodName          = "/gpumon.v1.FleetService/Watch"
 	FleetService_GetUsage_FullMethodName       = "/gpumon.v1.FleetService/GetUsage"
@@ -56,6 +57,9 @@ type FleetServiceClient interface {
 	ForgetMachine(ctx context.Context, in *ForgetMachineRequest, opts ...grpc.CallOption) (*ForgetMachineResponse, error)
 	// ListFreeGpus finds GPUs that are free now, best first.
 	ListFreeGpus(ctx context.Context, in *ListFreeGpusRequest, opts ...grpc.CallOption) (*ListFreeGpusResponse, error)
+	// ListGpus returns every GPU of the fleet as one compact row: the page's
+	// fleet overview sorts and scans a thousand machines by it.
+	ListGpus(ctx context.Context, in *ListGpusRequest, opts ...grpc.CallOption) (*ListGpusResponse, error)
 	// QueryHistory returns the stored values of one metric over a time range.
 	QueryHistory(ctx context.Context, in *QueryHistoryRequest, opts ...grpc.CallOption) (*QueryHistoryResponse, error)
 	// Watch streams fleet changes as they happen.
@@ -147,6 +151,16 @@ func (c *fleetServiceClient) ListFreeGpus(ctx context.Context, in *ListFreeGpusR
 	return out, nil
 }
 
+func (c *fleetServiceClient) ListGpus(ctx context.Context, in *ListGpusRequest, opts ...grpc.CallOption) (*ListGpusResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListGpusResponse)
+	err := c.cc.Invoke(ctx, FleetService_ListGpus_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *fleetServiceClient) QueryHistory(ctx context.Context, in *QueryHistoryRequest, opts ...grpc.CallOption) (*QueryHistoryResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(QueryHistoryResponse)
@@ -220,6 +234,9 @@ type FleetServiceServer interface {
 	ForgetMachine(context.Context, *ForgetMachineRequest) (*ForgetMachineResponse, error)
 	// ListFreeGpus finds GPUs that are free now, best first.
 	ListFreeGpus(context.Context, *ListFreeGpusRequest) (*ListFreeGpusResponse, error)
+	// ListGpus returns every GPU of the fleet as one compact row: the page's
+	// fleet overview sorts and scans a thousand machines by it.
+	ListGpus(context.Context, *ListGpusRequest) (*ListGpusResponse, error)
 	// QueryHistory returns the stored values of one metric over a time range.
 	QueryHistory(context.Context, *QueryHistoryRequest) (*QueryHistoryResponse, error)
 	// Watch streams fleet changes as they happen.
@@ -261,6 +278,9 @@ func (UnimplementedFleetServiceServer) ForgetMachine(context.Context, *ForgetMac
 }
 func (UnimplementedFleetServiceServer) ListFreeGpus(context.Context, *ListFreeGpusRequest) (*ListFreeGpusResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListFreeGpus not implemented")
+}
+func (UnimplementedFleetServiceServer) ListGpus(context.Context, *ListGpusRequest) (*ListGpusResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListGpus not implemented")
 }
 func (UnimplementedFleetServiceServer) QueryHistory(context.Context, *QueryHistoryRequest) (*QueryHistoryResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method QueryHistory not implemented")
@@ -421,6 +441,24 @@ func _FleetService_ListFreeGpus_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _FleetService_ListGpus_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListGpusRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FleetServiceServer).ListGpus(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: FleetService_ListGpus_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FleetServiceServer).ListGpus(ctx, req.(*ListGpusRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _FleetService_QueryHistory_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(QueryHistoryRequest)
 	if err := dec(in); err != nil {
@@ -520,6 +558,10 @@ var FleetService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListFreeGpus",
 			Handler:    _FleetService_ListFreeGpus_Handler,
+		},
+		{
+			MethodName: "ListGpus",
+			Handler:    _FleetService_ListGpus_Handler,
 		},
 		{
 			MethodName: "QueryHistory",

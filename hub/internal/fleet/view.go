@@ -95,7 +95,7 @@ func summarizeGPUs(s *gpumonv1.MachineSummary, gpus []*gpumonv1.Gpu) {
 		s.GpuCount++
 		s.GpuMemoryUsed += g.GetMemoryUsed()
 		s.GpuMemoryTotal += g.GetMemoryTotal()
-		if g.GetUtilization() > 0 || len(g.GetProcesses()) > 0 {
+		if gpustate.Busy(g) {
 			s.GpusBusy++
 		}
 		if gpustate.Free(free, g) {
@@ -152,6 +152,22 @@ func (f *Fleet) FreeGPUs(c *gpumonv1.ListFreeGpusRequest) []*gpumonv1.FreeGpu {
 		}
 	}
 	gpustate.SortFree(out)
+	return out
+}
+
+// GPUs lists every GPU of the fleet's machines (all: offline ones' too) by
+// machine key, then index.
+func (f *Fleet) GPUs(all bool) []*gpumonv1.GpuRow {
+	var out []*gpumonv1.GpuRow
+	for _, m := range f.List() {
+		st := m.State()
+		if !st.Online && !all {
+			continue
+		}
+		for _, g := range st.Report.GetGpuData() {
+			out = append(out, gpustate.Row(m.Key, m.Hostname, st.Online, g))
+		}
+	}
 	return out
 }
 

@@ -158,11 +158,19 @@ func killResponse(res *gpumonv1.CommandResult) *gpumonv1.KillProcessesResponse {
 		out.Status, out.Message = "error", res.GetMessage()
 	case failed > 0:
 		out.Status = "error"
-		out.Message = fmt.Sprintf("%d of %d processes could not be signalled", failed, len(out.Results))
+		out.Message = fmt.Sprintf("%d of %s could not be signalled", failed, processes(len(out.Results)))
 	default:
-		out.Message = fmt.Sprintf("signalled %d processes", len(out.Results))
+		out.Message = "signalled " + processes(len(out.Results))
 	}
 	return out
+}
+
+// processes counts processes in words: "1 process", "2 processes".
+func processes(n int) string {
+	if n == 1 {
+		return "1 process"
+	}
+	return fmt.Sprintf("%d processes", n)
 }
 
 // ListMachines summarises every machine.
@@ -214,6 +222,11 @@ func (s *Fleet) ListFreeGpus(_ context.Context, req *gpumonv1.ListFreeGpusReques
 		return nil, status.Error(codes.InvalidArgument, err.Error())
 	}
 	return &gpumonv1.ListFreeGpusResponse{Gpus: s.Fleet.FreeGPUs(c), Criteria: c}, nil
+}
+
+// ListGpus lists every GPU of the fleet, one compact row each.
+func (s *Fleet) ListGpus(_ context.Context, req *gpumonv1.ListGpusRequest) (*gpumonv1.ListGpusResponse, error) {
+	return &gpumonv1.ListGpusResponse{Gpus: s.Fleet.GPUs(req.GetIncludeOffline())}, nil
 }
 
 // QueryHistory answers from the history store.

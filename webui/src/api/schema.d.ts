@@ -99,6 +99,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/gpus": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListGpus returns every GPU of the fleet as one compact row: the page's
+         *     fleet overview sorts and scans a thousand machines by it.
+         */
+        get: operations["FleetService_ListGpus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/history": {
         parameters: {
             query?: never;
@@ -351,7 +371,7 @@ export interface components {
             gpus?: number;
             /**
              * Format: int64
-             * @description GPUs of online machines with utilisation above 0 or with processes.
+             * @description GPUs of online machines that are busy (MachineSummary.gpus_busy).
              */
             gpus_busy?: number;
             /**
@@ -655,6 +675,49 @@ export interface components {
              */
             tensor?: number | null;
         };
+        /** @description GpuRow is one GPU at a glance, with the hub's judgement of its state. */
+        v1GpuRow: {
+            /** @description In use (MachineSummary.gpus_busy): readable and not free. */
+            busy?: boolean;
+            /** @description Why the GPU could not be read; empty when it could. */
+            error?: string;
+            /** @description Free by ListFreeGpus's defaults. */
+            free?: boolean;
+            hostname?: string;
+            /** @description Idle while held for at least the hub's --idle-after (Gpu.idle_held). */
+            idle_held?: boolean;
+            /** Format: int32 */
+            index?: number;
+            /** @description Machine key. */
+            machine?: string;
+            /** Format: int64 */
+            memory_free?: number;
+            /** Format: int64 */
+            memory_total?: number;
+            /**
+             * Format: int64
+             * @description MiB.
+             */
+            memory_used?: number;
+            name?: string;
+            online?: boolean;
+            /**
+             * Format: double
+             * @description Watts.
+             */
+            power_draw?: number | null;
+            /** Format: int64 */
+            process_count?: number;
+            /**
+             * Format: int64
+             * @description Degrees Celsius.
+             */
+            temperature?: number | null;
+            /** @description Owners of the processes on the GPU, sorted, each once. */
+            users?: string[];
+            /** Format: int64 */
+            utilization?: number | null;
+        };
         /** @description IdleGpu is a GPU whose memory is held while it does no work. */
         v1IdleGpu: {
             hostname?: string;
@@ -753,6 +816,10 @@ export interface components {
             criteria?: components["schemas"]["v1ListFreeGpusRequest"] | null;
             gpus?: components["schemas"]["v1FreeGpu"][];
         };
+        /** @description ListGpusResponse lists GPUs by machine key, then index. */
+        v1ListGpusResponse: {
+            gpus?: components["schemas"]["v1GpuRow"][];
+        };
         /** @description ListMachinesResponse lists machines sorted by key. */
         v1ListMachinesResponse: {
             machines?: components["schemas"]["v1MachineSummary"][];
@@ -801,7 +868,10 @@ export interface components {
             gpu_utilization?: number;
             /**
              * Format: int64
-             * @description GPUs with utilisation above 0 or with processes.
+             * @description GPUs in use: readable and not free by ListFreeGpus's defaults (a
+             *     compute process, utilisation above 10 % or more than 10 % of the memory
+             *     used). A GPU is busy or free, never both; one that reports an error is
+             *     neither.
              */
             gpus_busy?: number;
             /**
@@ -1478,6 +1548,74 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1ListFreeGpusResponse"];
+                };
+            };
+            /** @description A parameter is invalid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
+            /** @description No token, or a token the hub does not know. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
+            /** @description The token may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
+            /** @description The hub is unavailable (gpumon-gateway cannot reach it). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
+            /** @description Any other error. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
+        };
+    };
+    FleetService_ListGpus: {
+        parameters: {
+            query?: {
+                /** @description Include GPUs of offline machines (their data is stale). */
+                include_offline?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListGpusResponse"];
                 };
             };
             /** @description A parameter is invalid. */
