@@ -48,6 +48,7 @@ export function Shell() {
     () => [
       { key: 'list', label: <Link to="/list">{t('nav.list')}</Link> },
       { key: 'window', label: <Link to="/window">{t('nav.window')}</Link> },
+      { key: 'overview', label: <Link to="/overview">{t('nav.overview')}</Link> },
       { key: 'free-gpus', label: <Link to="/free-gpus">{t('nav.free')}</Link> },
       { key: 'search', label: <Link to="/search">{t('nav.search')}</Link> },
       { key: 'usage', label: <Link to="/usage">{t('nav.usage')}</Link> },
@@ -89,14 +90,16 @@ export function Shell() {
         <Flex gap={12} align="center" className="header-right">
           {totals ? (
             <Typography.Text className="totals" data-testid="totals">
-              <span>{t('totals.machines', { online: totals.machines_online ?? 0 })}</span>
+              <span>{t('totals.machines', { n: totals.machines_online ?? 0 })}</span>
               {totals.machines_offline ? (
                 <span className="totals-offline" title={t('totals.offlineHint')} data-testid="totals-offline">
                   {t('totals.offline', { n: totals.machines_offline })}
                 </span>
               ) : null}
-              <span className="totals-gpus">{t('totals.gpus', { busy: totals.gpus_busy ?? 0, total: totals.gpus ?? 0 })}</span>
-              <Link to="/free-gpus" className="totals-free">
+              <span className="totals-gpus" title={t('totals.busyHint')}>
+                {t('totals.gpus', { busy: totals.gpus_busy ?? 0, n: totals.gpus ?? 0 })}
+              </span>
+              <Link to="/free-gpus" className="totals-free" title={t('totals.freeHint')}>
                 {t('totals.free', { n: totals.gpus_free ?? 0 })}
               </Link>
             </Typography.Text>

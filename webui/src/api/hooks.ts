@@ -8,6 +8,7 @@ import type {
   GetMachineResponse,
   KillProcessesResponse,
   ListFreeGpusResponse,
+  ListGpusResponse,
   ListMachinesResponse,
   QueryHistoryResponse,
   GetUsageResponse,
@@ -20,6 +21,7 @@ export const keys = {
   machine: (base: string, key: string) => ['machine', base, key] as const,
   gpuStats: (base: string) => ['gpu-stats', base] as const,
   free: (base: string, p: FreeGpuParams) => ['free-gpus', base, p] as const,
+  gpus: (base: string, offline: boolean) => ['gpus', base, offline] as const,
   history: (base: string, p: HistoryParams) => ['history', base, p] as const,
   usage: (base: string, days: number) => ['usage', base, days] as const,
 };
@@ -98,6 +100,23 @@ export function useFreeGpus(p: FreeGpuParams) {
     queryFn: ({ signal }) =>
       apiFetch<ListFreeGpusResponse>(cfg, '/api/v1/free-gpus', { signal, query: { ...p } }),
     refetchInterval: settings.refreshSeconds * 1000,
+    placeholderData: keepPreviousData,
+    retry,
+  });
+}
+
+/**
+ * Every GPU of the fleet, one compact row each (GET /api/v1/gpus), for the
+ * overview: refreshed at the interval, at most every 5 s (a thousand
+ * machines' GPUs are a few MB).
+ */
+export function useGpus(includeOffline: boolean) {
+  const cfg = useClientConfig();
+  const { settings } = useSettings();
+  return useQuery({
+    queryKey: keys.gpus(cfg.apiBase, includeOffline),
+    queryFn: ({ signal }) => apiFetch<ListGpusResponse>(cfg, '/api/v1/gpus', { signal, query: { include_offline: includeOffline || undefined } }),
+    refetchInterval: Math.max(settings.refreshSeconds, 5) * 1000,
     placeholderData: keepPreviousData,
     retry,
   });

@@ -32,3 +32,5 @@ export type UsageRow = S['v1UsageRow'];
 export type IdleGpu = S['v1IdleGpu'];
 export type Alert = S['v1Alert'];
 export type ListAlertsResponse = S['v1ListAlertsResponse'];
+export type GpuRow = S['v1GpuRow'];
+export type ListGpusResponse = S['v1ListGpusResponse'];

@@ -3,13 +3,14 @@ import type { ColumnsType } from 'antd/es/table';
 import { CopyOutlined } from '@ant-design/icons';
 import { useMemo } from 'react';
 import type { DockerContainer } from '../api/types';
-import { dockerExecCommand } from '../lib/commands';
+import { dockerExecCommand, overSsh } from '../lib/commands';
 import { formatBytes, formatPercent } from '../lib/format';
 import { formatGpuDevices, parseGpuDevices } from '../lib/gpuDevices';
 import { useI18n, type T } from '../state/i18n';
 import { useCopy } from './useCopy';
+import { useSshTarget, type SshMachine } from './useSshTarget';
 
-function columns(t: T, copy: (s: string) => void): ColumnsType<DockerContainer> {
+function columns(t: T, exec: (id: string) => string, copy: (s: string) => void): ColumnsType<DockerContainer> {
   return [
     { title: t('docker.id'), dataIndex: 'id', key: 'id', width: 120, render: (v: string) => <Typography.Text code>{v}</Typography.Text> },
     {
@@ -18,8 +19,8 @@ function columns(t: T, copy: (s: string) => void): ColumnsType<DockerContainer> 
       key: 'name',
       ellipsis: true,
       render: (name: string, c) => (
-        <Tooltip title={t('sessions.copyHint', { cmd: dockerExecCommand(c.id ?? '') })}>
-          <Typography.Link onClick={() => copy(dockerExecCommand(c.id ?? ''))} className="copy-link" data-testid={`container-${c.id}`}>
+        <Tooltip title={t('sessions.copyHint', { cmd: exec(c.id ?? '') })}>
+          <Typography.Link onClick={() => copy(exec(c.id ?? ''))} className="copy-link" data-testid={`container-${c.id}`}>
             <CopyOutlined /> {name}
           </Typography.Link>
         </Tooltip>
@@ -45,11 +46,12 @@ function columns(t: T, copy: (s: string) => void): ColumnsType<DockerContainer> 
   ];
 }
 
-/** Running containers; clicking a name copies `docker exec -it <id> bash`. */
-export function ContainerTable({ containers }: { containers: readonly DockerContainer[] }) {
+/** Running containers; clicking a name copies `docker exec -it <id> bash`, over ssh to the machine (Settings → ssh target). */
+export function ContainerTable({ containers, machine }: { containers: readonly DockerContainer[]; machine?: SshMachine }) {
   const { t } = useI18n();
   const copy = useCopy();
-  const cols = useMemo(() => columns(t, (s) => void copy(s)), [t, copy]);
+  const target = useSshTarget(machine);
+  const cols = useMemo(() => columns(t, (id) => overSsh(target, dockerExecCommand(id)), (s) => void copy(s)), [t, copy, target]);
   return (
     <Table<DockerContainer>
       size="small"
@@ -58,6 +60,7 @@ export function ContainerTable({ containers }: { containers: readonly DockerCont
       dataSource={containers as DockerContainer[]}
       pagination={false}
       tableLayout="fixed"
+      scroll={{ x: 640 }}
       locale={{ emptyText: t('docker.none') }}
     />
   );

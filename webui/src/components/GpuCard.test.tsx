@@ -43,9 +43,9 @@ describe('GpuCard', () => {
     const g = gpu({ processes: [proc({ pid: 1, name: 'Xorg', cmdline: '/usr/lib/xorg/Xorg', username: 'root' }), proc({ pid: 2 })] });
     const { unmount } = renderWithApp(<GpuCard gpu={g} />);
     expect(screen.getByText('2 processes')).toBeInTheDocument();
-    expect(within(screen.getByRole('table')).getByText('root')).toBeInTheDocument();
+    expect(within(screen.getByRole('list')).getByText('root')).toBeInTheDocument();
     unmount();
     renderWithApp(<GpuCard gpu={g} pythonOnly />);
-    expect(screen.getByText('1 Python processes, 1 others hidden (Settings)')).toBeInTheDocument();
+    expect(screen.getByText('1 Python process, 1 other hidden (Settings)')).toBeInTheDocument();
   });
 });

@@ -64,7 +64,7 @@ export const GpuCard = memo(function GpuCard({ gpu, offline, asOf, pythonOnly, m
           {idleFor != null ? (
             <Tooltip title={t(idleHeld ? 'gpu.idleHeldHint' : 'gpu.idleHint', { since: formatDateTime(gpu.idle_since) })}>
               <Tag color={idleHeld ? 'warning' : undefined} icon={<PauseCircleOutlined />} data-testid="idle-tag" data-held={idleHeld}>
-                {t(idleHeld ? 'gpu.idleHeldFor' : 'gpu.idleFor', { d: formatDuration(idleFor) })}
+                {t(idleHeld ? 'gpu.idleHeldFor' : 'gpu.idleFor', { d: formatDuration(idleFor, t) })}
               </Tag>
             </Tooltip>
           ) : null}
@@ -75,7 +75,7 @@ export const GpuCard = memo(function GpuCard({ gpu, offline, asOf, pythonOnly, m
           </Tooltip>
           {onHistory ? (
             <Tooltip title={t('gpu.history')}>
-              <Button size="small" type="text" icon={<LineChartOutlined />} aria-label={t('gpu.history')} onClick={() => onHistory(gpu.id ?? 0)} />
+              <Button size="small" type="text" icon={<LineChartOutlined />} aria-label={t('gpu.historyOf', { gpu: gpu.id ?? 0 })} onClick={() => onHistory(gpu.id ?? 0)} />
             </Tooltip>
           ) : null}
         </Flex>
@@ -87,6 +87,7 @@ export const GpuCard = memo(function GpuCard({ gpu, offline, asOf, pythonOnly, m
           <span className="meter-label">{t('gpu.utilization')}</span>
           <Progress
             size="small"
+            aria-label={t('gpu.utilization')}
             percent={util ?? 0}
             strokeColor={LEVEL_STROKE[usageLevel(util)]}
             format={() => (util == null ? '–' : `${util}%`)}
@@ -96,6 +97,7 @@ export const GpuCard = memo(function GpuCard({ gpu, offline, asOf, pythonOnly, m
           <span className="meter-label">{t('gpu.memory')}</span>
           <Progress
             size="small"
+            aria-label={t('gpu.memory')}
             percent={Math.round(memPct)}
             strokeColor={LEVEL_STROKE[usageLevel(memPct)]}
             format={() => `${used.toLocaleString('en-US')} / ${total.toLocaleString('en-US')} MiB`}

@@ -48,13 +48,14 @@ export const MachineCard = memo(function MachineCard({ m, state, expanded, onTog
         >
           {expanded ? <DownOutlined /> : <RightOutlined />}
         </button>
-        <span className="host-dot" aria-hidden />
         <strong className="machine-name" onClick={() => onToggle(key)}>
           {m.hostname || key}
         </strong>
-        <span className="machine-gpus">
+        <span className="machine-gpus" title={m.gpu_count ? `${t('totals.busyHint')} ${t('totals.freeHint')}` : undefined}>
           {t('machine.gpus', { n: m.gpu_count ?? 0 })}
-          {m.gpu_count ? ` · ${t('machine.busy', { n: m.gpus_busy ?? 0 })} · ${formatMiB(m.gpu_memory_used)} / ${formatMiB(m.gpu_memory_total)}` : ''}
+          {m.gpu_count
+            ? ` · ${t('machine.busy', { n: m.gpus_busy ?? 0 })} · ${t('totals.free', { n: m.gpus_free ?? 0 })} · ${formatMiB(m.gpu_memory_used)} / ${formatMiB(m.gpu_memory_total)}`
+            : ''}
         </span>
         {m.gpu_count ? (
           <span className="mini-meters" title={`${t('gpu.utilization')} ${Math.round(m.gpu_utilization ?? 0)}% · ${t('gpu.memory')} ${Math.round(memPct)}%`}>

@@ -1,5 +1,6 @@
 import { Form, Input, InputNumber, Modal, Segmented, Select, Switch } from 'antd';
 import { useEffect } from 'react';
+import { validSshPattern } from '../lib/commands';
 import type { Settings } from '../state/settings';
 import { useI18n } from '../state/i18n';
 
@@ -36,13 +37,14 @@ export default function SettingsModal({ open, value, onSave, onClose }: Settings
           label={t('settings.refresh')}
           rules={[{ required: true, type: 'number', min: 1, max: 3600 }]}
         >
-          <InputNumber min={1} max={3600} step={1} style={{ width: 140 }} />
+          <InputNumber min={1} max={3600} step={1} controls={false} style={{ width: 140 }} />
         </Form.Item>
         <Form.Item name="live" label={t('settings.live')} extra={t('settings.liveHint')} valuePropName="checked">
           <Switch />
         </Form.Item>
         <Form.Item name="defaultView" label={t('settings.defaultView')}>
           <Segmented
+            aria-label={t('settings.defaultView')}
             options={[
               { label: t('nav.list'), value: 'list' },
               { label: t('nav.window'), value: 'window' },
@@ -58,6 +60,14 @@ export default function SettingsModal({ open, value, onSave, onClose }: Settings
         <Form.Item name="myUser" label={t('settings.myUser')} extra={t('settings.myUserHint')}>
           <Input autoComplete="off" />
         </Form.Item>
+        <Form.Item
+          name="sshPattern"
+          label={t('settings.ssh')}
+          extra={t('settings.sshHint')}
+          rules={[{ validator: async (_, v?: string) => (validSshPattern((v ?? '').trim()) ? undefined : Promise.reject(new Error(t('settings.sshInvalid')))) }]}
+        >
+          <Input autoComplete="off" placeholder="{host}" />
+        </Form.Item>
         <Form.Item name="pythonOnly" label={t('settings.pythonOnly')} extra={t('settings.pythonOnlyHint')} valuePropName="checked">
           <Switch />
         </Form.Item>
@@ -72,6 +82,7 @@ export default function SettingsModal({ open, value, onSave, onClose }: Settings
         </Form.Item>
         <Form.Item name="theme" label={t('settings.theme')}>
           <Segmented
+            aria-label={t('settings.theme')}
             options={[
               { label: t('settings.system'), value: 'system' },
               { label: t('settings.light'), value: 'light' },
@@ -81,6 +92,7 @@ export default function SettingsModal({ open, value, onSave, onClose }: Settings
         </Form.Item>
         <Form.Item name="density" label={t('settings.density')}>
           <Segmented
+            aria-label={t('settings.density')}
             options={[
               { label: t('settings.comfortable'), value: 'comfortable' },
               { label: t('settings.compact'), value: 'compact' },

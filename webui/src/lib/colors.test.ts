@@ -10,6 +10,16 @@ describe('colors', () => {
     expect(hostColor('x')).toMatch(/^hsl\(\d+, \d+%, \d+%\)$/);
   });
 
+  it('keeps identity colours away from the status colours', () => {
+    // Status: red 0–20, orange 20–45, yellow 45–65, green 80–160; pink 300–360 reads as red.
+    for (let i = 0; i < 2000; i++) {
+      const [, hue, sat] = /^hsl\((\d+), (\d+)%, (\d+)%\)$/.exec(hostColor(`lab-${i}.example`))!.map(Number);
+      expect(hue).toBeGreaterThanOrEqual(180);
+      expect(hue).toBeLessThanOrEqual(285);
+      expect(sat).toBeLessThanOrEqual(55);
+    }
+  });
+
   it.each([
     [45, 'ok'],
     [69, 'ok'],

@@ -11,12 +11,19 @@ export function hashString(s: string): number {
   return h >>> 0;
 }
 
-/** The same hostname always gets the same colour (an HSL string). */
+/**
+ * Hues a machine's identity colour may take: cyan, blue, indigo and violet.
+ * The status colours (red, orange, yellow, green; pink reads as red) are
+ * kept out, so that a machine's colour never looks like an alarm or "online".
+ */
+export const IDENTITY_HUES = { from: 180, to: 285 } as const;
+
+/** The same hostname always gets the same colour (an HSL string), muted and away from the status colours. */
 export function hostColor(hostname: string): string {
   const h = hashString(hostname);
-  const hue = h % 360;
-  const sat = 55 + ((h >>> 9) % 20);
-  const light = 45 + ((h >>> 17) % 10);
+  const hue = IDENTITY_HUES.from + (h % (IDENTITY_HUES.to - IDENTITY_HUES.from + 1));
+  const sat = 30 + ((h >>> 9) % 25);
+  const light = 40 + ((h >>> 17) % 21);
   return `hsl(${hue}, ${sat}%, ${light}%)`;
 }
 

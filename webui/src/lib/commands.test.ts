@@ -1,6 +1,6 @@
 // @vitest-environment node
 import { describe, expect, it } from 'vitest';
-import { dockerExecCommand, sessionCommand, shellQuote } from './commands';
+import { dockerExecCommand, overSsh, sessionCommand, shellQuote, sshTarget, validSshPattern } from './commands';
 
 describe('commands', () => {
   it('resumes a detached screen session without asking', () => {
@@ -19,5 +19,25 @@ describe('commands', () => {
   });
   it('builds docker exec', () => {
     expect(dockerExecCommand('3f2a9c1b7d4e')).toBe('docker exec -it 3f2a9c1b7d4e bash');
+  });
+});
+
+describe('ssh forms', () => {
+  const m = { key: 'gpu-a', hostname: 'gpu-a', ip_address: '10.0.3.17' };
+  it('fills the pattern with the machine', () => {
+    expect(sshTarget('{host}', m)).toBe('gpu-a');
+    expect(sshTarget('alice@{ip}', m)).toBe('alice@10.0.3.17');
+    expect(sshTarget('{host}.lab.example', m)).toBe('gpu-a.lab.example');
+    expect(sshTarget('', m)).toBe('');
+  });
+  it('wraps the command for the remote shell', () => {
+    expect(overSsh('gpu-a', sessionCommand({ name: 'train.v2', status: 'Detached' }).command)).toBe("ssh -t gpu-a 'screen -R train.v2'");
+    expect(overSsh('', 'screen -R x')).toBe('screen -R x');
+  });
+  it('refuses patterns and machine names that would reach the shell or look like options', () => {
+    expect(validSshPattern('{host}; rm -rf ~')).toBe(false);
+    expect(sshTarget('$(id)@{host}', m)).toBe('');
+    expect(sshTarget('{host}', { hostname: 'a b;reboot' })).toBe('');
+    expect(sshTarget('{host}', { hostname: '-oProxyCommand=x' })).toBe('');
   });
 });

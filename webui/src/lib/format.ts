@@ -1,6 +1,11 @@
 // Formatting of the values the hub reports. Units follow the wire format:
 // GPU memory in MiB, system memory and disk in bytes, percentages 0-100.
 import dayjs from 'dayjs';
+import { translate, type MessageKey, type Vars } from '../state/messages';
+
+/** Words for a duration's units: the page's translate function (English by default). */
+export type Words = (key: MessageKey, vars?: Vars) => string;
+const english: Words = (key, vars) => translate('en', key, vars);
 
 const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
 
@@ -36,17 +41,18 @@ export function percentOf(used: number | null | undefined, total: number | null 
   return Math.min(100, Math.max(0, (used / total) * 100));
 }
 
-/** Seconds as a short duration: "45 s", "3 min", "2 h 5 min", "3 d 4 h". */
-export function formatDuration(seconds: number | null | undefined): string {
+/** Seconds as a short duration in t's words: "45 s", "3 min", "2 h 5 min", "3 d 4 h" (Chinese: "2 小时 5 分钟"). */
+export function formatDuration(seconds: number | null | undefined, t: Words = english): string {
   if (seconds == null || !Number.isFinite(seconds)) return '–';
   const s = Math.max(0, Math.floor(seconds));
-  if (s < 60) return `${s} s`;
+  if (s < 60) return t('dur.s', { n: s });
   const m = Math.floor(s / 60);
-  if (m < 60) return `${m} min`;
+  if (m < 60) return t('dur.min', { n: m });
   const h = Math.floor(m / 60);
-  if (h < 24) return m % 60 ? `${h} h ${m % 60} min` : `${h} h`;
+  const pair = (a: string, b: string) => t('dur.pair', { a, b });
+  if (h < 24) return m % 60 ? pair(t('dur.h', { n: h }), t('dur.min', { n: m % 60 })) : t('dur.h', { n: h });
   const d = Math.floor(h / 24);
-  return h % 24 ? `${d} d ${h % 24} h` : `${d} d`;
+  return h % 24 ? pair(t('dur.d', { n: d }), t('dur.h', { n: h % 24 })) : t('dur.d', { n: d });
 }
 
 /** A clock offset in seconds with its sign: "+2 h 5 min", "−45 s". */

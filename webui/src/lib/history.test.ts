@@ -1,6 +1,7 @@
 // @vitest-environment node
 import { describe, expect, it } from 'vitest';
-import { stepFor, toChartRows } from './history';
+import dayjs from 'dayjs';
+import { formatValue, stepFor, timeTicks, toChartRows } from './history';
 
 describe('history', () => {
   it('merges series by time with one column per series', () => {
@@ -25,5 +26,46 @@ describe('history', () => {
   it('picks a step', () => {
     expect(stepFor(3600)).toBe('15s');
     expect(stepFor(60)).toBe('10s');
+  });
+});
+
+describe('chart axes and values', () => {
+  it('formats values with their unit and a sensible precision', () => {
+    expect(formatValue('percent', 86.86666666666666)).toBe('87%');
+    expect(formatValue('percent', 3.25)).toBe('3.3%');
+    expect(formatValue('percent', 0)).toBe('0%');
+    expect(formatValue('mib', 40321)).toBe('39.4 GiB');
+    expect(formatValue('celsius', 66.6)).toBe('67°C');
+    expect(formatValue('watt', 412.49)).toBe('412 W');
+    expect(formatValue('mhz', 1980)).toBe('1,980 MHz');
+    expect(formatValue('load', 1.23456)).toBe('1.23');
+    expect(formatValue('count', 3)).toBe('3');
+    expect(formatValue('percent', null)).toBe('–');
+  });
+
+  it('ticks on round times, never more than asked, with labels that tell them apart', () => {
+    const at = (s: string) => new Date(s).getTime();
+    for (const [start, end, max] of [
+      ['2026-11-29T02:40:18', '2026-11-29T02:41:33', 6], // 75 s: the "02:40:1802:40:33" case
+      ['2026-11-29T02:00:07', '2026-11-29T03:00:07', 6],
+      ['2026-11-29T02:00:07', '2026-11-29T03:00:07', 3], // a phone's chart
+      ['2026-11-28T03:00:00', '2026-11-29T03:00:00', 8],
+      ['2026-11-22T03:00:00', '2026-11-29T03:00:00', 8],
+    ] as const) {
+      const { ticks, format } = timeTicks(at(start), at(end), max);
+      expect(ticks.length).toBeGreaterThanOrEqual(2);
+      expect(ticks.length).toBeLessThanOrEqual(max);
+      expect(ticks[0]).toBeGreaterThanOrEqual(at(start));
+      expect(ticks[ticks.length - 1]).toBeLessThanOrEqual(at(end));
+      const labels = ticks.map((x) => dayjs(x).format(format));
+      expect(new Set(labels).size).toBe(labels.length); // no label repeats
+      const gaps = ticks.slice(1).map((x, i) => x - ticks[i]);
+      expect(new Set(gaps).size).toBe(1); // one spacing
+    }
+    const minute = timeTicks(at('2026-11-29T02:40:18'), at('2026-11-29T02:41:33'), 6);
+    expect(minute.format).toBe('HH:mm:ss');
+    expect(minute.ticks.map((x) => dayjs(x).format('ss'))).toEqual(['30', '45', '00', '15', '30']);
+    expect(timeTicks(at('2026-11-29T02:00:07'), at('2026-11-29T03:00:07'), 6).format).toBe('HH:mm');
+    expect(timeTicks(at('2026-11-22T03:00:00'), at('2026-11-29T03:00:00'), 8).format).toBe('MM-DD');
   });
 });

@@ -1,5 +1,7 @@
 // Shaping history series for charts.
+import dayjs from 'dayjs';
 import type { Series } from '../api/types';
+import { formatMiB } from './format';
 
 export interface ChartRow {
   time: number;
@@ -49,4 +51,54 @@ export type RangeKey = keyof typeof RANGES;
 /** A step giving about 240 points over the range, at least 10 s. */
 export function stepFor(rangeSeconds: number): string {
   return `${Math.max(10, Math.round(rangeSeconds / 240))}s`;
+}
+
+/** What a metric's values are, for their unit and precision. */
+export type ValueKind = 'percent' | 'mib' | 'celsius' | 'watt' | 'mhz' | 'count' | 'load';
+
+/** Chart values with their unit: "86.9%", "39.4 GiB", "412 W", "1,980 MHz". */
+export function formatValue(kind: ValueKind, v: number | null | undefined): string {
+  if (v == null || !Number.isFinite(v)) return '–';
+  switch (kind) {
+    case 'percent':
+      return `${v.toFixed(Math.abs(v) < 10 && v !== Math.round(v) ? 1 : 0)}%`;
+    case 'mib':
+      return formatMiB(v);
+    case 'celsius':
+      return `${Math.round(v)}°C`;
+    case 'watt':
+      return `${Math.round(v).toLocaleString('en-US')} W`;
+    case 'mhz':
+      return `${Math.round(v).toLocaleString('en-US')} MHz`;
+    case 'load':
+      return v.toFixed(2);
+    default:
+      return Math.round(v).toLocaleString('en-US');
+  }
+}
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+/** Tick spacings a reader counts in. */
+const TICK_STEPS = [10 * SECOND, 15 * SECOND, 30 * SECOND, MINUTE, 2 * MINUTE, 5 * MINUTE, 10 * MINUTE, 15 * MINUTE, 30 * MINUTE, HOUR, 2 * HOUR, 3 * HOUR, 6 * HOUR, 12 * HOUR, DAY, 2 * DAY, 7 * DAY];
+
+/**
+ * Time-axis ticks from start to end (ms): at most maxTicks of them, on round
+ * local times of one spacing, and the label format that spacing needs (no
+ * seconds when ticks fall on minutes, the date when the range spans days).
+ */
+export function timeTicks(start: number, end: number, maxTicks: number): { ticks: number[]; format: string } {
+  const span = Math.max(0, end - start);
+  const want = Math.max(2, Math.floor(maxTicks));
+  // n ticks hold n - 1 spacings.
+  const step = TICK_STEPS.find((s) => span / s <= want - 1) ?? Math.ceil(span / (want - 1) / DAY) * DAY;
+  // Round times in local time: from the local midnight before start.
+  const midnight = dayjs(start).startOf('day').valueOf();
+  let t = midnight + Math.ceil((start - midnight) / step) * step;
+  const ticks: number[] = [];
+  for (; t <= end && ticks.length < want; t += step) ticks.push(t);
+  const format = step >= DAY ? 'MM-DD' : span > DAY ? 'MM-DD HH:mm' : step < MINUTE ? 'HH:mm:ss' : 'HH:mm';
+  return { ticks, format };
 }

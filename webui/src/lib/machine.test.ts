@@ -1,7 +1,6 @@
 // @vitest-environment node
 import { describe, expect, it } from 'vitest';
-import type { Report } from '../api/types';
-import { idleSeconds, machineState, offlineAfterSeconds, sortMachines, summaryFor, summaryFromReport } from './machine';
+import { idleSeconds, machineState, offlineAfterSeconds, sortMachines, summaryFor } from './machine';
 
 describe('machine', () => {
   it('uses max(3 × interval, 10 s) as the offline threshold', () => {
@@ -37,21 +36,6 @@ describe('machine', () => {
     expect(summaryFor(list, { summary: { key: 'b', gpus_busy: 8 }, report: { hostname: 'b' } })).toBe(list);
   });
 
-  it('builds a summary from a documented report', () => {
-    const r: Report = {
-      hostname: 'gpu-server-01',
-      timestamp: '2026-11-29T02:07:37.542655Z',
-      is_online: true,
-      gpu_data: [
-        { id: 0, memory_used: 40321, memory_total: 81920, utilization: 97, temperature: 61, processes: [{ pid: 1 }] },
-        { id: 1, memory_used: 0, memory_total: 81920, utilization: null as never, temperature: null as never, processes: [] },
-      ],
-      system_info: { cpu_percent: 12.5, memory_percent: 20, disk_percent: 40, ip_address: '10.0.3.17' },
-    };
-    const s = summaryFromReport('gpu-server-01', r);
-    expect(s).toMatchObject({ key: 'gpu-server-01', online: true, gpu_count: 2, gpus_busy: 1, gpu_memory_used: 40321, gpu_memory_total: 163840, max_temperature: 61, ip_address: '10.0.3.17' });
-  });
-
   it('lists online machines first, then by name with numbers in order', () => {
     const list = sortMachines([
       { key: 'gpu-10', online: true },
@@ -59,5 +43,17 @@ describe('machine', () => {
       { key: 'gpu-1', online: false },
     ]);
     expect(list.map((m) => m.key)).toEqual(['gpu-2', 'gpu-10', 'gpu-1']);
+  });
+
+  it('sorts by a figure, largest first, offline machines last whatever their figure', () => {
+    const fleet = [
+      { key: 'a', online: true, gpus_free: 1, max_temperature: 50, gpu_memory_used: 10, gpu_memory_total: 100 },
+      { key: 'b', online: true, gpus_free: 7, max_temperature: 81, gpu_memory_used: 90, gpu_memory_total: 100 },
+      { key: 'c', online: false, gpus_free: 8, max_temperature: 95, gpu_memory_used: 100, gpu_memory_total: 100 },
+      { key: 'd', online: true, gpus_free: 7, gpu_memory_used: 0, gpu_memory_total: 0 },
+    ];
+    expect(sortMachines(fleet, 'free').map((m) => m.key)).toEqual(['b', 'd', 'a', 'c']);
+    expect(sortMachines(fleet, 'temp').map((m) => m.key)).toEqual(['b', 'a', 'd', 'c']);
+    expect(sortMachines(fleet, 'memory').map((m) => m.key)).toEqual(['b', 'a', 'd', 'c']);
   });
 });

@@ -56,37 +56,27 @@ export function summaryFor(
   return own && (!list || own.key === list.key) ? own : list;
 }
 
-/** A summary built from a report of the documented /api/gpu-stats route. */
-export function summaryFromReport(key: string, r: Report): MachineSummary {
-  const gpus = r.gpu_data ?? [];
-  const temps = gpus.map((g) => g.temperature).filter((t): t is number => t != null);
-  const utils = gpus.map((g) => g.utilization).filter((u): u is number => u != null);
-  const si = r.system_info;
-  return {
-    key,
-    hostname: r.hostname || key,
-    online: !!r.is_online,
-    last_seen: r.timestamp,
-    ip_address: si?.ip_address ?? '',
-    gpu_count: gpus.length,
-    gpus_busy: gpus.filter((g) => (g.utilization ?? 0) > 0 || (g.processes?.length ?? 0) > 0).length,
-    gpu_memory_used: gpus.reduce((a, g) => a + (g.memory_used ?? 0), 0),
-    gpu_memory_total: gpus.reduce((a, g) => a + (g.memory_total ?? 0), 0),
-    cpu_percent: si?.cpu_percent ?? 0,
-    memory_percent: si?.memory_percent ?? 0,
-    disk_percent: si?.disk_percent ?? 0,
-    max_temperature: temps.length ? Math.max(...temps) : undefined,
-    gpu_utilization: utils.length ? utils.reduce((a, b) => a + b, 0) / utils.length : 0,
-    interval_seconds: r.interval_seconds ?? 0,
-    simulated: !!r.simulated,
-    can_kill: false,
-  };
-}
+/** Orders of the machine list. */
+export type MachineSort = 'name' | 'free' | 'busy' | 'util' | 'memory' | 'temp' | 'cpu';
+export const MACHINE_SORTS: readonly MachineSort[] = ['name', 'free', 'busy', 'util', 'memory', 'temp', 'cpu'];
 
-/** Sort summaries: online first, then by key. */
-export function sortMachines(list: readonly MachineSummary[]): MachineSummary[] {
+/** What each order puts first: the largest value (by name: the first name). */
+const sortValue: Record<Exclude<MachineSort, 'name'>, (m: MachineSummary) => number> = {
+  free: (m) => m.gpus_free ?? 0,
+  busy: (m) => m.gpus_busy ?? 0,
+  util: (m) => m.gpu_utilization ?? 0,
+  memory: (m) => (m.gpu_memory_total ? (m.gpu_memory_used ?? 0) / m.gpu_memory_total : 0),
+  temp: (m) => m.max_temperature ?? -1,
+  cpu: (m) => m.cpu_percent ?? 0,
+};
+
+const byName = new Intl.Collator('en', { numeric: true });
+
+/** Sort summaries: online first, then by the order's figure (largest first), then by key. */
+export function sortMachines(list: readonly MachineSummary[], by: MachineSort = 'name'): MachineSummary[] {
+  const value = by === 'name' ? undefined : sortValue[by];
   return [...list].sort((a, b) => {
     if (!!a.online !== !!b.online) return a.online ? -1 : 1;
-    return (a.key ?? '').localeCompare(b.key ?? '', undefined, { numeric: true });
+    return (value ? value(b) - value(a) : 0) || byName.compare(a.key ?? '', b.key ?? '');
   });
 }

@@ -24,7 +24,7 @@ describe('the page against a hub', () => {
     });
     const { container } = renderAt('/list');
     expect(await screen.findByTestId('machine-gpu-01', {}, { timeout: 30_000 })).toBeInTheDocument();
-    expect(screen.getByText('1 machines online')).toBeInTheDocument();
+    expect(screen.getByText('1 machine online')).toBeInTheDocument();
     expect(screen.getByTestId('totals-offline')).toHaveTextContent('1 offline');
     expect(screen.getByText('1/2 GPUs busy')).toBeInTheDocument();
     expect(screen.getByTestId('machine-gpu-02').className).toMatch(/machine-offline/);

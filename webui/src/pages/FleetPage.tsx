@@ -1,11 +1,15 @@
-import { Button, Flex, Input, Pagination, Skeleton, Switch, Typography } from 'antd';
+import { Button, Flex, Input, Select, Skeleton, Switch, Typography } from 'antd';
+import { useWindowVirtualizer } from '@tanstack/react-virtual';
 import { lazy, memo, Suspense, useCallback, useEffect, useMemo, useState } from 'react';
-import { useSearchParams } from 'react-router';
 import { useMachine, useMachines } from '../api/hooks';
 import { MachineCard } from '../components/MachineCard';
 import { useCoarseNow } from '../components/useNow';
+import { usePageTitle } from '../components/usePageTitle';
+import { useScrollMargin } from '../components/useScrollMargin';
+import { useUrlState } from '../components/useUrlState';
 import type { MachineSummary } from '../api/types';
-import { machineState, sortMachines, summaryFor, type MachineState } from '../lib/machine';
+import { MACHINE_SORTS, machineState, sortMachines, summaryFor, type MachineSort, type MachineState } from '../lib/machine';
+import type { MessageKey } from '../state/messages';
 import { useI18n } from '../state/i18n';
 
 // A machine's details (GPU cards, process tables, tabs) load on demand: a
@@ -16,6 +20,9 @@ const MachineDetail = lazy(() => loadDetail().then((m) => ({ default: m.MachineD
 const CARDS_KEY = 'gpumon.cards';
 /** Fleets up to this size open every card; larger ones start collapsed. */
 const EXPAND_UP_TO = 20;
+/** Heights a card is first given before it is measured, px (with the gap below it). */
+const COLLAPSED_HEIGHT = 58;
+const EXPANDED_HEIGHT = 620;
 
 interface CardPrefs {
   /** null: by fleet size. */
@@ -45,7 +52,8 @@ function savePrefs(p: CardPrefs): CardPrefs {
 /**
  * One card; re-renders only when its machine, state or expansion changes. An
  * open card's header shows the summary that came with its GPUs' report (one
- * sample), not the list's, which may be of another.
+ * sample), not the list's, which may be of another. Only cards on screen
+ * exist, so only they ask for their machine's details.
  */
 const FleetRow = memo(function FleetRow(props: { m: MachineSummary; state: MachineState; expanded: boolean; onToggle: (key: string) => void }) {
   const { m, expanded } = props;
@@ -62,16 +70,30 @@ const FleetRow = memo(function FleetRow(props: { m: MachineSummary; state: Machi
   );
 });
 
-/** List view: every machine as a card, paginated so a thousand machines stay smooth. */
+const SORT_WORD: Record<MachineSort, MessageKey> = {
+  name: 'fleet.sortName',
+  free: 'fleet.sortFree',
+  busy: 'fleet.sortBusy',
+  util: 'fleet.sortUtil',
+  memory: 'fleet.sortMemory',
+  temp: 'fleet.sortTemp',
+  cpu: 'fleet.sortCpu',
+};
+
+/**
+ * List view: every machine as a card on one page, in the order chosen. The
+ * list is virtual: only the cards in and near the window are drawn, so a
+ * thousand machines scroll as smoothly as ten.
+ */
 export default function FleetPage() {
   const { t } = useI18n();
+  usePageTitle(t('nav.list'));
   const q = useMachines();
   const now = useCoarseNow(5000);
-  const [params, setParams] = useSearchParams();
+  const [params, setParam] = useUrlState();
   const filter = params.get('q') ?? '';
   const hideOffline = params.get('offline') === 'hide';
-  const page = Math.max(1, Number(params.get('page')) || 1);
-  const pageSize = Math.max(5, Number(params.get('size')) || 20);
+  const sort = (MACHINE_SORTS as readonly string[]).includes(params.get('sort') ?? '') ? (params.get('sort') as MachineSort) : 'name';
   const [prefs, setPrefs] = useState<CardPrefs>(loadPrefs);
   // Fetch the details' code once the page is up, so expanding is instant.
   useEffect(() => {
@@ -80,32 +102,16 @@ export default function FleetPage() {
   }, []);
   const total = q.data?.machines?.length ?? 0;
   const defaultOpen = prefs.all ?? total <= EXPAND_UP_TO;
-  const isOpen = (key: string) => prefs.open[key] ?? defaultOpen;
-
-  const setParam = useCallback(
-    (patch: Record<string, string | null>) =>
-      setParams(
-        (p) => {
-          const n = new URLSearchParams(p);
-          for (const [k, v] of Object.entries(patch)) {
-            if (v == null || v === '') n.delete(k);
-            else n.set(k, v);
-          }
-          return n;
-        },
-        { replace: true },
-      ),
-    [setParams],
-  );
+  const isOpen = useCallback((key: string) => prefs.open[key] ?? defaultOpen, [prefs, defaultOpen]);
 
   const machines = useMemo(() => {
     const f = filter.trim().toLowerCase();
-    return sortMachines(q.data?.machines ?? []).filter(
+    return sortMachines(q.data?.machines ?? [], sort).filter(
       (m) =>
         (!hideOffline || m.online) &&
         (!f || (m.key ?? '').toLowerCase().includes(f) || (m.hostname ?? '').toLowerCase().includes(f) || (m.ip_address ?? '').includes(f)),
     );
-  }, [q.data, filter, hideOffline]);
+  }, [q.data, filter, hideOffline, sort]);
 
   const toggle = useCallback(
     (key: string) =>
@@ -115,7 +121,18 @@ export default function FleetPage() {
       }),
     [total],
   );
-  const pageItems = machines.slice((page - 1) * pageSize, page * pageSize);
+
+  const { ref, margin } = useScrollMargin();
+  const v = useWindowVirtualizer({
+    count: machines.length,
+    estimateSize: (i) => (isOpen(machines[i]?.key ?? '') ? EXPANDED_HEIGHT : COLLAPSED_HEIGHT),
+    getItemKey: (i) => machines[i]?.key ?? i,
+    overscan: 4,
+    scrollMargin: margin,
+    useFlushSync: false,
+  });
+  // Sizes measured before a card opened or closed are wrong now: measure again.
+  useEffect(() => v.measure(), [v, prefs, defaultOpen]);
 
   return (
     <div className="fleet-page">
@@ -125,11 +142,22 @@ export default function FleetPage() {
           placeholder={t('fleet.filter')}
           aria-label={t('fleet.filter')}
           defaultValue={filter}
-          onChange={(e) => setParam({ q: e.target.value, page: null })}
+          onChange={(e) => setParam({ q: e.target.value })}
           style={{ maxWidth: 280 }}
         />
         <Flex gap={6} align="center">
-          <Switch size="small" checked={hideOffline} onChange={(v) => setParam({ offline: v ? 'hide' : null, page: null })} id="hide-offline" />
+          <span id="fleet-sort-label">{t('fleet.sort')}</span>
+          <Select
+            aria-labelledby="fleet-sort-label"
+            value={sort}
+            onChange={(v: MachineSort) => setParam({ sort: v === 'name' ? null : v })}
+            options={MACHINE_SORTS.map((s) => ({ value: s, label: t(SORT_WORD[s]) }))}
+            style={{ minWidth: 170 }}
+            data-testid="fleet-sort"
+          />
+        </Flex>
+        <Flex gap={6} align="center">
+          <Switch size="small" checked={hideOffline} onChange={(v) => setParam({ offline: v ? 'hide' : null })} id="hide-offline" />
           <label htmlFor="hide-offline">{t('fleet.hideOffline')}</label>
         </Flex>
         <Button size="small" onClick={() => setPrefs(savePrefs({ all: true, open: {} }))}>
@@ -138,34 +166,26 @@ export default function FleetPage() {
         <Button size="small" onClick={() => setPrefs(savePrefs({ all: false, open: {} }))}>
           {t('fleet.collapseAll')}
         </Button>
+        <Typography.Text type="secondary" data-testid="fleet-count">
+          {t('overview.machines', { n: machines.length })}
+        </Typography.Text>
       </Flex>
       {machines.length === 0 ? (
         <Typography.Paragraph type="secondary" className="no-match">
           {t('fleet.noMatch')}
         </Typography.Paragraph>
       ) : null}
-      <div className="machine-list">
-        {pageItems.map((m) => {
+      <div className="machine-list" ref={ref} style={{ height: v.getTotalSize() }}>
+        {v.getVirtualItems().map((item) => {
+          const m = machines[item.index];
           const key = m.key ?? '';
-          const expanded = isOpen(key);
-          return <FleetRow key={key} m={m} state={machineState(m, now)} expanded={expanded} onToggle={toggle} />;
+          return (
+            <div key={item.key} data-index={item.index} ref={v.measureElement} className="machine-slot" style={{ transform: `translateY(${item.start - margin}px)` }}>
+              <FleetRow m={m} state={machineState(m, now)} expanded={isOpen(key)} onToggle={toggle} />
+            </div>
+          );
         })}
       </div>
-      {machines.length > pageSize || page > 1 ? (
-        <Pagination
-          className="fleet-pagination"
-          align="center"
-          current={page}
-          pageSize={pageSize}
-          total={machines.length}
-          showSizeChanger
-          pageSizeOptions={[10, 20, 50, 100]}
-          onChange={(p, s) => {
-            setParam({ page: p > 1 ? String(p) : null, size: s !== 20 ? String(s) : null });
-            window.scrollTo({ top: 0 });
-          }}
-        />
-      ) : null}
     </div>
   );
 }

@@ -1,11 +1,13 @@
 import { Flex, InputNumber, Progress, Slider, Switch, Table, Tag, Tooltip, Typography } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
 import { useMemo } from 'react';
-import { Link, useSearchParams } from 'react-router';
+import { Link } from 'react-router';
 import { useFreeGpus, type FreeGpuParams } from '../api/hooks';
 import type { FreeGpu } from '../api/types';
 import { hostColor, LEVEL_TAG_COLOR, temperatureLevel } from '../lib/colors';
 import { formatMiB, percentOf } from '../lib/format';
+import { usePageTitle } from '../components/usePageTitle';
+import { useUrlState } from '../components/useUrlState';
 import { useI18n, type T } from '../state/i18n';
 
 function columns(t: T): ColumnsType<FreeGpu> {
@@ -16,35 +18,41 @@ function columns(t: T): ColumnsType<FreeGpu> {
       key: 'machine',
       sorter: (a, b) => (a.machine ?? '').localeCompare(b.machine ?? ''),
       render: (m: string, g) => (
-        <Flex gap={6} align="center">
-          <span className="host-dot" style={{ ['--host-color' as string]: hostColor(g.hostname || m) }} aria-hidden />
-          <Link to={`/window/${encodeURIComponent(m)}`}>{g.hostname || m}</Link>
+        <Flex gap={6} align="center" className="host-cell">
+          <span className="host-mark" style={{ ['--host-color' as string]: hostColor(g.hostname || m) }} aria-hidden />
+          <Link to={`/window/${encodeURIComponent(m)}`} className="host-name" title={g.hostname || m}>
+            {g.hostname || m}
+          </Link>
+          {/* A phone has no GPU column: the index goes with the machine. */}
+          <span className="only-narrow">· GPU {g.index}</span>
           {!g.online ? <Tag>{t('machine.offline')}</Tag> : null}
         </Flex>
       ),
     },
-    { title: t('free.gpu'), key: 'gpu', width: 220, render: (_: unknown, g) => `${g.index} · ${g.name ?? ''}` },
+    { title: t('free.gpu'), key: 'gpu', width: 220, responsive: ['md'], ellipsis: true, render: (_: unknown, g) => `${g.index} · ${g.name ?? ''}` },
     {
       title: <Tooltip title={t('free.scoreHint')}>{t('free.score')}</Tooltip>,
       dataIndex: 'score',
       key: 'score',
       width: 120,
+      responsive: ['sm'],
       sorter: (a, b) => (a.score ?? 0) - (b.score ?? 0),
       render: (v?: number) => (
-        <Progress size="small" percent={Math.round((v ?? 0) * 100)} status="normal" format={(p) => `${p}%`} strokeColor="#52c41a" className="free-score" />
+        <Progress size="small" aria-label={t('free.score')} percent={Math.round((v ?? 0) * 100)} status="normal" format={(p) => `${p}%`} strokeColor="#52c41a" className="free-score" />
       ),
     },
     {
       title: t('free.free'),
       key: 'free',
-      width: 220,
+      width: 170,
       sorter: (a, b) => (a.memory_free ?? 0) - (b.memory_free ?? 0),
       render: (_: unknown, g) => (
         <Flex vertical gap={0}>
           <Typography.Text strong>
-            {formatMiB(g.memory_free)} / {formatMiB(g.memory_total)}
+            {formatMiB(g.memory_free)}
+            <span className="only-wide"> / {formatMiB(g.memory_total)}</span>
           </Typography.Text>
-          <Progress size="small" showInfo={false} percent={percentOf(g.memory_free, g.memory_total)} strokeColor="#52c41a" />
+          <Progress size="small" aria-label={t('free.free')} showInfo={false} percent={percentOf(g.memory_free, g.memory_total)} strokeColor="#52c41a" />
         </Flex>
       ),
     },
@@ -52,7 +60,7 @@ function columns(t: T): ColumnsType<FreeGpu> {
       title: t('free.util'),
       dataIndex: 'utilization',
       key: 'util',
-      width: 80,
+      width: 64,
       align: 'right',
       sorter: (a, b) => (a.utilization ?? 0) - (b.utilization ?? 0),
       render: (v?: number | null) => (v == null ? '–' : `${v}%`),
@@ -61,13 +69,14 @@ function columns(t: T): ColumnsType<FreeGpu> {
       title: t('free.temp'),
       dataIndex: 'temperature',
       key: 'temp',
-      width: 80,
+      width: 72,
       render: (v?: number | null) => <Tag color={LEVEL_TAG_COLOR[temperatureLevel(v)]}>{v == null ? '–' : `${v}°C`}</Tag>,
     },
     {
       title: t('free.procs'),
       key: 'procs',
-      width: 120,
+      width: 110,
+      responsive: ['sm'],
       align: 'right',
       render: (_: unknown, g) => {
         const all = g.process_count ?? 0;
@@ -89,7 +98,8 @@ const pct = (v: string | null) => (v == null || v === '' || !Number.isFinite(Num
  */
 export default function FreeGpusPage() {
   const { t } = useI18n();
-  const [params, setParams] = useSearchParams();
+  const [params, setUrl] = useUrlState();
+  usePageTitle(t('nav.free'));
   const asked: FreeGpuParams = {
     min_free_memory: Math.round(Math.max(0, Number(params.get('min')) || 0) * 1024) || undefined,
     max_utilization: pct(params.get('util')),
@@ -100,16 +110,7 @@ export default function FreeGpusPage() {
   };
   const q = useFreeGpus(asked);
   const c = q.data?.criteria;
-  const set = (k: string, v: string | null) =>
-    setParams(
-      (p) => {
-        const n = new URLSearchParams(p);
-        if (v == null) n.delete(k);
-        else n.set(k, v);
-        return n;
-      },
-      { replace: true },
-    );
+  const set = (k: string, v: string | null) => setUrl({ [k]: v });
   const cols = useMemo(() => columns(t), [t]);
   const maxUtil = asked.max_utilization ?? c?.max_utilization ?? undefined;
   const minPct = asked.min_free_percent ?? c?.min_free_percent ?? undefined;
@@ -143,11 +144,11 @@ export default function FreeGpusPage() {
         </Flex>
         <Flex gap={6} align="center">
           <label htmlFor="min-free-pct">{t('free.minFreePercent')}</label>
-          <InputNumber id="min-free-pct" min={0} max={100} step={5} value={minPct} onChange={(v) => set('minpct', v == null ? null : String(v))} style={{ width: 80 }} />
+          <InputNumber id="min-free-pct" min={0} max={100} step={5} controls={false} value={minPct} onChange={(v) => set('minpct', v == null ? null : String(v))} style={{ width: 80 }} />
         </Flex>
         <Flex gap={6} align="center">
           <label htmlFor="min-free">{t('free.minFree')}</label>
-          <InputNumber id="min-free" min={0} max={1024} step={1} value={(asked.min_free_memory ?? 0) / 1024} onChange={(v) => set('min', v ? String(v) : null)} style={{ width: 90 }} />
+          <InputNumber id="min-free" min={0} max={1024} step={1} controls={false} value={(asked.min_free_memory ?? 0) / 1024} onChange={(v) => set('min', v ? String(v) : null)} style={{ width: 90 }} />
         </Flex>
         <Flex gap={6} align="center">
           <Switch size="small" id="shared" checked={!!asked.shared} onChange={(v) => set('shared', v ? '1' : null)} />
@@ -174,7 +175,6 @@ export default function FreeGpusPage() {
         pagination={{ pageSize: 50, hideOnSinglePage: true }}
         locale={{ emptyText: q.error ? (q.error as Error).message : t('free.none') }}
         rowClassName={(g) => (g.online ? '' : 'row-offline')}
-        scroll={{ x: 900 }}
       />
     </div>
   );

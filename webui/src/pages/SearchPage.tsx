@@ -1,12 +1,14 @@
 import { Checkbox, Flex, Input, Select, Table, Typography } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
 import { useDeferredValue, useMemo } from 'react';
-import { Link, useSearchParams } from 'react-router';
+import { Link } from 'react-router';
 import { useGpuStats } from '../api/hooks';
 import type { Process } from '../api/types';
 import { ProcessName } from '../components/ProcessName';
 import { formatMiB, formatPercent } from '../lib/format';
 import { matchesQuery, sortProcesses } from '../lib/processes';
+import { usePageTitle } from '../components/usePageTitle';
+import { useUrlState } from '../components/useUrlState';
 import { useI18n, type T } from '../state/i18n';
 import { useSettings } from '../state/SettingsContext';
 
@@ -42,8 +44,9 @@ function columns(t: T): ColumnsType<Row> {
 /** Search the processes of every machine (or one) by name or command line. */
 export default function SearchPage() {
   const { t } = useI18n();
-  const [params, setParams] = useSearchParams();
+  const [params, setUrl] = useUrlState();
   const query = params.get('q') ?? '';
+  usePageTitle(query.trim() || null, t('nav.search'));
   const machine = params.get('machine') ?? '';
   const { settings } = useSettings();
   const mine = params.get('mine') === '1' && !!settings.myUser;
@@ -62,16 +65,7 @@ export default function SearchPage() {
     }
     return sortProcesses(out);
   }, [q.data, deferred, machine, mine, settings.myUser]);
-  const set = (k: string, v: string) =>
-    setParams(
-      (p) => {
-        const n = new URLSearchParams(p);
-        if (v) n.set(k, v);
-        else n.delete(k);
-        return n;
-      },
-      { replace: true },
-    );
+  const set = (k: string, v: string) => setUrl({ [k]: v });
   const cols = useMemo(() => columns(t), [t]);
   return (
     <div className="search-page">

@@ -7,6 +7,7 @@ import { useUsage } from '../api/hooks';
 import type { IdleGpu, UsageRow } from '../api/types';
 import { formatDuration, formatMiB } from '../lib/format';
 import { sumUsage, UNKNOWN_USER } from '../lib/usage';
+import { usePageTitle } from '../components/usePageTitle';
 import { useI18n, type T } from '../state/i18n';
 
 const hours = (v?: number) => (v == null ? '–' : v.toFixed(v < 10 ? 2 : 1));
@@ -41,7 +42,7 @@ function idleColumns(t: T): ColumnsType<IdleGpu> {
     { title: t('free.machine'), dataIndex: 'machine', key: 'machine', render: (m: string, g) => <Link to={`/window/${encodeURIComponent(m)}`}>{g.hostname || m}</Link> },
     { title: t('free.gpu'), key: 'gpu', render: (_: unknown, g) => `${g.index} · ${g.name ?? ''}` },
     { title: t('gpu.memory'), dataIndex: 'memory_used', key: 'mem', width: 110, align: 'right', render: (v: number) => formatMiB(v) },
-    { title: t('usage.idleFor'), dataIndex: 'idle_seconds', key: 'idle', width: 120, render: (v: number) => formatDuration(v) },
+    { title: t('usage.idleFor'), dataIndex: 'idle_seconds', key: 'idle', width: 120, render: (v: number) => formatDuration(v, t) },
     { title: t('usage.heldBy'), dataIndex: 'users', key: 'users', render: (u?: string[]) => (u ?? []).map((x) => <Tag key={x}>{x}</Tag>) },
   ];
 }
@@ -92,6 +93,7 @@ function UsageTable({ columns, rows, loading, empty, sumLabel, sum }: UsageTable
 export default function UsagePage() {
   const { t } = useI18n();
   const [days, setDays] = useState(7);
+  usePageTitle(t('nav.usage'));
   const q = useUsage(days);
   const users = useMemo(() => rowColumns(t, false), [t]);
   const machines = useMemo(() => rowColumns(t, true), [t]);
@@ -99,15 +101,15 @@ export default function UsagePage() {
   const notStored = q.error instanceof ApiError && [404, 501, 503].includes(q.error.status);
   const userSum = sumUsage(q.data?.users);
   const machineSum = q.data?.total ? { gpu_hours: q.data.total.gpu_hours ?? 0, gpu_memory_gib_hours: q.data.total.gpu_memory_gib_hours ?? 0 } : sumUsage(q.data?.machines);
-  const after = formatDuration(q.data?.idle_after_seconds ?? 0);
+  const after = formatDuration(q.data?.idle_after_seconds ?? 0, t);
   const overlap = userSum.gpu_hours > machineSum.gpu_hours + 0.005;
   return (
     <div className="usage-page">
       <Typography.Title level={4}>{t('usage.title')}</Typography.Title>
       <div className="page-toolbar">
         <Typography.Text>{t('usage.range')} </Typography.Text>
-        <Segmented value={days} onChange={(v) => setDays(Number(v))} options={[
-            { value: 1, label: '24 h' },
+        <Segmented aria-label={t('usage.range')} value={days} onChange={(v) => setDays(Number(v))} options={[
+            { value: 1, label: t('usage.hours', { n: 24 }) },
             { value: 7, label: t('usage.days', { n: 7 }) },
             { value: 30, label: t('usage.days', { n: 30 }) },
           ]} />

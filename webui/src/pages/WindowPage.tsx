@@ -1,64 +1,62 @@
-import { Badge, Empty, Flex, Input, Layout, Menu, Select, Typography } from 'antd';
-import { useMemo, useState } from 'react';
-import { Navigate, useNavigate, useParams } from 'react-router';
+import { Empty, Flex, Input, Layout, Select, Typography } from 'antd';
+import { useMemo, useState, type CSSProperties } from 'react';
+import { Navigate, useNavigate, useParams, useSearchParams } from 'react-router';
 import { useMachine, useMachines } from '../api/hooks';
 import { hostColor } from '../lib/colors';
 import { machineState, sortMachines, summaryFor } from '../lib/machine';
 import { ForgetButton } from '../components/ForgetButton';
+import { HostList } from '../components/HostList';
 import { MachineTags } from '../components/MachineTags';
+import { usePageTitle } from '../components/usePageTitle';
 import { useCoarseNow } from '../components/useNow';
+import type { MessageKey } from '../state/messages';
 import { useI18n } from '../state/i18n';
 import { MachineDetail } from './machine/MachineDetail';
 
-/** Window view: one machine at a time, picked from a menu of hostnames. */
+/** Window view: one machine at a time, picked from a list of hostnames. */
 export default function WindowPage() {
   const { t } = useI18n();
   const { key } = useParams();
   const navigate = useNavigate();
+  const [params] = useSearchParams();
   const q = useMachines();
   const detail = useMachine(key);
   const now = useCoarseNow(5000);
   const [filter, setFilter] = useState('');
-  // Below the breakpoint the host menu folds away; a select takes its place.
+  // Below the breakpoint the host list folds away; a select takes its place.
   const [narrow, setNarrow] = useState(false);
   const machines = useMemo(() => sortMachines(q.data?.machines ?? []), [q.data]);
   const shown = useMemo(() => {
     const f = filter.trim().toLowerCase();
-    return f ? machines.filter((m) => (m.key ?? '').toLowerCase().includes(f)) : machines;
+    return f ? machines.filter((m) => (m.key ?? '').toLowerCase().includes(f) || (m.hostname ?? '').toLowerCase().includes(f)) : machines;
   }, [machines, filter]);
-  const items = useMemo(
-    () =>
-      shown.map((m) => {
-        const state = machineState(m, now);
-        return {
-          key: m.key ?? '',
-          label: (
-            <Flex align="center" gap={8} className={`host-item host-${state}`} data-testid={`host-${m.key}`}>
-              <Badge color={state === 'online' ? hostColor(m.hostname || m.key || '') : '#bfbfbf'} />
-              <span className="host-item-name">{m.hostname || m.key}</span>
-              {state !== 'online' ? (
-                <Typography.Text type="secondary" className="host-item-state">
-                  {state === 'offline' ? t('machine.offline') : t('machine.stale')}
-                </Typography.Text>
-              ) : null}
-            </Flex>
-          ),
-        };
-      }),
-    [shown, now, t],
+  const listed = machines.find((m) => m.key === key);
+  // The head's figures are of the sample the GPU cards below show.
+  const current = listed && summaryFor(listed, detail.data);
+  const tab = params.get('tab');
+  const gpu = params.get('gpu');
+  usePageTitle(
+    current?.hostname || key,
+    gpu != null ? `GPU ${gpu} ${t('tabs.history')}` : tab && ['processes', 'containers', 'history'].includes(tab) ? t(`tabs.${tab}` as MessageKey) : null,
+    t('nav.window'),
   );
   if (!key) {
     return machines.length ? <Navigate to={`/window/${encodeURIComponent(machines[0].key ?? '')}`} replace /> : null;
   }
-  const listed = machines.find((m) => m.key === key);
-  // The head's figures are of the sample the GPU cards below show.
-  const current = listed && summaryFor(listed, detail.data);
   const state = listed ? machineState(listed, now) : 'online';
   return (
     <Layout className="window-layout">
       <Layout.Sider width={240} breakpoint="md" collapsedWidth={0} trigger={null} onBreakpoint={setNarrow} theme="light" className="host-sider">
-        <Input.Search allowClear size="small" placeholder={t('fleet.filter')} value={filter} onChange={(e) => setFilter(e.target.value)} className="host-filter" />
-        <Menu mode="inline" selectedKeys={[key]} items={items} onClick={(e) => navigate(`/window/${encodeURIComponent(e.key)}`)} className="host-menu" />
+        <Input.Search
+          allowClear
+          size="small"
+          placeholder={t('fleet.filter')}
+          aria-label={t('fleet.filter')}
+          value={filter}
+          onChange={(e) => setFilter(e.target.value)}
+          className="host-filter"
+        />
+        <HostList machines={shown} current={key} now={now} label={t('nav.window')} />
       </Layout.Sider>
       <Layout.Content className={`window-content${state === 'offline' ? ' machine-offline' : ''}`} data-testid="window-content" data-state={state}>
         {narrow ? (
@@ -76,8 +74,8 @@ export default function WindowPage() {
         ) : null}
         {current ? (
           <>
-            <Flex align="center" gap={10} wrap className="window-head" style={{ ['--host-color' as string]: hostColor(current.hostname || key) }}>
-              <span className="host-dot" aria-hidden />
+            <Flex align="center" gap={10} wrap className="window-head" style={{ '--host-color': hostColor(current.hostname || key) } as CSSProperties}>
+              <span className="host-mark" aria-hidden />
               <Typography.Title level={4} className="window-title">
                 {current.hostname || key}
               </Typography.Title>

@@ -35,7 +35,7 @@ describe('a machine card', () => {
     const card = await screen.findByTestId('machine-gpu-01', {}, { timeout: 30_000 });
     await within(card).findByTestId('gpu-1', {}, { timeout: 30_000 });
     const head = card.querySelector('.machine-gpus');
-    expect(head).toHaveTextContent('2 busy · 262 GiB');
+    expect(head).toHaveTextContent(/2 busy · 0 free · 262 GiB/);
     expect(head).not.toHaveTextContent('1 busy');
   });
 });

@@ -1,16 +1,17 @@
 import { useCallback } from 'react';
-import { en, format, zh, type MessageKey } from './messages';
+import { translate, type Lang, type MessageKey, type Vars } from './messages';
 import { resolveLanguage } from './settings';
 import { useSettings } from './SettingsContext';
 
-export type T = (key: MessageKey, vars?: Record<string, string | number>) => string;
+export { translate };
 
-export function translate(lang: 'en' | 'zh', key: MessageKey, vars?: Record<string, string | number>): string {
-  return format((lang === 'zh' ? zh : en)[key] ?? en[key] ?? key, vars);
-}
+export type T = (key: MessageKey, vars?: Vars) => string;
+
+/** Translate into English: for helpers called without a language. */
+export const tEnglish: T = (key, vars) => translate('en', key, vars);
 
 /** The current language and a translate function. */
-export function useI18n(): { lang: 'en' | 'zh'; t: T } {
+export function useI18n(): { lang: Lang; t: T } {
   const { settings } = useSettings();
   const lang = resolveLanguage(settings.language);
   const t = useCallback<T>((key, vars) => translate(lang, key, vars), [lang]);

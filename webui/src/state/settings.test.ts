@@ -18,6 +18,13 @@ describe('settings', () => {
     expect(normalizeSettings({ pythonOnly: 'yes' }).pythonOnly).toBe(false);
   });
 
+  it('copies commands over ssh to the machine by default, and keeps a usable pattern only', () => {
+    expect(DEFAULT_SETTINGS.sshPattern).toBe('{host}');
+    expect(normalizeSettings({ sshPattern: ' alice@{ip} ' }).sshPattern).toBe('alice@{ip}');
+    expect(normalizeSettings({ sshPattern: '' }).sshPattern).toBe('');
+    expect(normalizeSettings({ sshPattern: '{host}; reboot' }).sshPattern).toBe('{host}');
+  });
+
   it('round-trips through storage and survives garbage', () => {
     localStorage.clear();
     saveSettings({ ...DEFAULT_SETTINGS, refreshSeconds: 9, adminToken: 'x' });

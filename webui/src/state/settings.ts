@@ -1,3 +1,5 @@
+import { validSshPattern } from '../lib/commands';
+
 // Settings kept in localStorage: where the hub is, how often to refresh, the
 // tokens, and how the page looks.
 export type ViewMode = 'list' | 'window';
@@ -22,6 +24,11 @@ export interface Settings {
   myUser: string;
   /** GPU cards list only Python processes (by default every process, Python jobs first). */
   pythonOnly: boolean;
+  /**
+   * Where copied commands ssh to: a pattern with {host}, {ip} or {key}
+   * ("alice@{host}.lab"); empty copies the bare command.
+   */
+  sshPattern: string;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -36,6 +43,7 @@ export const DEFAULT_SETTINGS: Settings = {
   live: true,
   myUser: '',
   pythonOnly: false,
+  sshPattern: '{host}',
 };
 
 export const SETTINGS_KEY = 'gpumon.settings';
@@ -60,6 +68,7 @@ export function normalizeSettings(raw: unknown): Settings {
     live: typeof o.live === 'boolean' ? o.live : d.live,
     myUser: typeof o.myUser === 'string' ? o.myUser.trim() : '',
     pythonOnly: typeof o.pythonOnly === 'boolean' ? o.pythonOnly : d.pythonOnly,
+    sshPattern: typeof o.sshPattern === 'string' && validSshPattern(o.sshPattern.trim()) ? o.sshPattern.trim() : d.sshPattern,
   };
 }
 

@@ -6,12 +6,17 @@ afterEach(() => cleanup());
 
 // Pure helpers run in node; everything below is for jsdom only.
 if (typeof window !== 'undefined') {
-  // Ant Design reads media queries (responsive grid, Table) that jsdom lacks.
+  // Ant Design reads media queries (responsive grid, Table) that jsdom lacks:
+  // widths are answered for jsdom's window (1024 px), anything else is false.
+  const matches = (query: string) => {
+    const parts = [...query.matchAll(/\((min|max)-width:\s*([\d.]+)px\)/g)];
+    return parts.length > 0 && parts.every(([, side, px]) => (side === 'min' ? window.innerWidth >= Number(px) : window.innerWidth <= Number(px)));
+  };
   if (!window.matchMedia) {
     Object.defineProperty(window, 'matchMedia', {
       writable: true,
       value: (query: string) => ({
-        matches: false,
+        matches: matches(query),
         media: query,
         onchange: null,
         addListener: () => {},

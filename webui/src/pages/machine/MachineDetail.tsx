@@ -6,6 +6,7 @@ import { ContainerTable } from '../../components/ContainerTable';
 import { GpuCard } from '../../components/GpuCard';
 import { ProcessTable } from '../../components/ProcessTable';
 import { SessionTable } from '../../components/SessionTable';
+import { useUrlState } from '../../components/useUrlState';
 import { formatBytes, formatDuration, formatPercent } from '../../lib/format';
 import { summaryFor } from '../../lib/machine';
 import { useI18n } from '../../state/i18n';
@@ -22,7 +23,7 @@ function SystemFacts({ r }: { r: Report }) {
     { key: 'disk', label: t('machine.disk'), children: `${formatBytes(si.disk_used)} / ${formatBytes(si.disk_total)} (${formatPercent(si.disk_percent)})` },
     ...(si.load ? [{ key: 'load', label: t('machine.load'), children: `${si.load.load1?.toFixed(2)} ${si.load.load5?.toFixed(2)} ${si.load.load15?.toFixed(2)}` }] : []),
     ...(si.swap_total ? [{ key: 'swap', label: t('machine.swap'), children: `${formatBytes(si.swap_used)} / ${formatBytes(si.swap_total)}` }] : []),
-    ...(si.uptime_seconds ? [{ key: 'up', label: t('machine.uptime'), children: formatDuration(si.uptime_seconds) }] : []),
+    ...(si.uptime_seconds ? [{ key: 'up', label: t('machine.uptime'), children: formatDuration(si.uptime_seconds, t) }] : []),
     ...(si.os || si.kernel ? [{ key: 'os', label: t('machine.os'), children: `${si.os ?? ''} ${si.kernel ?? ''}`.trim() }] : []),
     ...(r.driver_version ? [{ key: 'drv', label: t('machine.driver'), children: `${r.driver_version} / ${r.cuda_version || '–'}` }] : []),
   ];
@@ -47,14 +48,22 @@ export const MachineDetail = memo(function MachineDetail({ machineKey, summary: 
   const offline = summary ? !summary.online : false;
   const kill = useKillFlow(summary);
   const [query, setQuery] = useState('');
-  const [historyGpu, setHistoryGpu] = useState<number | null>(null);
   const [panel, setPanel] = useState<string | null>(null);
+  // The window view keeps its tab and an open GPU history in the URL (deep links, back button).
+  const [params, setUrl] = useUrlState();
+  const [localGpu, setLocalGpu] = useState<number | null>(null);
+  const urlGpu = params.get('gpu');
+  const historyGpu = full ? (urlGpu != null && /^\d+$/.test(urlGpu) ? Number(urlGpu) : null) : localGpu;
+  const tab = params.get('tab') ?? 'sessions';
+  // A GPU's history is a place to go back from (a history entry); a tab is not.
+  const setParam = useCallback((k: string, v: string | null) => setUrl({ [k]: v }, k !== 'tab'), [setUrl]);
+  const setHistoryGpu = useCallback((g: number | null) => (full ? setParam('gpu', g == null ? null : String(g)) : setLocalGpu(g)), [full, setParam]);
   const containers = report?.system_info?.docker_containers;
   const containerName = useMemo(() => {
     const names = new Map((containers ?? []).map((c) => [c.id ?? '', c.name ?? '']));
     return (id: string) => names.get(id) ?? names.get(id.slice(0, 12));
   }, [containers]);
-  const onHistory = useCallback((g: number) => setHistoryGpu(g), []);
+  const onHistory = useCallback((g: number) => setHistoryGpu(g), [setHistoryGpu]);
 
   if (q.isLoading) return <Skeleton active paragraph={{ rows: 6 }} />;
   if (!report) {
@@ -65,11 +74,11 @@ export const MachineDetail = memo(function MachineDetail({ machineKey, summary: 
   const sessions = [...(si.screen_sessions ?? []), ...(si.tmux_sessions ?? []).map((s) => ({ ...s, kind: s.kind || 'tmux' }))];
   const allProcs = si.processes ?? [];
   const panels = [
-    { key: 'sessions', label: `${t('tabs.sessions')} (${sessions.length})`, render: () => <SessionTable sessions={sessions} /> },
+    { key: 'sessions', label: `${t('tabs.sessions')} (${sessions.length})`, render: () => <SessionTable sessions={sessions} machine={summary} /> },
     {
       key: 'containers',
       label: `${t('tabs.containers')} (${si.docker_containers?.length ?? 0})`,
-      render: () => <ContainerTable containers={si.docker_containers ?? []} />,
+      render: () => <ContainerTable containers={si.docker_containers ?? []} machine={summary} />,
     },
     {
       key: 'processes',
@@ -116,7 +125,14 @@ export const MachineDetail = memo(function MachineDetail({ machineKey, summary: 
         <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t('machine.noGpus')} />
       )}
       {full ? (
-        <Tabs size="small" className="machine-tabs" destroyOnHidden items={panels.map((p) => ({ key: p.key, label: p.label, children: p.render() }))} />
+        <Tabs
+          size="small"
+          className="machine-tabs"
+          destroyOnHidden
+          activeKey={panels.some((p) => p.key === tab) ? tab : 'sessions'}
+          onChange={(k) => setParam('tab', k === 'sessions' ? null : k)}
+          items={panels.map((p) => ({ key: p.key, label: p.label, children: p.render() }))}
+        />
       ) : (
         <>
           <Flex gap={6} wrap className="panel-buttons" role="tablist">

@@ -2,7 +2,8 @@ import { Alert, Flex, Segmented, Select, Skeleton } from 'antd';
 import { lazy, Suspense, useState } from 'react';
 import { ApiError } from '../../api/client';
 import { useHistory } from '../../api/hooks';
-import { RANGES, stepFor, type RangeKey } from '../../lib/history';
+import { formatDuration } from '../../lib/format';
+import { RANGES, stepFor, type RangeKey, type ValueKind } from '../../lib/history';
 import type { MessageKey } from '../../state/messages';
 import { useI18n } from '../../state/i18n';
 
@@ -37,18 +38,21 @@ const MACHINE_METRICS = [
   'disk_percent',
   'load1',
 ] as const;
-const UNITS: Record<string, string> = {
-  gpu_utilization: '%',
-  user_gpu_sm_utilization: '%',
-  gpu_memory_utilization: '%',
-  gpu_fan_speed: '%',
-  cpu_percent: '%',
-  memory_percent: '%',
-  disk_percent: '%',
-  gpu_temperature: '°C',
-  gpu_power: ' W',
-  gpu_sm_clock: ' MHz',
-  gpu_memory_clock: ' MHz',
+// What each metric's values are: their unit and precision on the axis and in the tooltip.
+const KINDS: Record<string, ValueKind> = {
+  gpu_utilization: 'percent',
+  user_gpu_sm_utilization: 'percent',
+  gpu_memory_utilization: 'percent',
+  gpu_fan_speed: 'percent',
+  cpu_percent: 'percent',
+  memory_percent: 'percent',
+  disk_percent: 'percent',
+  gpu_memory_used: 'mib',
+  gpu_temperature: 'celsius',
+  gpu_power: 'watt',
+  gpu_sm_clock: 'mhz',
+  gpu_memory_clock: 'mhz',
+  load1: 'load',
 };
 
 /** History of one machine (or one of its GPUs) from GET /api/v1/history. */
@@ -72,7 +76,13 @@ export function MachineHistory({ machine, gpu }: { machine: string; gpu?: number
           virtual={false}
           options={metrics.map((m) => ({ value: m, label: t(`metric.${m}` as MessageKey) }))}
         />
-        <Segmented size="small" value={range} onChange={(v) => setRange(v as RangeKey)} options={Object.keys(RANGES)} />
+        <Segmented
+          size="small"
+          aria-label={t('history.range')}
+          value={range}
+          onChange={(v) => setRange(v as RangeKey)}
+          options={(Object.keys(RANGES) as RangeKey[]).map((k) => ({ value: k, label: formatDuration(RANGES[k], t) }))}
+        />
       </Flex>
       {q.isLoading ? (
         <Skeleton active paragraph={{ rows: 4 }} />
@@ -85,7 +95,8 @@ export function MachineHistory({ machine, gpu }: { machine: string; gpu?: number
             rangeSeconds={rangeSeconds}
             emptyText={t('history.none')}
             emptyHint={t('history.noneHint')}
-            unit={UNITS[metric] ?? ''}
+            kind={KINDS[metric] ?? 'count'}
+            label={`${t(`metric.${metric}` as MessageKey)}${gpu == null ? '' : ` · GPU ${gpu}`}`}
           />
         </Suspense>
       )}

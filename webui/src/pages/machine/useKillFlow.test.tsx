@@ -1,4 +1,4 @@
-import { fireEvent, screen, waitFor } from '@testing-library/react';
+import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { MachineSummary } from '../../api/types';
 import { summary } from '../../test/fixtures';
@@ -10,7 +10,16 @@ function Probe({ m }: { m: MachineSummary }) {
   return (
     <div>
       <span data-testid="reason">{kill?.reason ?? 'allowed'}</span>
-      <button onClick={() => kill?.onKill([41234, 555])}>kill</button>
+      <button
+        onClick={() =>
+          kill?.onKill([
+            { pid: 41234, username: 'alice', name: 'python', cmdline: 'python train.py --model llama-7b --batch-size 32 --lr 3e-4' },
+            { pid: 555, username: 'bob', name: 'python', cmdline: 'python train.py --model llama-7b --batch-size 64 --lr 3e-4' },
+          ])
+        }
+      >
+        kill
+      </button>
     </div>
   );
 }
@@ -44,7 +53,12 @@ describe('useKillFlow', () => {
     vi.stubGlobal('fetch', fetchMock);
     renderWithApp(<Probe m={summary()} />, { adminToken: 'admin-secret' });
     fireEvent.click(screen.getByText('kill'));
-    expect((await screen.findAllByText('Stop 2 process(es) on gpu-server-01?')).length).toBeGreaterThan(0);
+    expect((await screen.findAllByText('Stop 2 processes on gpu-server-01?')).length).toBeGreaterThan(0);
+    // Who runs what: each PID with its user and whole command line, so two runs of one script differ.
+    const targets = screen.getByTestId('kill-targets');
+    for (const want of ['41234', 'alice', 'python train.py --model llama-7b --batch-size 32 --lr 3e-4', '555', 'bob', 'python train.py --model llama-7b --batch-size 64 --lr 3e-4']) {
+      expect(within(targets).getByText(want)).toBeInTheDocument();
+    }
     fireEvent.click(screen.getByRole('button', { name: 'Stop' }));
     await waitFor(() => expect(fetchMock).toHaveBeenCalled());
     const [url, init] = fetchMock.mock.calls[0] as unknown as [string, RequestInit];
@@ -54,5 +68,8 @@ describe('useKillFlow', () => {
     expect((init.headers as Record<string, string>).Authorization).toBe('Bearer admin-secret');
     expect(await screen.findByText('not reported by the agent', {}, { timeout: 10_000 })).toBeInTheDocument();
     expect(screen.getByText('SIGTERM sent')).toBeInTheDocument();
+    expect(screen.getByText('1 of 2 processes could not be signalled.')).toBeInTheDocument();
+    expect(screen.getByText('signalled')).toBeInTheDocument();
+    expect(screen.getByText('failed')).toBeInTheDocument();
   });
 });
