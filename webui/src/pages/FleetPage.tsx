@@ -53,18 +53,25 @@ function savePrefs(p: CardPrefs): CardPrefs {
  * One card; re-renders only when its machine, state or expansion changes. An
  * open card's header shows the summary that came with its GPUs' report (one
  * sample), not the list's, which may be of another. Only cards on screen
- * exist, so only they ask for their machine's details.
+ * exist, so only they ask for their machine's details; one that comes into
+ * view while the list scrolls draws its details once the scrolling stops
+ * (an open card is a few hundred elements: drawing one per frame would
+ * stall the scroll).
  */
-const FleetRow = memo(function FleetRow(props: { m: MachineSummary; state: MachineState; expanded: boolean; onToggle: (key: string) => void }) {
-  const { m, expanded } = props;
-  const detail = useMachine(m.key, expanded);
+const FleetRow = memo(function FleetRow(props: { m: MachineSummary; state: MachineState; expanded: boolean; onToggle: (key: string) => void; scrolling: boolean }) {
+  const { m, expanded, scrolling, ...rest } = props;
+  const [ready, setReady] = useState(!scrolling);
+  if (!ready && !scrolling) setReady(true);
+  const detail = useMachine(m.key, expanded && ready);
   const shown = (expanded && summaryFor(m, detail.data)) || m;
   return (
-    <MachineCard {...props} m={shown}>
-      {expanded ? (
+    <MachineCard {...rest} m={shown} expanded={expanded}>
+      {expanded && ready ? (
         <Suspense fallback={<Skeleton active paragraph={{ rows: 3 }} />}>
           <MachineDetail machineKey={m.key ?? ''} summary={m} />
         </Suspense>
+      ) : expanded ? (
+        <div className="detail-pending" style={{ height: EXPANDED_HEIGHT - 60 }} />
       ) : null}
     </MachineCard>
   );
@@ -181,7 +188,7 @@ export default function FleetPage() {
           const key = m.key ?? '';
           return (
             <div key={item.key} data-index={item.index} ref={v.measureElement} className="machine-slot" style={{ transform: `translateY(${item.start - margin}px)` }}>
-              <FleetRow m={m} state={machineState(m, now)} expanded={isOpen(key)} onToggle={toggle} />
+              <FleetRow m={m} state={machineState(m, now)} expanded={isOpen(key)} onToggle={toggle} scrolling={v.isScrolling} />
             </div>
           );
         })}
