@@ -7,13 +7,15 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { alertHubArgs, alertSteps } from './alerts.mjs';
+import { axeViolations, focusProblems } from './a11y.mjs';
+import { fleetFigures, MAX_ELEMENTS } from './fleet.mjs';
 import { freeReport, legacyReport, loadReport, XSS } from './fixtures.mjs';
+import { freePort, waitFor, whenStill } from './ui.mjs';
 
 const webui = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.resolve(webui, process.env.GPUMON_BIN ?? '../bin');
@@ -22,8 +24,10 @@ const OUT = path.join(webui, 'test-results');
 const SITE = path.join(webui, 'site/app');
 const AGENT_TOKEN = 'e2e-agent-token';
 const ADMIN_TOKEN = 'e2e-admin-token';
-/** Machines posted for the load measurement (GPUMON_E2E_FLEET=1000 for a big fleet). */
+/** Machines posted for the first load measurement. */
 const FLEET = Math.max(1, Number(process.env.GPUMON_E2E_FLEET) || 100);
+/** Machines gpumon-loadgen adds for the second (GPUMON_E2E_BIG_FLEET=0: none). */
+const BIG_FLEET = Math.max(0, Number(process.env.GPUMON_E2E_BIG_FLEET ?? 1000));
 /** The hub's --idle-after: short, so the run sees a GPU become idle-held. */
 const IDLE_AFTER_S = 20;
 
@@ -31,17 +35,6 @@ const children = [];
 const results = [];
 let failed = 0;
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.unref();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function start(name, args, logs) {
   const bin = path.join(BIN, name);
@@ -52,20 +45,6 @@ function start(name, args, logs) {
   return child;
 }
 
-async function waitFor(fn, timeoutMs, what) {
-  const until = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < until) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
-}
 
 async function step(name, page, fn) {
   const t0 = Date.now();
@@ -100,7 +79,7 @@ async function post(base, pathname, body) {
 }
 
 async function main() {
-  for (const b of ['gpumon-hub', 'gpumon-agent']) {
+  for (const b of ['gpumon-hub', 'gpumon-agent', ...(BIG_FLEET ? ['gpumon-loadgen'] : [])]) {
     if (!existsSync(path.join(BIN, b))) throw new Error(`${path.join(BIN, b)} is missing: build it (make build) or set GPUMON_BIN`);
   }
   if (!existsSync(path.join(SITE, 'index.html'))) throw new Error('site/app/index.html is missing: run npm run build first');
@@ -169,12 +148,41 @@ async function main() {
   page.on('pageerror', (e) => pageErrors.push(e.message));
   const clipboard = () => page.evaluate(() => navigator.clipboard.readText());
   const shot = (name) => page.screenshot({ path: path.join(OUT, `${name}.png`), fullPage: false });
+  /** Item 12's figures, printed again at the end. */
+  const figures = [];
+  /**
+   * A chart reads well: its time labels neither repeat nor run into each
+   * other nor leave the chart, and the tooltip under the pointer gives each
+   * value with its unit and a sensible precision, in the theme's colours,
+   * inside the chart's box.
+   */
+  const chartReads = async (scope, theme) => {
+    const chart = scope.locator('.history-chart').first();
+    const svg = chart.locator('svg.recharts-surface').first();
+    const ticks = await svg.locator('[class*="recharts-xAxis"] text.recharts-cartesian-axis-tick-value').evaluateAll((els) => els.map((e) => ({ text: e.textContent, box: e.getBoundingClientRect().toJSON() })));
+    const frame = await svg.boundingBox();
+    check(ticks.length >= 2, `${ticks.length} time labels`);
+    check(new Set(ticks.map((t) => t.text)).size === ticks.length, `time labels repeat: ${ticks.map((t) => t.text).join(', ')}`);
+    for (let i = 1; i < ticks.length; i++) check(ticks[i].box.left >= ticks[i - 1].box.right + 2, `time labels run together: ${ticks[i - 1].text} and ${ticks[i].text}`);
+    check(ticks.every((t) => t.box.left >= frame.x - 1 && t.box.right <= frame.x + frame.width + 1), `a time label is cut off: ${ticks.map((t) => t.text).join(', ')}`);
+    await svg.hover({ position: { x: frame.width * 0.6, y: frame.height * 0.4 } });
+    const tip = chart.locator('.chart-tooltip');
+    await tip.waitFor({ timeout: 5000 });
+    const text = await tip.innerText();
+    check(/\d(\.\d)?(%|°C| W| MHz| [KMGT]iB)/.test(text) && !/\d\.\d{3,}/.test(text), `tooltip: ${text}`);
+    const look = await tip.evaluate((el) => ({ bg: getComputedStyle(el).backgroundColor, box: el.getBoundingClientRect().toJSON() }));
+    const lum = (look.bg.match(/[\d.]+/g) ?? []).slice(0, 3).reduce((a, v) => a + Number(v), 0) / 3;
+    check(theme === 'dark' ? lum < 90 : lum > 200, `${theme} theme, tooltip background ${look.bg}`);
+    const area = await chart.boundingBox();
+    check(look.box.left >= area.x - 1 && look.box.right <= area.x + area.width + 1, `the tooltip leaves the chart: ${JSON.stringify(look.box)} in ${JSON.stringify(area)}`);
+    await page.mouse.move(0, 0);
+  };
 
   try {
     await step('list view shows every machine', page, async () => {
       await page.goto(`${base}/#/list`);
       for (const k of ['e2e-a', 'e2e-b', 'e2e-legacy']) await page.getByTestId(`machine-${k}`).waitFor({ state: 'attached', timeout: 15_000 });
-      check((await page.title()) === 'gpumon', `title is ${await page.title()}`);
+      check((await page.title()) === 'List · gpumon', `title is ${await page.title()}`);
       await page.getByTestId('machine-e2e-a').getByTestId('gpu-7').waitFor({ timeout: 15_000 });
       await page.getByTestId('conn').and(page.locator('[data-state="live"]')).waitFor({ timeout: 15_000 });
       await page.getByText('4 machines online').waitFor();
@@ -183,7 +191,9 @@ async function main() {
 
     await step('a machine header says what its GPU cards show', page, async () => {
       // Several looks while the simulated figures move: each time, the header's
-      // busy count and memory are those of the cards below it.
+      // busy and free counts and memory are those of the cards below it. A GPU
+      // is free by the hub's defaults (no compute process, at most 10 %, at
+      // least 90 % of its memory free) and busy otherwise: never both.
       const card = page.getByTestId('machine-e2e-a');
       await card.getByTestId('gpu-7').waitFor();
       for (let i = 0; i < 6; i++) {
@@ -197,14 +207,17 @@ async function main() {
           let used = 0;
           let total = 0;
           let busy = 0;
+          let free = 0;
           for (const g of el.querySelectorAll('.gpu-card')) {
             const [u, t] = g.querySelector('.mem-progress .ant-progress-indicator').textContent.replace(/[^\d/]/g, '').split('/').map(Number);
             used += u;
             total += t;
-            const util = g.querySelector('.meter .ant-progress-indicator').textContent;
-            if ((util !== '0%' && util !== '–') || g.querySelector('.process-table')) busy++;
+            const util = Number(g.querySelector('.meter .ant-progress-indicator').textContent.replace(/\D/g, '') || 0);
+            const procs = g.querySelectorAll('.gpu-proc').length;
+            if (procs === 0 && util <= 10 && (t - u) * 100 >= 90 * t) free++;
+            else busy++;
           }
-          return { head: el.querySelector('.machine-gpus').textContent, cards: `${busy} busy · ${fmt(used)} / ${fmt(total)}` };
+          return { head: el.querySelector('.machine-gpus').textContent, cards: `${busy} busy · ${free} free · ${fmt(used)} / ${fmt(total)}` };
         });
         check(seen.head.includes(seen.cards), `the header says "${seen.head}", its cards "${seen.cards}"`);
         await page.waitForTimeout(1500);
@@ -227,6 +240,9 @@ async function main() {
       await page.waitForURL(/#\/window\/e2e-b/);
       await page.getByTestId('window-content').getByRole('heading', { name: 'e2e-b' }).waitFor();
       await page.getByTestId('window-content').getByTestId('gpu-3').waitFor();
+      await waitFor(async () => (await page.title()) === 'e2e-b · Window · gpumon', 5000, `the title to name the machine (${await page.title()})`);
+      // The selected machine is marked for screen readers, not by colour alone.
+      check((await page.getByTestId('host-e2e-b').getAttribute('aria-current')) === 'page', 'the selected machine has no aria-current');
       await shot('window');
     });
 
@@ -234,18 +250,24 @@ async function main() {
       await page.goto(`${base}/#/window/e2e-legacy`);
       const content = page.getByTestId('window-content');
       await content.getByRole('tab', { name: /Sessions/ }).click();
+      // Copied commands reach the machine: ssh -t HOST '…' (Settings → ssh target, {host} by default).
       await content.getByTestId('session-train.v2').click();
-      await waitFor(async () => (await clipboard()) === 'screen -R train.v2', 5000, 'screen -R on the clipboard');
+      await waitFor(async () => (await clipboard()) === "ssh -t e2e-legacy 'screen -R train.v2'", 5000, 'ssh … screen -R on the clipboard');
       await content.getByTestId('session-notebook').click();
       const confirm = page.getByRole('dialog').filter({ hasText: 'Someone is attached' });
-      await confirm.waitFor();
+      await whenStill(confirm);
       await shot('screen-confirm');
       await confirm.getByRole('button', { name: 'Copy' }).click();
-      await waitFor(async () => (await clipboard()) === 'screen -x notebook', 5000, 'screen -x on the clipboard');
+      await waitFor(async () => (await clipboard()) === "ssh -t e2e-legacy 'screen -x notebook'", 5000, 'ssh … screen -x on the clipboard');
       await content.getByRole('tab', { name: /Containers/ }).click();
-      await content.getByText('0, 1', { exact: true }).waitFor();
+      // The tab is in the address and the title: a link or a reload opens it again.
+      await page.waitForURL(/#\/window\/e2e-legacy\?tab=containers$/);
+      check((await page.title()) === 'e2e-legacy · Containers · Window · gpumon', `title: ${await page.title()}`);
+      await page.reload();
+      await content.getByText('0, 1', { exact: true }).waitFor({ timeout: 15_000 });
+      check((await content.getByRole('tab', { name: /Containers/ }).getAttribute('aria-selected')) === 'true', 'the Containers tab is not open after a reload');
       await content.getByTestId('container-3f2a9c1b7d4e').click();
-      await waitFor(async () => (await clipboard()) === 'docker exec -it 3f2a9c1b7d4e bash', 5000, 'docker exec on the clipboard');
+      await waitFor(async () => (await clipboard()) === "ssh -t e2e-legacy 'docker exec -it 3f2a9c1b7d4e bash'", 5000, 'ssh … docker exec on the clipboard');
     });
 
     await step('an XSS command line renders as text', page, async () => {
@@ -281,6 +303,7 @@ async function main() {
     await step('settings persist across a reload', page, async () => {
       await page.getByTestId('open-settings').click();
       const dlg = page.getByRole('dialog').filter({ hasText: 'Settings' });
+      await whenStill(dlg);
       await dlg.getByLabel('Refresh interval (seconds)').fill('3');
       await dlg.getByLabel('Admin token').fill(ADMIN_TOKEN);
       await dlg.getByLabel('My user name').fill('alice');
@@ -290,6 +313,7 @@ async function main() {
       await page.reload();
       await page.getByTestId('open-settings').click();
       const again = page.getByRole('dialog').filter({ hasText: 'Settings' });
+      await whenStill(again);
       check((await again.getByLabel('Refresh interval (seconds)').inputValue()) === '3', 'refresh interval not kept');
       check((await again.getByLabel('Admin token').inputValue()) === ADMIN_TOKEN, 'admin token not kept');
       check((await again.getByLabel('My user name').inputValue()) === 'alice', 'user not kept');
@@ -304,17 +328,23 @@ async function main() {
       await stop.waitFor({ timeout: 15_000 });
       await waitFor(() => stop.isEnabled(), 5000, 'Stop enabled');
       await stop.click();
-      const confirm = page.getByRole('dialog').filter({ hasText: 'Stop 1 process' });
+      const confirm = page.getByRole('dialog').filter({ hasText: 'Stop 1 process on e2e-a?' });
+      // The confirmation says who runs what, not just a PID.
+      await confirm.getByTestId('kill-targets').getByText('sleep 613').waitFor();
+      await whenStill(confirm);
       await confirm.getByRole('button', { name: 'Stop' }).click();
       const result = page.getByTestId('kill-result');
       await result.waitFor({ timeout: 20_000 });
       await result.getByText(String(victim.pid)).waitFor();
       await shot('kill-result');
       const text = await result.innerText();
-      check(/success/.test(text), `kill result: ${text}`);
+      check(/Signalled 1 process\./.test(text) && /signalled/.test(text), `kill result: ${text}`);
+      check((await result.locator('[data-status="success"]').count()) === 1, `kill result: ${text}`);
       const how = await Promise.race([victimGone, new Promise((r) => setTimeout(() => r('still running'), 5000))]);
       check(how === 'SIGTERM', `victim: ${how}`);
-      await page.getByRole('dialog').filter({ has: result }).getByRole('button', { name: 'OK' }).click();
+      const done = page.getByRole('dialog').filter({ has: result });
+      await whenStill(done);
+      await done.getByRole('button', { name: 'OK' }).click();
       await result.waitFor({ state: 'detached' });
     });
 
@@ -327,7 +357,7 @@ async function main() {
         await page.getByTestId('open-settings').click();
         const dlg = page.getByRole('dialog').filter({ hasText: 'Settings' });
         const sw = dlg.getByLabel('Python processes only on GPU cards');
-        await sw.waitFor();
+        await whenStill(dlg);
         // The dialog fills its form as it opens: click until the switch shows the wanted state.
         await waitFor(async () => {
           if ((await sw.getAttribute('aria-checked')) === String(on)) return true;
@@ -338,10 +368,10 @@ async function main() {
         await dlg.waitFor({ state: 'hidden' });
       };
       await setPythonOnly(true);
-      await g0.getByText('1 Python processes, 1 others hidden (Settings)').waitFor();
+      await g0.getByText('1 Python process, 1 other hidden (Settings)').waitFor();
       check((await g0.locator('.process-table').getByText('root').count()) === 0, 'the X server still listed with Python only');
       await page.reload();
-      await g0.getByText('1 Python processes, 1 others hidden (Settings)').waitFor({ timeout: 15_000 });
+      await g0.getByText('1 Python process, 1 other hidden (Settings)').waitFor({ timeout: 15_000 });
       await setPythonOnly(false);
       await g0.getByText('2 processes').waitFor();
     });
@@ -434,7 +464,7 @@ async function main() {
         const content = page.getByTestId('window-content');
         await stage('GPU 7 card', content.getByTestId('gpu-7').waitFor({ timeout: 15_000 }));
         const answer = page.waitForResponse((r) => r.url().includes('/api/v1/history') && r.url().includes('gpu=7'), { timeout: 15_000 });
-        await content.getByTestId('gpu-7').getByRole('button', { name: 'History' }).click();
+        await content.getByTestId('gpu-7').getByRole('button', { name: 'History of GPU 7' }).click();
         const body = await (await stage('history answer', answer)).json();
         const modal = page.getByRole('dialog').filter({ hasText: 'GPU 7' });
         const curve = modal.locator('path.recharts-line-curve').first();
@@ -448,6 +478,7 @@ async function main() {
       check(before.segments >= before.points.length - 1, `the drawn line has ${before.segments} segments for ${before.points.length} points`);
       check(before.points[0].time * 1000 <= agentsStarted + 20_000, 'the first point is not from the start of the run');
       await shot('history-gpu');
+      await chartReads(before.modal, 'light');
       // Everything the agent reports about a GPU has a history: temperature,
       // power, clocks, ECC, PCIe, and each user's share of the SMs.
       for (const [label, metric] of [
@@ -469,12 +500,29 @@ async function main() {
         await stage(`${metric} line`, before.modal.locator('path.recharts-line-curve').first().waitFor({ state: 'attached', timeout: 15_000 }));
       }
       await shot('history-gpu-temperature');
+      await whenStill(before.modal);
       await before.modal.getByRole('button', { name: 'Close' }).click();
       const content = page.getByTestId('window-content');
       await content.getByRole('tab', { name: 'History' }).click();
       await stage('machine chart line', content.locator('.machine-history .recharts-line-curve').first().waitFor({ state: 'attached', timeout: 15_000 }));
       await content.locator('.machine-history').scrollIntoViewIfNeeded();
       await shot('history');
+      // The machine's History tab is in the address: a reload opens it again.
+      await page.waitForURL(/tab=history/);
+      check((await page.title()) === 'e2e-a · History · Window · gpumon', `title: ${await page.title()}`);
+      // In the dark theme the tooltip is dark too, and stays inside the chart.
+      await page.evaluate(() => {
+        const s = JSON.parse(localStorage.getItem('gpumon.settings') ?? '{}');
+        localStorage.setItem('gpumon.settings', JSON.stringify({ ...s, theme: 'dark' }));
+      });
+      await page.reload();
+      await stage('machine chart line after a reload', content.locator('.machine-history .recharts-line-curve').first().waitFor({ state: 'attached', timeout: 15_000 }));
+      await chartReads(content.locator('.machine-history'), 'dark');
+      await shot('history-dark');
+      await page.evaluate(() => {
+        const s = JSON.parse(localStorage.getItem('gpumon.settings') ?? '{}');
+        localStorage.setItem('gpumon.settings', JSON.stringify({ ...s, theme: 'light' }));
+      });
 
       await restartHub();
       await waitFor(async () => {
@@ -487,6 +535,7 @@ async function main() {
       check(after.points[0].time <= before.points[0].time + after.step, `the restart lost the oldest points (first at ${after.points[0].time}, was ${before.points[0].time})`);
       check(after.segments >= after.points.length - 1, `the drawn line has ${after.segments} segments for ${after.points.length} points`);
       await shot('history-gpu-after-restart');
+      await whenStill(after.modal);
       await after.modal.getByRole('button', { name: 'Close' }).click();
     });
 
@@ -534,13 +583,124 @@ async function main() {
 
     await step('small screen', page, async () => {
       await page.setViewportSize({ width: 390, height: 844 });
+      const fits = async (what) => {
+        const w = await page.evaluate(() => document.documentElement.scrollWidth);
+        check(w <= 391, `${what} is ${w} px wide on a 390 px screen`);
+      };
       await page.goto(`${base}/#/list`);
       await page.getByTestId('machine-e2e-legacy').getByTestId('gpu-1').waitFor();
+      // The fleet's totals stay on a phone.
+      check(await page.getByTestId('totals').isVisible(), 'no totals on a phone');
+      await fits('the list');
       await shot('mobile-list');
       await page.goto(`${base}/#/window/e2e-legacy`);
       await page.getByTestId('window-content').getByTestId('gpu-1').waitFor();
+      await fits('a machine');
       await shot('mobile-window');
+      await page.goto(`${base}/#/free-gpus?shared=1&util=100&minpct=0`);
+      const row = page.locator('.free-page tbody tr.ant-table-row').first();
+      await row.waitFor();
+      await fits('Free GPUs');
+      // Utilisation and temperature in view; a host name on one line, whole or cut with an ellipsis.
+      for (const col of ['Util', 'Temp']) {
+        const th = page.locator('.free-page thead th').filter({ hasText: col }).first();
+        const box = await th.boundingBox();
+        check(box && box.x + box.width <= 391, `the ${col} column is off screen`);
+      }
+      const name = await page.locator('.free-page .host-name').first().evaluate((el) => ({ h: el.getBoundingClientRect().height, lh: parseFloat(getComputedStyle(el).lineHeight) || 22 }));
+      check(name.h <= name.lh * 1.5, `a host name wraps: ${JSON.stringify(name)}`);
+      await shot('mobile-free-gpus');
+      await page.goto(`${base}/#/overview`);
+      await page.getByTestId('gpu-row').first().waitFor();
+      await fits('the overview');
+      await shot('mobile-overview');
+      // A chart on a phone: no tooltip over the lines, the values under the chart instead.
+      await page.goto(`${base}/#/window/e2e-a?tab=history`);
+      const chart = page.getByTestId('window-content').locator('.history-chart').first();
+      await chart.locator('.recharts-line-curve').first().waitFor({ state: 'attached', timeout: 15_000 });
+      const svg = await chart.locator('svg.recharts-surface').first().boundingBox();
+      await page.mouse.move(svg.x + svg.width * 0.6, svg.y + svg.height * 0.4);
+      await page.waitForTimeout(300);
+      check((await chart.locator('.chart-tooltip').count()) === 0, 'a tooltip covers the chart on a phone');
+      check(/\d/.test(await chart.locator('.chart-readout').innerText()), 'no values under the chart');
+      await shot('mobile-history');
       await page.setViewportSize({ width: 1440, height: 900 });
+    });
+
+    await step('a GPU card keeps its processes’ users, commands and stop buttons in view at 1400 px', page, async () => {
+      await page.setViewportSize({ width: 1400, height: 1000 });
+      await page.goto(`${base}/#/window/e2e-legacy`);
+      const content = page.getByTestId('window-content');
+      await content.getByTestId('gpu-0').locator('.gpu-proc').first().waitFor();
+      const problems = await content.locator('.gpu-card').evaluateAll((cards) => {
+        const out = [];
+        for (const card of cards) {
+          const c = card.getBoundingClientRect();
+          if (card.scrollWidth > card.clientWidth + 1) out.push(`${card.dataset.testid} scrolls sideways`);
+          for (const p of card.querySelectorAll('.gpu-proc')) {
+            const stop = p.querySelector('button[aria-label^="Stop"]')?.getBoundingClientRect();
+            if (!stop || stop.right > c.right || stop.left < c.left) out.push(`${card.dataset.testid}: the stop button of ${p.dataset.pid} is outside the card`);
+            const user = p.querySelector('.gpu-proc-user');
+            if (!user || user.scrollWidth > user.clientWidth + 1 || user.getBoundingClientRect().right > c.right) out.push(`${card.dataset.testid}: the user of ${p.dataset.pid} is cut`);
+          }
+        }
+        return out;
+      });
+      check(problems.length === 0, problems.join('; '));
+      // The whole command line is there (two lines, all of it on hover), not "python train.py --…".
+      await content.getByTestId('gpu-0').locator('.proc-cmdline').getByText('python train.py --config configs/v2.yaml', { exact: true }).waitFor();
+      await shot('window-1400');
+      await page.setViewportSize({ width: 1440, height: 900 });
+    });
+
+    await step('WCAG 2.2 AA (axe-core) and visible keyboard focus, light and dark', page, async () => {
+      const views = [
+        ['list', '/list', '[data-testid="machine-e2e-legacy"] [data-testid="gpu-1"]'],
+        ['machine', '/window/e2e-legacy', '[data-testid="window-content"] [data-testid="gpu-1"]'],
+        ['machine processes', '/window/e2e-legacy?tab=processes', '[data-testid="window-content"] .process-table-all'],
+        ['GPU history', '/window/e2e-a?gpu=7', '.ant-modal .recharts-line-curve'],
+        ['overview', '/overview', '[data-testid="gpu-row"]'],
+        ['free GPUs', '/free-gpus', '[data-testid="free-count"]'],
+        ['search', '/search?q=python', '.search-page tbody tr'],
+        ['usage', '/usage', '[data-testid="usage-overlap"]'],
+      ];
+      const found = [];
+      let focused = 0;
+      for (const theme of ['light', 'dark']) {
+        await page.evaluate((theme) => {
+          const s = JSON.parse(localStorage.getItem('gpumon.settings') ?? '{}');
+          localStorage.setItem('gpumon.settings', JSON.stringify({ ...s, theme }));
+        }, theme);
+        for (const [name, url, ready] of views) {
+          await page.goto(`${base}/#${url}`);
+          await page.reload();
+          await page.locator(ready).first().waitFor({ state: 'attached', timeout: 15_000 });
+          const modal = page.locator('.ant-modal').first();
+          if (await modal.count()) await whenStill(modal);
+          await page.waitForTimeout(300);
+          for (const v of await axeViolations(page)) found.push(`${theme} ${name}: ${v}`);
+          if (!url.includes('gpu=')) {
+            const { bad, checked } = await focusProblems(page);
+            focused += checked;
+            for (const f of bad) found.push(`${theme} ${name}, focus: ${f}`);
+          }
+        }
+        await page.goto(`${base}/#/list`);
+        await page.getByTestId('open-settings').click();
+        const dlg = page.getByRole('dialog').filter({ hasText: 'Settings' });
+        await whenStill(dlg);
+        for (const v of await axeViolations(page)) found.push(`${theme} settings: ${v}`);
+        await page.keyboard.press('Escape');
+        await dlg.waitFor({ state: 'hidden' });
+      }
+      await page.evaluate(() => {
+        const s = JSON.parse(localStorage.getItem('gpumon.settings') ?? '{}');
+        localStorage.setItem('gpumon.settings', JSON.stringify({ ...s, theme: 'light' }));
+      });
+      for (const f of found) console.log(`     a11y ${f}`);
+      console.log(`     a11y: ${views.length + 1} views in 2 themes scanned by axe-core; the focus ring of ${focused} controls checked`);
+      check(focused >= 50, `only ${focused} controls took the keyboard focus`);
+      check(found.length === 0, `${found.length} accessibility problems (listed above)`);
     });
 
     await step('token needed, empty fleet, hub unreachable', page, async () => {
@@ -571,66 +731,44 @@ async function main() {
       }
     });
 
-    await step(`${FLEET}-machine fleet: time to show`, page, async () => {
+    // Item 12's figures, at two sizes: the list, a machine's view and the
+    // overview, loaded, expanded and scrolled. Printed as "figures" lines.
+    const measure = async (label, prefix) => {
+      const listed = await (await fetch(`${hub}/api/v1/machines`)).json();
+      const keys = listed.machines.filter((m) => m.online && m.key.startsWith(prefix)).map((m) => m.key);
+      // One open page, as a person has one tab of it (another page would compete for the renderer).
+      await page.goto('about:blank');
+      const r = await fleetFigures({ launch: () => launch(`chromium-cold-${prefix}`), context, base, label, machineKeys: keys, pageErrors, out: OUT });
+      figures.push(...r.lines);
+      check(r.largest <= MAX_ELEMENTS, `${label}: ${r.largest} elements in one page: the lists are not virtual any more (at most ${MAX_ELEMENTS})`);
+    };
+
+    await step(`${FLEET}-machine fleet: load, expand, open and scroll`, page, async () => {
       for (let i = 0; i < FLEET; i += 50) {
         await Promise.all(Array.from({ length: Math.min(50, FLEET - i) }, (_, j) => post(hub, '/api/report-gpu-stats', loadReport(i + j))));
       }
-      // One open page, as a person has one tab of it (the other page would
-      // compete for the same renderer).
-      await page.goto('about:blank');
-      const load = async (ctx) => {
-        const fresh = await ctx.newPage();
-        fresh.on('pageerror', (e) => pageErrors.push(e.message));
-        const t0 = Date.now();
-        await fresh.goto(`${base}/#/list`);
-        await fresh.getByText(/^\d+ machines online$/).waitFor({ timeout: 30_000 });
-        await fresh.locator('.machine-card').nth(19).waitFor({ state: 'attached', timeout: 30_000 });
-        const ms = Date.now() - t0;
-        const marks = await fresh.evaluate(() => {
-          const at = (e) => (e ? Math.round(e.startTime) : -1);
-          return {
-            dcl: Math.round(performance.getEntriesByType('navigation')[0]?.domContentLoadedEventEnd ?? 0),
-            scripts: at(performance.getEntriesByName('gpumon:scripts-ready')[0]),
-            render: at(performance.getEntriesByName('gpumon:render')[0]),
-            // Whether that first render already had the machine list (then
-            // the first contentful paint is the fleet on screen).
-            withFleet: !!performance.getEntriesByName('gpumon:render')[0]?.detail?.withFleet,
-            fcp: at(performance.getEntriesByName('first-contentful-paint')[0]),
-          };
-        });
-        return { fresh, ms, marks };
-      };
-      const detail = (r) =>
-        `${r.ms} ms as the test saw it; page clock: scripts ready ${r.marks.scripts}, first render ${r.marks.render} ` +
-        `(${r.marks.withFleet ? 'with' : 'before'} the machine list), first contentful paint ${r.marks.fcp}, DOMContentLoaded ${r.marks.dcl}`;
-      // A first visit: a new browser profile, nothing cached.
-      const coldContext = await launch('chromium-cold');
-      try {
-        const cold = await load(coldContext);
-        console.log(`${FLEET}-machine fleet, first visit (nothing cached): totals and the first 20 machine cards shown in ${detail(cold)}`);
-      } finally {
-        await coldContext.close();
-      }
-      // Returning visits: the page's files cached, as on every visit after the first.
-      const warm = [];
-      for (let i = 0; i < 3; i++) {
-        const r = await load(context);
-        warm.push(r);
-        console.log(`${FLEET}-machine fleet, returning visit ${i + 1}: totals and the first 20 machine cards shown in ${detail(r)}`);
-        if (i < 2) await r.fresh.close();
-      }
-      const median = (xs) => xs.sort((a, b) => a - b)[1];
-      const painted = warm.every((r) => r.marks.withFleet) ? `; first paint, which already holds them, at ${median(warm.map((r) => r.marks.fcp))} ms` : '';
-      console.log(`${FLEET}-machine fleet: shown ${median(warm.map((r) => r.ms))} ms after navigation as the test saw it${painted} (medians of 3 returning visits)`);
-      const fresh = warm[2].fresh;
-      await fresh.screenshot({ path: path.join(OUT, 'fleet-100.png') });
-      const t1 = Date.now();
-      await fresh.getByRole('button', { name: 'Expand all' }).click();
-      await fresh.locator('.machine-card').nth(19).getByTestId('gpu-3').waitFor({ state: 'attached', timeout: 60_000 });
-      console.log(`${FLEET}-machine fleet: 20 cards expanded with their GPUs in ${Date.now() - t1} ms`);
-      await fresh.screenshot({ path: path.join(OUT, 'fleet-100-expanded.png') });
-      await fresh.close();
+      await measure(`${FLEET + 4} machines`, 'load-');
     });
+
+    if (BIG_FLEET) {
+      await step(`${BIG_FLEET}-machine fleet from gpumon-loadgen: load, expand, open and scroll`, page, async () => {
+        // Real gRPC streams, a lab's mix of machines and jobs; a report every
+        // 10 s from each (100 a second at the hub) while the page is measured.
+        const loadgen = start('gpumon-loadgen', ['--hub', `127.0.0.1:${grpcPort}`, '--token', AGENT_TOKEN, '--agents', String(BIG_FLEET), '--interval', '10s', '--duration', '30m', '--prefix', 'lab', '--seed', '7'], logs);
+        try {
+          await waitFor(async () => {
+            const r = await (await fetch(`${hub}/api/v1/machines`)).json();
+            return r.machines.filter((m) => m.online && m.key.startsWith('lab-')).length >= BIG_FLEET;
+          }, 300_000, `${BIG_FLEET} loadgen machines online`);
+          const total = (await (await fetch(`${hub}/api/v1/machines`)).json()).machines.length;
+          await measure(`${total} machines`, 'lab-');
+        } finally {
+          const exited = new Promise((r) => loadgen.on('exit', r));
+          loadgen.kill('SIGTERM');
+          await exited;
+        }
+      });
+    }
 
     await step('forget an offline machine', page, async () => {
       // e2e-b's agent was stopped above; the admin token is in the settings.
@@ -638,8 +776,7 @@ async function main() {
       const content = page.getByTestId('window-content');
       await content.getByRole('heading', { name: 'e2e-b' }).waitFor();
       await content.getByTestId('forget-machine').click();
-      await page.getByText('Forget e2e-b?').waitFor();
-      await page.waitForTimeout(400); // the popup's opening animation
+      await whenStill(page.locator('.ant-popconfirm').filter({ hasText: 'Forget e2e-b?' }));
       await shot('forget-confirm');
       await page.locator('.ant-popconfirm').getByRole('button', { name: 'Forget' }).click();
       await page.getByText('e2e-b forgotten').waitFor();
@@ -667,6 +804,7 @@ async function main() {
     if (failed) console.log(logs.join('').slice(-4000));
   }
   const passed = results.filter((r) => r.ok).length;
+  if (figures.length) console.log(`\nfigures (item 12):\n  ${figures.join('\n  ')}\n`);
   console.log(`e2e: ${passed} passed, ${failed} failed`);
   console.log(`screenshots in ${path.relative(process.cwd(), OUT) || '.'}/`);
   process.exit(failed ? 1 : 0);
