@@ -85,6 +85,16 @@ chromium: ## install Debian's Chromium for the browser tests when missing
 test-browser: build chromium ## browser end-to-end tests: real hub, simulated agents, Chromium
 	cd webui && GPUMON_BIN=$(CURDIR)/bin npm run e2e
 
+.PHONY: cjk-font
+cjk-font: ## install a Chinese font (fonts-wqy-zenhei) for the screenshots when missing
+	@fc-list :lang=zh 2>/dev/null | grep -q . || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-zenhei >/dev/null; \
+	  else echo "screenshots need a Chinese font: run 'sudo apt-get install -y fonts-wqy-zenhei'" >&2; exit 1; fi; }
+
+.PHONY: screenshots
+screenshots: build chromium cjk-font ## the README's screenshots, from make demo's hub after a few minutes (docs/screenshots/*.png)
+	cd webui && npm run screenshots
+
 FUZZ_TARGETS := common/wirejson:FuzzLenient common/redact:FuzzCmdline hub/internal/validate:FuzzReport \
   agent/internal/collect/process:FuzzParseStat agent/internal/collect/process:FuzzParseCgroup \
   agent/internal/collect/process:FuzzParseCmdline agent/internal/collect/screen:FuzzParseSocketName \
