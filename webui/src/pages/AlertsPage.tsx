@@ -10,12 +10,14 @@ import { alertKey, SEVERITY_COLOR } from '../lib/alerts';
 import { hostColor } from '../lib/colors';
 import { formatDateTime, formatDuration, secondsSince } from '../lib/format';
 import { useAlertText, type AlertT } from '../state/alertMessages';
+import { useI18n } from '../state/i18n';
 import { permission, useNotifyPrefs, type FreeFilter, type Permission } from '../state/notify';
 
 function Since({ time }: { time?: string | null }) {
   const now = useNow();
+  const { t } = useI18n();
   const s = secondsSince(time, now);
-  return <span title={formatDateTime(time)}>{s == null ? '–' : formatDuration(s)}</span>;
+  return <span title={formatDateTime(time)}>{s == null ? '–' : formatDuration(s, t)}</span>;
 }
 
 function columns(t: AlertT): ColumnsType<Alert> {
@@ -49,7 +51,7 @@ function columns(t: AlertT): ColumnsType<Alert> {
       render: (_: unknown, a) =>
         a.machine ? (
           <Flex gap={6} align="center" wrap>
-            <span className="host-dot" style={{ ['--host-color' as string]: hostColor(a.hostname || a.machine) }} aria-hidden />
+            <span className="host-mark" style={{ ['--host-color' as string]: hostColor(a.hostname || a.machine) }} aria-hidden />
             <Link to={`/window/${encodeURIComponent(a.machine)}`} data-testid={`alert-machine-${a.machine}`}>
               {a.hostname || a.machine}
             </Link>

@@ -2,7 +2,7 @@
 // Chinese. Apart from messages.ts: they load on demand, with the view.
 import { useCallback } from 'react';
 import { useI18n } from './i18n';
-import { format } from './messages';
+import { format, pluralForm, type Message } from './messages';
 
 export const alertEn = {
   'alerts.title': 'Alerts',
@@ -11,7 +11,10 @@ export const alertEn = {
   'alerts.pendingHint': 'Alerts whose condition holds, but not yet for as long as the rule’s “for”.',
   'alerts.none': 'No alert is firing.',
   'alerts.noRules': 'The hub evaluates no alerting rules: it runs with --default-rules=false and no --rules.',
-  'alerts.rules': '{n} alerting rules (the hub’s default rules and its --rules files; see docs/ALERTS.md).',
+  'alerts.rules': {
+    one: '{n} alerting rule (the hub’s default rules and its --rules files; see docs/ALERTS.md).',
+    other: '{n} alerting rules (the hub’s default rules and its --rules files; see docs/ALERTS.md).',
+  },
   'alerts.severity': 'Severity',
   'alerts.alert': 'Alert',
   'alerts.machine': 'Machine',
@@ -44,7 +47,7 @@ export const alertEn = {
 
 export type AlertMessageKey = keyof typeof alertEn;
 
-export const alertZh: Record<AlertMessageKey, string> = {
+export const alertZh: Record<AlertMessageKey, Message> = {
   'alerts.title': '告警',
   'alerts.firing': '{n} 条正在触发',
   'alerts.pending': '也显示待定的',
@@ -85,7 +88,7 @@ export const alertZh: Record<AlertMessageKey, string> = {
 export type AlertT = (key: AlertMessageKey, vars?: Record<string, string | number>) => string;
 
 export function alertText(lang: 'en' | 'zh', key: AlertMessageKey, vars?: Record<string, string | number>): string {
-  return format((lang === 'zh' ? alertZh : alertEn)[key] ?? alertEn[key], vars);
+  return format(pluralForm((lang === 'zh' ? alertZh : alertEn)[key] ?? alertEn[key], lang, vars), vars);
 }
 
 /** The current language and a translate function for these words. */

@@ -7,6 +7,7 @@ import { fireEvent, screen } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { gpu, proc, summary } from '../test/fixtures';
 import { renderAt, stubHub } from '../test/hub';
+import { alertEn, alertText, type AlertMessageKey } from './alertMessages';
 import { en, pluralForm, translate, zh, type MessageKey } from './messages';
 
 afterEach(() => vi.unstubAllGlobals());
@@ -79,6 +80,23 @@ const answers: Record<string, unknown> = {
     idle_after_seconds: 1800,
   },
   '/api/v1/history': { series: [], step_seconds: 15 },
+  '/api/v1/active-alerts': {
+    alerts: [
+      {
+        name: 'GpuTooHot',
+        machine: 'gpu-01',
+        hostname: 'gpu-01',
+        gpu: 0,
+        state: 'firing',
+        severity: 'critical',
+        active_at: '2026-11-29T02:00:00Z',
+        fired_at: '2026-11-29T02:01:00Z',
+        annotations: { summary: 'GPU 0 of gpu-01 is at 91 degrees' },
+        labels: { alertname: 'GpuTooHot', machine: 'gpu-01', gpu: '0', severity: 'critical' },
+      },
+    ],
+    rules: 1,
+  },
 };
 
 function hub() {
@@ -122,6 +140,7 @@ function foreignWords(): string[] {
   const words = texts
     .join(' ')
     .replace(/--[\w-]+/g, ' ') // flags: --allow-kill
+    .replace(/[\w/]+\.md\b/g, ' ') // a document named: docs/ALERTS.md
     .replace(/\{[a-z]+\}/g, ' ') // placeholders the settings explain: {host}
     .replace(/°C/g, ' ')
     .match(/[A-Za-z]+/g);
@@ -154,6 +173,11 @@ describe('the catalogue', () => {
     expect(translate('en', 'kill.confirmTitle', { n: 1, host: 'gpu-01' })).toBe('Stop 1 process on gpu-01?');
     expect(translate('en', 'kill.confirmTitle', { n: 2, host: 'gpu-01' })).toBe('Stop 2 processes on gpu-01?');
     expect(translate('zh', 'kill.confirmTitle', { n: 1, host: 'gpu-01' })).toBe('结束 gpu-01 上的 1 个进程？');
+    // The alerts view's words (loaded with the view) too.
+    for (const key of Object.keys(alertEn) as AlertMessageKey[]) {
+      expect(alertText('en', key, { n: 1 }), key).not.toMatch(/\(e?s\)|\b1 [a-z]+ (rules|alerts|machines|GPUs)\b|\b1 (rules|alerts|machines|GPUs)\b/);
+    }
+    expect(alertText('en', 'alerts.rules', { n: 1 })).toMatch(/^1 alerting rule \(/);
   });
 });
 
@@ -170,6 +194,7 @@ describe('every page in Chinese speaks Chinese', () => {
     ['/free-gpus', 'free-count'],
     ['/search?q=python', 'gpu-0'],
     ['/usage', 'usage-overlap'],
+    ['/alerts', 'notify-card'],
   ])('%s', async (path, ready) => {
     hub();
     renderAt(path, { language: 'zh', adminToken: 'x', myUser: 'alice' });
