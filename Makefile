@@ -99,10 +99,13 @@ FUZZ_TARGETS := common/wirejson:FuzzLenient common/redact:FuzzCmdline hub/intern
   agent/internal/collect/process:FuzzParseStat agent/internal/collect/process:FuzzParseCgroup \
   agent/internal/collect/process:FuzzParseCmdline agent/internal/collect/screen:FuzzParseSocketName \
   agent/internal/collect/screen:FuzzParseListSessions
-FUZZTIME ?= 4s
+# A count, not a duration: with a duration, Go 1.26's fuzz coordinator can
+# report its own deadline as a failure ("context deadline exceeded") when the
+# machine is busy (go.dev/issue/75804); a count has no deadline to race.
+FUZZTIME ?= 10000x
 
 .PHONY: test-fuzz
-test-fuzz: ## a short run of every fuzz target (seed corpora are in each package's testdata/fuzz)
+test-fuzz: ## a short run of every fuzz target, 10,000 inputs each (seed corpora are in each package's testdata/fuzz)
 	@for t in $(FUZZ_TARGETS); do \
 	  pkg=$${t%%:*}; name=$${t##*:}; \
 	  echo "fuzz $$name ($$pkg, $(FUZZTIME))"; \

@@ -3,6 +3,7 @@ package process
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -49,18 +50,37 @@ func TestLiveBusyProcessUsesCPU(t *testing.T) {
 	}
 }
 
+// TestLivePIDStateDropped: the collector keeps state only for the processes
+// of its latest scan. A real child process is seen, then exits (and is
+// reaped); the next scan drops its state. Checking /proc after the scan
+// instead would race with every other process on the machine exiting.
 func TestLivePIDStateDropped(t *testing.T) {
 	c := liveCollector(t)
-	collectByPID(t, c)
-	// Find a pid that is gone: the collector must not keep state for it.
-	for pid := range c.procs {
-		if _, err := os.Stat(filepath.Join("/proc", strconv.Itoa(int(pid)))); err != nil {
-			t.Fatalf("state kept for pid %d that does not exist", pid)
+	child := exec.Command("sleep", "60")
+	if err := child.Start(); err != nil {
+		t.Skipf("cannot start a child process: %v", err)
+	}
+	pid := int32(child.Process.Pid)
+	t.Cleanup(func() { _ = child.Process.Kill(); _ = child.Wait() })
+	ps := collectByPID(t, c)
+	if ps[pid] == nil || c.procs[pid] == nil {
+		t.Fatalf("the running child %d is not listed", pid)
+	}
+	for p, e := range c.procs {
+		if ps[p] == nil || e.seen != c.gen {
+			t.Errorf("state kept for pid %d, which this scan did not list", p)
 		}
 	}
-	// Fake state for a pid that cannot exist is dropped by the next scan.
+	if err := child.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = child.Wait() // reaped: /proc/<pid> is gone
+	// Fake state for a pid that cannot exist is dropped too.
 	c.procs[1<<30] = &entry{pid: 1 << 30}
-	collectByPID(t, c)
+	ps = collectByPID(t, c)
+	if _, ok := c.procs[pid]; ok || ps[pid] != nil {
+		t.Errorf("state of the exited child %d kept", pid)
+	}
 	if _, ok := c.procs[1<<30]; ok {
 		t.Error("state of a vanished pid kept")
 	}
