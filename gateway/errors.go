@@ -66,11 +66,11 @@ func handleError(_ context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w 
 	WriteError(w, HTTPStatus(st.Code()), msg)
 }
 
-// handleRoutingError answers unknown routes and methods.
-func handleRoutingError(_ context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, r *http.Request, code int) {
+// routingError answers unknown routes and methods.
+func (t routeTable) routingError(_ context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, r *http.Request, code int) {
 	switch code {
 	case http.StatusMethodNotAllowed:
-		WriteError(w, code, "method "+r.Method+" not allowed on "+r.URL.Path)
+		MethodNotAllowed(w, r, t.allowed(r.URL.Path)...)
 	case http.StatusNotFound:
 		WriteError(w, code, "no such route: "+r.URL.Path)
 	default:

@@ -49,12 +49,17 @@ func New(ctx context.Context, conn grpc.ClientConnInterface, opts Options) (http
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	marshaler := &Marshaler{Lenient: wirejson.Lenient{Location: opts.Location}}
+	routes := loadRoutes()
 	muxOpts := []runtime.ServeMuxOption{
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, marshaler),
 		runtime.WithErrorHandler(handleError),
-		runtime.WithRoutingErrorHandler(handleRoutingError),
+		runtime.WithRoutingErrorHandler(routes.routingError),
 		runtime.WithStreamErrorHandler(streamError),
 		runtime.WithDisablePathLengthFallback(),
+		// The hub's gRPC metadata is no business of HTTP clients: no
+		// Grpc-Metadata-* headers or trailers.
+		runtime.WithOutgoingHeaderMatcher(dropMetadata),
+		runtime.WithOutgoingTrailerMatcher(dropMetadata),
 	}
 	if opts.DefaultToken != "" {
 		muxOpts = append(muxOpts, runtime.WithMetadata(defaultToken(opts.DefaultToken)))
@@ -70,13 +75,13 @@ func New(ctx context.Context, conn grpc.ClientConnInterface, opts Options) (http
 	}
 
 	mux := http.NewServeMux()
-	mux.Handle("/api/", limitBody(opts.MaxBodyBytes, api))
+	mux.Handle("/api/", routes.jsonWrites(limitBody(opts.MaxBodyBytes, api)))
 	mux.Handle("GET /api/gpu-stats", &gpuStats{api: api, client: client, marshaler: marshaler})
-	mux.HandleFunc("GET /api/v1/openapi.json", serveOpenAPI(doc))
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+	mux.Handle("/api/v1/openapi.json", OnlyGet(http.HandlerFunc(serveOpenAPI(doc))))
+	mux.Handle("/healthz", OnlyGet(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, `{"status":"ok"}`)
-	})
-	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
+	})))
+	mux.Handle("/readyz", OnlyGet(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if opts.Ready != nil {
 			if err := opts.Ready(r.Context()); err != nil {
 				WriteError(w, http.StatusServiceUnavailable, "not ready: "+err.Error())
@@ -84,8 +89,18 @@ func New(ctx context.Context, conn grpc.ClientConnInterface, opts Options) (http
 			}
 		}
 		writeJSON(w, http.StatusOK, `{"status":"ready"}`)
+	})))
+	return opts.CORS.wrap(NoSniff(Gzip(mux))), nil
+}
+
+func dropMetadata(string) (string, bool) { return "", false }
+
+// NoSniff tells browsers to take every answer as the type it says it is.
+func NoSniff(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		next.ServeHTTP(w, r)
 	})
-	return opts.CORS.wrap(Gzip(mux)), nil
 }
 
 // defaultToken adds a bearer token when the HTTP request has none.

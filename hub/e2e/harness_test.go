@@ -185,8 +185,15 @@ func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool)
 	return time.Since(begin)
 }
 
-// call makes an HTTP request and decodes a JSON answer.
+// call makes an HTTP request (a body is sent as application/json) and
+// decodes a JSON answer.
 func call(t *testing.T, method, url, token string, body io.Reader) (int, any, http.Header) {
+	t.Helper()
+	return callAs(t, method, url, token, "application/json", body)
+}
+
+// callAs is call with the body sent as contentType.
+func callAs(t *testing.T, method, url, token, contentType string, body io.Reader) (int, any, http.Header) {
 	t.Helper()
 	req, err := http.NewRequest(method, url, body)
 	if err != nil {
@@ -194,6 +201,9 @@ func call(t *testing.T, method, url, token string, body io.Reader) (int, any, ht
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != nil && contentType != "" {
+		req.Header.Set("Content-Type", contentType)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

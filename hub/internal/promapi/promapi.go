@@ -91,6 +91,7 @@ func (a *API) Handler() http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodPost {
+			w.Header().Set("Allow", "GET, POST")
 			fail(w, http.StatusMethodNotAllowed, "bad_data", "method "+r.Method+" not allowed")
 			return
 		}

@@ -48,13 +48,13 @@ func (h *Hub) httpHandler(ctx context.Context, conn *grpc.ClientConn) (http.Hand
 	for _, route := range promapi.Routes {
 		mux.Handle(route, promHandler)
 	}
-	mux.Handle("/metrics", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("/metrics", gateway.OnlyGet(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if code, msg := h.policy.CheckReadHeader(r.Header.Get("Authorization")); code != 0 {
 			gateway.WriteError(w, code, msg)
 			return
 		}
 		metricsRegistry.ServeHTTP(w, r)
-	}))
+	})))
 	mux.Handle("/ws", &legacyws.Handler{
 		Fleet: h.fleet, Log: h.cfg.Log, Stopping: h.stopping,
 		Authorize: func(r *http.Request) (int, string) {
@@ -65,7 +65,7 @@ func (h *Hub) httpHandler(ctx context.Context, conn *grpc.ClientConn) (http.Hand
 	mux.Handle("/readyz", api)
 	files, _ := webui.FS()
 	mux.Handle("/", uiHandler(files))
-	return mux, nil
+	return gateway.NoSniff(mux), nil
 }
 
 // uiHandler serves the web UI's files. Paths that are not files get
@@ -74,14 +74,12 @@ func (h *Hub) httpHandler(ctx context.Context, conn *grpc.ClientConn) (http.Hand
 // first load is a third of the size).
 func uiHandler(files fs.FS) http.Handler {
 	fileServer := http.FileServerFS(files)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			gateway.WriteError(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed on "+r.URL.Path)
-			return
-		}
+	csp := contentSecurityPolicy(files)
+	return gateway.OnlyGet(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name := strings.TrimPrefix(path.Clean("/"+r.URL.Path), "/")
 		h := w.Header()
 		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Content-Security-Policy", csp)
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("X-Frame-Options", "DENY")
 		if st, err := fs.Stat(files, name); name == "" || err != nil || st.IsDir() {
@@ -96,7 +94,7 @@ func uiHandler(files fs.FS) http.Handler {
 			}
 		}
 		fileServer.ServeHTTP(w, r)
-	})
+	}))
 }
 
 // serveGzipped sends name.gz as name with Content-Encoding gzip, when there is

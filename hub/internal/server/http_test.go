@@ -3,6 +3,8 @@ package server
 import (
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
+	"encoding/base64"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -125,8 +127,30 @@ func TestUIHandler(t *testing.T) {
 			t.Errorf("HEAD: %d %v", r.StatusCode, r.Header)
 		}
 		r = get(http.MethodPost, "/", "")
-		if r.StatusCode != http.StatusMethodNotAllowed {
-			t.Errorf("POST /: %d, want 405", r.StatusCode)
+		if r.StatusCode != http.StatusMethodNotAllowed || r.Header.Get("Allow") != "GET, HEAD" {
+			t.Errorf("POST /: %d Allow %q, want 405 with Allow: GET, HEAD", r.StatusCode, r.Header.Get("Allow"))
 		}
 	})
+}
+
+func TestContentSecurityPolicy(t *testing.T) {
+	const inline = "\n      window.early = 1;\n    "
+	files := fstest.MapFS{"index.html": {Data: []byte(`<!doctype html><head><script>` + inline +
+		`</script><script type="module" crossorigin src="/assets/app.js"></script></head>`)}}
+	sum := sha256.Sum256([]byte(inline))
+	csp := contentSecurityPolicy(files)
+	want := "script-src 'self' 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "';"
+	if !strings.Contains(csp, want) {
+		t.Errorf("CSP %q: want the inline script's hash and nothing for the one with src (%q)", csp, want)
+	}
+	for _, d := range []string{"default-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"} {
+		if !strings.Contains(csp, d) {
+			t.Errorf("CSP %q lacks %q", csp, d)
+		}
+	}
+	r := httptest.NewRecorder()
+	uiHandler(files).ServeHTTP(r, httptest.NewRequest(http.MethodGet, "/", nil))
+	if got := r.Header().Get("Content-Security-Policy"); got != csp {
+		t.Errorf("page served with CSP %q", got)
+	}
 }

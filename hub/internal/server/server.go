@@ -147,6 +147,11 @@ func (h *Hub) grpcServer(creds credentials.TransportCredentials) *grpc.Server {
 // and streams are drained (bounded) and the registry is saved.
 func (h *Hub) Run(ctx context.Context) error {
 	h.health = health.NewServer()
+	// Health by service name too, for checks that name the service they use
+	// (grpc_health_probe -service, Kubernetes gRPC probes).
+	for _, svc := range []string{gpumonv1.FleetService_ServiceDesc.ServiceName, gpumonv1.AgentService_ServiceDesc.ServiceName} {
+		h.health.SetServingStatus(svc, healthpb.HealthCheckResponse_SERVING)
+	}
 	var creds credentials.TransportCredentials
 	if h.tls != nil {
 		creds = credentials.NewTLS(h.tls)
