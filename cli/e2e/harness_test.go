@@ -59,7 +59,8 @@ func startFleet(t *testing.T) *fleet {
 	t.Helper()
 	h := testfleet.StartHub(t, binDir)
 	f := &fleet{Hub: h, grpc: h.GRPC}
-	h.StartAgent(t, "gpu-a", "dgxh100", "--allow-kill")
+	// The kill test stops a sleep, which uses no GPU.
+	h.StartAgent(t, "gpu-a", "dgxh100", "--allow-kill", "--allow-kill-non-gpu")
 	h.StartAgent(t, "gpu-b", "rtx4090x4")
 	waitFor(t, "both agents online", func() bool {
 		r := f.gpumon(t, nil, "ls", "--json", "--online")

@@ -31,7 +31,9 @@ var ErrNotObject = errors.New("body must be a JSON object")
 //   - values of the wrong JSON type are ignored rather than failing the
 //     whole document.
 //
-// Only a document that is not JSON, or not an object, is an error.
+// A document that is not JSON, or not an object, is an error; so is a value
+// of a field that must be exact (see strictFields: process ids to signal),
+// which is refused rather than coerced.
 type Lenient struct {
 	// Location for timestamps without a zone; time.Local when nil.
 	Location *time.Location
@@ -46,6 +48,9 @@ func (l Lenient) Unmarshal(data []byte, m proto.Message) error {
 	obj, ok := v.(map[string]any)
 	if !ok {
 		return ErrNotObject
+	}
+	if err := checkStrict(m.ProtoReflect().Descriptor(), obj); err != nil {
+		return err
 	}
 	proto.Reset(m)
 	l.fillMessage(m.ProtoReflect(), obj)

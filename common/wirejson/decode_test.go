@@ -166,3 +166,43 @@ func TestParseGpuDevices(t *testing.T) {
 		t.Errorf("FormatGpuDevices = %q", s)
 	}
 }
+
+// TestKillPIDsAreExact: a kill request's pids are refused, naming the value,
+// unless every one is a whole number in range; nothing is coerced.
+func TestKillPIDsAreExact(t *testing.T) {
+	tests := []struct {
+		body string
+		want []int32
+		err  string // empty: accepted
+	}{
+		{`{"hostname":"h","pids":[1785, 2]}`, []int32{1785, 2}, ""},
+		{`{"hostname":"h","pids":[2147483647]}`, []int32{2147483647}, ""},
+		{`{"hostname":"h"}`, nil, ""},
+		{`{"hostname":"h","pids":null}`, nil, ""},
+		{`{"hostname":"h","pids":[1785.5]}`, nil, "pids[0] = 1785.5 is not a process id"},
+		{`{"hostname":"h","pids":[5, true]}`, nil, "pids[1] = true is not a process id"},
+		{`{"hostname":"h","pids":["12"]}`, nil, `pids[0] = "12" is not a process id`},
+		{`{"hostname":"h","pids":[4294967295]}`, nil, "pids[0] = 4294967295 is not a process id"},
+		{`{"hostname":"h","pids":[0]}`, nil, "pids[0] = 0 is not a process id"},
+		{`{"hostname":"h","pids":[-1]}`, nil, "pids[0] = -1 is not a process id"},
+		{`{"hostname":"h","pids":[1e3]}`, nil, "pids[0] = 1e3 is not a process id"},
+		{`{"hostname":"h","pids":[1785.0]}`, nil, "pids[0] = 1785.0 is not a process id"},
+		{`{"hostname":"h","pids":[null]}`, nil, "pids[0] = null is not a process id"},
+		{`{"hostname":"h","pids":[[5]]}`, nil, "pids[0] = a list is not a process id"},
+		{`{"hostname":"h","pids":5}`, nil, "pids must be a list of process ids, not 5"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.body, func(t *testing.T) {
+			var req gpumonv1.KillProcessesRequest
+			err := (wirejson.Lenient{}).Unmarshal([]byte(tt.body), &req)
+			switch {
+			case tt.err == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tt.err != "" && (err == nil || err.Error() != tt.err+" (want a whole number from 1 to 2147483647)" && err.Error() != tt.err):
+				t.Fatalf("error %v, want %q", err, tt.err)
+			case tt.err == "" && !slices.Equal(req.GetPids(), tt.want):
+				t.Errorf("pids %v, want %v", req.GetPids(), tt.want)
+			}
+		})
+	}
+}

@@ -11,7 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	"github.com/gpumon/gpumon/common/jsontest"
+	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
 )
 
 // documented is the report shape of the original API, with types.
@@ -116,6 +120,11 @@ func TestHubRestartKeepsRegistry(t *testing.T) {
 	t.Logf("agent back online %s after the hub restarted", took.Round(100*time.Millisecond))
 }
 
+// TestKillRoundTrip: a kill goes to the agent and back with a result per
+// PID. --allow-kill covers processes using a GPU only: a real process that
+// uses none (sleep) is refused and keeps running, until an agent started with
+// --allow-kill-non-gpu is asked. PIDs are exact: anything but a positive
+// whole number is a 400 naming it, before any agent is asked.
 func TestKillRoundTrip(t *testing.T) {
 	h := newHub(t)
 	victim := exec.Command("sleep", "300")
@@ -128,40 +137,69 @@ func TestKillRoundTrip(t *testing.T) {
 	pid := victim.Process.Pid
 
 	startAgent(t, h, "e2e-kill", "rtx4090x4", "--allow-kill")
+	startAgent(t, h, "e2e-killany", "rtx4090x4", "--allow-kill", "--allow-kill-non-gpu")
 	startAgent(t, h, "e2e-nokill", "rtx4090x4")
-	waitFor(t, "agent reports the victim", 20*time.Second, func() bool {
-		m, ok := machines(t, h.http)["e2e-kill"].(map[string]any)
-		return ok && strings.Contains(fmt.Sprint(m["system_info"]), fmt.Sprintf("pid:%d ", pid))
-	})
-	waitFor(t, "second agent", 20*time.Second, func() bool { _, on := online(t, h.http, "e2e-nokill"); return on })
-
-	body := fmt.Sprintf(`{"hostname": "e2e-kill", "pids": [%d, 1]}`, pid)
-	code, v, _ := call(t, http.MethodPost, h.http+"/api/kill-processes", adminToken, strings.NewReader(body))
-	if code != http.StatusOK {
-		t.Fatalf("kill: %d %v", code, v)
+	for _, host := range []string{"e2e-kill", "e2e-killany"} {
+		waitFor(t, host+" reports the victim", 20*time.Second, func() bool {
+			m, ok := machines(t, h.http)[host].(map[string]any)
+			return ok && strings.Contains(fmt.Sprint(m["system_info"]), fmt.Sprintf("pid:%d ", pid))
+		})
 	}
-	resp := v.(map[string]any)
-	results := resp["results"].([]any)
-	if len(results) != 2 || resp["status"] != "error" {
-		t.Fatalf("kill response = %v (PID 1 must be refused, so the overall status is error)", resp)
+	waitFor(t, "third agent", 20*time.Second, func() bool { _, on := online(t, h.http, "e2e-nokill"); return on })
+	kill := func(host string, pids string) (int, map[string]any) {
+		t.Helper()
+		code, v, _ := call(t, http.MethodPost, h.http+"/api/kill-processes", adminToken,
+			strings.NewReader(fmt.Sprintf(`{"hostname": %q, "pids": [%s]}`, host, pids)))
+		return code, v.(map[string]any)
+	}
+
+	for _, bad := range []string{"1785.5", "true", `"12"`, "4294967295", "0", "-1"} {
+		code, v := kill("e2e-killany", fmt.Sprintf("%d, %s", pid, bad))
+		if code != http.StatusBadRequest || !strings.Contains(fmt.Sprint(v["message"]), "pids[1] = "+bad+" is not a process id") {
+			t.Errorf("pids [%d, %s]: %d %v, want 400 naming %s", pid, bad, code, v, bad)
+		}
+	}
+
+	// gRPC's pids are int32 already; zero and negatives are refused there too.
+	ctx, cancel := context.WithTimeout(withToken(context.Background(), adminToken), 10*time.Second)
+	defer cancel()
+	_, err := gpumonv1.NewFleetServiceClient(dialHub(t, h)).KillProcesses(ctx, &gpumonv1.KillProcessesRequest{Hostname: "e2e-killany", Pids: []int32{int32(pid), -1}})
+	if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "pids[1] = -1") {
+		t.Errorf("gRPC kill of pid -1: %v, want InvalidArgument naming it", err)
+	}
+
+	code, resp := kill("e2e-kill", fmt.Sprintf("%d, 1", pid))
+	results, _ := resp["results"].([]any)
+	if code != http.StatusOK || len(results) != 2 || resp["status"] != "error" {
+		t.Fatalf("kill on a GPU-only agent: %d %v", code, resp)
 	}
 	first, second := results[0].(map[string]any), results[1].(map[string]any)
-	if first["pid"] != json.Number(fmt.Sprint(pid)) || first["status"] != "success" {
-		t.Errorf("victim result = %v", first)
+	if first["pid"] != json.Number(fmt.Sprint(pid)) || first["status"] != "error" || !strings.Contains(fmt.Sprint(first["message"]), "uses no GPU") {
+		t.Errorf("a process using no GPU, --allow-kill only: %v, want refused", first)
 	}
 	if second["status"] != "error" || !strings.Contains(fmt.Sprint(second["message"]), "never") {
 		t.Errorf("PID 1 result = %v", second)
 	}
 	select {
 	case <-exited:
-	case <-time.After(5 * time.Second):
-		t.Fatal("the victim is still running after a successful kill")
+		t.Fatal("the victim was stopped by an agent that may stop GPU processes only")
+	case <-time.After(time.Second):
 	}
 
-	code, v, _ = call(t, http.MethodPost, h.http+"/api/kill-processes", adminToken,
-		strings.NewReader(`{"hostname": "e2e-nokill", "pids": [12345]}`))
-	if code != http.StatusForbidden || !strings.Contains(fmt.Sprint(v), "--allow-kill") {
-		t.Errorf("kill on an agent without --allow-kill: %d %v", code, v)
+	code, resp = kill("e2e-killany", fmt.Sprint(pid))
+	results, _ = resp["results"].([]any)
+	if code != http.StatusOK || resp["status"] != "success" || len(results) != 1 || results[0].(map[string]any)["status"] != "success" {
+		t.Fatalf("kill with --allow-kill-non-gpu: %d %v", code, resp)
+	}
+	select {
+	case <-exited:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the victim is still running 10 s after a successful kill")
+	}
+
+	code, resp = kill("e2e-nokill", "12345")
+	if code != http.StatusForbidden || !strings.Contains(fmt.Sprint(resp), "--allow-kill") {
+		t.Errorf("kill on an agent without --allow-kill: %d %v", code, resp)
 	}
 }
 

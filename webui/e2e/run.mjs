@@ -100,11 +100,12 @@ async function main() {
     hubChild = start('gpumon-hub', hubArgs, logs);
     await waitFor(async () => (await fetch(`${hub}/api/v1/machines`)).ok, 20_000, 'the restarted hub');
   };
-  const agentArgs = (profile, host) => [`--simulate=${profile}`, '--hub', `127.0.0.1:${grpcPort}`, '--token', AGENT_TOKEN, '--hostname', host, '--state-dir', path.join(tmp, `state-${host}`), '--allow-kill', '--log-level', 'warn'];
+  const agentArgs = (profile, host) => [`--simulate=${profile}`, '--hub', `127.0.0.1:${grpcPort}`, '--token', AGENT_TOKEN, '--hostname', host, '--state-dir', path.join(tmp, `state-${host}`), '--allow-kill', '--allow-kill-non-gpu', '--log-level', 'warn'];
   start('gpumon-agent', agentArgs('dgxh100', 'e2e-a'), logs);
   const agentsStarted = Date.now();
   const agentB = start('gpumon-agent', agentArgs('rtx4090x4', 'e2e-b'), logs);
-  // A process the kill step stops; the agent reports every process of this machine.
+  // A process the kill step stops; the agent reports every process of this
+  // machine, and stops one that uses no GPU because of --allow-kill-non-gpu.
   const victim = spawn('sleep', ['613'], { stdio: 'ignore' });
   children.push(victim);
   const victimGone = new Promise((r) => victim.on('exit', (code, signal) => r(signal ?? code)));

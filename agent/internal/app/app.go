@@ -39,11 +39,13 @@ type Config struct {
 	JSON           bool
 	AllowKill      bool
 	AllowForceKill bool
-	Disks          []string
-	TLS            tlsclient.Options
-	Buffer         time.Duration
-	DockerInterval time.Duration
-	Keepalive      time.Duration
+	// AllowKillNonGPU widens kills from GPU processes to every reported one.
+	AllowKillNonGPU bool
+	Disks           []string
+	TLS             tlsclient.Options
+	Buffer          time.Duration
+	DockerInterval  time.Duration
+	Keepalive       time.Duration
 	// HostRoot is where the host's filesystem is mounted when the agent runs
 	// in a container ("/" otherwise): /proc, /etc, / and screen sockets are
 	// read below it.
@@ -86,6 +88,9 @@ func (c *Config) Validate() error {
 	}
 	if c.AllowForceKill && !c.AllowKill {
 		errs = append(errs, errors.New("--allow-force-kill needs --allow-kill"))
+	}
+	if c.AllowKillNonGPU && !c.AllowKill {
+		errs = append(errs, errors.New("--allow-kill-non-gpu needs --allow-kill"))
 	}
 	if err := c.TLS.Validate(); err != nil {
 		errs = append(errs, err)
@@ -160,10 +165,10 @@ func Run(ctx context.Context, c Config, stdout io.Writer) error {
 		Hub: c.Hub, Token: c.Token, TLS: tlsCfg, Hostname: c.Hostname, MachineID: s.machineID,
 		Version: c.Version, Interval: c.Interval, Buffer: c.Buffer, Simulated: c.Simulate != "",
 		Secret: secret, SaveSecret: state.SaveSecret,
-		Kill: stream.KillPolicy{Allow: c.AllowKill, AllowForce: c.AllowForceKill}, Keepalive: c.Keepalive, Log: c.Log,
+		Kill: stream.KillPolicy{Allow: c.AllowKill, AllowForce: c.AllowForceKill, AnyProcess: c.AllowKillNonGPU}, Keepalive: c.Keepalive, Log: c.Log,
 		Observe: scrape.observe,
 	}, s)
 	c.Log.Info("agent started", "hub", c.Hub, "hostname", c.Hostname, "interval", c.Interval, "simulate", c.Simulate,
-		"allow_kill", c.AllowKill, "state_dir", string(state))
+		"allow_kill", c.AllowKill, "allow_kill_non_gpu", c.AllowKillNonGPU, "state_dir", string(state))
 	return client.Run(ctx)
 }

@@ -81,12 +81,13 @@ type Client struct {
 	invChanged chan struct{}
 	mu         sync.Mutex
 	inventory  *gpumonv1.Inventory
-	pids       map[int32]bool
-	secret     string // guarded by mu
-	conflict   atomic.Bool
-	connected  atomic.Bool
-	key        atomic.Pointer[string]
-	log        *slog.Logger
+	// pids the latest sample reports, true for those using a GPU.
+	pids      map[int32]bool
+	secret    string // guarded by mu
+	conflict  atomic.Bool
+	connected atomic.Bool
+	key       atomic.Pointer[string]
+	log       *slog.Logger
 }
 
 // DefaultBuffer is how much history the agent keeps while the hub is away.
@@ -217,10 +218,7 @@ func (c *Client) sampleOnce(ctx context.Context) {
 	r := c.sampler.Sample(ctx)
 	r.Hostname, r.MachineId, r.AgentVersion, r.Simulated = c.cfg.Hostname, c.cfg.MachineID, c.cfg.Version, c.cfg.Simulated || r.Simulated
 	r.IntervalSeconds = time.Duration(c.interval.Load()).Seconds()
-	pids := make(map[int32]bool, len(r.GetSystemInfo().GetProcesses()))
-	for _, p := range r.GetSystemInfo().GetProcesses() {
-		pids[p.GetPid()] = true
-	}
+	pids := reportedPIDs(r)
 	if c.cfg.Observe != nil {
 		c.cfg.Observe(r, c.MachineKey())
 	}
@@ -254,10 +252,27 @@ func (c *Client) setInterval(d time.Duration) {
 	}
 }
 
-func (c *Client) reported(pid int32) bool {
+// reportedPIDs maps every pid the report lists to whether it uses a GPU.
+func reportedPIDs(r *gpumonv1.Report) map[int32]bool {
+	pids := make(map[int32]bool, len(r.GetSystemInfo().GetProcesses()))
+	for _, p := range r.GetSystemInfo().GetProcesses() {
+		pids[p.GetPid()] = p.GetIsGpuProcess()
+	}
+	for _, g := range r.GetGpuData() {
+		for _, p := range g.GetProcesses() {
+			pids[p.GetPid()] = true
+		}
+	}
+	return pids
+}
+
+// reported says whether the latest sample lists pid, and whether as a GPU
+// process.
+func (c *Client) reported(pid int32) (listed, gpu bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.pids[pid]
+	gpu, listed = c.pids[pid]
+	return listed, gpu
 }
 
 func (c *Client) currentInventory() *gpumonv1.Inventory {

@@ -16,6 +16,9 @@ type KillPolicy struct {
 	Allow bool
 	// AllowForce: send SIGKILL when asked; otherwise SIGTERM only.
 	AllowForce bool
+	// AnyProcess: stop any process the agent reports, not only those using
+	// a GPU (--allow-kill-non-gpu).
+	AnyProcess bool
 	// Signal sends a signal (default syscall.Kill).
 	Signal func(pid int, sig syscall.Signal) error
 }
@@ -66,6 +69,7 @@ func (c *Client) kill(k *gpumonv1.KillCommand) []*gpumonv1.KillResult {
 	out := make([]*gpumonv1.KillResult, 0, len(k.GetPids()))
 	for _, pid := range k.GetPids() {
 		r := &gpumonv1.KillResult{Pid: pid, Status: "error"}
+		listed, gpu := c.reported(pid)
 		switch {
 		case !c.cfg.Kill.Allow:
 			r.Message = "kills are not allowed on this agent (--allow-kill)"
@@ -75,8 +79,10 @@ func (c *Client) kill(k *gpumonv1.KillCommand) []*gpumonv1.KillResult {
 			r.Message = fmt.Sprintf("pid %d is never signalled", pid)
 		case pid == self:
 			r.Message = "the agent does not signal itself"
-		case !c.reported(pid):
+		case !listed:
 			r.Message = "pid is not among the processes this agent reports"
+		case !gpu && !c.cfg.Kill.AnyProcess:
+			r.Message = "pid uses no GPU; this agent stops only GPU processes (--allow-kill-non-gpu widens that)"
 		default:
 			if err := send(int(pid), sig); err != nil {
 				r.Message = killError(err)

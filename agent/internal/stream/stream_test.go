@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -18,8 +19,9 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// fakeSampler reports two GPUs and the given pids.
-type fakeSampler struct{ pids []int32 }
+// fakeSampler reports two GPUs and the given pids as processes, the gpuPids
+// among them as using GPU 0.
+type fakeSampler struct{ pids, gpuPids []int32 }
 
 func (f fakeSampler) Sample(context.Context) *gpumonv1.Report {
 	r := &gpumonv1.Report{
@@ -31,7 +33,11 @@ func (f fakeSampler) Sample(context.Context) *gpumonv1.Report {
 		SystemInfo: &gpumonv1.SystemInfo{Os: "Debian 12", CpuCores: 2, CpuPercent: 12},
 	}
 	for _, pid := range f.pids {
-		r.SystemInfo.Processes = append(r.SystemInfo.Processes, &gpumonv1.Process{Pid: pid})
+		gpu := slices.Contains(f.gpuPids, pid)
+		r.SystemInfo.Processes = append(r.SystemInfo.Processes, &gpumonv1.Process{Pid: pid, IsGpuProcess: gpu})
+		if gpu {
+			r.GpuData[0].Processes = append(r.GpuData[0].Processes, &gpumonv1.Process{Pid: pid, IsGpuProcess: true})
+		}
 	}
 	return r
 }
@@ -128,9 +134,24 @@ func TestReplayAfterHubOutage(t *testing.T) {
 	}
 }
 
+// TestKillCommand: kills only with --allow-kill, only processes the agent
+// reports as using a GPU unless --allow-kill-non-gpu widens that, never PID
+// 1, the agent itself or an unreported PID.
 func TestKillCommand(t *testing.T) {
-	for _, allow := range []bool{true, false} {
-		t.Run(map[bool]string{true: "allowed", false: "not allowed"}[allow], func(t *testing.T) {
+	tests := []struct {
+		name   string
+		policy KillPolicy
+		gpu    bool // the child is reported as a GPU process
+		killed bool
+		msg    string
+	}{
+		{"not allowed", KillPolicy{}, true, false, "not allowed"},
+		{"GPU process", KillPolicy{Allow: true}, true, true, "SIGTERM sent"},
+		{"process using no GPU", KillPolicy{Allow: true}, false, false, "uses no GPU"},
+		{"any process when widened", KillPolicy{Allow: true, AnyProcess: true}, false, true, "SIGTERM sent"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
 			child := exec.Command("sleep", "30")
 			if err := child.Start(); err != nil {
 				t.Fatal(err)
@@ -143,7 +164,15 @@ func TestKillCommand(t *testing.T) {
 			rec := newRecorder()
 			hub := startFakeHub(t, rec, "127.0.0.1:0")
 			defer hub.srv.Stop()
-			c := newTestClient(hub.addr, KillPolicy{Allow: allow}, pid, 1, int32(os.Getpid()))
+			sampler := fakeSampler{pids: []int32{pid, 1, int32(os.Getpid())}}
+			if tt.gpu {
+				sampler.gpuPids = []int32{pid}
+			}
+			c := New(Config{
+				Hub: hub.addr, Token: "secret-token", Hostname: "node-1", MachineID: "m-1", Version: "test",
+				Interval: 50 * time.Millisecond, MinBackoff: 50 * time.Millisecond, MaxBackoff: 200 * time.Millisecond,
+				Kill: tt.policy,
+			}, sampler)
 			stop := run(t, c)
 			defer stop()
 			waitFor(t, "connection", c.Connected)
@@ -155,7 +184,7 @@ func TestKillCommand(t *testing.T) {
 			waitFor(t, "the command result", func() bool { _, _, r := rec.snapshot(); return len(r) == 1 })
 			_, _, results := rec.snapshot()
 			res := results[0]
-			if res.GetRequestId() != "r1" || res.GetOk() != allow || len(res.GetKillResults()) != 4 {
+			if res.GetRequestId() != "r1" || res.GetOk() != tt.policy.Allow || len(res.GetKillResults()) != 4 {
 				t.Fatalf("result = %v", res)
 			}
 			statuses := []string{}
@@ -163,25 +192,28 @@ func TestKillCommand(t *testing.T) {
 				statuses = append(statuses, kr.GetStatus())
 			}
 			want := []string{"error", "error", "error", "error"}
-			if allow {
+			if tt.killed {
 				want[0] = "success"
 			}
-			if !slices.Equal(statuses, want) {
-				t.Errorf("statuses %v, want %v (results %v)", statuses, want, res.GetKillResults())
+			if !slices.Equal(statuses, want) || !strings.Contains(res.GetKillResults()[0].GetMessage(), tt.msg) {
+				t.Errorf("statuses %v, want %v and %q for the child (results %v)", statuses, want, tt.msg, res.GetKillResults())
+			}
+			if tt.killed {
+				select {
+				case err := <-exited:
+					if ws, ok := child.ProcessState.Sys().(syscall.WaitStatus); !ok || ws.Signal() != syscall.SIGTERM {
+						t.Errorf("child ended by %v, want SIGTERM", child.ProcessState)
+					}
+					exited <- err // for the deferred cleanup
+				case <-time.After(10 * time.Second):
+					t.Fatal("child still running 10 s after an allowed kill")
+				}
+				return
 			}
 			select {
 			case err := <-exited:
-				if !allow {
-					t.Fatalf("child exited (%v) although kills are not allowed", err)
-				}
-				if ws, ok := child.ProcessState.Sys().(syscall.WaitStatus); !ok || ws.Signal() != syscall.SIGTERM {
-					t.Errorf("child ended by %v, want SIGTERM", child.ProcessState)
-				}
-				exited <- err // for the deferred cleanup
-			case <-time.After(300 * time.Millisecond):
-				if allow {
-					t.Fatal("child still running after an allowed kill")
-				}
+				t.Fatalf("child exited (%v) although the kill was refused", err)
+			case <-time.After(300 * time.Millisecond): // a refused kill sends nothing
 			}
 		})
 	}

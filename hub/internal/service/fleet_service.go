@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"slices"
 	"strconv"
 	"sync"
@@ -117,6 +118,11 @@ func (s *Fleet) KillProcesses(ctx context.Context, req *gpumonv1.KillProcessesRe
 		return nil, status.Error(codes.InvalidArgument, "pids must list at least one process id")
 	case n > MaxKillPIDs:
 		return nil, status.Errorf(codes.InvalidArgument, "at most %d pids per request", MaxKillPIDs)
+	}
+	for i, pid := range req.GetPids() {
+		if pid < 1 {
+			return nil, status.Errorf(codes.InvalidArgument, "pids[%d] = %d is not a process id (want a whole number from 1 to %d)", i, pid, math.MaxInt32)
+		}
 	}
 	m, ok := s.Fleet.Get(req.GetHostname())
 	if !ok {
