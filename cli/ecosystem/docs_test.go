@@ -24,7 +24,7 @@ var cliCommands = []string{"ls", "free", "ps", "top", "kill", "usage", "alerts",
 type helpEntry struct{ flag, arg, env, def, meaning string }
 
 var (
-	entryRe   = regexp.MustCompile(`(?m)^  (--[a-z0-9-]+)( [^\n]+)?\n((?:      [^\n]*\n)+)`)
+	entryRe   = regexp.MustCompile(`(?m)^  (--[a-z0-9.-]+)( [^\n]+)?\n((?:      [^\n]*\n)+)`)
 	defaultRe = regexp.MustCompile(` \(default ([^)]*)\)`)
 	envRe     = regexp.MustCompile(` \[\$(GPUMON_[A-Z0-9_]+)\]`)
 )
@@ -175,7 +175,7 @@ func checkNamedFlags(t *testing.T, file, text string) {
 			all[e.flag] = true
 		}
 	}
-	for _, m := range regexp.MustCompile("(?:^|[\\s(`\"])(--[a-z][a-z0-9-]+)").FindAllStringSubmatch(text, -1) {
+	for _, m := range regexp.MustCompile("(?:^|[\\s(`\"])(--[a-z][a-z0-9-]+(?:\\.[a-z0-9-]+)*)").FindAllStringSubmatch(text, -1) {
 		if !all[m[1]] && !otherTools[m[1]] {
 			t.Errorf("%s names %s, which no binary's --help lists", file, m[1])
 		}

@@ -19,7 +19,7 @@ import (
 )
 
 var (
-	helpFlag = regexp.MustCompile(`(?m)^  (--[a-z0-9-]+)`)
+	helpFlag = regexp.MustCompile(`(?m)^  (--[a-z0-9.-]+)`)
 	helpEnv  = regexp.MustCompile(`\[\$(GPUMON_[A-Z0-9_]+)\]`)
 	envName  = regexp.MustCompile(`\bGPUMON_[A-Z0-9_]+\b`)
 	helps    sync.Map // binary → set of flags and variables

@@ -13,9 +13,11 @@ import (
 	"strings"
 )
 
-// EnvName is the variable a flag falls back to.
+// EnvName is the variable a flag falls back to: the name in upper case
+// with '-' and '.' as '_' (--query.max-samples: GPUMON_QUERY_MAX_SAMPLES),
+// so that a shell can set it.
 func EnvName(prefix, flagName string) string {
-	return prefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+	return prefix + strings.ToUpper(strings.NewReplacer("-", "_", ".", "_").Replace(flagName))
 }
 
 // Parse parses args, then sets every flag not given there from its

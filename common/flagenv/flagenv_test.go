@@ -24,6 +24,16 @@ func TestParse(t *testing.T) {
 	}
 }
 
+func TestEnvName(t *testing.T) {
+	for flagName, want := range map[string]string{
+		"agent-token": "GPUMON_AGENT_TOKEN", "query.max-samples": "GPUMON_QUERY_MAX_SAMPLES", "hub": "GPUMON_HUB",
+	} {
+		if got := EnvName("GPUMON_", flagName); got != want {
+			t.Errorf("EnvName(%q) = %q, want %q", flagName, got, want)
+		}
+	}
+}
+
 func TestParseBadEnv(t *testing.T) {
 	t.Setenv("GPUMON_INTERVAL", "soon")
 	fs := flag.NewFlagSet("x", flag.ContinueOnError)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/gpumon/gpumon/common/flagenv"
 	"github.com/gpumon/gpumon/hub/internal/alerting"
+	"github.com/gpumon/gpumon/hub/internal/history"
 	"github.com/gpumon/gpumon/hub/internal/server"
 	"github.com/gpumon/gpumon/hub/internal/webhook"
 )
@@ -103,6 +104,10 @@ func parseFlags(args []string, stderr io.Writer) (server.Config, bool, slog.Leve
 	fs.IntVar(&cfg.MaxConnections, "max-connections", 20000, "open `connections` per port; more are closed at once (load shedding)")
 	fs.Float64Var(&cfg.SnapshotRate, "max-snapshot-rate", 20, "snapshots per `second` one agent stream may send; a faster stream is closed (ResourceExhausted)")
 	fs.Float64Var(&cfg.SnapshotBurst, "max-snapshot-burst", 1200, "snapshots one agent stream may send in a `burst` (replaying its buffer after an outage)")
+	fs.DurationVar(&cfg.Query.Timeout, "query.timeout", history.DefaultQueryTimeout, "longest `duration` of a PromQL query, waiting for a slot included")
+	fs.IntVar(&cfg.Query.MaxConcurrency, "query.max-concurrency", history.DefaultQueryConcurrency, "PromQL `queries` evaluated at once; more wait for a slot")
+	fs.IntVar(&cfg.Query.MaxSamples, "query.max-samples", history.DefaultQuerySamples, "`samples` one PromQL query may load into memory; more fail the query")
+	fs.IntVar(&cfg.Query.MaxLength, "query.max-length", history.DefaultQueryLength, "longest PromQL query text in `bytes`; longer ones are refused before parsing")
 	cors := fs.String("cors-origins", "", "comma-separated web `origins` allowed to call every route (\"*\": any); any origin may GET")
 	fs.Var((*flagenv.Strings)(&cfg.RuleFiles), "rules", "Prometheus alerting and recording rule `files` (globs; repeat or separate with commas); reloaded on SIGHUP and when they change")
 	fs.BoolVar(&cfg.DefaultRules, "default-rules", true, "evaluate the built-in alerting rules (written to DATA_DIR/default-rules.yml at start; --default-rules=false turns them off)")

@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql"
+	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -24,12 +25,9 @@ import (
 // DefaultRetention is how long samples are kept unless told otherwise.
 const DefaultRetention = 15 * 24 * time.Hour
 
-// Settings of the PromQL engine, Prometheus's defaults.
-const (
-	QueryTimeout    = 2 * time.Minute
-	QueryMaxSamples = 50_000_000
-	LookbackDelta   = 5 * time.Minute
-)
+// LookbackDelta is the PromQL engine's, Prometheus's default. Its other
+// settings are QueryLimits.
+const LookbackDelta = 5 * time.Minute
 
 // Options configures the store.
 type Options struct {
@@ -42,7 +40,9 @@ type Options struct {
 	// RecoverEvery is how often a failed store checks whether it can write
 	// again (default 5 s).
 	RecoverEvery time.Duration
-	Log          *slog.Logger
+	// Query bounds PromQL work; zero fields take the defaults.
+	Query QueryLimits
+	Log   *slog.Logger
 }
 
 // Store is the embedded history.
@@ -60,6 +60,7 @@ type Store struct {
 	dir      string
 	topts    *tsdb.Options
 	engine   *promql.Engine
+	parser   parser.Parser
 	opts     Options
 	mu       sync.RWMutex // db: appends and queriers share it; reopening takes it alone
 	db       *tsdb.DB
@@ -99,8 +100,12 @@ func Open(dir string, o Options) (*Store, error) {
 	if err := s.open(); err != nil {
 		return nil, fmt.Errorf("open history in %s: %w", dir, err)
 	}
+	o.Query = o.Query.withDefaults()
+	s.opts.Query = o.Query
+	s.parser = limitedParser{Parser: parser.NewParser(parser.Options{}), maxLength: o.Query.MaxLength}
 	s.engine = promql.NewEngine(promql.EngineOpts{
-		Logger: o.Log.With("component", "promql"), MaxSamples: QueryMaxSamples, Timeout: QueryTimeout,
+		Logger: o.Log.With("component", "promql"), MaxSamples: o.Query.MaxSamples, Timeout: o.Query.Timeout,
+		ActiveQueryTracker: make(slots, o.Query.MaxConcurrency), Parser: s.parser,
 		LookbackDelta: LookbackDelta, EnableAtModifier: true, EnableNegativeOffset: true,
 	})
 	return s, nil
@@ -142,6 +147,12 @@ func (s *Store) Queryable() storage.Queryable { return queryable{s} }
 
 // Engine is the PromQL engine over the store.
 func (s *Store) Engine() *promql.Engine { return s.engine }
+
+// Parser is the engine's parser, with the query size limits.
+func (s *Store) Parser() parser.Parser { return s.parser }
+
+// QueryLimits are the limits the engine applies.
+func (s *Store) QueryLimits() QueryLimits { return s.opts.Query }
 
 // Appended and Failed count samples.
 func (s *Store) Appended() uint64 { return s.appended.Load() }

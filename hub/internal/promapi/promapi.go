@@ -31,8 +31,6 @@ import (
 	"github.com/gpumon/gpumon/common/metricset"
 )
 
-var promParser = parser.NewParser(parser.Options{})
-
 // Routes lists the paths this package serves.
 var Routes = []string{
 	"/api/v1/query", "/api/v1/query_range", "/api/v1/labels", "/api/v1/label/", "/api/v1/series",
@@ -44,6 +42,11 @@ var Routes = []string{
 type API struct {
 	Engine    *promql.Engine
 	Queryable storage.Queryable
+	// Parser reads match[] selectors (the engine's, with its limits).
+	Parser parser.Parser
+	// Timeout bounds a query; a request's own timeout parameter may only
+	// shorten it (default 2 minutes).
+	Timeout time.Duration
 	// Remote, when set, receives every request instead.
 	Remote *url.URL
 	// Authorize refuses a request (e.g. a missing API token); nil allows all.
@@ -133,7 +136,7 @@ func (a *API) query(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusBadRequest, "bad_data", err.Error())
 		return
 	}
-	ctx, cancel := withTimeout(r)
+	ctx, cancel := a.withTimeout(r)
 	defer cancel()
 	q, err := a.Engine.NewInstantQuery(ctx, a.Queryable, nil, r.FormValue("query"), ts)
 	a.run(w, ctx, q, err)
@@ -157,7 +160,7 @@ func (a *API) queryRange(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusBadRequest, "bad_data", "exceeded maximum resolution of 11,000 points per timeseries")
 		return
 	}
-	ctx, cancel := withTimeout(r)
+	ctx, cancel := a.withTimeout(r)
 	defer cancel()
 	q, err := a.Engine.NewRangeQuery(ctx, a.Queryable, nil, r.FormValue("query"), start, end, step)
 	a.run(w, ctx, q, err)
@@ -196,7 +199,7 @@ func (a *API) matchersAndRange(r *http.Request) ([][]*labels.Matcher, int64, int
 	}
 	var sets [][]*labels.Matcher
 	for _, m := range r.Form["match[]"] {
-		ms, err := promParser.ParseMetricSelector(m)
+		ms, err := a.parser().ParseMetricSelector(m)
 		if err != nil {
 			return nil, 0, 0, err
 		}
@@ -296,8 +299,18 @@ func (a *API) series(w http.ResponseWriter, r *http.Request) {
 	ok(w, out)
 }
 
-func withTimeout(r *http.Request) (context.Context, context.CancelFunc) {
-	d := 2 * time.Minute
+func (a *API) parser() parser.Parser {
+	if a.Parser == nil {
+		return parser.NewParser(parser.Options{})
+	}
+	return a.Parser
+}
+
+func (a *API) withTimeout(r *http.Request) (context.Context, context.CancelFunc) {
+	d := a.Timeout
+	if d <= 0 {
+		d = 2 * time.Minute
+	}
 	if t, err := parseDuration(r.FormValue("timeout")); err == nil && t > 0 && t < d {
 		d = t
 	}

@@ -125,7 +125,7 @@ func (a *API) rules(w http.ResponseWriter, r *http.Request) {
 	}
 	var sets [][]*labels.Matcher
 	for _, m := range r.Form["match[]"] {
-		ms, err := promParser.ParseMetricSelector(m)
+		ms, err := a.parser().ParseMetricSelector(m)
 		if err != nil {
 			fail(w, http.StatusBadRequest, "bad_data", err.Error())
 			return

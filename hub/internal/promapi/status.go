@@ -82,7 +82,7 @@ func intParam(r *http.Request, name string) (int, error) {
 func (a *API) queryExemplars(w http.ResponseWriter, r *http.Request) {
 	start, err1 := parseTimeParam(r, "start", time.UnixMilli(math.MinInt64/2))
 	end, err2 := parseTimeParam(r, "end", time.UnixMilli(math.MaxInt64/2))
-	_, err3 := promParser.ParseExpr(r.FormValue("query"))
+	_, err3 := a.parser().ParseExpr(r.FormValue("query"))
 	switch {
 	case errors.Join(err1, err2, err3) != nil:
 		fail(w, http.StatusBadRequest, "bad_data", errors.Join(err1, err2, err3).Error())
@@ -95,7 +95,7 @@ func (a *API) queryExemplars(w http.ResponseWriter, r *http.Request) {
 
 // formatQuery answers the query, pretty-printed.
 func (a *API) formatQuery(w http.ResponseWriter, r *http.Request) {
-	expr, err := promParser.ParseExpr(r.FormValue("query"))
+	expr, err := a.parser().ParseExpr(r.FormValue("query"))
 	if err != nil {
 		fail(w, http.StatusBadRequest, "bad_data", fmt.Sprintf("invalid parameter %q: %v", "query", err))
 		return

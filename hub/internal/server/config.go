@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gpumon/gpumon/hub/internal/alerting"
+	"github.com/gpumon/gpumon/hub/internal/history"
 	"github.com/gpumon/gpumon/hub/internal/webhook"
 )
 
@@ -58,6 +59,8 @@ type Config struct {
 	AlertmanagerURLs []string
 	WebhookURLs      []string
 	WebhookFormat    webhook.Format
+	// Query bounds PromQL work (--query.*).
+	Query history.QueryLimits
 	// MaxConnections per port; SnapshotRate/Burst per agent stream.
 	MaxConnections              int
 	SnapshotRate, SnapshotBurst float64
@@ -111,6 +114,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxConnections < 0 || c.SnapshotRate < 0 || c.SnapshotBurst < 0 {
 		errs = append(errs, errors.New("--max-connections, --max-snapshot-rate and --max-snapshot-burst must not be negative"))
+	}
+	if q := c.Query; q.Timeout < 0 || q.MaxConcurrency < 0 || q.MaxSamples < 0 || q.MaxLength < 0 {
+		errs = append(errs, errors.New("--query.timeout, --query.max-concurrency, --query.max-samples and --query.max-length must not be negative"))
 	}
 	if c.IdleAfter < 0 {
 		errs = append(errs, fmt.Errorf("--idle-after %s: must not be negative", c.IdleAfter))

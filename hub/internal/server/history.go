@@ -18,7 +18,7 @@ import (
 // openHistory opens the embedded store and, when configured, remote write
 // and the remote query API.
 func (h *Hub) openHistory() error {
-	opts := history.Options{Retention: h.cfg.Retention, Log: h.cfg.Log}
+	opts := history.Options{Retention: h.cfg.Retention, Query: h.cfg.Query, Log: h.cfg.Log}
 	if h.cfg.RemoteWriteURL != "" {
 		h.remote = history.NewRemoteWriter(h.cfg.RemoteWriteURL, h.cfg.Log)
 		opts.Forward = h.remote.Forward
@@ -55,8 +55,9 @@ func (h *Hub) retention() time.Duration {
 func (h *Hub) promFlags() map[string]string {
 	return map[string]string{
 		"query.lookback-delta":        model.Duration(history.LookbackDelta).String(),
-		"query.max-samples":           strconv.Itoa(history.QueryMaxSamples),
-		"query.timeout":               model.Duration(history.QueryTimeout).String(),
+		"query.max-concurrency":       strconv.Itoa(h.history.QueryLimits().MaxConcurrency),
+		"query.max-samples":           strconv.Itoa(h.history.QueryLimits().MaxSamples),
+		"query.timeout":               model.Duration(h.history.QueryLimits().Timeout).String(),
 		"storage.tsdb.retention.time": model.Duration(h.retention()).String(),
 	}
 }

@@ -38,6 +38,7 @@ func (h *Hub) httpHandler(ctx context.Context, conn *grpc.ClientConn) (http.Hand
 	metricsRegistry := metrics.New(metrics.Sources{Fleet: h.fleet, Stats: h.stats, History: h.history, Remote: h.remote, Extra: h.alerts.registry})
 	prom := &promapi.API{
 		Engine: h.history.Engine(), Queryable: h.history.Queryable(), Version: h.cfg.Version, Rules: h.alerts.engine,
+		Parser: h.history.Parser(), Timeout: h.history.QueryLimits().Timeout,
 		Authorize: func(r *http.Request) (int, string) { return h.policy.CheckReadHeader(r.Header.Get("Authorization")) },
 		Metadata:  metricsRegistry.Families, Started: h.started, Retention: h.retention(), Flags: h.promFlags(),
 	}
