@@ -88,9 +88,10 @@ func (b *bench) startHub(name string) (*hub, error) {
 	p, err := b.start(name, pw, filepath.Join(b.bin, "gpumon-hub"),
 		"--http-addr", "127.0.0.1:0", "--grpc-addr", "127.0.0.1:0", "--data-dir", dir,
 		"--agent-token", agentToken, "--legacy-open", "--log-level", "warn",
-		// The load generator's agents send faster than real ones; the
-		// per-stream rate limit is not what is measured here.
-		"--max-snapshot-rate", "1000", "--max-snapshot-burst", "100000")
+		// The load generator's agents send faster than real ones, all from
+		// one address; the per-machine rate and per-address connection
+		// limits are not what is measured here.
+		"--max-snapshot-rate", "1000", "--max-snapshot-burst", "100000", "--max-connections-per-address", "0")
 	if err != nil {
 		return nil, err
 	}

@@ -42,7 +42,8 @@ func withToken(ctx context.Context, tok string) context.Context {
 	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+tok)
 }
 
-// streamCode opens a stream, sends msgs and returns the status it ends with.
+// streamCode opens a stream, sends msgs, closes its side and returns the
+// status the stream ends with.
 func streamCode(t *testing.T, conn *grpc.ClientConn, token string, msgs ...*gpumonv1.ConnectRequest) (codes.Code, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
@@ -59,6 +60,7 @@ func streamCode(t *testing.T, conn *grpc.ClientConn, token string, msgs ...*gpum
 			break
 		}
 	}
+	_ = st.CloseSend() // a stream the hub accepts to its end closes cleanly
 	for {
 		if _, err := st.Recv(); err != nil {
 			return status.Code(err), status.Convert(err).Message()

@@ -52,7 +52,8 @@ var loadgenSummary = regexp.MustCompile(`(\d+) agents \((\d+) connected at the e
 
 func TestSoak(t *testing.T) {
 	agents, readers, watchers, d := soakSize()
-	h := newHub(t)
+	// The simulated agents all connect from one address.
+	h := newHub(t, "--max-connections-per-address", strconv.Itoa(agents+10))
 	gen := start(t, "gpumon-loadgen", "--hub", h.grpc, "--token", agentToken, "--agents", strconv.Itoa(agents),
 		"--interval", "2s", "--duration", (d + 10*time.Minute).String(), "--profile", "small", "--prefix", "soak")
 	waitFor(t, "every simulated agent connected", 2*time.Minute, func() bool { return metric(t, h.http, "gpumon_hub_agent_streams") == float64(agents) })

@@ -102,8 +102,9 @@ func parseFlags(args []string, stderr io.Writer) (server.Config, bool, slog.Leve
 	cfg.IdleAfter = 30 * time.Minute
 	fs.DurationVar(&cfg.IdleAfter, "idle-after", 30*time.Minute, "a GPU whose processes hold ≥ 1 GiB at ≤ 5% utilisation this `duration` is idle-held (card tag, usage, gpumon usage)")
 	fs.IntVar(&cfg.MaxConnections, "max-connections", 20000, "open `connections` per port; more are closed at once (load shedding)")
-	fs.Float64Var(&cfg.SnapshotRate, "max-snapshot-rate", 20, "snapshots per `second` one agent stream may send; a faster stream is closed (ResourceExhausted)")
-	fs.Float64Var(&cfg.SnapshotBurst, "max-snapshot-burst", 1200, "snapshots one agent stream may send in a `burst` (replaying its buffer after an outage)")
+	fs.IntVar(&cfg.MaxConnectionsPerAddress, "max-connections-per-address", server.DefaultMaxConnectionsPerAddress, "open gRPC `connections` from one remote address; more are closed at once (0: no limit)")
+	fs.Float64Var(&cfg.SnapshotRate, "max-snapshot-rate", 20, "snapshots per `second` one machine may send, over all its streams; a faster stream is closed (ResourceExhausted)")
+	fs.Float64Var(&cfg.SnapshotBurst, "max-snapshot-burst", 1200, "snapshots one machine may send in a `burst` (replaying its buffer after an outage), over all its streams")
 	fs.DurationVar(&cfg.Query.Timeout, "query.timeout", history.DefaultQueryTimeout, "longest `duration` of a PromQL query, waiting for a slot included")
 	fs.IntVar(&cfg.Query.MaxConcurrency, "query.max-concurrency", history.DefaultQueryConcurrency, "PromQL `queries` evaluated at once; more wait for a slot")
 	fs.IntVar(&cfg.Query.MaxSamples, "query.max-samples", history.DefaultQuerySamples, "`samples` one PromQL query may load into memory; more fail the query")

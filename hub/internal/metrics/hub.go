@@ -16,7 +16,7 @@ var (
 	historyDesc   = prometheus.NewDesc("gpumon_hub_history_samples_total", "Samples given to the history store, by result.", []string{"result"}, nil)
 	remoteDesc    = prometheus.NewDesc("gpumon_hub_remote_write_samples_total", "Samples for remote write, by result.", []string{"result"}, nil)
 	remoteQDesc   = prometheus.NewDesc("gpumon_hub_remote_write_queue", "Samples waiting to be remote-written.", nil, nil)
-	shedDesc      = prometheus.NewDesc("gpumon_hub_shed_total", "Load shed: agent streams closed over the snapshot rate, connections closed over the limit.", []string{"what"}, nil)
+	shedDesc      = prometheus.NewDesc("gpumon_hub_shed_total", "Load shed: agent streams closed over the snapshot rate, connections closed over the limit, gRPC connections closed over the limit per remote address.", []string{"what"}, nil)
 )
 
 // hubCollector exports the hub's own health.
@@ -44,6 +44,7 @@ func (c *hubCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(legacyDesc, st.LegacyPost.Load())
 	counter(shedDesc, st.Shed.Load(), "streams")
 	counter(shedDesc, st.ShedConns.Load(), "connections")
+	counter(shedDesc, st.ShedAddrConns.Load(), "connections_per_address")
 	online, offline := 0, 0
 	for _, m := range c.src.Fleet.List() {
 		if m.State().Online {

@@ -61,8 +61,10 @@ type Config struct {
 	WebhookFormat    webhook.Format
 	// Query bounds PromQL work (--query.*).
 	Query history.QueryLimits
-	// MaxConnections per port; SnapshotRate/Burst per agent stream.
+	// MaxConnections per port, MaxConnectionsPerAddress from one remote
+	// address on the gRPC port; SnapshotRate/Burst per machine.
 	MaxConnections              int
+	MaxConnectionsPerAddress    int
 	SnapshotRate, SnapshotBurst float64
 	Version                     string
 	Log                         *slog.Logger
@@ -112,8 +114,8 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s %q: want an http:// or https:// URL", u.flag, u.val))
 		}
 	}
-	if c.MaxConnections < 0 || c.SnapshotRate < 0 || c.SnapshotBurst < 0 {
-		errs = append(errs, errors.New("--max-connections, --max-snapshot-rate and --max-snapshot-burst must not be negative"))
+	if c.MaxConnections < 0 || c.MaxConnectionsPerAddress < 0 || c.SnapshotRate < 0 || c.SnapshotBurst < 0 {
+		errs = append(errs, errors.New("--max-connections, --max-connections-per-address, --max-snapshot-rate and --max-snapshot-burst must not be negative"))
 	}
 	if q := c.Query; q.Timeout < 0 || q.MaxConcurrency < 0 || q.MaxSamples < 0 || q.MaxLength < 0 {
 		errs = append(errs, errors.New("--query.timeout, --query.max-concurrency, --query.max-samples and --query.max-length must not be negative"))

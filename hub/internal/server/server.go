@@ -31,10 +31,15 @@ import (
 	"github.com/gpumon/gpumon/hub/internal/store"
 )
 
-// Limits of the gRPC server.
+// Limits of the gRPC server. A connection must finish its TLS and HTTP/2
+// handshake within HandshakeTimeout (gRPC's default is 120 s, during which
+// an idle TCP connection holds a connection slot); one with no call open
+// for MaxConnectionIdle is sent away (a client reconnects when it needs to).
 const (
 	MaxRecvMsgSize       = 8 << 20
 	MaxConcurrentStreams = 1 << 16
+	HandshakeTimeout     = 10 * time.Second
+	MaxConnectionIdle    = 5 * time.Minute
 )
 
 // Hub is a running hub.
@@ -126,7 +131,8 @@ func (h *Hub) grpcServer(creds credentials.TransportCredentials) *grpc.Server {
 		grpc.MaxRecvMsgSize(MaxRecvMsgSize),
 		grpc.MaxConcurrentStreams(MaxConcurrentStreams),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
-		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 20 * time.Second, Timeout: 10 * time.Second}),
+		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 20 * time.Second, Timeout: 10 * time.Second, MaxConnectionIdle: MaxConnectionIdle}),
+		grpc.ConnectionTimeout(HandshakeTimeout),
 	}
 	if creds != nil {
 		opts = append(opts, grpc.Creds(creds))
@@ -174,14 +180,16 @@ func (h *Hub) Run(ctx context.Context) error {
 	h.httpSrv = gateway.NewHTTPServer(handler, h.tls)
 
 	errc := make(chan error, 3)
-	go func() { errc <- h.public.Serve(newShedListener(h.grpcLn, h.cfg.MaxConnections, &h.stats.ShedConns)) }()
+	go func() {
+		errc <- h.public.Serve(newShedListener(h.grpcLn, h.cfg.MaxConnections, h.cfg.MaxConnectionsPerAddress, &h.stats.ShedConns, &h.stats.ShedAddrConns))
+	}()
 	go func() { errc <- h.internal.Serve(h.inmem) }()
 	go func() {
 		var err error
 		if h.tls != nil {
-			err = h.httpSrv.ServeTLS(newShedListener(h.httpLn, h.cfg.MaxConnections, &h.stats.ShedConns), "", "")
+			err = h.httpSrv.ServeTLS(newShedListener(h.httpLn, h.cfg.MaxConnections, 0, &h.stats.ShedConns, nil), "", "")
 		} else {
-			err = h.httpSrv.Serve(newShedListener(h.httpLn, h.cfg.MaxConnections, &h.stats.ShedConns))
+			err = h.httpSrv.Serve(newShedListener(h.httpLn, h.cfg.MaxConnections, 0, &h.stats.ShedConns, nil))
 		}
 		if errors.Is(err, http.ErrServerClosed) {
 			err = nil

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -41,9 +42,10 @@ type Stats struct {
 	Rejected   atomic.Uint64
 	LegacyPost atomic.Uint64
 	// Shed counts streams closed for exceeding the snapshot rate, and
-	// connections refused over the connection limit.
-	Shed      atomic.Uint64
-	ShedConns atomic.Uint64
+	// connections refused over the connection limits (all, per address).
+	Shed          atomic.Uint64
+	ShedConns     atomic.Uint64
+	ShedAddrConns atomic.Uint64
 }
 
 // Agents implements AgentService.
@@ -60,10 +62,13 @@ type Agents struct {
 	// Stopping is closed when the hub shuts down: streams end at once with
 	// Unavailable, so agents reconnect (to this hub when it is back).
 	Stopping <-chan struct{}
-	// SnapshotRate and SnapshotBurst bound each stream's snapshots (per
-	// second, and in one burst); defaults DefaultSnapshotRate/Burst. A stream
-	// over the limit is closed with ResourceExhausted.
+	// SnapshotRate and SnapshotBurst bound each machine's snapshots (per
+	// second, and in one burst) over all its streams, so reconnecting does
+	// not buy a new burst; defaults DefaultSnapshotRate/Burst. A stream over
+	// the limit is closed with ResourceExhausted.
 	SnapshotRate, SnapshotBurst float64
+
+	budgets sync.Map // machine key → *bucket
 }
 
 // Connect serves one agent's stream.
@@ -165,15 +170,21 @@ func (a *Agents) awaitHello(ctx context.Context, stream gpumonv1.AgentService_Co
 	}
 }
 
-func (a *Agents) receive(ctx context.Context, stream gpumonv1.AgentService_ConnectServer, m *fleet.Machine, conn *fleet.AgentConn, out *outbox) error {
-	rate, burst := a.SnapshotRate, a.SnapshotBurst
+// budget is the machine's snapshot budget, shared by all its streams.
+func (a *Agents) budget(key string) (b *bucket, rate, burst float64) {
+	rate, burst = a.SnapshotRate, a.SnapshotBurst
 	if rate <= 0 {
 		rate = DefaultSnapshotRate
 	}
 	if burst <= 0 {
 		burst = DefaultSnapshotBurst
 	}
-	limit := newBucket(rate, burst, time.Now())
+	v, _ := a.budgets.LoadOrStore(key, newBucket(rate, burst, time.Now()))
+	return v.(*bucket), rate, burst
+}
+
+func (a *Agents) receive(ctx context.Context, stream gpumonv1.AgentService_ConnectServer, m *fleet.Machine, conn *fleet.AgentConn, out *outbox) error {
+	limit, rate, burst := a.budget(m.Key)
 	unrecorded := false
 	for {
 		msg, err := stream.Recv()

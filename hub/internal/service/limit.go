@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// Default per-stream snapshot rate limit: a sustained rate well above any
+// Default per-machine snapshot rate limit: a sustained rate well above any
 // sane interval, and a burst that covers an agent replaying its whole
 // buffer (10 minutes at 1 s) after an outage.
 const (
