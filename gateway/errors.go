@@ -6,8 +6,11 @@ import (
 	"net/http"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/gpumon/gpumon/common/apimeta"
 )
 
 // HTTPStatus maps a gRPC code to the HTTP status of the documented API.
@@ -63,7 +66,21 @@ func handleError(_ context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w 
 	if st.Code() == codes.Unavailable {
 		msg = "hub unavailable: " + msg
 	}
-	WriteError(w, HTTPStatus(st.Code()), msg)
+	code := HTTPStatus(st.Code())
+	if isCapacity(st) {
+		code = http.StatusInsufficientStorage
+	}
+	WriteError(w, code, msg)
+}
+
+// isCapacity: the hub refused to store more (see apimeta.CapacityReason).
+func isCapacity(st *status.Status) bool {
+	for _, d := range st.Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok && info.GetReason() == apimeta.CapacityReason && info.GetDomain() == apimeta.Domain {
+			return true
+		}
+	}
+	return false
 }
 
 // routingError answers unknown routes and methods.

@@ -13,3 +13,12 @@ const (
 	IfVersion    = "gpumon-if-version"
 	AnyVersion   = "*"
 )
+
+// A ResourceExhausted error whose google.rpc.ErrorInfo has this reason (in
+// Domain) is the hub refusing to store more (a cap on machines or report
+// size), which REST answers with 507 Insufficient Storage; other
+// ResourceExhausted errors (rates, watchers) are 429.
+const (
+	Domain         = "gpumon"
+	CapacityReason = "CAPACITY"
+)

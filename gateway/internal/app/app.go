@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"time"
@@ -72,8 +73,10 @@ func Run(ctx context.Context, c Config, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// The hub bounds GET /api/gpu-stats by its capacity flags, to at most
+	// what one gRPC message holds; the gateway takes any answer it sends.
 	conn, err := grpc.NewClient(c.Hub, grpc.WithTransportCredentials(creds),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(256<<20)))
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(math.MaxInt32)))
 	if err != nil {
 		return fmt.Errorf("connect to hub %s: %w", c.Hub, err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/gpumon/gpumon/hub/internal/alerting"
 	"github.com/gpumon/gpumon/hub/internal/history"
 	"github.com/gpumon/gpumon/hub/internal/server"
+	"github.com/gpumon/gpumon/hub/internal/service"
 	"github.com/gpumon/gpumon/hub/internal/webhook"
 )
 
@@ -101,6 +102,9 @@ func parseFlags(args []string, stderr io.Writer) (server.Config, bool, slog.Leve
 	fs.StringVar(&cfg.HistoryURL, "history-url", "", "answer history and PromQL queries from this Prometheus-compatible API base `URL` instead of the embedded store")
 	cfg.IdleAfter = 30 * time.Minute
 	fs.DurationVar(&cfg.IdleAfter, "idle-after", 30*time.Minute, "a GPU whose processes hold ≥ 1 GiB at ≤ 5% utilisation this `duration` is idle-held (card tag, usage, gpumon usage)")
+	fs.IntVar(&cfg.Capacity.MaxMachines, "max-machines", service.DefaultMaxMachines, "most `machines` the hub keeps (online and offline); a new one beyond is refused (507) until one is forgotten")
+	fs.IntVar(&cfg.Capacity.MaxProcesses, "max-report-processes", service.DefaultMaxReportProcesses, "most `processes` one report may list; a longer report is refused (507)")
+	fs.IntVar(&cfg.Capacity.MaxBytes, "max-report-bytes", service.DefaultMaxReportBytes, "largest report in `bytes` (protobuf, as stored); a larger one is refused (507)")
 	fs.IntVar(&cfg.MaxConnections, "max-connections", 20000, "open `connections` per port; more are closed at once (load shedding)")
 	fs.IntVar(&cfg.MaxConnectionsPerAddress, "max-connections-per-address", server.DefaultMaxConnectionsPerAddress, "open gRPC `connections` from one remote address; more are closed at once (0: no limit)")
 	fs.Float64Var(&cfg.SnapshotRate, "max-snapshot-rate", 20, "snapshots per `second` one machine may send, over all its streams; a faster stream is closed (ResourceExhausted)")

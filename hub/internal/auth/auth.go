@@ -23,6 +23,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+
+	"github.com/gpumon/gpumon/hub/internal/audit"
 )
 
 // Policy holds the hub's tokens.
@@ -32,6 +34,34 @@ type Policy struct {
 	AdminToken string
 	// LegacyOpen lets anyone POST reports to the documented route.
 	LegacyOpen bool
+	// Refused, when set, is told of every call the policy refuses (the
+	// audit trail); ctx carries the presented token's kind.
+	Refused func(ctx context.Context, method string, err error)
+}
+
+// Kinds of token a call can present.
+const (
+	TokenNone    = "none"
+	TokenInvalid = "invalid"
+	TokenAgent   = "agent"
+	TokenAPI     = "api"
+	TokenAdmin   = "admin"
+)
+
+// Kind says which of the hub's tokens ctx carries.
+func (p *Policy) Kind(ctx context.Context) string {
+	tok, ok := bearer(ctx)
+	switch {
+	case !ok:
+		return TokenNone
+	case equal(tok, p.AdminToken):
+		return TokenAdmin
+	case equal(tok, p.AgentToken):
+		return TokenAgent
+	case equal(tok, p.APIToken):
+		return TokenAPI
+	}
+	return TokenInvalid
 }
 
 type need int
@@ -120,6 +150,11 @@ func (p *Policy) CheckHeader(method, authorization string) (int, string) {
 	}
 }
 
+// KindOfHeader is Kind for an HTTP Authorization header.
+func (p *Policy) KindOfHeader(authorization string) string {
+	return p.Kind(metadata.NewIncomingContext(context.Background(), metadata.Pairs("authorization", authorization)))
+}
+
 // IsAdmin reports whether ctx carries the admin token.
 func (p *Policy) IsAdmin(ctx context.Context) bool {
 	tok, ok := bearer(ctx)
@@ -141,9 +176,11 @@ func bearer(ctx context.Context) (string, bool) {
 	return "", false
 }
 
-// UnaryInterceptor enforces the policy on unary calls.
+// UnaryInterceptor enforces the policy on unary calls; the handler's ctx
+// carries the presented token's kind (audit.TokenKind).
 func (p *Policy) UnaryInterceptor(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	if err := p.Check(ctx, info.FullMethod); err != nil {
+	ctx, err := p.enforce(ctx, info.FullMethod)
+	if err != nil {
 		return nil, err
 	}
 	return handler(ctx, req)
@@ -151,11 +188,28 @@ func (p *Policy) UnaryInterceptor(ctx context.Context, req any, info *grpc.Unary
 
 // StreamInterceptor enforces the policy on streams.
 func (p *Policy) StreamInterceptor(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-	if err := p.Check(ss.Context(), info.FullMethod); err != nil {
+	ctx, err := p.enforce(ss.Context(), info.FullMethod)
+	if err != nil {
 		return err
 	}
-	return handler(srv, ss)
+	return handler(srv, &kindStream{ServerStream: ss, ctx: ctx})
 }
+
+func (p *Policy) enforce(ctx context.Context, method string) (context.Context, error) {
+	ctx = audit.WithTokenKind(ctx, p.Kind(ctx))
+	err := p.Check(ctx, method)
+	if err != nil && p.Refused != nil {
+		p.Refused(ctx, method, err)
+	}
+	return ctx, err
+}
+
+type kindStream struct {
+	grpc.ServerStream
+	ctx context.Context
+}
+
+func (s *kindStream) Context() context.Context { return s.ctx }
 
 // AgentTokenFile is where a generated agent token is kept in the data dir.
 const AgentTokenFile = "agent-token"

@@ -38,6 +38,8 @@ type Fleet struct {
 	machines sync.Map // key → *Machine
 	mu       sync.Mutex
 	byHost   map[string][]*Machine
+	count    int // machines, under mu
+	max      int // at most this many (0: no limit), under mu
 	version  atomic.Uint64
 	members  atomic.Uint64
 	events   *Broker
@@ -58,6 +60,22 @@ func New(log *slog.Logger) *Fleet {
 	f := &Fleet{byHost: map[string][]*Machine{}, events: NewBroker(), log: log, now: time.Now, idleAfter: gpustate.DefaultIdleAfter}
 	f.collectors = map[string]*AgentConn{}
 	return f
+}
+
+// SetMaxMachines bounds how many machines the fleet holds (0: no bound):
+// past it a new machine is refused (Attach and IngestLegacy return nil),
+// while known ones keep reporting. Machines restored beyond it are kept.
+func (f *Fleet) SetMaxMachines(n int) {
+	f.mu.Lock()
+	f.max = n
+	f.mu.Unlock()
+}
+
+// Len is the number of machines.
+func (f *Fleet) Len() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.count
 }
 
 // Events is the fleet's event broker (for Watch).
@@ -188,6 +206,7 @@ func (f *Fleet) Forget(key string) error {
 	}
 	f.mu.Lock()
 	f.machines.Delete(key)
+	f.count--
 	hs := f.byHost[m.Hostname]
 	for i, x := range hs {
 		if x == m {

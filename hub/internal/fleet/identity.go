@@ -107,6 +107,9 @@ func (f *Fleet) lookupAgent(c Claim) (*Machine, Verdict, bool) {
 	}
 	v.Conflict = taken
 	m := f.addLocked(c.Hostname, c.MachineID, false)
+	if m == nil {
+		return nil, Verdict{}, false
+	}
 	m.secret = hash
 	return m, v, true
 }
@@ -126,9 +129,13 @@ func (f *Fleet) lookupLegacy(hostname string) (*Machine, bool) {
 }
 
 // addLocked creates a machine under hostname, or, when the hostname is
-// taken, under hostname@<fingerprint> ("@legacy" for a collector). Caller
-// holds f.mu.
+// taken, under hostname@<fingerprint> ("@legacy" for a collector); nil when
+// the fleet is full (SetMaxMachines). Caller holds f.mu.
 func (f *Fleet) addLocked(hostname, machineID string, legacy bool) *Machine {
+	if f.max > 0 && f.count >= f.max {
+		return nil
+	}
+	f.count++
 	hs := f.byHost[hostname]
 	key := hostname
 	if len(hs) > 0 || f.exists(key) {

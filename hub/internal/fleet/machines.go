@@ -46,13 +46,17 @@ type Welcome struct {
 }
 
 // Attach registers an agent's stream under the machine its claim stands for
-// (see lookupAgent). A previous stream of the same machine is replaced (its
+// (see lookupAgent); nil when that is a new machine and the fleet is full
+// (SetMaxMachines). A previous stream of the same machine is replaced (its
 // Detach is then a no-op).
 func (f *Fleet) Attach(h Hello) (*Machine, Welcome) {
 	m, verdict, created := f.lookupAgent(Claim{
 		Hostname: h.GetHostname(), MachineID: h.GetMachineId(), Secret: h.GetMachineSecret(),
 		KeepsSecret: slices.Contains(h.GetCapabilities(), SecretCapability),
 	})
+	if m == nil {
+		return nil, Welcome{}
+	}
 	m.mu.Lock()
 	now := f.now()
 	next := State{FirstSeen: now}
@@ -164,9 +168,13 @@ func (f *Fleet) Acked(m *Machine, seq uint64) {
 // IngestLegacy records a report posted to the documented REST route, under
 // the hostname's collector entry (never an agent's). report must be
 // validated; its timestamp may be unset. The fleet keeps report: the caller
-// must not change it afterwards.
+// must not change it afterwards. It returns nil, storing nothing, when the
+// entry would be new and the fleet is full.
 func (f *Fleet) IngestLegacy(report *gpumonv1.Report) *Machine {
 	m, created := f.lookupLegacy(report.GetHostname())
+	if m == nil {
+		return nil
+	}
 	m.mu.Lock()
 	now := f.now()
 	next := State{FirstSeen: now, Interval: DefaultInterval}

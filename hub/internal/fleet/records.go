@@ -69,6 +69,7 @@ func (f *Fleet) Restore(recs []Record) {
 		})
 		f.machines.Store(key, m)
 		f.byHost[r.Hostname] = append(f.byHost[r.Hostname], m)
+		f.count++
 	}
 	hosts := make([]string, 0, len(f.byHost))
 	for h := range f.byHost {

@@ -15,6 +15,8 @@ import (
 
 	"github.com/gpumon/gpumon/hub/internal/alerting"
 	"github.com/gpumon/gpumon/hub/internal/history"
+	"github.com/gpumon/gpumon/hub/internal/service"
+	"github.com/gpumon/gpumon/hub/internal/validate"
 	"github.com/gpumon/gpumon/hub/internal/webhook"
 )
 
@@ -61,6 +63,9 @@ type Config struct {
 	WebhookFormat    webhook.Format
 	// Query bounds PromQL work (--query.*).
 	Query history.QueryLimits
+	// Capacity bounds machines and report sizes (--max-machines,
+	// --max-report-processes, --max-report-bytes).
+	Capacity service.Capacity
 	// MaxConnections per port, MaxConnectionsPerAddress from one remote
 	// address on the gRPC port; SnapshotRate/Burst per machine.
 	MaxConnections              int
@@ -120,6 +125,7 @@ func (c *Config) Validate() error {
 	if q := c.Query; q.Timeout < 0 || q.MaxConcurrency < 0 || q.MaxSamples < 0 || q.MaxLength < 0 {
 		errs = append(errs, errors.New("--query.timeout, --query.max-concurrency, --query.max-samples and --query.max-length must not be negative"))
 	}
+	errs = append(errs, validateCapacity(c.Capacity)...)
 	if c.IdleAfter < 0 {
 		errs = append(errs, fmt.Errorf("--idle-after %s: must not be negative", c.IdleAfter))
 	}
@@ -152,6 +158,28 @@ func (c *Config) validateAlerting() []error {
 		if _, err := webhook.ParseFormat(string(c.WebhookFormat)); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	return errs
+}
+
+// maxServedBytes is the most a gRPC message may hold (its length is an
+// int32 in gRPC-Go): GET /api/gpu-stats at full capacity must fit in it.
+const maxServedBytes = math.MaxInt32
+
+func validateCapacity(c service.Capacity) []error {
+	var errs []error
+	if c.MaxMachines < 0 || c.MaxProcesses < 0 || c.MaxBytes < 0 {
+		errs = append(errs, errors.New("--max-machines, --max-report-processes and --max-report-bytes must not be negative"))
+	}
+	if c.MaxProcesses > validate.MaxProcesses {
+		errs = append(errs, fmt.Errorf("--max-report-processes %d: at most %d", c.MaxProcesses, validate.MaxProcesses))
+	}
+	if c.MaxBytes > MaxRecvMsgSize {
+		errs = append(errs, fmt.Errorf("--max-report-bytes %d: at most %d (a gRPC message)", c.MaxBytes, MaxRecvMsgSize))
+	}
+	if n := c.ServedBytes(); n > maxServedBytes {
+		errs = append(errs, fmt.Errorf("--max-machines %d × --max-report-bytes %d: GET /api/gpu-stats at that size (%d MiB) would not fit in one answer (2 GiB); lower either",
+			c.WithDefaults().MaxMachines, c.WithDefaults().MaxBytes, n>>20))
 	}
 	return errs
 }

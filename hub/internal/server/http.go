@@ -13,7 +13,6 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/gpumon/gpumon/gateway"
-	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
 	"github.com/gpumon/gpumon/hub/internal/legacyws"
 	"github.com/gpumon/gpumon/hub/internal/metrics"
 	"github.com/gpumon/gpumon/hub/internal/promapi"
@@ -39,7 +38,7 @@ func (h *Hub) httpHandler(ctx context.Context, conn *grpc.ClientConn) (http.Hand
 	prom := &promapi.API{
 		Engine: h.history.Engine(), Queryable: h.history.Queryable(), Version: h.cfg.Version, Rules: h.alerts.engine,
 		Parser: h.history.Parser(), Timeout: h.history.QueryLimits().Timeout,
-		Authorize: func(r *http.Request) (int, string) { return h.policy.CheckReadHeader(r.Header.Get("Authorization")) },
+		Authorize: h.authorizeRead,
 		Metadata:  metricsRegistry.Families, Started: h.started, Retention: h.retention(), Flags: h.promFlags(),
 	}
 	if h.cfg.HistoryURL != "" {
@@ -50,7 +49,7 @@ func (h *Hub) httpHandler(ctx context.Context, conn *grpc.ClientConn) (http.Hand
 		mux.Handle(route, promHandler)
 	}
 	mux.Handle("/metrics", gateway.OnlyGet(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if code, msg := h.policy.CheckReadHeader(r.Header.Get("Authorization")); code != 0 {
+		if code, msg := h.authorizeRead(r); code != 0 {
 			gateway.WriteError(w, code, msg)
 			return
 		}
@@ -58,9 +57,7 @@ func (h *Hub) httpHandler(ctx context.Context, conn *grpc.ClientConn) (http.Hand
 	})))
 	mux.Handle("/ws", &legacyws.Handler{
 		Fleet: h.fleet, Log: h.cfg.Log, Stopping: h.stopping,
-		Authorize: func(r *http.Request) (int, string) {
-			return h.policy.CheckHeader(gpumonv1.FleetService_ReportGpuStats_FullMethodName, r.Header.Get("Authorization"))
-		},
+		Authorize: h.authorizeCollector,
 	})
 	mux.Handle("/healthz", api)
 	mux.Handle("/readyz", api)

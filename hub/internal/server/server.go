@@ -5,10 +5,12 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"time"
 
@@ -19,11 +21,13 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/test/bufconn"
 
 	"github.com/gpumon/gpumon/common/redact"
 	"github.com/gpumon/gpumon/gateway"
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
+	"github.com/gpumon/gpumon/hub/internal/audit"
 	"github.com/gpumon/gpumon/hub/internal/auth"
 	"github.com/gpumon/gpumon/hub/internal/fleet"
 	"github.com/gpumon/gpumon/hub/internal/history"
@@ -57,6 +61,7 @@ type Hub struct {
 	httpSrv  *http.Server
 	health   *health.Server
 	stopping chan struct{}
+	audit    *audit.Log
 	history  *history.Store
 	remote   *history.RemoteWriter
 	querier  service.HistoryQuerier
@@ -75,7 +80,9 @@ func New(cfg Config) (*Hub, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	h := &Hub{cfg: cfg, fleet: fleet.New(cfg.Log), stats: &service.Stats{}, stopping: make(chan struct{}), started: time.Now()}
+	h := &Hub{cfg: cfg, fleet: fleet.New(cfg.Log), stats: &service.Stats{}, stopping: make(chan struct{}), started: time.Now(), audit: audit.New(cfg.Log, 0, 0)}
+	h.cfg.Capacity = cfg.Capacity.WithDefaults()
+	h.fleet.SetMaxMachines(h.cfg.Capacity.MaxMachines)
 	agentToken := cfg.AgentToken
 	if agentToken == "" {
 		tok, created, err := auth.LoadOrCreateAgentToken(cfg.DataDir)
@@ -84,12 +91,16 @@ func New(cfg Config) (*Hub, error) {
 		}
 		agentToken, h.TokenCreated = tok, created
 	}
-	h.policy = &auth.Policy{AgentToken: agentToken, APIToken: cfg.APIToken, AdminToken: cfg.AdminToken, LegacyOpen: cfg.LegacyOpen}
+	h.policy = &auth.Policy{AgentToken: agentToken, APIToken: cfg.APIToken, AdminToken: cfg.AdminToken, LegacyOpen: cfg.LegacyOpen,
+		Refused: h.authRefused}
 	recs, err := store.Load(cfg.DataDir)
 	if err != nil {
 		return nil, err
 	}
 	h.fleet.Restore(recs)
+	if n := h.fleet.Len(); n > h.cfg.Capacity.MaxMachines {
+		cfg.Log.Warn("the registry holds more machines than --max-machines: new machines are refused until enough are forgotten", "machines", n, "max", h.cfg.Capacity.MaxMachines)
+	}
 	if err := h.openHistory(); err != nil {
 		return nil, err
 	}
@@ -139,9 +150,10 @@ func (h *Hub) grpcServer(creds credentials.TransportCredentials) *grpc.Server {
 	}
 	s := grpc.NewServer(opts...)
 	agents := &service.Agents{Fleet: h.fleet, Sink: h.history, Stats: h.stats, Log: h.cfg.Log, Interval: h.cfg.Interval, Version: h.cfg.Version,
-		SnapshotRate: h.cfg.SnapshotRate, SnapshotBurst: h.cfg.SnapshotBurst, Stopping: h.stopping}
-	fleetSvc := &service.Fleet{Fleet: h.fleet, Sink: h.history, History: h.querier, Stats: h.stats, Log: h.cfg.Log, OnForget: h.history.Forget, Stopping: h.stopping,
-		Redact: redact.New(h.policy.AgentToken, h.policy.APIToken, h.policy.AdminToken), Alerts: h.alerts.engine}
+		SnapshotRate: h.cfg.SnapshotRate, SnapshotBurst: h.cfg.SnapshotBurst, Stopping: h.stopping, Capacity: h.cfg.Capacity, Audit: h.audit}
+	fleetSvc := &service.Fleet{Fleet: h.fleet, Sink: h.history, History: h.querier, Stats: h.stats, Log: h.cfg.Log, OnForget: h.history.Forget,
+		Stopping: h.stopping, Redact: redact.New(h.policy.AgentToken, h.policy.APIToken, h.policy.AdminToken), Alerts: h.alerts.engine,
+		Capacity: h.cfg.Capacity, Audit: h.audit}
 	gpumonv1.RegisterAgentServiceServer(s, agents)
 	gpumonv1.RegisterFleetServiceServer(s, fleetSvc)
 	healthpb.RegisterHealthServer(s, h.health)
@@ -168,7 +180,8 @@ func (h *Hub) Run(ctx context.Context) error {
 	conn, err := grpc.NewClient("passthrough:///hub",
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return h.inmem.DialContext(ctx) }),
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(256<<20)))
+		// GET /api/gpu-stats at full capacity fits (Config.Validate).
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(int(h.cfg.Capacity.ServedBytes()))))
 	if err != nil {
 		return fmt.Errorf("connect gateway to hub: %w", err)
 	}
@@ -299,4 +312,33 @@ func (h *Hub) save() error {
 		return fmt.Errorf("save registry in %s: %w", filepath.Clean(h.cfg.DataDir), err)
 	}
 	return nil
+}
+
+// authRefused records a call the auth policy refused.
+func (h *Hub) authRefused(ctx context.Context, method string, err error) {
+	st := status.Convert(err)
+	h.audit.Call(ctx, slog.LevelWarn, "request refused", audit.Entry{Route: method, Result: st.Code().String(), Attrs: []any{"reason", st.Message()}})
+}
+
+// authorizeRead checks a plain HTTP read (PromQL API, /metrics) and records
+// a refusal.
+func (h *Hub) authorizeRead(r *http.Request) (int, string) {
+	code, msg := h.policy.CheckReadHeader(r.Header.Get("Authorization"))
+	return h.audited(r, code, msg)
+}
+
+// authorizeCollector checks the original collector's websocket (/ws), which
+// takes what its report POST takes, and records a refusal.
+func (h *Hub) authorizeCollector(r *http.Request) (int, string) {
+	code, msg := h.policy.CheckHeader(gpumonv1.FleetService_ReportGpuStats_FullMethodName, r.Header.Get("Authorization"))
+	return h.audited(r, code, msg)
+}
+
+// audited records a refused plain HTTP request and passes the answer on.
+func (h *Hub) audited(r *http.Request, code int, msg string) (int, string) {
+	if code != 0 {
+		h.audit.Request(r, slog.LevelWarn, "request refused", audit.Entry{Token: h.policy.KindOfHeader(r.Header.Get("Authorization")),
+			Result: strconv.Itoa(code), Attrs: []any{"reason", msg}})
+	}
+	return code, msg
 }

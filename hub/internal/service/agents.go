@@ -15,10 +15,13 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
+	"github.com/gpumon/gpumon/hub/internal/audit"
 	"github.com/gpumon/gpumon/hub/internal/fleet"
+	"github.com/gpumon/gpumon/hub/internal/tokenbucket"
 	"github.com/gpumon/gpumon/hub/internal/validate"
 )
 
@@ -67,8 +70,12 @@ type Agents struct {
 	// not buy a new burst; defaults DefaultSnapshotRate/Burst. A stream over
 	// the limit is closed with ResourceExhausted.
 	SnapshotRate, SnapshotBurst float64
+	// Capacity bounds new machines and report sizes.
+	Capacity Capacity
+	// Audit records refused streams and snapshots; may be nil.
+	Audit *audit.Log
 
-	budgets sync.Map // machine key → *bucket
+	budgets sync.Map // machine key → *tokenbucket.Bucket
 }
 
 // Connect serves one agent's stream.
@@ -77,6 +84,7 @@ func (a *Agents) Connect(stream gpumonv1.AgentService_ConnectServer) error {
 	defer cancel()
 	hello, err := a.awaitHello(ctx, stream)
 	if err != nil {
+		a.refused(ctx, "", err)
 		return err
 	}
 	interval := hello.GetInterval().AsDuration()
@@ -88,7 +96,10 @@ func (a *Agents) Connect(stream gpumonv1.AgentService_ConnectServer) error {
 	}
 	conn := fleet.NewAgentConn(slices.Contains(hello.GetCapabilities(), "kill"))
 	defer conn.Close()
-	m, w := a.Fleet.Attach(fleet.Hello{Hello: hello, Interval: interval, Conn: conn})
+	m, w, err := a.attach(ctx, fleet.Hello{Hello: hello, Interval: interval, Conn: conn})
+	if err != nil {
+		return err
+	}
 	defer a.Fleet.Detach(m, conn)
 	a.Stats.Streams.Add(1)
 	defer a.Stats.Streams.Add(-1)
@@ -131,6 +142,33 @@ func (a *Agents) Connect(stream gpumonv1.AgentService_ConnectServer) error {
 	return recvErr
 }
 
+// attach adds the agent's machine to the fleet, or refuses it: its inventory
+// over the byte limit, or a new machine in a full fleet.
+func (a *Agents) attach(ctx context.Context, h fleet.Hello) (*fleet.Machine, fleet.Welcome, error) {
+	if n := proto.Size(h.GetInventory()); n > a.Capacity.WithDefaults().MaxBytes {
+		err := capacityError("inventory of %s is %d bytes, over the limit of %d (--max-report-bytes)", h.GetHostname(), n, a.Capacity.WithDefaults().MaxBytes)
+		a.refused(ctx, h.GetHostname(), err)
+		return nil, fleet.Welcome{}, err
+	}
+	m, w := a.Fleet.Attach(h)
+	if m == nil {
+		err := a.Capacity.full(h.GetHostname())
+		a.refused(ctx, h.GetHostname(), err)
+		return nil, fleet.Welcome{}, err
+	}
+	return m, w, nil
+}
+
+// refused records a stream or snapshot the hub refused in the audit trail
+// (not streams that merely ended).
+func (a *Agents) refused(ctx context.Context, host string, err error) {
+	st, ok := status.FromError(err)
+	if !ok || st.Code() == codes.Canceled {
+		return
+	}
+	a.Audit.Call(ctx, slog.LevelWarn, "report refused", audit.Entry{Result: st.Code().String(), Attrs: []any{"host", host, "reason", st.Message()}})
+}
+
 func (a *Agents) awaitHello(ctx context.Context, stream gpumonv1.AgentService_ConnectServer) (*gpumonv1.Hello, error) {
 	type result struct {
 		msg *gpumonv1.ConnectRequest
@@ -171,7 +209,7 @@ func (a *Agents) awaitHello(ctx context.Context, stream gpumonv1.AgentService_Co
 }
 
 // budget is the machine's snapshot budget, shared by all its streams.
-func (a *Agents) budget(key string) (b *bucket, rate, burst float64) {
+func (a *Agents) budget(key string) (b *tokenbucket.Bucket, rate, burst float64) {
 	rate, burst = a.SnapshotRate, a.SnapshotBurst
 	if rate <= 0 {
 		rate = DefaultSnapshotRate
@@ -179,8 +217,8 @@ func (a *Agents) budget(key string) (b *bucket, rate, burst float64) {
 	if burst <= 0 {
 		burst = DefaultSnapshotBurst
 	}
-	v, _ := a.budgets.LoadOrStore(key, newBucket(rate, burst, time.Now()))
-	return v.(*bucket), rate, burst
+	v, _ := a.budgets.LoadOrStore(key, tokenbucket.New(rate, burst, time.Now()))
+	return v.(*tokenbucket.Bucket), rate, burst
 }
 
 func (a *Agents) receive(ctx context.Context, stream gpumonv1.AgentService_ConnectServer, m *fleet.Machine, conn *fleet.AgentConn, out *outbox) error {
@@ -196,12 +234,13 @@ func (a *Agents) receive(ctx context.Context, stream gpumonv1.AgentService_Conne
 		}
 		switch x := msg.GetMsg().(type) {
 		case *gpumonv1.ConnectRequest_Snapshot:
-			if !limit.take(time.Now()) {
+			if !limit.Take(time.Now()) {
 				a.Stats.Shed.Add(1)
 				return status.Errorf(codes.ResourceExhausted, "more than %g snapshots per second (burst %g): slow down", rate, burst)
 			}
 			seq, err := a.ingest(m, x.Snapshot, &unrecorded)
 			if err != nil {
+				a.refused(ctx, m.Key, err)
 				return err
 			}
 			if seq > 0 {
@@ -233,6 +272,13 @@ func (a *Agents) ingest(m *fleet.Machine, snap *gpumonv1.Snapshot, unrecorded *b
 	if err := validate.Report(r); err != nil {
 		a.Stats.Rejected.Add(1)
 		return 0, status.Error(codes.InvalidArgument, err.Error())
+	}
+	if st := m.State(); st != nil {
+		fleet.FillStatic(r, st.Inventory) // sized as it is stored and served
+	}
+	if err := a.Capacity.check(r); err != nil {
+		a.Stats.Rejected.Add(1)
+		return 0, err
 	}
 	if *unrecorded {
 		if a.Sink.Err() == nil {

@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/gpumon/gpumon/common/apimeta"
 	"github.com/gpumon/gpumon/common/redact"
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
+	"github.com/gpumon/gpumon/hub/internal/audit"
 	"github.com/gpumon/gpumon/hub/internal/fleet"
 	"github.com/gpumon/gpumon/hub/internal/gpustate"
 	"github.com/gpumon/gpumon/hub/internal/validate"
@@ -56,6 +58,10 @@ type Fleet struct {
 	Stopping <-chan struct{}
 	// Alerts lists the alerts of the hub's rules; nil when it has none.
 	Alerts AlertLister
+	// Capacity bounds new machines and report sizes.
+	Capacity Capacity
+	// Audit records kills, forgets and refused reports; may be nil.
+	Audit *audit.Log
 
 	instanceOnce sync.Once
 	instanceID   string
@@ -90,16 +96,14 @@ func (s *Fleet) GetGpuStats(ctx context.Context, _ *gpumonv1.GetGpuStatsRequest)
 }
 
 // ReportGpuStats stores a report posted to the documented route.
-func (s *Fleet) ReportGpuStats(_ context.Context, req *gpumonv1.ReportGpuStatsRequest) (*gpumonv1.ReportGpuStatsResponse, error) {
+func (s *Fleet) ReportGpuStats(ctx context.Context, req *gpumonv1.ReportGpuStatsRequest) (*gpumonv1.ReportGpuStatsResponse, error) {
 	r := req.GetReport()
-	if r == nil {
-		return nil, status.Error(codes.InvalidArgument, "body must be a report object")
+	m, err := s.ingestLegacy(r)
+	if err != nil {
+		st := status.Convert(err)
+		s.Audit.Call(ctx, slog.LevelWarn, "report refused", audit.Entry{Result: st.Code().String(), Attrs: []any{"host", r.GetHostname(), "reason", st.Message()}})
+		return nil, err
 	}
-	redactReport(r, s.Redact)
-	if err := validate.Report(r); err != nil {
-		return nil, status.Error(codes.InvalidArgument, err.Error())
-	}
-	m := s.Fleet.IngestLegacy(r)
 	s.Stats.LegacyPost.Add(1)
 	if s.Sink != nil {
 		if err := s.Sink.Record(m, r, 0); err != nil {
@@ -109,8 +113,44 @@ func (s *Fleet) ReportGpuStats(_ context.Context, req *gpumonv1.ReportGpuStatsRe
 	return &gpumonv1.ReportGpuStatsResponse{Status: "success", Message: "Data received"}, nil
 }
 
-// KillProcesses asks a machine's agent to stop processes.
+// ingestLegacy checks and stores a posted report, or refuses it.
+func (s *Fleet) ingestLegacy(r *gpumonv1.Report) (*fleet.Machine, error) {
+	if r == nil {
+		return nil, status.Error(codes.InvalidArgument, "body must be a report object")
+	}
+	redactReport(r, s.Redact)
+	if err := validate.Report(r); err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	if err := s.Capacity.check(r); err != nil {
+		return nil, err
+	}
+	m := s.Fleet.IngestLegacy(r)
+	if m == nil {
+		return nil, s.Capacity.full(r.GetHostname())
+	}
+	return m, nil
+}
+
+// KillProcesses asks a machine's agent to stop processes, and records the
+// request and its outcome in the audit trail.
 func (s *Fleet) KillProcesses(ctx context.Context, req *gpumonv1.KillProcessesRequest) (*gpumonv1.KillProcessesResponse, error) {
+	resp, err := s.kill(ctx, req)
+	result, detail := status.Code(err).String(), status.Convert(err).Message()
+	if err == nil {
+		result = resp.GetStatus()
+		var per []string
+		for _, r := range resp.GetResults() {
+			per = append(per, fmt.Sprintf("%d %s: %s", r.GetPid(), r.GetStatus(), r.GetMessage()))
+		}
+		detail = strings.Join(per, "; ")
+	}
+	s.Audit.Call(ctx, slog.LevelInfo, "kill", audit.Entry{Result: result,
+		Attrs: []any{"host", req.GetHostname(), "pids", req.GetPids(), "force", req.GetForce(), "detail", detail}})
+	return resp, err
+}
+
+func (s *Fleet) kill(ctx context.Context, req *gpumonv1.KillProcessesRequest) (*gpumonv1.KillProcessesResponse, error) {
 	switch n := len(req.GetPids()); {
 	case req.GetHostname() == "":
 		return nil, status.Error(codes.InvalidArgument, "hostname is required")
@@ -203,22 +243,32 @@ func (s *Fleet) GetMachine(_ context.Context, req *gpumonv1.GetMachineRequest) (
 	return &gpumonv1.GetMachineResponse{Summary: m.SummaryOf(st), Report: fleet.RenderedOf(st)}, nil
 }
 
-// ForgetMachine removes an offline machine.
-func (s *Fleet) ForgetMachine(_ context.Context, req *gpumonv1.ForgetMachineRequest) (*gpumonv1.ForgetMachineResponse, error) {
-	m, _ := s.Fleet.Get(req.GetMachine())
-	switch err := s.Fleet.Forget(req.GetMachine()); {
+// ForgetMachine removes an offline machine, and records the request and its
+// outcome in the audit trail.
+func (s *Fleet) ForgetMachine(ctx context.Context, req *gpumonv1.ForgetMachineRequest) (*gpumonv1.ForgetMachineResponse, error) {
+	err := s.forget(req.GetMachine())
+	s.Audit.Call(ctx, slog.LevelInfo, "forget", audit.Entry{Result: status.Code(err).String(),
+		Attrs: []any{"machine", req.GetMachine(), "reason", status.Convert(err).Message()}})
+	if err != nil {
+		return nil, err
+	}
+	return &gpumonv1.ForgetMachineResponse{}, nil
+}
+
+func (s *Fleet) forget(key string) error {
+	m, _ := s.Fleet.Get(key)
+	switch err := s.Fleet.Forget(key); {
 	case errors.Is(err, fleet.ErrNotFound):
-		return nil, status.Errorf(codes.NotFound, "no machine named %q", req.GetMachine())
+		return status.Errorf(codes.NotFound, "no machine named %q", key)
 	case errors.Is(err, fleet.ErrOnline):
-		return nil, status.Errorf(codes.FailedPrecondition, "machine %q is online: stop its agent first", req.GetMachine())
+		return status.Errorf(codes.FailedPrecondition, "machine %q is online: stop its agent first", key)
 	case err != nil:
-		return nil, status.Error(codes.Internal, err.Error())
+		return status.Error(codes.Internal, err.Error())
 	}
 	if s.OnForget != nil {
 		s.OnForget(m)
 	}
-	s.Log.Info("machine forgotten", "key", req.GetMachine())
-	return &gpumonv1.ForgetMachineResponse{}, nil
+	return nil
 }
 
 // ListFreeGpus lists free GPUs, best first, and the criteria it applied.
