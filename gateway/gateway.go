@@ -75,7 +75,7 @@ func New(ctx context.Context, conn grpc.ClientConnInterface, opts Options) (http
 	}
 
 	mux := http.NewServeMux()
-	mux.Handle("/api/", routes.jsonWrites(limitBody(opts.MaxBodyBytes, api)))
+	mux.Handle("/api/", routes.jsonWrites(limitBody(opts.MaxBodyBytes, streamDeadlines(api))))
 	mux.Handle("GET /api/gpu-stats", &gpuStats{api: api, client: client, marshaler: marshaler})
 	mux.Handle("/api/v1/openapi.json", OnlyGet(http.HandlerFunc(serveOpenAPI(doc))))
 	mux.Handle("/healthz", OnlyGet(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {

@@ -12,11 +12,11 @@ var (
 	legacyDesc    = prometheus.NewDesc("gpumon_hub_legacy_reports_total", "Reports posted to POST /api/report-gpu-stats.", nil, nil)
 	machinesDesc  = prometheus.NewDesc("gpumon_hub_machines", "Known machines by state.", []string{"state"}, nil)
 	watchersDesc  = prometheus.NewDesc("gpumon_hub_watch_subscribers", "Open watch streams.", nil, nil)
-	watchDropDesc = prometheus.NewDesc("gpumon_hub_watch_dropped_events_total", "Watch events not delivered to slow watchers.", nil, nil)
+	watchDropDesc = prometheus.NewDesc("gpumon_hub_watch_dropped_events_total", "Watch events replaced by a newer event of the same machine before a slow watcher read them (it gets the newest state).", nil, nil)
 	historyDesc   = prometheus.NewDesc("gpumon_hub_history_samples_total", "Samples given to the history store, by result.", []string{"result"}, nil)
 	remoteDesc    = prometheus.NewDesc("gpumon_hub_remote_write_samples_total", "Samples for remote write, by result.", []string{"result"}, nil)
 	remoteQDesc   = prometheus.NewDesc("gpumon_hub_remote_write_queue", "Samples waiting to be remote-written.", nil, nil)
-	shedDesc      = prometheus.NewDesc("gpumon_hub_shed_total", "Load shed: agent streams closed over the snapshot rate, connections closed over the limit, gRPC connections closed over the limit per remote address.", []string{"what"}, nil)
+	shedDesc      = prometheus.NewDesc("gpumon_hub_shed_total", "Load shed: agent streams closed over the snapshot rate, connections closed over the limit, gRPC connections closed over the limit per remote address, watchers disconnected for falling behind, watch streams refused over the limits.", []string{"what"}, nil)
 )
 
 // hubCollector exports the hub's own health.
@@ -45,6 +45,8 @@ func (c *hubCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(shedDesc, st.Shed.Load(), "streams")
 	counter(shedDesc, st.ShedConns.Load(), "connections")
 	counter(shedDesc, st.ShedAddrConns.Load(), "connections_per_address")
+	counter(shedDesc, st.WatchBehind.Load(), "watchers_behind")
+	counter(shedDesc, st.WatchRefused.Load(), "watchers_over_limit")
 	online, offline := 0, 0
 	for _, m := range c.src.Fleet.List() {
 		if m.State().Online {
@@ -57,7 +59,7 @@ func (c *hubCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(machinesDesc, float64(offline), "offline")
 	ev := c.src.Fleet.Events()
 	gauge(watchersDesc, float64(ev.Subscribers()))
-	counter(watchDropDesc, ev.Dropped())
+	counter(watchDropDesc, ev.Coalesced())
 	if h := c.src.History; h != nil {
 		counter(historyDesc, h.Appended(), "stored")
 		counter(historyDesc, h.Failed(), "refused")

@@ -66,6 +66,10 @@ type Config struct {
 	// Capacity bounds machines and report sizes (--max-machines,
 	// --max-report-processes, --max-report-bytes).
 	Capacity service.Capacity
+	// MaxWatchers and MaxWatchersPerClient cap watch streams; one that
+	// falls WatchMaxLag behind is disconnected.
+	MaxWatchers, MaxWatchersPerClient int
+	WatchMaxLag                       time.Duration
 	// MaxConnections per port, MaxConnectionsPerAddress from one remote
 	// address on the gRPC port; SnapshotRate/Burst per machine.
 	MaxConnections              int
@@ -126,6 +130,12 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("--query.timeout, --query.max-concurrency, --query.max-samples and --query.max-length must not be negative"))
 	}
 	errs = append(errs, validateCapacity(c.Capacity)...)
+	if c.MaxWatchers < 0 || c.MaxWatchersPerClient < 0 {
+		errs = append(errs, errors.New("--max-watchers and --max-watchers-per-client must not be negative"))
+	}
+	if c.WatchMaxLag != 0 && (c.WatchMaxLag < time.Second || c.WatchMaxLag > time.Hour) {
+		errs = append(errs, fmt.Errorf("--watch-max-lag %s: want between 1s and 1h", c.WatchMaxLag))
+	}
 	if c.IdleAfter < 0 {
 		errs = append(errs, fmt.Errorf("--idle-after %s: must not be negative", c.IdleAfter))
 	}

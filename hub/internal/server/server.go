@@ -44,6 +44,9 @@ const (
 	MaxConcurrentStreams = 1 << 16
 	HandshakeTimeout     = 10 * time.Second
 	MaxConnectionIdle    = 5 * time.Minute
+	// InProcessWindow is the flow-control window of each call from the
+	// hub's REST gateway to its services.
+	InProcessWindow = 64 << 10
 )
 
 // Hub is a running hub.
@@ -62,6 +65,7 @@ type Hub struct {
 	health   *health.Server
 	stopping chan struct{}
 	audit    *audit.Log
+	watchers *service.Watchers
 	history  *history.Store
 	remote   *history.RemoteWriter
 	querier  service.HistoryQuerier
@@ -83,6 +87,7 @@ func New(cfg Config) (*Hub, error) {
 	h := &Hub{cfg: cfg, fleet: fleet.New(cfg.Log), stats: &service.Stats{}, stopping: make(chan struct{}), started: time.Now(), audit: audit.New(cfg.Log, 0, 0)}
 	h.cfg.Capacity = cfg.Capacity.WithDefaults()
 	h.fleet.SetMaxMachines(h.cfg.Capacity.MaxMachines)
+	h.watchers = &service.Watchers{Max: cfg.MaxWatchers, PerClient: cfg.MaxWatchersPerClient}
 	agentToken := cfg.AgentToken
 	if agentToken == "" {
 		tok, created, err := auth.LoadOrCreateAgentToken(cfg.DataDir)
@@ -153,7 +158,7 @@ func (h *Hub) grpcServer(creds credentials.TransportCredentials) *grpc.Server {
 		SnapshotRate: h.cfg.SnapshotRate, SnapshotBurst: h.cfg.SnapshotBurst, Stopping: h.stopping, Capacity: h.cfg.Capacity, Audit: h.audit}
 	fleetSvc := &service.Fleet{Fleet: h.fleet, Sink: h.history, History: h.querier, Stats: h.stats, Log: h.cfg.Log, OnForget: h.history.Forget,
 		Stopping: h.stopping, Redact: redact.New(h.policy.AgentToken, h.policy.APIToken, h.policy.AdminToken), Alerts: h.alerts.engine,
-		Capacity: h.cfg.Capacity, Audit: h.audit}
+		Capacity: h.cfg.Capacity, Audit: h.audit, Watchers: h.watchers, WatchMaxLag: h.cfg.WatchMaxLag}
 	gpumonv1.RegisterAgentServiceServer(s, agents)
 	gpumonv1.RegisterFleetServiceServer(s, fleetSvc)
 	healthpb.RegisterHealthServer(s, h.health)
@@ -181,7 +186,10 @@ func (h *Hub) Run(ctx context.Context) error {
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return h.inmem.DialContext(ctx) }),
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		// GET /api/gpu-stats at full capacity fits (Config.Validate).
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(int(h.cfg.Capacity.ServedBytes()))))
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(int(h.cfg.Capacity.ServedBytes()))),
+		// A fixed window per stream (no growth by bandwidth estimate): a
+		// REST watcher that stops reading holds at most this much here.
+		grpc.WithInitialWindowSize(InProcessWindow), grpc.WithInitialConnWindowSize(64<<20))
 	if err != nil {
 		return fmt.Errorf("connect gateway to hub: %w", err)
 	}

@@ -49,6 +49,9 @@ type Stats struct {
 	Shed          atomic.Uint64
 	ShedConns     atomic.Uint64
 	ShedAddrConns atomic.Uint64
+	// WatchBehind counts watchers disconnected for falling behind;
+	// WatchRefused, watch streams refused over the caps.
+	WatchBehind, WatchRefused atomic.Uint64
 }
 
 // Agents implements AgentService.

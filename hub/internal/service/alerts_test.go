@@ -21,7 +21,8 @@ func TestWatchFreeGPUsAreListFreeGpus(t *testing.T) {
 	sub := f.Events().Subscribe(16)
 	defer sub.Close()
 	f.Ingest(m, 1, busyReport(time.Now(), 3))
-	ev := <-sub.C
+	e := <-sub.C
+	ev := &e
 	for _, c := range []*gpumonv1.ListFreeGpusRequest{{}, {MinFreeMemory: 80000}, {Shared: true, MaxUtilization: proto.Uint32(90)}, {MinFreeMemory: 90000}} {
 		crit, err := watchCriteria(&gpumonv1.WatchRequest{Free: c})
 		if err != nil {

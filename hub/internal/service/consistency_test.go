@@ -94,7 +94,7 @@ func TestWatchEventDescribesItsSample(t *testing.T) {
 			continue
 		}
 		n++
-		resp := s.watchResponse(req, nil, ev)
+		resp := s.watchResponse(req, nil, &ev)
 		if !agrees(resp.GetMachine(), resp.GetReport()) || resp.GetMachine().GetGpusBusy() != uint32(n) {
 			t.Errorf("event %d: summary says %d busy, want %d, as its report", n, resp.GetMachine().GetGpusBusy(), n)
 		}

@@ -62,6 +62,11 @@ type Fleet struct {
 	Capacity Capacity
 	// Audit records kills, forgets and refused reports; may be nil.
 	Audit *audit.Log
+	// Watchers caps watch streams; shared by every server of the hub.
+	Watchers *Watchers
+	// WatchMaxLag: a watcher this far behind is disconnected (default
+	// DefaultWatchMaxLag).
+	WatchMaxLag time.Duration
 
 	instanceOnce sync.Once
 	instanceID   string

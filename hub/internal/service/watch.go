@@ -1,30 +1,77 @@
 package service
 
 import (
+	"cmp"
+	"context"
+	"log/slog"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
+	"github.com/gpumon/gpumon/hub/internal/audit"
+	"github.com/gpumon/gpumon/hub/internal/caller"
 	"github.com/gpumon/gpumon/hub/internal/fleet"
 )
 
-// WatchBuffer is how many events a watcher may fall behind before it loses
-// some (each event carries full state, so later ones make up for it).
-const WatchBuffer = 1024
+// DefaultWatchMaxLag: a watcher whose oldest undelivered event has waited
+// this long is disconnected (it reads more slowly than the fleet changes).
+// Its queue holds one event per machine, so it never grows past the fleet.
+const DefaultWatchMaxLag = 30 * time.Second
 
 // Watch streams fleet events: the current state of every machine first, then
-// every change, with heartbeats while nothing happens.
+// every change, with heartbeats while nothing happens. A watcher that falls
+// WatchMaxLag behind is ended with ResourceExhausted saying so.
 func (s *Fleet) Watch(req *gpumonv1.WatchRequest, stream gpumonv1.FleetService_WatchServer) error {
 	free, err := watchCriteria(req)
 	if err != nil {
 		return err
 	}
-	sub := s.Fleet.Events().Subscribe(WatchBuffer)
-	defer sub.Close()
+	ctx := stream.Context()
+	release, err := s.Watchers.admit(caller.Address(ctx))
+	if err != nil {
+		s.Stats.WatchRefused.Add(1)
+		s.Audit.Call(ctx, slog.LevelWarn, "watch refused", audit.Entry{Result: status.Code(err).String(), Attrs: []any{"reason", status.Convert(err).Message()}})
+		return err
+	}
+	defer release()
+	q := s.Fleet.Events().Watch()
+	defer q.Close()
+	maxLag := cmp.Or(s.WatchMaxLag, DefaultWatchMaxLag)
+	sent := make(chan error, 1)
+	go func() { sent <- s.sendEvents(ctx, req, free, stream, q) }()
+	check := time.NewTicker(time.Second)
+	defer check.Stop()
+	for {
+		select {
+		case err := <-sent:
+			return err
+		case <-ctx.Done():
+			return nil
+		case <-s.Stopping:
+			return nil
+		case now := <-check.C:
+			if lag := q.Lag(now); lag > maxLag {
+				s.Stats.WatchBehind.Add(1)
+				s.Log.Warn("watcher too slow, disconnected", "remote", caller.Address(ctx), "behind", lag.Round(time.Second), "pending", q.Len())
+				// Returning ends the stream, and with it a send blocked on
+				// a client that does not read.
+				return status.Errorf(codes.ResourceExhausted, "this watch fell %s behind the fleet (limit %s): the client reads too slowly; reconnect to start from the current state",
+					lag.Round(time.Second), maxLag)
+			}
+		}
+	}
+}
+
+// sendEvents is the stream's only sender: the current state, then the
+// queue's events as they come, and a heartbeat every Heartbeat.
+func (s *Fleet) sendEvents(ctx context.Context, req *gpumonv1.WatchRequest, free *gpumonv1.ListFreeGpusRequest, stream gpumonv1.FleetService_WatchServer, q *fleet.Queue) error {
 	for _, m := range s.Fleet.List() {
 		if req.GetMachine() != "" && m.Key != req.GetMachine() {
 			continue
 		}
-		ev := fleet.Event{Type: gpumonv1.WatchEventType_WATCH_EVENT_TYPE_INITIAL, Machine: m, State: m.State()}
+		ev := &fleet.Event{Type: gpumonv1.WatchEventType_WATCH_EVENT_TYPE_INITIAL, Machine: m, State: m.State()}
 		if err := stream.Send(s.watchResponse(req, free, ev)); err != nil {
 			return err
 		}
@@ -36,17 +83,7 @@ func (s *Fleet) Watch(req *gpumonv1.WatchRequest, stream gpumonv1.FleetService_W
 	ticker := time.NewTicker(beat)
 	defer ticker.Stop()
 	for {
-		select {
-		case <-stream.Context().Done():
-			return nil
-		case <-s.Stopping:
-			return nil
-		case <-ticker.C:
-			hb := &gpumonv1.WatchResponse{Type: gpumonv1.WatchEventType_WATCH_EVENT_TYPE_HEARTBEAT, Time: now()}
-			if err := stream.Send(hb); err != nil {
-				return err
-			}
-		case ev := <-sub.C:
+		for ev, ok := q.Pop(); ok; ev, ok = q.Pop() {
 			if req.GetMachine() != "" && ev.Machine.Key != req.GetMachine() {
 				continue
 			}
@@ -54,16 +91,26 @@ func (s *Fleet) Watch(req *gpumonv1.WatchRequest, stream gpumonv1.FleetService_W
 				return err
 			}
 		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-q.Ready():
+		case <-ticker.C:
+			hb := &gpumonv1.WatchResponse{Type: gpumonv1.WatchEventType_WATCH_EVENT_TYPE_HEARTBEAT, Time: now()}
+			if err := stream.Send(hb); err != nil {
+				return err
+			}
+		}
 	}
 }
 
-func (s *Fleet) watchResponse(req *gpumonv1.WatchRequest, free *gpumonv1.ListFreeGpusRequest, ev fleet.Event) *gpumonv1.WatchResponse {
+func (s *Fleet) watchResponse(req *gpumonv1.WatchRequest, free *gpumonv1.ListFreeGpusRequest, ev *fleet.Event) *gpumonv1.WatchResponse {
 	// The event's own state, not the machine's newest: the summary and the
 	// report of one event describe the same sample.
 	resp := &gpumonv1.WatchResponse{Type: ev.Type, Machine: ev.Machine.SummaryOf(ev.State), Time: now()}
 	if req.GetIncludeReport() && ev.Type != gpumonv1.WatchEventType_WATCH_EVENT_TYPE_FORGOTTEN {
 		resp.Report = fleet.RenderedOf(ev.State)
 	}
-	resp.FreeGpus = freeOf(free, ev)
+	resp.FreeGpus = freeOf(free, *ev)
 	return resp
 }
