@@ -138,6 +138,14 @@ async function main() {
     });
   const context = await launch('chromium');
   const browser = context;
+  // Every Content-Security-Policy violation the page causes, in any tab.
+  const cspViolations = [];
+  await context.exposeBinding('__gpumonCSPViolation', (_source, v) => cspViolations.push(v));
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      window.__gpumonCSPViolation(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'} (${e.sourceFile}:${e.lineNumber})`);
+    });
+  });
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
   const page = await context.newPage();
   const dialogs = [];
@@ -795,6 +803,23 @@ async function main() {
 
     await step('no uncaught errors in the page', null, async () => {
       check(pageErrors.length === 0, `uncaught page errors: ${[...new Set(pageErrors)].join(' | ')}`);
+    });
+
+    await step('the page runs under its Content-Security-Policy with no violation', null, async () => {
+      const csp = (await fetch(`${hub}/`)).headers.get('content-security-policy') ?? '';
+      check(/script-src 'self'/.test(csp) && /object-src 'none'/.test(csp), `the page's CSP is ${JSON.stringify(csp)}`);
+      check(cspViolations.length === 0, `CSP violations: ${[...new Set(cspViolations)].join(' | ')}`);
+      // The watch for violations works: an injected inline script is
+      // blocked, and reported.
+      await page.goto(`${base}/#/list`);
+      const ran = await page.evaluate(() => {
+        const s = document.createElement('script');
+        s.textContent = 'window.__cspProbe = 1';
+        document.head.appendChild(s);
+        return window.__cspProbe === 1;
+      });
+      check(!ran, 'an injected inline script ran under the CSP');
+      await waitFor(async () => cspViolations.length === 1, 5000, 'the injected script to be reported as a violation');
     });
   } finally {
     clearInterval(legacyTimer);
