@@ -1351,6 +1351,15 @@ export interface operations {
                     "application/json": components["schemas"]["v1ErrorResponse"];
                 };
             };
+            /** @description The body is not sent as application/json (a charset parameter is fine). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
             /** @description The machine has no connected agent or collector, or the hub is unavailable. */
             503: {
                 headers: {
@@ -1438,8 +1447,26 @@ export interface operations {
                     "application/json": components["schemas"]["v1ErrorResponse"];
                 };
             };
+            /** @description The body is not sent as application/json (a charset parameter is fine). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
             /** @description The hub is unavailable (gpumon-gateway cannot reach it). */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
+            /** @description Not stored: a new machine while the hub holds --max-machines, or a report over --max-report-bytes or --max-report-processes. */
+            507: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2064,7 +2091,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Newline-delimited JSON: one WatchResponse per line, sent as events happen (first one INITIAL event per machine, then changes, and a HEARTBEAT while nothing happens). A stream that fails after it started ends with one ErrorResponse line. */
+            /** @description Newline-delimited JSON: one WatchResponse per line, sent as events happen (first one INITIAL event per machine, then changes, and a HEARTBEAT while nothing happens). A stream that fails after it started ends with one ErrorResponse line; so does one whose client reads so slowly that an event waited --watch-max-lag (it holds the newest event per machine meanwhile). */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2093,6 +2120,15 @@ export interface operations {
             };
             /** @description The token may not do this. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ErrorResponse"];
+                };
+            };
+            /** @description The hub serves its maximum of watch streams (--max-watchers), or this client address holds its maximum (--max-watchers-per-client). */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
