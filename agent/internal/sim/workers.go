@@ -268,10 +268,11 @@ func (s *supervisor) env(id, i int, extra []string) []string {
 const stdPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 // baseEnv is the environment of a login shell, without anything of the
-// agent's own (its token must not reach the jobs or a tmux server).
+// agent's own (its token must not reach the jobs or a tmux server). A
+// SCREENDIR is kept: the simulator looks for its screen sessions there.
 func baseEnv() []string {
 	env := []string{"LANG=C.UTF-8", "TERM=xterm-256color"}
-	for _, k := range []string{"HOME", "USER", "LOGNAME", "SHELL"} {
+	for _, k := range []string{"HOME", "USER", "LOGNAME", "SHELL", "SCREENDIR"} {
 		if v, ok := os.LookupEnv(k); ok {
 			env = append(env, k+"="+v)
 		}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -44,7 +45,35 @@ func TestMain(m *testing.M) {
 		fmt.Print(claimAs(addr, rest))
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	os.Exit(runIsolated(m))
+}
+
+// runIsolated runs the tests with screen sessions (SCREENDIR) and a temporary
+// directory (TMPDIR) of their own. This user's sessions and /tmp are shared
+// with everything else on the machine (other tests, agents simulating jobs):
+// a session already holding a job's name makes the simulator pick another,
+// and any simulator starting sweeps the directories of dead ones.
+func runIsolated(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "gpumon-sim-tests-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	// screen wants its directory the user's alone; the temporary one is
+	// open to all, as /tmp is (a test runs a program there as nobody).
+	for _, d := range []struct {
+		env, sub string
+		mode     os.FileMode
+	}{{"SCREENDIR", "screens", 0o700}, {"TMPDIR", "tmp", 0o777 | os.ModeSticky}} {
+		path := filepath.Join(dir, d.sub)
+		if err := errors.Join(os.Mkdir(path, 0o700), os.Chmod(path, d.mode), os.Chmod(dir, 0o755)); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		os.Setenv(d.env, path)
+	}
+	return m.Run()
 }
 
 // hold runs a simulated machine with workers ("profile seed") until killed.
