@@ -85,7 +85,7 @@ sys.exit(0 if r.status_code == 200 else 1)`
 // metadata; the page carries a Content-Security-Policy.
 func TestHTTPHeaders(t *testing.T) {
 	restTargets(t, []string{"--legacy-open"}, func(t *testing.T, _ *hub, base string) {
-		for _, path := range []string{"/api/v1/machines", "/api/gpu-stats", "/api/v1/nope", "/healthz", "/api/v1/openapi.json"} {
+		for _, path := range []string{"/api/v1/machines", "/api/gpu-stats", "/api/v1/gpus", "/api/v1/active-alerts", "/api/v1/nope", "/healthz", "/api/v1/openapi.json"} {
 			resp, err := http.Get(base + path)
 			if err != nil {
 				t.Fatal(err)
@@ -113,7 +113,7 @@ func TestHTTPHeaders(t *testing.T) {
 			t.Errorf("page CSP %q lacks %q", csp, want)
 		}
 	}
-	for _, path := range []string{"/metrics", "/api/v1/query"} {
+	for _, path := range []string{"/metrics", "/api/v1/query", "/api/v1/rules", "/api/v1/alerts"} {
 		resp, err := http.Get(h.http + path)
 		if err != nil {
 			t.Fatal(err)
@@ -142,6 +142,8 @@ func TestEvery405SaysWhatIsAllowed(t *testing.T) {
 			{"PUT", "/api/gpu-stats", "GET"},
 			{"POST", "/api/gpu-stats", "GET"},
 			{"PATCH", "/api/v1/machines", "GET"},
+			{"POST", "/api/v1/gpus", "GET"},
+			{"DELETE", "/api/v1/active-alerts", "GET"},
 			{"POST", "/api/v1/machines/x", "DELETE, GET"},
 			{"GET", "/api/kill-processes", "POST"},
 			{"DELETE", "/api/v1/openapi.json", "GET, HEAD"},
@@ -157,6 +159,8 @@ func TestEvery405SaysWhatIsAllowed(t *testing.T) {
 		{"POST", "/", "GET, HEAD"},
 		{"DELETE", "/assets/x.js", "GET, HEAD"},
 		{"DELETE", "/api/v1/query", "GET, POST"},
+		{"PUT", "/api/v1/rules", "GET, POST"},
+		{"DELETE", "/api/v1/alerts", "GET, POST"},
 	})
 }
 

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -26,9 +27,15 @@ type contract struct {
 	base string
 }
 
-// check sends a request, expects status and validates the answer against
-// the document's response for that status.
+// check sends a request (a body as application/json), expects status and
+// validates the answer against the document's response for that status.
 func (c *contract) check(method, path, token, body string, status int) []byte {
+	c.t.Helper()
+	return c.checkAs(method, path, token, "application/json", body, status)
+}
+
+// checkAs is check with the body sent as contentType.
+func (c *contract) checkAs(method, path, token, contentType, body string, status int) []byte {
 	c.t.Helper()
 	var rd io.Reader
 	if body != "" {
@@ -42,7 +49,7 @@ func (c *contract) check(method, path, token, body string, status int) []byte {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", contentType)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -68,6 +75,21 @@ func (c *contract) check(method, path, token, body string, status int) []byte {
 		c.t.Errorf("%v\nbody: %.500s", err, data)
 	}
 	return data
+}
+
+// listed fails unless the document names each status for the route itself,
+// not only through its default error: clients generated from it see these.
+func (c *contract) listed(method, path string, statuses ...int) {
+	c.t.Helper()
+	op, err := c.doc.Operation(method, path)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	for _, status := range statuses {
+		if op.Responses[strconv.Itoa(status)] == nil {
+			c.t.Errorf("%s %s: the document does not list %d", method, path, status)
+		}
+	}
 }
 
 // TestOpenAPIContract calls every route of the OpenAPI document on a live
@@ -154,6 +176,12 @@ func testContractWrites(c *contract, legacy string) {
 	c.check("POST", "/api/report-gpu-stats", agentToken, `hostname=x`, 400)
 	c.check("POST", "/api/report-gpu-stats", agentToken, `{"hostname":""}`, 400)
 	c.check("POST", "/api/report-gpu-stats", agentToken, `{"hostname":"`+strings.Repeat("x", 9<<20)+`"}`, 413)
+	c.checkAs("POST", "/api/report-gpu-stats", agentToken, "text/plain", legacy, 415)
+	procs := strings.Repeat(`{"pid":1},`, 5000) + `{"pid":1}` // one over --max-report-processes
+	c.check("POST", "/api/report-gpu-stats", agentToken, `{"hostname":"e2e-contract-many","system_info":{"processes":[`+procs+`]}}`, 507)
+	c.listed("POST", "/api/report-gpu-stats", 413, 415, 507)
+	c.listed("POST", "/api/kill-processes", 413, 415)
+	c.listed("GET", "/api/v1/watch", 429)
 }
 
 func testContractReads(c *contract, old string) {
@@ -187,6 +215,8 @@ func testContractKills(c *contract, old string) {
 	c.check("POST", "/api/kill-processes", adminToken, kill("gpu-a", "[999999]"), 200)
 	c.check("POST", "/api/kill-processes", adminToken, kill("gpu-a", "[]"), 400)
 	c.check("POST", "/api/kill-processes", adminToken, kill("gpu-a", `["x"]`), 400)
+	c.check("POST", "/api/kill-processes", adminToken, kill("gpu-a", "[1785.5]"), 400)
+	c.checkAs("POST", "/api/kill-processes", adminToken, "application/x-www-form-urlencoded", kill("gpu-a", "[5]"), 415)
 	c.check("POST", "/api/kill-processes", adminToken, kill("no-such-machine", "[5]"), 404)
 	c.check("POST", "/api/kill-processes", adminToken, kill(old, "[5]"), 503)
 	c.check("POST", "/api/kill-processes", apiToken, kill("gpu-a", "[5]"), 403)

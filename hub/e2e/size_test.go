@@ -159,6 +159,13 @@ func TestFleetAtItsCaps(t *testing.T) {
 		t.Fatalf("GET /api/gpu-stats at the cap: %d machines (%v), want %d", len(fleet.Machines), err, n)
 	}
 	took := time.Since(begin)
+	// The page's fleet overview lists every GPU of the full hub (one each).
+	// include_offline: a machine that posted at the start may count as
+	// offline by now on a slow machine.
+	status, v, _ := call(t, http.MethodGet, h.http+"/api/v1/gpus?include_offline=true", "", nil)
+	if rows, _ := v.(map[string]any)["gpus"].([]any); status != http.StatusOK || len(rows) != n {
+		t.Fatalf("GET /api/v1/gpus at the cap: %d, %d GPUs, want 200 and %d", status, len(rows), n)
+	}
 	rss1 := metric(t, h.http, "process_resident_memory_bytes")
 	t.Logf("%d machines at %d KiB each: RSS %.0f → %.0f MiB (%.2f MiB per machine); GET /api/gpu-stats %.1f MiB in %s",
 		n, size>>10, rss0/(1<<20), rss1/(1<<20), (rss1-rss0)/float64(n)/(1<<20), float64(len(stats))/(1<<20), took.Round(time.Millisecond))
