@@ -127,25 +127,29 @@ async function main() {
   const base = hub;
   console.log(`hub and page ${base}, binaries ${BIN}`);
 
+  // Every Content-Security-Policy violation the page causes, in any tab of
+  // any browser the test starts (the cold loads and the notification
+  // profile included).
+  const cspViolations = [];
   // A fresh profile directory (playwright passes it as --user-data-dir).
-  const launch = (dir) =>
-    chromium.launchPersistentContext(path.join(tmp, dir), {
+  const launch = async (dir) => {
+    const ctx = await chromium.launchPersistentContext(path.join(tmp, dir), {
       executablePath: CHROMIUM,
       headless: true,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
       viewport: { width: 1440, height: 900 },
       locale: 'en-US',
     });
+    await ctx.exposeBinding('__gpumonCSPViolation', (_source, v) => cspViolations.push(`${dir}: ${v}`));
+    await ctx.addInitScript(() => {
+      document.addEventListener('securitypolicyviolation', (e) => {
+        window.__gpumonCSPViolation(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'} (${e.sourceFile}:${e.lineNumber})`);
+      });
+    });
+    return ctx;
+  };
   const context = await launch('chromium');
   const browser = context;
-  // Every Content-Security-Policy violation the page causes, in any tab.
-  const cspViolations = [];
-  await context.exposeBinding('__gpumonCSPViolation', (_source, v) => cspViolations.push(v));
-  await context.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (e) => {
-      window.__gpumonCSPViolation(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'} (${e.sourceFile}:${e.lineNumber})`);
-    });
-  });
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
   const page = await context.newPage();
   const dialogs = [];
