@@ -160,6 +160,16 @@ async function main() {
   const pageErrors = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
   const clipboard = () => page.evaluate(() => navigator.clipboard.readText());
+  /**
+   * The tab's title becomes want. The page sets it once it has drawn what the
+   * address says, a moment after the address changed.
+   */
+  const titleIs = async (want) => {
+    let title = '';
+    await waitFor(async () => (title = await page.title()) === want, 15_000, `the title ${JSON.stringify(want)}`).catch((e) => {
+      throw new Error(`${e.message}; it is ${JSON.stringify(title)}`);
+    });
+  };
   const shot = (name) => page.screenshot({ path: path.join(OUT, `${name}.png`), fullPage: false });
   /** Item 12's figures, printed again at the end. */
   const figures = [];
@@ -195,7 +205,7 @@ async function main() {
     await step('list view shows every machine', page, async () => {
       await page.goto(`${base}/#/list`);
       for (const k of ['e2e-a', 'e2e-b', 'e2e-legacy']) await page.getByTestId(`machine-${k}`).waitFor({ state: 'attached', timeout: 15_000 });
-      check((await page.title()) === 'List · gpumon', `title is ${await page.title()}`);
+      await titleIs('List · gpumon');
       await page.getByTestId('machine-e2e-a').getByTestId('gpu-7').waitFor({ timeout: 15_000 });
       await page.getByTestId('conn').and(page.locator('[data-state="live"]')).waitFor({ timeout: 15_000 });
       await page.getByText('4 machines online').waitFor();
@@ -253,7 +263,7 @@ async function main() {
       await page.waitForURL(/#\/window\/e2e-b/);
       await page.getByTestId('window-content').getByRole('heading', { name: 'e2e-b' }).waitFor();
       await page.getByTestId('window-content').getByTestId('gpu-3').waitFor();
-      await waitFor(async () => (await page.title()) === 'e2e-b · Window · gpumon', 5000, `the title to name the machine (${await page.title()})`);
+      await titleIs('e2e-b · Window · gpumon');
       // The selected machine is marked for screen readers, not by colour alone.
       check((await page.getByTestId('host-e2e-b').getAttribute('aria-current')) === 'page', 'the selected machine has no aria-current');
       await shot('window');
@@ -275,7 +285,7 @@ async function main() {
       await content.getByRole('tab', { name: /Containers/ }).click();
       // The tab is in the address and the title: a link or a reload opens it again.
       await page.waitForURL(/#\/window\/e2e-legacy\?tab=containers$/);
-      check((await page.title()) === 'e2e-legacy · Containers · Window · gpumon', `title: ${await page.title()}`);
+      await titleIs('e2e-legacy · Containers · Window · gpumon');
       await page.reload();
       await content.getByText('0, 1', { exact: true }).waitFor({ timeout: 15_000 });
       check((await content.getByRole('tab', { name: /Containers/ }).getAttribute('aria-selected')) === 'true', 'the Containers tab is not open after a reload');
@@ -505,7 +515,10 @@ async function main() {
         const answer = page.waitForResponse((r) => r.url().includes('/api/v1/history') && r.url().includes(`metric=${metric}&`) && r.url().includes('gpu=7'), { timeout: 30_000 });
         answer.catch(() => {}); // awaited below; a failure before that must not end the run
         await before.modal.getByRole('combobox', { name: 'Metric' }).click();
-        await page.locator('.ant-select-dropdown:visible .ant-select-item-option').filter({ hasText: label }).click();
+        // The dropdown slides in: an option clicked before it stands still is missed.
+        const option = page.locator('.ant-select-dropdown:visible .ant-select-item-option').filter({ hasText: label });
+        await whenStill(option);
+        await option.click();
         const body = await (await stage(`${metric} answer`, answer)).json();
         const points = (body.series ?? []).reduce((a, x) => a + (x.points?.length ?? 0), 0);
         if (metric === 'user_gpu_sm_utilization' && points === 0) continue; // no process on GPU 7 this minute
@@ -522,7 +535,7 @@ async function main() {
       await shot('history');
       // The machine's History tab is in the address: a reload opens it again.
       await page.waitForURL(/tab=history/);
-      check((await page.title()) === 'e2e-a · History · Window · gpumon', `title: ${await page.title()}`);
+      await titleIs('e2e-a · History · Window · gpumon');
       // In the dark theme the tooltip is dark too, and stays inside the chart.
       await page.evaluate(() => {
         const s = JSON.parse(localStorage.getItem('gpumon.settings') ?? '{}');

@@ -31,18 +31,19 @@ export async function waitFor(fn, timeoutMs, what) {
 }
 
 /**
- * Waits until a dialog or popup has finished opening, so that a click lands
- * where it aims. Ant Design first draws a dialog at its final place,
- * transparent (rc-motion's "prepare" step), then zooms it in from the
- * pointer; on a loaded machine the prepare step can last two frames, which
- * Playwright's stability check takes for "still", and the click then goes
- * where the button was before the zoom moved it: lost, the dialog stays
- * open. So: no enter/appear motion class left and no animation running.
+ * Waits until a dialog, popup or select's dropdown has finished opening, so
+ * that a click lands where it aims. Ant Design first draws a dialog at its
+ * final place, transparent (rc-motion's "prepare" step), then zooms it in
+ * from the pointer (a dropdown slides in); on a loaded machine the prepare
+ * step can last two frames, which Playwright's stability check takes for
+ * "still", and the click then goes where the button was before the zoom
+ * moved it: lost, the dialog stays open. So: no enter/appear motion class
+ * left and no animation running.
  */
 export async function whenStill(locator) {
   await locator.waitFor();
   await locator.evaluate(async (el) => {
-    const root = el.closest('.ant-modal-root, .ant-popover, .ant-dropdown') ?? el;
+    const root = el.closest('.ant-modal-root, .ant-popover, .ant-dropdown, .ant-select-dropdown') ?? el;
     for (;;) {
       const moving = [root, ...root.querySelectorAll('*')].some((e) => /-(appear|enter)(-|\b)/.test(typeof e.className === 'string' ? e.className : ''));
       const running = root.getAnimations({ subtree: true }).filter((a) => a.playState !== 'finished');
