@@ -14,6 +14,13 @@ describe('GpuCard', () => {
     expect(screen.getByText('40,321 / 81,920 MiB')).toBeInTheDocument();
   });
 
+  it('keeps a full GPU’s figures in the text colour (antd turns a 100 % bar green, 2:1 on white)', () => {
+    const { container } = renderWithApp(<GpuCard gpu={gpu({ utilization: 100, memory_used: 81920, memory_total: 81920 })} />);
+    expect(screen.getByText('100%')).toBeInTheDocument();
+    expect(container.querySelectorAll('.ant-progress').length).toBe(2);
+    expect(container.querySelector('.ant-progress-status-success')).toBeNull();
+  });
+
   it('colours a hot GPU red and handles absent values', () => {
     renderWithApp(<GpuCard gpu={gpu({ id: 1, temperature: 88, utilization: null as never })} />);
     expect(screen.getByText('88°C').closest('.ant-tag')?.className).toMatch(/red/);

@@ -89,6 +89,7 @@ export const GpuCard = memo(function GpuCard({ gpu, offline, asOf, pythonOnly, m
             size="small"
             aria-label={t('gpu.utilization')}
             percent={util ?? 0}
+            status="normal"
             strokeColor={LEVEL_STROKE[usageLevel(util)]}
             format={() => (util == null ? '–' : `${util}%`)}
           />
@@ -99,6 +100,7 @@ export const GpuCard = memo(function GpuCard({ gpu, offline, asOf, pythonOnly, m
             size="small"
             aria-label={t('gpu.memory')}
             percent={Math.round(memPct)}
+            status="normal"
             strokeColor={LEVEL_STROKE[usageLevel(memPct)]}
             format={() => `${used.toLocaleString('en-US')} / ${total.toLocaleString('en-US')} MiB`}
             className="mem-progress"
