@@ -89,9 +89,11 @@ func (b *bench) startHub(name string) (*hub, error) {
 		"--http-addr", "127.0.0.1:0", "--grpc-addr", "127.0.0.1:0", "--data-dir", dir,
 		"--agent-token", agentToken, "--legacy-open", "--log-level", "warn",
 		// The load generator's agents send faster than real ones, all from
-		// one address; the per-machine rate and per-address connection
-		// limits are not what is measured here.
-		"--max-snapshot-rate", "1000", "--max-snapshot-burst", "100000", "--max-connections-per-address", "0")
+		// one address, and the watch section's 101 watchers share one
+		// address too; the per-machine rate and the per-address connection
+		// and watcher limits are not what is measured here.
+		"--max-snapshot-rate", "1000", "--max-snapshot-burst", "100000", "--max-connections-per-address", "0",
+		"--max-watchers-per-client", "1000")
 	if err != nil {
 		return nil, err
 	}
