@@ -90,7 +90,7 @@ async function main() {
   const logs = [];
   const [httpPort, grpcPort] = [await freePort(), await freePort()];
   const hub = `http://127.0.0.1:${httpPort}`;
-  const hubArgs = ['--data-dir', path.join(tmp, 'data'), '--http-addr', `127.0.0.1:${httpPort}`, '--grpc-addr', `127.0.0.1:${grpcPort}`, '--agent-token', AGENT_TOKEN, '--admin-token', ADMIN_TOKEN, '--legacy-open', '--log-level', 'warn', '--idle-after', `${IDLE_AFTER_S}s`, '--max-machines', String(FLEET + 100), ...(await alertHubArgs(tmp))];
+  const hubArgs = ['--data-dir', path.join(tmp, 'data'), '--http-addr', `127.0.0.1:${httpPort}`, '--grpc-addr', `127.0.0.1:${grpcPort}`, '--agent-token', AGENT_TOKEN, '--admin-token', ADMIN_TOKEN, '--legacy-open', '--log-level', 'warn', '--idle-after', `${IDLE_AFTER_S}s`, '--max-machines', String(FLEET + BIG_FLEET + 100), ...(await alertHubArgs(tmp))];
   let hubChild = start('gpumon-hub', hubArgs, logs);
   await waitFor(async () => (await fetch(`${hub}/api/v1/machines`)).ok, 20_000, 'the hub');
   const restartHub = async () => {
