@@ -76,7 +76,15 @@ export async function alertSteps({ step, check, page, context, launch, base, pos
       await bell.click();
       await page.waitForURL((u) => u.hash === '#/alerts');
       const row = page.getByTestId(`alert-E2EFlagBusy-${FLAG}`);
-      await row.waitFor({ timeout: 15_000 });
+      // The view lists the oldest first, 50 to a page: once the fleet
+      // steps' machines have been offline for a minute, their alerts come
+      // before this one, which is then on a later page.
+      const next = page.locator('.alerts-page .ant-pagination-next:not(.ant-pagination-disabled)');
+      await waitUntil('the alert in the view', async () => {
+        if ((await row.count()) > 0) return true;
+        if ((await next.count()) > 0) await next.click();
+        return false;
+      }, 30_000);
       check((await row.innerText()).includes(`${FLAG} is busy`) && (await row.innerText()).includes('critical'), `row: ${await row.innerText()}`);
       await shot('alerts');
       await row.getByTestId(`alert-machine-${FLAG}`).click();
