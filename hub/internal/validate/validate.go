@@ -1,11 +1,17 @@
 // Package validate checks and cleans reports before the hub stores them.
 // Everything a machine reports is untrusted: the hostname must be sane,
-// strings are cut to a bound and repaired to valid UTF-8, lists are capped.
+// strings are cut to a bound and repaired to valid UTF-8, lists are capped,
+// and numbers are finite: a NaN or an infinity in a figure that may be
+// unknown makes it unknown, in any other figure it reads 0. (A NaN must not
+// reach history: one with the bits of Prometheus's staleness marker would end
+// the series.) The report is not refused for it, since an agent replays what
+// the hub refuses and would send the same snapshot again.
 package validate
 
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"unicode/utf8"
 
@@ -68,7 +74,10 @@ func Report(r *gpumonv1.Report) error {
 	for _, c := range r.Collectors {
 		c.Name = clean(c.Name, MaxStringLen)
 		c.Message = clean(c.Message, MaxStringLen)
+		finite(&c.DurationSeconds)
 	}
+	finite(&r.IntervalSeconds)
+	finiteOrUnknown(&r.ClockOffsetSeconds)
 	if s := r.SystemInfo; s != nil {
 		cleanSystem(s)
 	}
@@ -90,6 +99,7 @@ func Inventory(inv *gpumonv1.Inventory) {
 		for _, p := range []*string{&g.Uuid, &g.Name, &g.PciBusId} {
 			*p = clean(*p, MaxStringLen)
 		}
+		finiteOrUnknown(&g.PowerLimit)
 	}
 }
 
@@ -106,9 +116,26 @@ func cleanGPU(g *gpumonv1.Gpu) {
 	for _, p := range g.Processes {
 		cleanProcess(p)
 	}
+	for _, p := range []**float64{&g.PowerDraw, &g.PowerLimit, &g.EnergyConsumption, &g.NvlinkBandwidthTotal} {
+		finiteOrUnknown(p)
+	}
+	if a := g.Activity; a != nil {
+		for _, p := range []**float64{&a.Graphics, &a.Sm, &a.SmOccupancy, &a.Tensor, &a.Dram} {
+			finiteOrUnknown(p)
+		}
+	}
 }
 
 func cleanSystem(s *gpumonv1.SystemInfo) {
+	for _, p := range []*float64{&s.CpuPercent, &s.MemoryTotal, &s.MemoryUsed, &s.MemoryPercent, &s.DiskTotal, &s.DiskUsed,
+		&s.DiskPercent, &s.SwapTotal, &s.SwapUsed, &s.UptimeSeconds, &s.MemoryAvailable} {
+		finite(p)
+	}
+	if l := s.Load; l != nil {
+		finite(&l.Load1)
+		finite(&l.Load5)
+		finite(&l.Load15)
+	}
 	for _, p := range []*string{&s.IpAddress, &s.Os, &s.Kernel, &s.CpuModel} {
 		*p = clean(*p, MaxStringLen)
 	}
@@ -132,12 +159,18 @@ func cleanSystem(s *gpumonv1.SystemInfo) {
 		}
 		c.GpuIds = capList(c.GpuIds, MaxGPUs)
 		c.GpuPids = capList(c.GpuPids, MaxGPUProcesses)
+		finite(&c.MemoryUsage)
+		finite(&c.CpuPercent)
+		finite(&c.MemoryLimit)
 	}
 	s.Disks = capList(s.Disks, MaxDisks)
 	for _, d := range s.Disks {
 		for _, p := range []*string{&d.Mountpoint, &d.Device, &d.Fstype} {
 			*p = clean(*p, MaxStringLen)
 		}
+		finite(&d.Total)
+		finite(&d.Used)
+		finite(&d.Percent)
 	}
 }
 
@@ -149,10 +182,28 @@ func cleanProcess(p *gpumonv1.Process) {
 	p.ContainerId = clean(p.ContainerId, MaxStringLen)
 	p.GpuUsageType = clean(p.GpuUsageType, MaxStringLen)
 	p.GpuIds = capList(p.GpuIds, MaxGPUs)
+	finite(&p.CpuPercent)
+	finite(&p.MemoryPercent)
+	finite(&p.CreateTime)
+	finite(&p.Rss)
 	if s := p.Session; s != nil {
 		s.Kind = clean(s.Kind, MaxStringLen)
 		s.Name = clean(s.Name, MaxStringLen)
 		s.User = clean(s.User, MaxStringLen)
+	}
+}
+
+// finite sets a NaN or infinite figure to 0.
+func finite(f *float64) {
+	if math.IsNaN(*f) || math.IsInf(*f, 0) {
+		*f = 0
+	}
+}
+
+// finiteOrUnknown makes a NaN or infinite figure that may be unknown unknown.
+func finiteOrUnknown(f **float64) {
+	if *f != nil && (math.IsNaN(**f) || math.IsInf(**f, 0)) {
+		*f = nil
 	}
 }
 
