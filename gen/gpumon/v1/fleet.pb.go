@@ -2573,7 +2573,8 @@ func (x *Alert) GetSeverity() string {
 }
 
 // ListAlertsResponse lists alerts: firing before pending, then critical
-// before warning before the rest, oldest first.
+// before warning before the rest, the newest first (a new alert is on a
+// list's first page however many older ones fire).
 type ListAlertsResponse struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Alerts []*Alert               `protobuf:"bytes,1,rep,name=alerts,proto3" json:"alerts,omitempty"`

@@ -15,7 +15,7 @@ import (
 )
 
 // ListAlerts answers FleetService.ListAlerts: the alerts firing now (and
-// pending ones when asked), firing first, then by severity, oldest first.
+// pending ones when asked), firing first, then by severity, newest first.
 func (e *Engine) ListAlerts(req *gpumonv1.ListAlertsRequest) *gpumonv1.ListAlertsResponse {
 	resp := &gpumonv1.ListAlertsResponse{Alerts: []*gpumonv1.Alert{}}
 	for _, r := range e.AlertingRules() {
@@ -83,7 +83,7 @@ func SortAlerts(as []*gpumonv1.Alert) {
 		return cmp.Or(
 			cmp.Compare(stateRank(a.GetState()), stateRank(b.GetState())),
 			cmp.Compare(severityRank(a.GetSeverity()), severityRank(b.GetSeverity())),
-			a.GetActiveAt().AsTime().Compare(b.GetActiveAt().AsTime()),
+			b.GetActiveAt().AsTime().Compare(a.GetActiveAt().AsTime()),
 			cmp.Compare(a.GetName(), b.GetName()),
 			cmp.Compare(a.GetMachine(), b.GetMachine()),
 			cmp.Compare(a.GetGpu(), b.GetGpu()))

@@ -765,7 +765,8 @@ export interface components {
         };
         /**
          * @description ListAlertsResponse lists alerts: firing before pending, then critical
-         *     before warning before the rest, oldest first.
+         *     before warning before the rest, the newest first (a new alert is on a
+         *     list's first page however many older ones fire).
          */
         v1ListAlertsResponse: {
             alerts?: components["schemas"]["v1Alert"][];
