@@ -61,16 +61,7 @@ func handleError(_ context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w 
 		WriteError(w, http.StatusRequestEntityTooLarge, "request body too large")
 		return
 	}
-	st := status.Convert(err)
-	msg := st.Message()
-	if st.Code() == codes.Unavailable {
-		msg = "hub unavailable: " + msg
-	}
-	code := HTTPStatus(st.Code())
-	if isCapacity(st) {
-		code = http.StatusInsufficientStorage
-	}
-	WriteError(w, code, msg)
+	WriteGRPCError(w, err)
 }
 
 // isCapacity: the hub refused to store more (see apimeta.CapacityReason).
@@ -101,4 +92,19 @@ func streamError(_ context.Context, err error) *status.Status {
 		return status.New(codes.Canceled, "stream closed")
 	}
 	return status.Convert(err)
+}
+
+// WriteGRPCError writes a service's error as the documented body, with the
+// HTTP status its code maps to (507 when the hub refused to store more).
+func WriteGRPCError(w http.ResponseWriter, err error) {
+	st := status.Convert(err)
+	msg := st.Message()
+	if st.Code() == codes.Unavailable {
+		msg = "hub unavailable: " + msg
+	}
+	code := HTTPStatus(st.Code())
+	if isCapacity(st) {
+		code = http.StatusInsufficientStorage
+	}
+	WriteError(w, code, msg)
 }

@@ -2,8 +2,8 @@
 // hub's FleetService with the documented JSON, error body, CORS, gzip and
 // body limits, plus /healthz, /readyz and /api/v1/openapi.json.
 //
-// The hub serves it in-process; gpumon-gateway serves it as a separate
-// process dialling a hub.
+// The hub serves it in-process (NewLocal: routes call the service directly);
+// gpumon-gateway serves it as a separate process dialling a hub (New).
 package gateway
 
 import (
@@ -40,8 +40,39 @@ type Options struct {
 	Logger  *slog.Logger
 }
 
-// New returns the REST handler for a FleetService reached through conn.
+// New returns the REST handler for a FleetService reached through conn: the
+// gRPC hop of the separate gpumon-gateway process.
 func New(ctx context.Context, conn grpc.ClientConnInterface, opts Options) (http.Handler, error) {
+	client := gpumonv1.NewFleetServiceClient(conn)
+	return build(opts, func(api *runtime.ServeMux, marshaler *Marshaler) (http.Handler, error) {
+		if err := gpumonv1.RegisterFleetServiceHandlerClient(ctx, api, client); err != nil {
+			return nil, fmt.Errorf("register fleet routes: %w", err)
+		}
+		return &gpuStats{api: api, client: client, marshaler: marshaler}, nil
+	})
+}
+
+// NewLocal returns the REST handler for a FleetService in this process: each
+// route calls srv's method directly, with no gRPC hop. srv must apply the
+// server's own checks (auth) as its gRPC interceptors would. The watch route
+// streams srv.Watch; gpuStats serves GET /api/gpu-stats.
+func NewLocal(ctx context.Context, srv gpumonv1.FleetServiceServer, gpuStats http.Handler, opts Options) (http.Handler, error) {
+	return build(opts, func(api *runtime.ServeMux, marshaler *Marshaler) (http.Handler, error) {
+		if err := gpumonv1.RegisterFleetServiceHandlerServer(ctx, api, srv); err != nil {
+			return nil, fmt.Errorf("register fleet routes: %w", err)
+		}
+		// The in-process registration does not stream; this one (registered
+		// later, so it wins) does.
+		if err := api.HandlePath(http.MethodGet, "/api/v1/watch", localWatch(api, srv)); err != nil {
+			return nil, fmt.Errorf("register watch route: %w", err)
+		}
+		return gpuStats, nil
+	})
+}
+
+// build assembles the REST handler around the FleetService routes that
+// register adds to api; it returns the GET /api/gpu-stats handler.
+func build(opts Options, register func(api *runtime.ServeMux, marshaler *Marshaler) (http.Handler, error)) (http.Handler, error) {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = DefaultMaxBodyBytes
 	}
@@ -69,14 +100,14 @@ func New(ctx context.Context, conn grpc.ClientConnInterface, opts Options) (http
 		return nil, err
 	}
 	api := runtime.NewServeMux(muxOpts...)
-	client := gpumonv1.NewFleetServiceClient(conn)
-	if err := gpumonv1.RegisterFleetServiceHandlerClient(ctx, api, client); err != nil {
-		return nil, fmt.Errorf("register fleet routes: %w", err)
+	stats, err := register(api, marshaler)
+	if err != nil {
+		return nil, err
 	}
 
 	mux := http.NewServeMux()
 	mux.Handle("/api/", routes.jsonWrites(limitBody(opts.MaxBodyBytes, streamDeadlines(api))))
-	mux.Handle("GET /api/gpu-stats", &gpuStats{api: api, client: client, marshaler: marshaler})
+	mux.Handle("GET /api/gpu-stats", stats)
 	mux.Handle("/api/v1/openapi.json", OnlyGet(http.HandlerFunc(serveOpenAPI(doc))))
 	mux.Handle("/healthz", OnlyGet(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, `{"status":"ok"}`)

@@ -336,3 +336,7 @@ func appendString(b []byte, s string) []byte {
 	b = append(b, s[start:]...)
 	return append(b, '"')
 }
+
+// AppendString appends s as a JSON string, escaped as every string of this
+// package's output is (a map key of a stitched document, for one).
+func AppendString(b []byte, s string) []byte { return appendString(b, s) }

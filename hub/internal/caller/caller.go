@@ -11,8 +11,8 @@ import (
 	"google.golang.org/grpc/peer"
 )
 
-// InProcess is the network name of the hub's in-process connection from its
-// REST gateway to its gRPC services (grpc/test/bufconn's).
+// InProcess is the network name of the peer of a call from the hub's own
+// REST routes, which call its services in process.
 const InProcess = "bufconn"
 
 // Address is the caller's IP address. For a call from the hub's own REST

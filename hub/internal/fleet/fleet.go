@@ -78,6 +78,10 @@ func (f *Fleet) Len() int {
 	return f.count
 }
 
+// SetClock replaces the fleet's clock (tests of packages that read the
+// fleet); call it before the fleet is used.
+func SetClock(f *Fleet, now func() time.Time) { f.now = now }
+
 // Events is the fleet's event broker (for Watch).
 func (f *Fleet) Events() *Broker { return f.events }
 

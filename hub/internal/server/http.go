@@ -10,17 +10,18 @@ import (
 	"strings"
 	"time"
 
-	"google.golang.org/grpc"
-
 	"github.com/gpumon/gpumon/gateway"
+	"github.com/gpumon/gpumon/hub/internal/gpustats"
 	"github.com/gpumon/gpumon/hub/internal/legacyws"
 	"github.com/gpumon/gpumon/hub/internal/metrics"
 	"github.com/gpumon/gpumon/hub/internal/promapi"
 	"github.com/gpumon/gpumon/webui"
 )
 
-func (h *Hub) httpHandler(ctx context.Context, conn *grpc.ClientConn) (http.Handler, error) {
-	api, err := gateway.New(ctx, conn, gateway.Options{
+func (h *Hub) httpHandler(ctx context.Context) (http.Handler, error) {
+	local := &localFleet{srv: h.fleetSvc, unary: h.unaryInterceptor(), stream: h.streamInterceptor()}
+	stats := &gpustats.Handler{Fleet: h.fleet, Service: local}
+	api, err := gateway.NewLocal(ctx, local, stats, gateway.Options{
 		CORS:     gateway.CORS{Origins: h.cfg.CORSOrigins, AnyOriginReads: true},
 		Location: time.Local,
 		Logger:   h.cfg.Log,

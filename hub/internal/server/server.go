@@ -16,13 +16,11 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/status"
-	"google.golang.org/grpc/test/bufconn"
 
 	"github.com/gpumon/gpumon/common/redact"
 	"github.com/gpumon/gpumon/gateway"
@@ -44,9 +42,6 @@ const (
 	MaxConcurrentStreams = 1 << 16
 	HandshakeTimeout     = 10 * time.Second
 	MaxConnectionIdle    = 5 * time.Minute
-	// InProcessWindow is the flow-control window of each call from the
-	// hub's REST gateway to its services.
-	InProcessWindow = 64 << 10
 )
 
 // Hub is a running hub.
@@ -59,8 +54,7 @@ type Hub struct {
 	httpLn   net.Listener
 	tls      *tls.Config
 	public   *grpc.Server
-	internal *grpc.Server
-	inmem    *bufconn.Listener
+	fleetSvc *service.Fleet
 	httpSrv  *http.Server
 	health   *health.Server
 	stopping chan struct{}
@@ -142,8 +136,8 @@ func (h *Hub) Fleet() *fleet.Fleet { return h.fleet }
 
 func (h *Hub) grpcServer(creds credentials.TransportCredentials) *grpc.Server {
 	opts := []grpc.ServerOption{
-		grpc.ChainUnaryInterceptor(h.policy.UnaryInterceptor),
-		grpc.ChainStreamInterceptor(h.policy.StreamInterceptor),
+		grpc.UnaryInterceptor(h.unaryInterceptor()),
+		grpc.StreamInterceptor(h.streamInterceptor()),
 		grpc.MaxRecvMsgSize(MaxRecvMsgSize),
 		grpc.MaxConcurrentStreams(MaxConcurrentStreams),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
@@ -156,15 +150,18 @@ func (h *Hub) grpcServer(creds credentials.TransportCredentials) *grpc.Server {
 	s := grpc.NewServer(opts...)
 	agents := &service.Agents{Fleet: h.fleet, Sink: h.history, Stats: h.stats, Log: h.cfg.Log, Interval: h.cfg.Interval, Version: h.cfg.Version,
 		SnapshotRate: h.cfg.SnapshotRate, SnapshotBurst: h.cfg.SnapshotBurst, Stopping: h.stopping, Capacity: h.cfg.Capacity, Audit: h.audit}
-	fleetSvc := &service.Fleet{Fleet: h.fleet, Sink: h.history, History: h.querier, Stats: h.stats, Log: h.cfg.Log, OnForget: h.history.Forget,
-		Stopping: h.stopping, Redact: redact.New(h.policy.AgentToken, h.policy.APIToken, h.policy.AdminToken), Alerts: h.alerts.engine,
-		Capacity: h.cfg.Capacity, Audit: h.audit, Watchers: h.watchers, WatchMaxLag: h.cfg.WatchMaxLag}
 	gpumonv1.RegisterAgentServiceServer(s, agents)
-	gpumonv1.RegisterFleetServiceServer(s, fleetSvc)
+	gpumonv1.RegisterFleetServiceServer(s, h.fleetSvc)
 	healthpb.RegisterHealthServer(s, h.health)
 	reflection.Register(s)
 	return s
 }
+
+// unaryInterceptor and streamInterceptor are what every call passes before
+// the service, over gRPC and from the REST routes in this process alike.
+func (h *Hub) unaryInterceptor() grpc.UnaryServerInterceptor { return h.policy.UnaryInterceptor }
+
+func (h *Hub) streamInterceptor() grpc.StreamServerInterceptor { return h.policy.StreamInterceptor }
 
 // Run serves until ctx is done, then shuts down gracefully: HTTP requests
 // and streams are drained (bounded) and the registry is saved.
@@ -179,32 +176,20 @@ func (h *Hub) Run(ctx context.Context) error {
 	if h.tls != nil {
 		creds = credentials.NewTLS(h.tls)
 	}
+	h.fleetSvc = &service.Fleet{Fleet: h.fleet, Sink: h.history, History: h.querier, Stats: h.stats, Log: h.cfg.Log, OnForget: h.history.Forget,
+		Stopping: h.stopping, Redact: redact.New(h.policy.AgentToken, h.policy.APIToken, h.policy.AdminToken), Alerts: h.alerts.engine,
+		Capacity: h.cfg.Capacity, Audit: h.audit, Watchers: h.watchers, WatchMaxLag: h.cfg.WatchMaxLag}
 	h.public = h.grpcServer(creds)
-	h.internal = h.grpcServer(nil)
-	h.inmem = bufconn.Listen(1 << 20)
-	conn, err := grpc.NewClient("passthrough:///hub",
-		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return h.inmem.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		// GET /api/gpu-stats at full capacity fits (Config.Validate).
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(int(h.cfg.Capacity.ServedBytes()))),
-		// A fixed window per stream (no growth by bandwidth estimate): a
-		// REST watcher that stops reading holds at most this much here.
-		grpc.WithInitialWindowSize(InProcessWindow), grpc.WithInitialConnWindowSize(64<<20))
-	if err != nil {
-		return fmt.Errorf("connect gateway to hub: %w", err)
-	}
-	defer conn.Close()
-	handler, err := h.httpHandler(ctx, conn)
+	handler, err := h.httpHandler(ctx)
 	if err != nil {
 		return err
 	}
 	h.httpSrv = gateway.NewHTTPServer(handler, h.tls)
 
-	errc := make(chan error, 3)
+	errc := make(chan error, 2)
 	go func() {
 		errc <- h.public.Serve(newShedListener(h.grpcLn, h.cfg.MaxConnections, h.cfg.MaxConnectionsPerAddress, &h.stats.ShedConns, &h.stats.ShedAddrConns))
 	}()
-	go func() { errc <- h.internal.Serve(h.inmem) }()
 	go func() {
 		var err error
 		if h.tls != nil {
@@ -255,14 +240,12 @@ func (h *Hub) shutdown() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = h.httpSrv.Shutdown(ctx)
-	for _, s := range []*grpc.Server{h.public, h.internal} {
-		done := make(chan struct{})
-		go func() { s.GracefulStop(); close(done) }()
-		select {
-		case <-done:
-		case <-ctx.Done():
-			s.Stop()
-		}
+	done := make(chan struct{})
+	go func() { h.public.GracefulStop(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		h.public.Stop()
 	}
 }
 
