@@ -65,3 +65,16 @@ func BenchmarkMarshalFleet100Documented(b *testing.B) {
 		b.SetBytes(int64(len(wirejson.AppendDocumented(nil, resp))))
 	}
 }
+
+// BenchmarkLenientReport reads a posted report of 8 GPUs and 300 processes.
+func BenchmarkLenientReport(b *testing.B) {
+	data := wirejson.AppendDocumented(nil, fleetReport("node-0001"))
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		var r gpumonv1.Report
+		if err := (wirejson.Lenient{}).Unmarshal(data, &r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -39,8 +39,20 @@ type Lenient struct {
 	Location *time.Location
 }
 
-// Unmarshal decodes data into m (which it resets first).
+// Unmarshal decodes data into m (which it resets first; on an error m is
+// left reset). An object is read in one pass straight into m (fast.go).
 func (l Lenient) Unmarshal(data []byte, m proto.Message) error {
+	if ok, err := l.unmarshalFast(data, m); ok {
+		if err != nil {
+			return fmt.Errorf("body is not valid JSON: %w", err)
+		}
+		return nil
+	}
+	return l.unmarshalTree(data, m)
+}
+
+// unmarshalTree reads data into a tree of values first, then into m.
+func (l Lenient) unmarshalTree(data []byte, m proto.Message) error {
 	v, err := parseValue(data)
 	if err != nil {
 		return fmt.Errorf("body is not valid JSON: %w", err)

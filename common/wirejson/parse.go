@@ -12,6 +12,11 @@ import (
 // same documents.
 const maxDepth = 10000
 
+var (
+	errDepth    = errors.New("exceeded max depth")
+	errTrailing = errors.New("trailing data after the document")
+)
+
 // parseValue reads one JSON document into the values encoding/json gives
 // with UseNumber — map[string]any, []any, json.Number, string, bool and nil —
 // in one pass and without reflection (several times faster than
@@ -30,7 +35,7 @@ func parseValue(data []byte) (any, error) {
 	}
 	p.space()
 	if p.i < len(p.data) && p.data[p.i] != ']' && p.data[p.i] != '}' {
-		return nil, errors.New("trailing data after the document")
+		return nil, errTrailing
 	}
 	return v, nil
 }
@@ -66,12 +71,12 @@ func (p *parser) value(depth int) (any, error) {
 	switch c := p.data[p.i]; {
 	case c == '{':
 		if depth >= maxDepth {
-			return nil, errors.New("exceeded max depth")
+			return nil, errDepth
 		}
 		return p.object(depth + 1)
 	case c == '[':
 		if depth >= maxDepth {
-			return nil, errors.New("exceeded max depth")
+			return nil, errDepth
 		}
 		return p.array(depth + 1)
 	case c == '"':
@@ -119,12 +124,9 @@ func (p *parser) object(depth int) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		p.space()
-		if p.i >= len(p.data) || p.data[p.i] != ':' {
-			return nil, p.fail("after object key")
+		if err := p.colon(); err != nil {
+			return nil, err
 		}
-		p.i++
-		p.space()
 		v, err := p.value(depth)
 		if err != nil {
 			return nil, err
@@ -163,6 +165,17 @@ func (p *parser) array(depth int) (any, error) {
 	}
 }
 
+// colon consumes the colon after an object key, with the space around it.
+func (p *parser) colon() error {
+	p.space()
+	if p.i >= len(p.data) || p.data[p.i] != ':' {
+		return p.fail("after object key")
+	}
+	p.i++
+	p.space()
+	return nil
+}
+
 // next consumes what follows a member of an object or array: a comma (more
 // follows) or the closing byte (done).
 func (p *parser) next(closing byte, after string) (done bool, err error) {
@@ -196,6 +209,15 @@ func (p *parser) digits() int {
 // number reads a number with JSON's grammar and keeps its text.
 func (p *parser) number() (any, error) {
 	start := p.i
+	if err := p.numberText(); err != nil {
+		return nil, err
+	}
+	return json.Number(p.data[start:p.i]), nil
+}
+
+// numberText reads a number with JSON's grammar; p.data up to p.i is its
+// text.
+func (p *parser) numberText() error {
 	if p.data[p.i] == '-' {
 		p.i++
 	}
@@ -205,12 +227,12 @@ func (p *parser) number() (any, error) {
 	case p.i < len(p.data) && isDigit(p.data[p.i]):
 		p.digits()
 	default:
-		return nil, p.fail("in numeric literal")
+		return p.fail("in numeric literal")
 	}
 	if p.i < len(p.data) && p.data[p.i] == '.' {
 		p.i++
 		if p.digits() == 0 {
-			return nil, p.fail("after decimal point in numeric literal")
+			return p.fail("after decimal point in numeric literal")
 		}
 	}
 	if p.i < len(p.data) && (p.data[p.i] == 'e' || p.data[p.i] == 'E') {
@@ -219,10 +241,10 @@ func (p *parser) number() (any, error) {
 			p.i++
 		}
 		if p.digits() == 0 {
-			return nil, p.fail("in exponent of numeric literal")
+			return p.fail("in exponent of numeric literal")
 		}
 	}
-	return json.Number(p.data[start:p.i]), nil
+	return nil
 }
 
 // str reads a string the way encoding/json unquotes it: invalid UTF-8 and

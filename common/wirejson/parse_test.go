@@ -19,12 +19,12 @@ func decodeStd(data []byte) (any, error) {
 		return nil, err
 	}
 	if dec.More() {
-		return nil, errTrailing
+		return nil, errStdTrailing
 	}
 	return v, nil
 }
 
-var errTrailing = json.Unmarshal([]byte("}"), new(any))
+var errStdTrailing = json.Unmarshal([]byte("}"), new(any))
 
 func sameAsStd(t *testing.T, data []byte) {
 	t.Helper()
