@@ -4,8 +4,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/prometheus/model/labels"
-
 	"github.com/gpumon/gpumon/common/metricset"
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
 	"github.com/gpumon/gpumon/hub/internal/gpustate"
@@ -26,6 +24,7 @@ type machineState struct {
 	busySecs  float64 // GPU-seconds with at least one process
 	memSecs   float64 // MiB-seconds held by processes
 	idleSince map[int32]time.Time
+	series    *seriesCache // built on the first Record
 }
 
 type userAcc struct {
@@ -44,7 +43,7 @@ func newMachineState() *machineState {
 // nothing either). Each sample writes both running totals (counters, for
 // rate() and increase()) and what it added (the _delta series), which
 // GetUsage sums exactly. Caller holds ms.mu.
-func (ms *machineState) account(out []sample, base []labels.Label, r *gpumonv1.Report, t time.Time, interval time.Duration) []sample {
+func (ms *machineState) account(out []sample, c *seriesCache, r *gpumonv1.Report, t time.Time, interval time.Duration) []sample {
 	dt := 0.0
 	if !ms.last.IsZero() && t.After(ms.last) {
 		dt = min(t.Sub(ms.last), 3*max(interval, time.Second)).Seconds()
@@ -56,14 +55,14 @@ func (ms *machineState) account(out []sample, base []labels.Label, r *gpumonv1.R
 	ms.busySecs += float64(u.Busy) * dt
 	ms.memSecs += u.Memory * dt
 	out = append(out,
-		sample{series(MachineGPUSecs, base), ms.busySecs}, sample{series(MachineGPUSecsDelta, base), float64(u.Busy) * dt},
-		sample{series(MachineGPUMemSecs, base), ms.memSecs}, sample{series(MachineGPUMemSecsDelta, base), u.Memory * dt})
+		c.sample(MachineGPUSecs, nil, ms.busySecs), c.sample(MachineGPUSecsDelta, nil, float64(u.Busy)*dt),
+		c.sample(MachineGPUMemSecs, nil, ms.memSecs), c.sample(MachineGPUMemSecsDelta, nil, u.Memory*dt))
 	for user, acc := range ms.users {
 		if _, ok := u.GPUs[user]; !ok && acc.present {
 			acc.present = false
-			ul := labels.Label{Name: "user", Value: user}
-			out = append(out, sample{series(UserGPUs, base, ul), 0}, sample{series(UserGPUMemory, base, ul), 0},
-				sample{series(UserGPUSecs, base, ul), acc.gpuSecs}, sample{series(UserGPUMemSecs, base, ul), acc.memSecs})
+			ul := []metricset.Label{metricset.UserLabel(user)}
+			out = append(out, c.sample(UserGPUs, ul, 0), c.sample(UserGPUMemory, ul, 0),
+				c.sample(UserGPUSecs, ul, acc.gpuSecs), c.sample(UserGPUMemSecs, ul, acc.memSecs))
 		}
 	}
 	for user, n := range u.GPUs {
@@ -75,21 +74,21 @@ func (ms *machineState) account(out []sample, base []labels.Label, r *gpumonv1.R
 		acc.present = true
 		acc.gpuSecs += float64(n) * dt
 		acc.memSecs += u.Mem[user] * dt
-		ul := labels.Label{Name: "user", Value: user}
-		out = append(out, sample{series(UserGPUs, base, ul), float64(n)}, sample{series(UserGPUMemory, base, ul), u.Mem[user]},
-			sample{series(UserGPUSecs, base, ul), acc.gpuSecs}, sample{series(UserGPUMemSecs, base, ul), acc.memSecs},
-			sample{series(UserGPUSecsDelta, base, ul), float64(n) * dt}, sample{series(UserGPUMemSecsDelta, base, ul), u.Mem[user] * dt})
+		ul := []metricset.Label{metricset.UserLabel(user)}
+		out = append(out, c.sample(UserGPUs, ul, float64(n)), c.sample(UserGPUMemory, ul, u.Mem[user]),
+			c.sample(UserGPUSecs, ul, acc.gpuSecs), c.sample(UserGPUMemSecs, ul, acc.memSecs),
+			c.sample(UserGPUSecsDelta, ul, float64(n)*dt), c.sample(UserGPUMemSecsDelta, ul, u.Mem[user]*dt))
 	}
-	for c, v := range metricset.Containers(r) {
-		out = append(out, sample{series(ContainerGPUMem, base, labels.Label{Name: "container", Value: c}), v})
+	for ctr, v := range metricset.Containers(r) {
+		out = append(out, c.sample(ContainerGPUMem, []metricset.Label{{Name: "container", Value: ctr}}, v))
 	}
-	return ms.trackIdle(out, base, r, t)
+	return ms.trackIdle(out, c, r, t)
 }
 
 // trackIdle follows how long each GPU has been idle while held, by the
 // samples' own times (gpustate's definition; the hub's published state uses
 // its own clock).
-func (ms *machineState) trackIdle(out []sample, base []labels.Label, r *gpumonv1.Report, t time.Time) []sample {
+func (ms *machineState) trackIdle(out []sample, c *seriesCache, r *gpumonv1.Report, t time.Time) []sample {
 	seen := map[int32]bool{}
 	for _, g := range r.GetGpuData() {
 		seen[g.GetId()] = true
@@ -101,7 +100,7 @@ func (ms *machineState) trackIdle(out []sample, base []labels.Label, r *gpumonv1
 			ms.idleSince[g.GetId()] = since
 			secs = t.Sub(since).Seconds()
 		}
-		emitTo(&out, base)(GPUIdleHeld, metricset.GPUIdentity(g.GetId(), g.GetUuid(), g.GetName()), secs)
+		c.emit(&out)(GPUIdleHeld, metricset.GPUIdentity(g.GetId(), g.GetUuid(), g.GetName()), secs)
 	}
 	for id := range ms.idleSince {
 		if !seen[id] {

@@ -104,3 +104,24 @@ func dirBytes(b *testing.B, dir string) int64 {
 	})
 	return n
 }
+
+// BenchmarkRecordSnapshot records one 8-GPU machine's snapshot per
+// iteration: what the hub pays in history per agent snapshot.
+func BenchmarkRecordSnapshot(b *testing.B) {
+	s, err := Open(b.TempDir(), Options{BlockDuration: time.Hour})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	f := fleet.New(nil)
+	m, _ := f.Attach(fleet.Hello{Hello: &gpumonv1.Hello{Hostname: "gpu-000", MachineId: "0", Epoch: 1}, Conn: fleet.NewAgentConn(false)})
+	start := time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC)
+	r := fleetReports(1, start, 0)[0]
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		r.Timestamp = timestamppb.New(start.Add(time.Duration(i) * 100 * time.Millisecond))
+		if err := s.Record(m, r, uint64(i+1)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

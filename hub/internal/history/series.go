@@ -11,7 +11,11 @@
 package history
 
 import (
+	"hash/maphash"
+	"slices"
+
 	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/storage"
 
 	"github.com/gpumon/gpumon/common/metricset"
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
@@ -106,10 +110,98 @@ var Friendly = map[string]string{
 	"container_gpu_memory":    ContainerGPUMem,
 }
 
-// sample is one value of one series.
+// sample is one value of one series; kept, when not nil, is the series'
+// entry in its machine's cache, which learns the TSDB's reference.
 type sample struct {
 	lset  labels.Labels
 	value float64
+	kept  *keptSeries
+}
+
+// keptSeries is a series of one machine as the hub keeps it between
+// snapshots: its labels, built once, and the TSDB's reference to it.
+type keptSeries struct {
+	name  string
+	extra []metricset.Label // the labels it was asked for, beyond the machine's
+	lset  labels.Labels
+	ref   storage.SeriesRef
+	gen   uint64 // the store generation ref belongs to; 0: none yet
+	used  uint64 // the cache's snapshot count when last used
+}
+
+// seriesCache is one machine's series by a hash of name and labels, so a
+// sample costs a lookup instead of building, sorting and finding its labels.
+// It is dropped with the machine; a series unused for keepSnapshots
+// snapshots (a container or user gone) is dropped before.
+type seriesCache struct {
+	base      []labels.Label
+	byHash    map[uint64][]*keptSeries
+	snapshots uint64
+}
+
+const keepSnapshots = 256
+
+// done ends a snapshot: every keepSnapshots, series it has not used for
+// that long are dropped.
+func (c *seriesCache) done() {
+	c.snapshots++
+	if c.snapshots%keepSnapshots != 0 {
+		return
+	}
+	for h, list := range c.byHash {
+		list = slices.DeleteFunc(list, func(k *keptSeries) bool { return c.snapshots-k.used > keepSnapshots })
+		if len(list) == 0 {
+			delete(c.byHash, h)
+		} else {
+			c.byHash[h] = list
+		}
+	}
+}
+
+// len is how many series are kept.
+func (c *seriesCache) len() int {
+	n := 0
+	for _, list := range c.byHash {
+		n += len(list)
+	}
+	return n
+}
+
+func newSeriesCache(key, hostname string) *seriesCache {
+	return &seriesCache{base: machineLabels(key, hostname), byHash: map[uint64][]*keptSeries{}}
+}
+
+var seriesSeed = maphash.MakeSeed()
+
+// sample returns a sample of the series name{extra}, under the machine's
+// labels.
+func (c *seriesCache) sample(name string, extra []metricset.Label, v float64) sample {
+	var h maphash.Hash
+	h.SetSeed(seriesSeed)
+	h.WriteString(name)
+	for _, l := range extra {
+		h.WriteByte(0xff)
+		h.WriteString(l.Name)
+		h.WriteByte(0xfe)
+		h.WriteString(l.Value)
+	}
+	sum := h.Sum64()
+	for _, k := range c.byHash[sum] {
+		if k.name == name && slices.Equal(k.extra, extra) {
+			k.used = c.snapshots
+			return sample{k.lset, v, k}
+		}
+	}
+	k := &keptSeries{name: name, extra: slices.Clone(extra), lset: series(name, c.base, toLabels(nil, extra)...), used: c.snapshots}
+	c.byHash[sum] = append(c.byHash[sum], k)
+	return sample{k.lset, v, k}
+}
+
+// emit returns a metricset.Emit that appends samples to *out.
+func (c *seriesCache) emit(out *[]sample) metricset.Emit {
+	return func(name string, l []metricset.Label, v float64) {
+		*out = append(*out, c.sample(name, l, v))
+	}
 }
 
 // machineLabels are the labels every series of a machine carries.
@@ -141,25 +233,15 @@ func series(name string, base []labels.Label, extra ...labels.Label) labels.Labe
 	return b.Labels()
 }
 
-// emitTo returns a metricset.Emit that appends to *out under the machine's
-// base labels.
-func emitTo(out *[]sample, base []labels.Label) metricset.Emit {
-	var extra []labels.Label
-	return func(name string, l []metricset.Label, v float64) {
-		extra = toLabels(extra[:0], l)
-		*out = append(*out, sample{series(name, base, extra...), v})
-	}
-}
-
 // gpuSamples turns one GPU's figures into samples.
-func gpuSamples(out []sample, base []labels.Label, g *gpumonv1.Gpu, driver string) []sample {
-	metricset.GPU(emitTo(&out, base), g, driver)
-	free(emitTo(&out, base), g)
+func gpuSamples(out []sample, c *seriesCache, g *gpumonv1.Gpu, driver string) []sample {
+	metricset.GPU(c.emit(&out), g, driver)
+	free(c.emit(&out), g)
 	return out
 }
 
 // machineSamples turns the machine-level figures into samples.
-func machineSamples(out []sample, base []labels.Label, s *gpumonv1.SystemInfo) []sample {
-	metricset.Machine(emitTo(&out, base), s)
+func machineSamples(out []sample, c *seriesCache, s *gpumonv1.SystemInfo) []sample {
+	metricset.Machine(c.emit(&out), s)
 	return out
 }

@@ -96,7 +96,7 @@ func (s *Store) markStale(m *fleet.Machine, all bool) {
 		if !all && lset.Get(labels.MetricName) == MachineOnline {
 			v = 0
 		}
-		out = append(out, sample{lset, v})
+		out = append(out, sample{lset: lset, value: v})
 	}
 	if len(out) > 0 && s.append(floor+1, out) == nil {
 		ms.floor = floor + 1

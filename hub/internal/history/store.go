@@ -193,21 +193,25 @@ func (s *Store) Record(m *fleet.Machine, r *gpumonv1.Report, seq uint64) error {
 		}
 		t = floor + 1
 	}
-	base := machineLabels(m.Key, m.Hostname)
-	out := make([]sample, 0, 24*len(r.GetGpuData())+32)
-	for _, g := range r.GetGpuData() {
-		out = gpuSamples(out, base, g, r.GetDriverVersion())
+	if ms.series == nil {
+		ms.series = newSeriesCache(m.Key, m.Hostname)
 	}
-	out = machineSamples(out, base, r.GetSystemInfo())
-	out = append(out, sample{series(MachineOnline, base), 1})
+	c := ms.series
+	out := make([]sample, 0, 40*len(r.GetGpuData())+32)
+	for _, g := range r.GetGpuData() {
+		out = gpuSamples(out, c, g, r.GetDriverVersion())
+	}
+	out = machineSamples(out, c, r.GetSystemInfo())
+	out = append(out, c.sample(MachineOnline, nil, 1))
 	if seq > 0 {
-		out = append(out, sample{series(AgentSeq, base), float64(seq)})
+		out = append(out, c.sample(AgentSeq, nil, float64(seq)))
 	}
 	interval := time.Duration(r.GetIntervalSeconds() * float64(time.Second))
 	if st := m.State(); st != nil && interval <= 0 {
 		interval = st.Interval
 	}
-	out = ms.account(out, base, r, time.UnixMilli(t), interval)
+	out = ms.account(out, c, r, time.UnixMilli(t), interval)
+	c.done()
 	if err := s.append(t, out); err != nil {
 		return err
 	}
@@ -231,8 +235,17 @@ func (s *Store) append(t int64, samples []sample) error {
 		stored = make([]sample, 0, len(samples))
 	}
 	refused := 0
+	gen := s.gen.Load() // a reference is only good in the TSDB that gave it
 	for _, smp := range samples {
-		if _, err := app.Append(0, smp.lset, t, smp.value); err != nil {
+		var ref storage.SeriesRef
+		if k := smp.kept; k != nil && k.gen == gen {
+			ref = k.ref
+		}
+		got, err := app.Append(ref, smp.lset, t, smp.value)
+		if k := smp.kept; k != nil && got != 0 {
+			k.ref, k.gen = got, gen
+		}
+		if err != nil {
 			refused++
 			if !errors.Is(err, storage.ErrDuplicateSampleForTimestamp) {
 				s.log.Debug("append sample", "series", smp.lset.String(), "err", err)
@@ -288,7 +301,7 @@ func (s *Store) RecordHub(values map[string]float64, t time.Time) {
 	ms := max(t.UnixMilli(), s.hubFloor.Load()+1)
 	out := make([]sample, 0, len(values))
 	for name, v := range values {
-		out = append(out, sample{series(name, nil), v})
+		out = append(out, sample{lset: series(name, nil), value: v})
 	}
 	if s.append(ms, out) == nil {
 		s.hubFloor.Store(ms)

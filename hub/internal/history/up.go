@@ -55,7 +55,7 @@ func (s *Store) writeUp(m *fleet.Machine, v float64, t time.Time) {
 	if last, ok := s.up.last[m.Key]; ok && ms <= last {
 		ms = last + 1
 	}
-	if s.append(ms, []sample{{series(MachineUp, machineLabels(m.Key, m.Hostname)), v}}) == nil {
+	if s.append(ms, []sample{{lset: series(MachineUp, machineLabels(m.Key, m.Hostname)), value: v}}) == nil {
 		s.up.last[m.Key] = ms
 	}
 }

@@ -1,0 +1,71 @@
+package history
+
+import (
+	"fmt"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
+
+	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
+	"github.com/gpumon/gpumon/hub/internal/fleet"
+)
+
+// TestKeptSeriesAcrossSnapshots: with series and their references kept per
+// machine, every sample still lands in its own series (two machines, users
+// and containers that come and go, the store reopened between), and a
+// machine whose containers keep changing does not keep their series for
+// ever.
+func TestKeptSeriesAcrossSnapshots(t *testing.T) {
+	s := openStore(t, t.TempDir())
+	defer s.Close()
+	f := fleet.New(nil)
+	a, b := testMachine(t, f, "a"), testMachine(t, f, "b")
+	base := time.Now().Add(-30 * time.Minute).Truncate(time.Second)
+	n := keepSnapshots * 3
+	for i := range n {
+		at := base.Add(time.Duration(i) * time.Second)
+		for j, m := range []*fleet.Machine{a, b} {
+			r := gpuReport(at, uint32((i+j)%100))
+			r.SystemInfo.CpuPercent = float64(i*10 + j) // which machine, which snapshot
+			// A new container every snapshot.
+			r.SystemInfo.Processes = []*gpumonv1.Process{{Pid: 10, IsGpuProcess: true, GpuMemoryUsage: 5, ContainerId: fmt.Sprintf("c%d", i)}}
+			if err := s.Record(m, r, uint64(i+1)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if i == n/2 {
+			if err := s.reopen(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for j, key := range []string{"a", "b"} {
+		i := 0
+		s.each(0, math.MaxInt64, func(ts int64, v float64) {
+			if want := float64(i*10 + j); v != want || ts != base.Add(time.Duration(i)*time.Second).UnixMilli() {
+				t.Fatalf("%s: sample %d is %v at %d, want %v at its own time", key, i, v, ts, want)
+			}
+			i++
+		}, labels.MustNewMatcher(labels.MatchEqual, labels.MetricName, MachineCPU), labels.MustNewMatcher(labels.MatchEqual, "machine", key))
+		if i != n {
+			t.Errorf("%s: %d CPU samples, want %d", key, i, n)
+		}
+		containers := 0
+		s.each(0, math.MaxInt64, func(int64, float64) { containers++ },
+			labels.MustNewMatcher(labels.MatchEqual, labels.MetricName, ContainerGPUMem), labels.MustNewMatcher(labels.MatchEqual, "machine", key))
+		if containers != n {
+			t.Errorf("%s: %d container samples, want %d", key, containers, n)
+		}
+	}
+	ms := s.machine("a")
+	// Each snapshot has ~40 series of its own and one new container's.
+	if got := ms.series.len(); got > 2*keepSnapshots+100 {
+		t.Errorf("%d series kept after %d snapshots: containers gone long ago are still kept", got, n)
+	}
+	s.Forget(a)
+	if _, kept := s.machines.Load("a"); kept {
+		t.Error("a forgotten machine's series are still kept")
+	}
+}
