@@ -61,6 +61,61 @@ func (r *Redactor) Cmdline(cmdline string) string {
 			}
 		}
 	}
+	if !mayHoldSecret(cmdline) {
+		return cmdline
+	}
+	return hideWords(cmdline)
+}
+
+// clues are what a command line holds (in any ASCII case) when one of its
+// words may hide a secret: every rule of hideWords needs one of them. They
+// are listed by their first byte.
+var clues = [256][]string{
+	't': {"token"}, 'p': {"passw"}, 's': {"secret"}, 'a': {"api-key", "api_key", "apikey"}, 'b': {"bearer"}, ':': {"://"},
+}
+
+// mayHoldSecret reports whether cmdline holds a clue, or anything beyond
+// ASCII (Unicode case folding turns "ſ" into "S" and the Kelvin sign into
+// "k"). Most command lines hold none and are returned as they are, without
+// splitting them into words.
+func mayHoldSecret(cmdline string) bool {
+	for i := 0; i < len(cmdline); i++ {
+		c := cmdline[i]
+		if c >= 0x80 {
+			return true
+		}
+		for _, clue := range clues[lower(c)] {
+			if hasPrefixFold(cmdline[i:], clue) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// hasPrefixFold is strings.HasPrefix ignoring ASCII case; prefix is lower
+// case.
+func hasPrefixFold(s, prefix string) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	for j := 0; j < len(prefix); j++ {
+		if lower(s[j]) != prefix[j] {
+			return false
+		}
+	}
+	return true
+}
+
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// hideWords hides the secret-looking values among cmdline's words.
+func hideWords(cmdline string) string {
 	var (
 		b        strings.Builder
 		last     int  // cmdline[:last] is in b already

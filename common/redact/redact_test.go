@@ -93,3 +93,33 @@ func FuzzCmdline(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCluesMissNothing: a command line without a clue is one that the rules
+// leave as it is, so skipping it changes nothing.
+func FuzzCluesMissNothing(f *testing.F) {
+	for _, s := range []string{"python train.py --lr 3e-4", "X_ſECRET=v", "--to\u212Aen v", "curl https://u:p@h/", "A_APIKEY=x", "BeArEr x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, cmdline string) {
+		if !mayHoldSecret(cmdline) && hideWords(cmdline) != cmdline {
+			t.Fatalf("%q holds no clue but has a secret: %q", cmdline, hideWords(cmdline))
+		}
+	})
+}
+
+// BenchmarkCmdline: a training job's command line, with nothing to hide,
+// through every rule (words) and as Cmdline takes it (clues first).
+func BenchmarkCmdline(b *testing.B) {
+	line := "python train.py --config configs/exp-042.yaml --lr 3e-4 --batch-size 64 --output /data/alice/runs/42"
+	r := New("agent-token-0123456789")
+	b.Run("words", func(b *testing.B) {
+		for b.Loop() {
+			_ = hideWords(line)
+		}
+	})
+	b.Run("Cmdline", func(b *testing.B) {
+		for b.Loop() {
+			_ = r.Cmdline(line)
+		}
+	})
+}
