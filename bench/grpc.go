@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"time"
@@ -126,6 +127,8 @@ func (b *bench) grpcIngest() error {
 		{100, 100 * time.Millisecond, false}, {250, 100 * time.Millisecond, false}, {500, 100 * time.Millisecond, true}}
 	warm, measure := b.dur(6*time.Second), b.dur(10*time.Second)
 	var best float64
+	var steady []float64 // hub CPU per snapshot of the sustained rates
+	var headline loadRun
 	breaking := ""
 	for _, p := range points {
 		if breaking != "" && !p.headline {
@@ -145,8 +148,12 @@ func (b *bench) grpcIngest() error {
 		}
 		r := medianRun(runs)
 		ok, why := r.healthy()
+		if p.headline {
+			headline = r
+		}
 		if ok {
 			best = max(best, r.rate)
+			steady = append(steady, r.hubCPUPerSnap)
 		} else if breaking == "" {
 			breaking = fmt.Sprintf("%d agents at %s (%.0f/s offered): %s", p.agents, p.interval, r.offered, why)
 		}
@@ -173,10 +180,18 @@ func (b *bench) grpcIngest() error {
 	}
 	b.add(Row{Section: sec, Name: "breaking point", Hub: breaking, Command: "make bench BENCH_ONLY=grpc"})
 	b.add(Row{
-		Section: sec, Name: "highest sustained rate vs ≥ 5,000 snapshots/s", Hub: fmtRate(best),
-		Goal: "≥ 5,000/s", Status: verdict(best >= 5000, "the hub and the load generator share 2 cores; see the CPU split above"),
+		Section: sec, Name: "highest sustained rate vs ≥ 5,000 snapshots/s (500 agents × 100 ms, all connected, ack p99 < 1 s)", Hub: fmtRate(best),
+		Goal: "≥ 5,000/s", Status: verdict(best >= 5000, nextLimit(headline)),
 		Command: "make bench BENCH_ONLY=grpc",
 	})
+	if len(steady) > 0 {
+		per := median(steady)
+		b.add(Row{
+			Section: sec, Name: "hub CPU per steady-state snapshot (median over the sustained rates)", Hub: fmt.Sprintf("%.0f µs", per*1e6),
+			Goal: "≤ 100 µs", Status: verdict(per <= 100e-6, ""),
+			Command: "make bench BENCH_ONLY=grpc", Values: map[string]float64{"hub_cpu_per_snapshot_s": per},
+		})
+	}
 	if b.basePost > 0 {
 		b.add(Row{
 			Section: sec, Name: "highest sustained gRPC rate vs the baseline's best POST rate", Baseline: fmtRate(b.basePost), Hub: fmtRate(best),
@@ -209,10 +224,24 @@ func (b *bench) memoryPerAgent(sec string) error {
 	per := float64(busy.rss-idle.rss) / agents
 	b.add(Row{
 		Section: sec, Name: "hub RSS per connected agent (1,000 agents, each every 10 s)",
-		Hub:     fmt.Sprintf("%s (idle hub %s, with 1,000 agents %s)", fmtBytes(per), fmtBytes(float64(idle.rss)), fmtBytes(float64(busy.rss))),
+		Hub:  fmt.Sprintf("%s (idle hub %s, with 1,000 agents %s)", fmtBytes(per), fmtBytes(float64(idle.rss)), fmtBytes(float64(busy.rss))),
+		Goal: "≤ 200 KB", Status: verdict(per <= 200<<10, ""),
 		Command: loadgenCmd(agents, interval), Values: map[string]float64{"rss_per_agent": per},
 	})
 	return nil
+}
+
+// nextLimit names what held the headline rate back: the cores the hub and
+// the load generator used of the machine's, and which side took more.
+func nextLimit(r loadRun) string {
+	if r.offered == 0 {
+		return ""
+	}
+	side := "the hub"
+	if r.lgCores > r.hubCores {
+		side = "the load generator"
+	}
+	return fmt.Sprintf("at %.0f/s offered the hub used %.2f cores and the load generator %.2f of the machine's %d; %s used more", r.offered, r.hubCores, r.lgCores, runtime.NumCPU(), side)
 }
 
 func medianRun(runs []loadRun) loadRun {

@@ -48,6 +48,9 @@ func (b *bench) readPath() error {
 			return err
 		}
 	}
+	if err := b.readChanging(100); err != nil {
+		return err
+	}
 	return b.readLive(1000)
 }
 
@@ -71,17 +74,29 @@ func (b *bench) readLive(n int) error {
 	time.Sleep(b.dur(15 * time.Second))
 	url := h.url("/api/gpu-stats")
 	size := wireSize(url, false)
+	live := fmt.Sprintf("live fleet (%d agents reporting every 10 s, gRPC)", n)
+	cmd := loadgenCmd(n, 10*time.Second) + "  # then GET /api/gpu-stats and /api/v1/machines"
 	for _, c := range []int{1, 4} {
 		s := b.getLoad(url, c, false, b.reps)
 		z := b.getLoad(url, c, true, b.reps)
-		b.add(Row{
-			Section: sec, Name: fmt.Sprintf("live fleet (%d agents reporting every 10 s, gRPC): GET /api/gpu-stats, %d reader(s): p50 / p99 (gzip)", n, c),
-			Hub:  fmt.Sprintf("%s / %s (gzip %s / %s); %s", fmtMs(s.p50), fmtMs(s.p99), fmtMs(z.p50), fmtMs(z.p99), fmtBytes(float64(size))),
-			Goal: "p99 < 250 ms", Status: verdict(max(s.p99, z.p99) < 250*time.Millisecond, "every request renders the changed fleet again (see notes)"),
-			Command: loadgenCmd(n, 10*time.Second) + "  # then GET /api/gpu-stats",
+		row := Row{
+			Section: sec, Name: fmt.Sprintf("%s: GET /api/gpu-stats, %d reader(s): p50 / p99 (gzip)", live, c),
+			Hub:     fmt.Sprintf("%s / %s (gzip %s / %s); %s", fmtMs(s.p50), fmtMs(s.p99), fmtMs(z.p50), fmtMs(z.p99), fmtBytes(float64(size))),
+			Command: cmd,
 			Values:  map[string]float64{"p50_ms": ms(s.p50), "p99_ms": ms(s.p99), "gzip_p50_ms": ms(z.p50), "gzip_p99_ms": ms(z.p99), "bytes": float64(size)},
-		})
+		}
+		if c == 4 {
+			row.Goal, row.Status = "gzip p99 < 250 ms", verdict(z.p99 < 250*time.Millisecond, "")
+		}
+		b.add(row)
 	}
+	list := b.getLoad(h.url("/api/v1/machines"), 4, false, b.reps)
+	b.add(Row{
+		Section: sec, Name: live + ": GET /api/v1/machines, 4 reader(s): p50 / p99",
+		Hub:  fmtMs(list.p50) + " / " + fmtMs(list.p99),
+		Goal: "p99 < 50 ms", Status: verdict(list.p99 < 50*time.Millisecond, ""),
+		Command: cmd, Values: map[string]float64{"p50_ms": ms(list.p50), "p99_ms": ms(list.p99)},
+	})
 	return nil
 }
 
@@ -110,7 +125,7 @@ func (b *bench) readFleet(n int) error {
 	b.add(Row{
 		Section: sec, Name: "GET /api/gpu-stats: bytes on the wire (plain / gzip)",
 		Baseline: fmtBytes(float64(basePlain)) + " (no gzip)", Hub: fmtBytes(float64(plain)) + " / " + fmtBytes(float64(gz)),
-		Ratio:   ratio(float64(basePlain) / float64(gz)),
+		Ratio:   "plain " + ratio(float64(basePlain)/float64(plain)) + " (the baseline has no gzip)",
 		Command: fmt.Sprintf("curl -so /dev/null -w '%%{size_download}' [--compressed] http://HUB:7864/api/gpu-stats  # after %d POSTs", n),
 		Values:  map[string]float64{"baseline_bytes": float64(basePlain), "gpumon_bytes": float64(plain), "gpumon_gzip_bytes": float64(gz)},
 	})
@@ -129,7 +144,7 @@ func (b *bench) readFleet(n int) error {
 		hb := b.getLoad(hubURL, c, false, b.reps)
 		hz := b.getLoad(hubURL, c, true, b.reps)
 		row := Row{
-			Section: sec, Name: fmt.Sprintf("GET /api/gpu-stats, %d reader(s): p50 / p99 (gpumon gzip: p50 / p99)", c),
+			Section: sec, Name: fmt.Sprintf("cached (the fleet does not change between reads): GET /api/gpu-stats, %d reader(s): p50 / p99 (gpumon gzip: p50 / p99)", c),
 			Baseline: "not run (a request takes tens of seconds)",
 			Hub:      fmtMs(hb.p50) + " / " + fmtMs(hb.p99) + " (gzip " + fmtMs(hz.p50) + " / " + fmtMs(hz.p99) + ")",
 			Command:  cmd,
@@ -137,12 +152,12 @@ func (b *bench) readFleet(n int) error {
 				"gpumon_p99_ms": ms(hb.p99), "gpumon_gzip_p50_ms": ms(hz.p50), "gpumon_gzip_p99_ms": ms(hz.p99)},
 		}
 		if bl.p50 > 0 {
-			row.Baseline, row.Ratio = fmtMs(bl.p50)+" / "+fmtMs(bl.p99), ratio(float64(bl.p50)/float64(hb.p50))
+			row.Baseline, row.Ratio = fmtMs(bl.p50)+" / "+fmtMs(bl.p99), "plain "+ratios(float64(bl.p50)/float64(hb.p50), float64(bl.p99)/float64(hb.p99))
 		}
 		switch n {
 		case 100:
-			r := float64(bl.p50) / float64(hb.p50)
-			row.Goal, row.Status = "≥ 10× faster", verdict(r >= 10, "")
+			r := min(float64(bl.p50)/float64(hb.p50), float64(bl.p99)/float64(hb.p99))
+			row.Goal, row.Status = "≥ 10× faster (p50 and p99, plain)", verdict(r >= 10, "")
 		case 1000:
 			// Judged as browsers ask: with gzip. The plain body is ~100 MB.
 			row.Goal = "p99 < 250 ms (gzip)"
@@ -161,11 +176,78 @@ func (b *bench) readFleet(n int) error {
 	for _, c := range []int{1, 4, 16} {
 		s := b.getLoad(listURL, c, false, b.reps)
 		b.add(Row{
-			Section: sec, Name: fmt.Sprintf("GET /api/v1/machines, %d reader(s): p50 / p99", c),
+			Section: sec, Name: fmt.Sprintf("cached: GET /api/v1/machines, %d reader(s): p50 / p99", c),
 			Hub:     fmtMs(s.p50) + " / " + fmtMs(s.p99) + fmt.Sprintf(" (%s, gzip %s)", fmtBytes(float64(lp)), fmtBytes(float64(lz))),
 			Command: cmd,
 			Values:  map[string]float64{"p50_ms": ms(s.p50), "p99_ms": ms(s.p99), "bytes": float64(lp), "gzip_bytes": float64(lz)},
 		})
 	}
 	return nil
+}
+
+// readChanging reads n machines while each server takes a POST every 10 ms
+// (one of the n machines in turn), so no reader gets the body it got before:
+// the baseline renders every request anyway, the hub renders the machines
+// that changed.
+func (b *bench) readChanging(n int) error {
+	sec := fmt.Sprintf("Read path: %d machines (filled by the documented POST)", n)
+	bodies := payloads("changing", n)
+	base, baseAddr, err := b.startBaseline(fmt.Sprintf("baseline-changing-%d", n))
+	if err != nil {
+		return err
+	}
+	defer base.stop()
+	h, err := b.startHub(fmt.Sprintf("hub-changing-%d", n))
+	if err != nil {
+		return err
+	}
+	defer h.stop()
+	baseURL := "http://" + baseAddr
+	for _, u := range []string{baseURL + "/api/report-gpu-stats", h.url("/api/report-gpu-stats")} {
+		if err := fill(u, bodies); err != nil {
+			return fmt.Errorf("fill %s: %w", u, err)
+		}
+	}
+	for _, c := range []int{1, 4} {
+		bl := b.whileChanging(baseURL+"/api/report-gpu-stats", bodies, func() getStats { return b.getLoad(baseURL+"/api/gpu-stats", c, false, b.reps) })
+		hb := b.whileChanging(h.url("/api/report-gpu-stats"), bodies, func() getStats { return b.getLoad(h.url("/api/gpu-stats"), c, false, b.reps) })
+		hz := b.whileChanging(h.url("/api/report-gpu-stats"), bodies, func() getStats { return b.getLoad(h.url("/api/gpu-stats"), c, true, b.reps) })
+		r := min(float64(bl.p50)/float64(hb.p50), float64(bl.p99)/float64(hb.p99))
+		b.add(Row{
+			Section: sec, Name: fmt.Sprintf("changing fleet (a POST every 10 ms): GET /api/gpu-stats, %d reader(s): p50 / p99 (gpumon gzip: p50 / p99)", c),
+			Baseline: fmtMs(bl.p50) + " / " + fmtMs(bl.p99),
+			Hub:      fmtMs(hb.p50) + " / " + fmtMs(hb.p99) + " (gzip " + fmtMs(hz.p50) + " / " + fmtMs(hz.p99) + ")",
+			Ratio:    "plain " + ratios(float64(bl.p50)/float64(hb.p50), float64(bl.p99)/float64(hb.p99)),
+			Goal:     "≥ 10× faster (p50 and p99, plain)", Status: verdict(r >= 10, ""),
+			Command: fmt.Sprintf("make bench BENCH_ONLY=read  # %d machines, posted to while read", n),
+			Values: map[string]float64{"baseline_p50_ms": ms(bl.p50), "baseline_p99_ms": ms(bl.p99), "gpumon_p50_ms": ms(hb.p50),
+				"gpumon_p99_ms": ms(hb.p99), "gpumon_gzip_p50_ms": ms(hz.p50), "gpumon_gzip_p99_ms": ms(hz.p99)},
+		})
+	}
+	return nil
+}
+
+// whileChanging runs read while one client posts bodies to url, one every
+// 10 ms.
+func (b *bench) whileChanging(url string, bodies [][]byte, read func() getStats) getStats {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c := newClient(1)
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for i := 0; ; i++ {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				_, _ = post(c, url, bodies[i%len(bodies)])
+			}
+		}
+	}()
+	st := read()
+	cancel()
+	<-done
+	return st
 }

@@ -66,20 +66,22 @@ func (b *bench) restIngest() error {
 		b.basePost = max(b.basePost, bl.rate)
 		b.add(Row{
 			Section: sec, Name: fmt.Sprintf("POST /api/report-gpu-stats, %d client(s): requests/s", c),
-			Baseline: fmtRate(bl.rate), Hub: fmtRate(hb.rate), Ratio: ratio(hb.rate / bl.rate),
+			Baseline: fmtRate(bl.rate), Hub: fmtRate(hb.rate), Ratio: ratio(hb.rate/bl.rate) + " (medians)",
+			Goal: "≥ 5× the baseline", Status: verdict(hb.rate >= 5*bl.rate, ""),
 			Command: "make bench BENCH_ONLY=post",
 			Values:  map[string]float64{"baseline_rate": bl.rate, "gpumon_rate": hb.rate},
 		})
 		b.add(Row{
 			Section: sec, Name: fmt.Sprintf("POST, %d client(s): latency p50 / p99", c),
 			Baseline: fmtMs(bl.p50) + " / " + fmtMs(bl.p99), Hub: fmtMs(hb.p50) + " / " + fmtMs(hb.p99),
-			Ratio:   ratio(float64(bl.p50) / float64(hb.p50)),
+			Ratio:   ratios(float64(bl.p50)/float64(hb.p50), float64(bl.p99)/float64(hb.p99)),
 			Command: "make bench BENCH_ONLY=post",
 		})
 		b.add(Row{
 			Section: sec, Name: fmt.Sprintf("POST, %d client(s): server CPU per request", c),
 			Baseline: fmtMs(time.Duration(bl.cpuPerReq * 1e9)), Hub: fmtMs(time.Duration(hb.cpuPerReq * 1e9)),
-			Ratio:   ratio(bl.cpuPerReq / hb.cpuPerReq),
+			Ratio: ratio(bl.cpuPerReq/hb.cpuPerReq) + " less (medians)",
+			Goal:  "≤ 1/10 of the baseline's", Status: verdict(hb.cpuPerReq*10 <= bl.cpuPerReq, ""),
 			Command: "make bench BENCH_ONLY=post",
 			Values:  map[string]float64{"baseline_cpu_s": bl.cpuPerReq, "gpumon_cpu_s": hb.cpuPerReq},
 		})

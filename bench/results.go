@@ -185,6 +185,16 @@ func ratio(x float64) string {
 	return fmt.Sprintf("%.1f×", x)
 }
 
+// ratios writes two ratios of the same comparison, at the median and at the
+// 99th percentile.
+func ratios(p50, p99 float64) string {
+	a, b := ratio(p50), ratio(p99)
+	if a == "" || b == "" {
+		return a
+	}
+	return "p50 " + a + ", p99 " + b
+}
+
 func verdict(ok bool, why string) string {
 	if ok {
 		return "met"

@@ -159,10 +159,12 @@ func (b *bench) watch() error {
 	slices.Sort(s2w)
 	el := u1.at.Sub(u0.at).Seconds()
 	ingested := n1 - n0
+	cores := (u1.cpu - u0.cpu).Seconds() / el
 	b.add(Row{
-		Section: sec, Name: fmt.Sprintf("%d watchers, %d agents every 2 s: sample events delivered per watcher", watchers, agents),
+		Section: sec, Name: fmt.Sprintf("%d watchers, %d agents every 2 s: sample events delivered per watcher; hub CPU (ingest and fan-out)", watchers, agents),
 		Hub: fmt.Sprintf("%.0f of %.0f (median); %.0f events/s in all; %.0f dropped; hub %.2f cores",
-			median(got), ingested, median(got)*watchers/el, d1-d0, (u1.cpu-u0.cpu).Seconds()/el),
+			median(got), ingested, median(got)*watchers/el, d1-d0, cores),
+		Goal: "< 0.5 core", Status: verdict(cores < 0.5, ""),
 		Command: "make bench BENCH_ONLY=watch",
 		Values:  map[string]float64{"delivered_median": median(got), "ingested": ingested, "dropped": d1 - d0},
 	})
