@@ -16,6 +16,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/experimental"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
@@ -27,6 +28,7 @@ import (
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
 	"github.com/gpumon/gpumon/hub/internal/audit"
 	"github.com/gpumon/gpumon/hub/internal/auth"
+	"github.com/gpumon/gpumon/hub/internal/bufpool"
 	"github.com/gpumon/gpumon/hub/internal/fleet"
 	"github.com/gpumon/gpumon/hub/internal/history"
 	"github.com/gpumon/gpumon/hub/internal/service"
@@ -140,6 +142,7 @@ func (h *Hub) grpcServer(creds credentials.TransportCredentials) *grpc.Server {
 		grpc.StreamInterceptor(h.streamInterceptor()),
 		grpc.MaxRecvMsgSize(MaxRecvMsgSize),
 		grpc.MaxConcurrentStreams(MaxConcurrentStreams),
+		experimental.BufferPool(&bufpool.Pool{}),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 20 * time.Second, Timeout: 10 * time.Second, MaxConnectionIdle: MaxConnectionIdle}),
 		grpc.ConnectionTimeout(HandshakeTimeout),
