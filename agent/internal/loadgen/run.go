@@ -27,7 +27,9 @@ type Config struct {
 	Seed uint64
 	// Prefix names the simulated machines prefix-0001, prefix-0002, ...
 	Prefix string
-	Log    *slog.Logger
+	// Full sends every snapshot whole, as agents that predate deltas do.
+	Full bool
+	Log  *slog.Logger
 }
 
 // Result sums up a run.
@@ -76,6 +78,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) Result {
 		clients[i] = stream.New(stream.Config{
 			Hub: cfg.Hub, Token: cfg.Token, TLS: cfg.TLS, Hostname: name, MachineID: "loadgen-" + name, Secret: secretOf(cfg.Token, name),
 			Version: "loadgen", Interval: cfg.Interval, Simulated: true, Log: cfg.Log, OnAck: lats.add,
+			FullSnapshots: cfg.Full,
 		}, samplers[i])
 		wg.Add(1)
 		go func() { defer wg.Done(); _ = clients[i].Run(ctx) }()

@@ -84,7 +84,9 @@ func (b *buffer) ack(seq uint64) {
 }
 
 // after returns the first snapshot with a sequence number above seq and
-// notes when it was handed out.
+// notes when it was handed out. The message is the caller's own: the
+// buffer lets go of a message once it hands it out, and decodes its bytes
+// afresh for every later call.
 func (b *buffer) after(seq uint64) (*gpumonv1.Snapshot, bool) {
 	b.mu.Lock()
 	var (

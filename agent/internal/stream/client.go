@@ -20,6 +20,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/keepalive"
 
+	"github.com/gpumon/gpumon/common/procdelta"
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
 )
 
@@ -60,6 +61,9 @@ type Config struct {
 	// OnAck, when set, is called for every snapshot the hub acknowledges
 	// with the time from its send to the acknowledgement (load tests).
 	OnAck func(time.Duration)
+	// FullSnapshots sends every snapshot whole even to a hub that takes
+	// deltas (load tests of the full form).
+	FullSnapshots bool
 	// Observe, when set, is given every full sample before it is queued,
 	// with the key the hub lists the machine under ("" before the first
 	// welcome). It must not keep or change r.
@@ -289,6 +293,9 @@ func (c *Client) capabilities() []string {
 	caps := []string{"set_interval", "sample_now", SecretCapability}
 	if c.cfg.Kill.Allow {
 		caps = append(caps, "kill")
+	}
+	if !c.cfg.FullSnapshots {
+		caps = append(caps, procdelta.Capability)
 	}
 	return slices.Clip(caps)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -12,6 +13,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
 
+	"github.com/gpumon/gpumon/common/procdelta"
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
 )
 
@@ -97,9 +99,15 @@ func (c *Client) session(ctx context.Context, client gpumonv1.AgentServiceClient
 	c.connected.Store(true)
 	c.log.Info("connected to hub", "hub", c.cfg.Hub, "key", welcome.GetMachineKey(), "hub_last_seq", welcome.GetLastSeq())
 
+	// Deltas are told against this stream only: a new stream (to this hub
+	// or another, restarted or not) starts from full static facts.
+	var enc *procdelta.Encoder
+	if !c.cfg.FullSnapshots && slices.Contains(welcome.GetCapabilities(), procdelta.Capability) {
+		enc = &procdelta.Encoder{}
+	}
 	results := make(chan *gpumonv1.CommandResult, 16)
 	errc := make(chan error, 2)
-	go func() { errc <- c.send(ctx, st, welcome.GetLastSeq(), results) }()
+	go func() { errc <- c.send(ctx, st, welcome.GetLastSeq(), enc, results) }()
 	go func() { errc <- c.receive(ctx, st, results) }()
 	err = <-errc
 	return true, err
@@ -132,10 +140,14 @@ func awaitWelcome(ctx context.Context, st gpumonv1.AgentService_ConnectClient) (
 }
 
 // send writes buffered snapshots in order, then new ones as they come, and
-// command results. It is the only goroutine that sends on the stream.
-func (c *Client) send(ctx context.Context, st gpumonv1.AgentService_ConnectClient, sent uint64, results <-chan *gpumonv1.CommandResult) error {
+// command results; with enc, snapshots go as deltas. It is the only
+// goroutine that sends on the stream.
+func (c *Client) send(ctx context.Context, st gpumonv1.AgentService_ConnectClient, sent uint64, enc *procdelta.Encoder, results <-chan *gpumonv1.CommandResult) error {
 	for {
 		if s, ok := c.buf.after(sent); ok {
+			if enc != nil {
+				enc.Encode(s) // s is this send's own (see buffer.after)
+			}
 			if err := st.Send(&gpumonv1.ConnectRequest{Msg: &gpumonv1.ConnectRequest_Snapshot{Snapshot: s}}); err != nil {
 				return err
 			}

@@ -555,7 +555,11 @@ type Snapshot struct {
 	// Increases by one per sample within the agent's epoch.
 	Seq uint64 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
 	// The sample. Static facts of the Inventory may be left out.
-	Report        *Report `protobuf:"bytes,2,opt,name=report,proto3" json:"report,omitempty"`
+	Report *Report `protobuf:"bytes,2,opt,name=report,proto3" json:"report,omitempty"`
+	// Set when both sides have the "deltas" capability (Hello and Welcome):
+	// the report's processes (system_info.processes and each GPU's) are left
+	// out and carried here, their static facts only once per stream.
+	Processes     *ProcessDelta `protobuf:"bytes,3,opt,name=processes,proto3" json:"processes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -604,6 +608,149 @@ func (x *Snapshot) GetReport() *Report {
 	return nil
 }
 
+func (x *Snapshot) GetProcesses() *ProcessDelta {
+	if x != nil {
+		return x.Processes
+	}
+	return nil
+}
+
+// ProcessDelta carries a snapshot's processes against what the same stream
+// carried before. A process's static facts are name, cmdline, create_time,
+// username, ppid, container_id and session; every other field moves. The
+// hub keeps, per stream, the static facts it was sent by PID and rebuilds
+// the full report; a new stream starts from nothing, so a replay after a
+// reconnect (to a hub that may have restarted) carries what it needs.
+type ProcessDelta struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Static facts (and the PID) of processes new to the stream, or whose
+	// static facts changed.
+	Facts []*Process `protobuf:"bytes,1,rep,name=facts,proto3" json:"facts,omitempty"`
+	// The PID and moving figures (static fields left empty) of the processes
+	// of system_info.processes whose figures differ from what the stream last
+	// carried for their PID.
+	Changed []*Process `protobuf:"bytes,2,rep,name=changed,proto3" json:"changed,omitempty"`
+	// Each GPU's processes, one entry per gpu_data entry, in its order, in
+	// the form of changed but all of them.
+	Gpus []*GpuProcesses `protobuf:"bytes,3,rep,name=gpus,proto3" json:"gpus,omitempty"`
+	// PIDs whose static facts and figures the hub can forget.
+	Ended []int32 `protobuf:"varint,4,rep,packed,name=ended,proto3" json:"ended,omitempty"`
+	// The PIDs of system_info.processes, in the report's order.
+	Order         []int32 `protobuf:"varint,5,rep,packed,name=order,proto3" json:"order,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProcessDelta) Reset() {
+	*x = ProcessDelta{}
+	mi := &file_gpumon_v1_agent_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProcessDelta) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProcessDelta) ProtoMessage() {}
+
+func (x *ProcessDelta) ProtoReflect() protoreflect.Message {
+	mi := &file_gpumon_v1_agent_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProcessDelta.ProtoReflect.Descriptor instead.
+func (*ProcessDelta) Descriptor() ([]byte, []int) {
+	return file_gpumon_v1_agent_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ProcessDelta) GetFacts() []*Process {
+	if x != nil {
+		return x.Facts
+	}
+	return nil
+}
+
+func (x *ProcessDelta) GetChanged() []*Process {
+	if x != nil {
+		return x.Changed
+	}
+	return nil
+}
+
+func (x *ProcessDelta) GetGpus() []*GpuProcesses {
+	if x != nil {
+		return x.Gpus
+	}
+	return nil
+}
+
+func (x *ProcessDelta) GetEnded() []int32 {
+	if x != nil {
+		return x.Ended
+	}
+	return nil
+}
+
+func (x *ProcessDelta) GetOrder() []int32 {
+	if x != nil {
+		return x.Order
+	}
+	return nil
+}
+
+// GpuProcesses are one GPU's processes in a ProcessDelta.
+type GpuProcesses struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Processes     []*Process             `protobuf:"bytes,1,rep,name=processes,proto3" json:"processes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GpuProcesses) Reset() {
+	*x = GpuProcesses{}
+	mi := &file_gpumon_v1_agent_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GpuProcesses) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GpuProcesses) ProtoMessage() {}
+
+func (x *GpuProcesses) ProtoReflect() protoreflect.Message {
+	mi := &file_gpumon_v1_agent_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GpuProcesses.ProtoReflect.Descriptor instead.
+func (*GpuProcesses) Descriptor() ([]byte, []int) {
+	return file_gpumon_v1_agent_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *GpuProcesses) GetProcesses() []*Process {
+	if x != nil {
+		return x.Processes
+	}
+	return nil
+}
+
 // Welcome accepts a stream.
 type Welcome struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -622,13 +769,15 @@ type Welcome struct {
 	// True when another machine already holds this hostname and machine id:
 	// this stream is listed apart under machine_key, as a conflict.
 	IdentityConflict bool `protobuf:"varint,6,opt,name=identity_conflict,json=identityConflict,proto3" json:"identity_conflict,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// What this hub takes beyond the basics: "deltas" (Snapshot.processes).
+	Capabilities  []string `protobuf:"bytes,7,rep,name=capabilities,proto3" json:"capabilities,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Welcome) Reset() {
 	*x = Welcome{}
-	mi := &file_gpumon_v1_agent_proto_msgTypes[6]
+	mi := &file_gpumon_v1_agent_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -640,7 +789,7 @@ func (x *Welcome) String() string {
 func (*Welcome) ProtoMessage() {}
 
 func (x *Welcome) ProtoReflect() protoreflect.Message {
-	mi := &file_gpumon_v1_agent_proto_msgTypes[6]
+	mi := &file_gpumon_v1_agent_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -653,7 +802,7 @@ func (x *Welcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Welcome.ProtoReflect.Descriptor instead.
 func (*Welcome) Descriptor() ([]byte, []int) {
-	return file_gpumon_v1_agent_proto_rawDescGZIP(), []int{6}
+	return file_gpumon_v1_agent_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Welcome) GetInterval() *durationpb.Duration {
@@ -698,6 +847,13 @@ func (x *Welcome) GetIdentityConflict() bool {
 	return false
 }
 
+func (x *Welcome) GetCapabilities() []string {
+	if x != nil {
+		return x.Capabilities
+	}
+	return nil
+}
+
 // Ack acknowledges every snapshot of the current epoch up to and including seq.
 type Ack struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -708,7 +864,7 @@ type Ack struct {
 
 func (x *Ack) Reset() {
 	*x = Ack{}
-	mi := &file_gpumon_v1_agent_proto_msgTypes[7]
+	mi := &file_gpumon_v1_agent_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -720,7 +876,7 @@ func (x *Ack) String() string {
 func (*Ack) ProtoMessage() {}
 
 func (x *Ack) ProtoReflect() protoreflect.Message {
-	mi := &file_gpumon_v1_agent_proto_msgTypes[7]
+	mi := &file_gpumon_v1_agent_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -733,7 +889,7 @@ func (x *Ack) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ack.ProtoReflect.Descriptor instead.
 func (*Ack) Descriptor() ([]byte, []int) {
-	return file_gpumon_v1_agent_proto_rawDescGZIP(), []int{7}
+	return file_gpumon_v1_agent_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Ack) GetSeq() uint64 {
@@ -760,7 +916,7 @@ type Command struct {
 
 func (x *Command) Reset() {
 	*x = Command{}
-	mi := &file_gpumon_v1_agent_proto_msgTypes[8]
+	mi := &file_gpumon_v1_agent_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -772,7 +928,7 @@ func (x *Command) String() string {
 func (*Command) ProtoMessage() {}
 
 func (x *Command) ProtoReflect() protoreflect.Message {
-	mi := &file_gpumon_v1_agent_proto_msgTypes[8]
+	mi := &file_gpumon_v1_agent_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -785,7 +941,7 @@ func (x *Command) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Command.ProtoReflect.Descriptor instead.
 func (*Command) Descriptor() ([]byte, []int) {
-	return file_gpumon_v1_agent_proto_rawDescGZIP(), []int{8}
+	return file_gpumon_v1_agent_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Command) GetRequestId() string {
@@ -861,7 +1017,7 @@ type SetIntervalCommand struct {
 
 func (x *SetIntervalCommand) Reset() {
 	*x = SetIntervalCommand{}
-	mi := &file_gpumon_v1_agent_proto_msgTypes[9]
+	mi := &file_gpumon_v1_agent_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -873,7 +1029,7 @@ func (x *SetIntervalCommand) String() string {
 func (*SetIntervalCommand) ProtoMessage() {}
 
 func (x *SetIntervalCommand) ProtoReflect() protoreflect.Message {
-	mi := &file_gpumon_v1_agent_proto_msgTypes[9]
+	mi := &file_gpumon_v1_agent_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -886,7 +1042,7 @@ func (x *SetIntervalCommand) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetIntervalCommand.ProtoReflect.Descriptor instead.
 func (*SetIntervalCommand) Descriptor() ([]byte, []int) {
-	return file_gpumon_v1_agent_proto_rawDescGZIP(), []int{9}
+	return file_gpumon_v1_agent_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *SetIntervalCommand) GetInterval() *durationpb.Duration {
@@ -905,7 +1061,7 @@ type SampleNowCommand struct {
 
 func (x *SampleNowCommand) Reset() {
 	*x = SampleNowCommand{}
-	mi := &file_gpumon_v1_agent_proto_msgTypes[10]
+	mi := &file_gpumon_v1_agent_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -917,7 +1073,7 @@ func (x *SampleNowCommand) String() string {
 func (*SampleNowCommand) ProtoMessage() {}
 
 func (x *SampleNowCommand) ProtoReflect() protoreflect.Message {
-	mi := &file_gpumon_v1_agent_proto_msgTypes[10]
+	mi := &file_gpumon_v1_agent_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -930,7 +1086,7 @@ func (x *SampleNowCommand) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SampleNowCommand.ProtoReflect.Descriptor instead.
 func (*SampleNowCommand) Descriptor() ([]byte, []int) {
-	return file_gpumon_v1_agent_proto_rawDescGZIP(), []int{10}
+	return file_gpumon_v1_agent_proto_rawDescGZIP(), []int{12}
 }
 
 // KillCommand asks the agent to signal processes.
@@ -945,7 +1101,7 @@ type KillCommand struct {
 
 func (x *KillCommand) Reset() {
 	*x = KillCommand{}
-	mi := &file_gpumon_v1_agent_proto_msgTypes[11]
+	mi := &file_gpumon_v1_agent_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -957,7 +1113,7 @@ func (x *KillCommand) String() string {
 func (*KillCommand) ProtoMessage() {}
 
 func (x *KillCommand) ProtoReflect() protoreflect.Message {
-	mi := &file_gpumon_v1_agent_proto_msgTypes[11]
+	mi := &file_gpumon_v1_agent_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -970,7 +1126,7 @@ func (x *KillCommand) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KillCommand.ProtoReflect.Descriptor instead.
 func (*KillCommand) Descriptor() ([]byte, []int) {
-	return file_gpumon_v1_agent_proto_rawDescGZIP(), []int{11}
+	return file_gpumon_v1_agent_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *KillCommand) GetPids() []int32 {
@@ -1001,7 +1157,7 @@ type CommandResult struct {
 
 func (x *CommandResult) Reset() {
 	*x = CommandResult{}
-	mi := &file_gpumon_v1_agent_proto_msgTypes[12]
+	mi := &file_gpumon_v1_agent_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1013,7 +1169,7 @@ func (x *CommandResult) String() string {
 func (*CommandResult) ProtoMessage() {}
 
 func (x *CommandResult) ProtoReflect() protoreflect.Message {
-	mi := &file_gpumon_v1_agent_proto_msgTypes[12]
+	mi := &file_gpumon_v1_agent_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1026,7 +1182,7 @@ func (x *CommandResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommandResult.ProtoReflect.Descriptor instead.
 func (*CommandResult) Descriptor() ([]byte, []int) {
-	return file_gpumon_v1_agent_proto_rawDescGZIP(), []int{12}
+	return file_gpumon_v1_agent_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *CommandResult) GetRequestId() string {
@@ -1070,7 +1226,7 @@ type KillResult struct {
 
 func (x *KillResult) Reset() {
 	*x = KillResult{}
-	mi := &file_gpumon_v1_agent_proto_msgTypes[13]
+	mi := &file_gpumon_v1_agent_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1082,7 +1238,7 @@ func (x *KillResult) String() string {
 func (*KillResult) ProtoMessage() {}
 
 func (x *KillResult) ProtoReflect() protoreflect.Message {
-	mi := &file_gpumon_v1_agent_proto_msgTypes[13]
+	mi := &file_gpumon_v1_agent_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1095,7 +1251,7 @@ func (x *KillResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KillResult.ProtoReflect.Descriptor instead.
 func (*KillResult) Descriptor() ([]byte, []int) {
-	return file_gpumon_v1_agent_proto_rawDescGZIP(), []int{13}
+	return file_gpumon_v1_agent_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *KillResult) GetPid() int32 {
@@ -1168,10 +1324,19 @@ const file_gpumon_v1_agent_proto_rawDesc = "" +
 	"pci_bus_id\x18\b \x01(\tR\bpciBusIdB\x0e\n" +
 	"\f_power_limitB\x13\n" +
 	"\x11_persistence_modeB\v\n" +
-	"\t_mig_mode\"G\n" +
+	"\t_mig_mode\"~\n" +
 	"\bSnapshot\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12)\n" +
-	"\x06report\x18\x02 \x01(\v2\x11.gpumon.v1.ReportR\x06report\"\xf1\x01\n" +
+	"\x06report\x18\x02 \x01(\v2\x11.gpumon.v1.ReportR\x06report\x125\n" +
+	"\tprocesses\x18\x03 \x01(\v2\x17.gpumon.v1.ProcessDeltaR\tprocesses\"\xbf\x01\n" +
+	"\fProcessDelta\x12(\n" +
+	"\x05facts\x18\x01 \x03(\v2\x12.gpumon.v1.ProcessR\x05facts\x12,\n" +
+	"\achanged\x18\x02 \x03(\v2\x12.gpumon.v1.ProcessR\achanged\x12+\n" +
+	"\x04gpus\x18\x03 \x03(\v2\x17.gpumon.v1.GpuProcessesR\x04gpus\x12\x14\n" +
+	"\x05ended\x18\x04 \x03(\x05R\x05ended\x12\x14\n" +
+	"\x05order\x18\x05 \x03(\x05R\x05order\"@\n" +
+	"\fGpuProcesses\x120\n" +
+	"\tprocesses\x18\x01 \x03(\v2\x12.gpumon.v1.ProcessR\tprocesses\"\x95\x02\n" +
 	"\aWelcome\x125\n" +
 	"\binterval\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\binterval\x12\x19\n" +
 	"\blast_seq\x18\x02 \x01(\x04R\alastSeq\x12\x1f\n" +
@@ -1180,7 +1345,8 @@ const file_gpumon_v1_agent_proto_rawDesc = "" +
 	"\vhub_version\x18\x04 \x01(\tR\n" +
 	"hubVersion\x12%\n" +
 	"\x0emachine_secret\x18\x05 \x01(\tR\rmachineSecret\x12+\n" +
-	"\x11identity_conflict\x18\x06 \x01(\bR\x10identityConflict\"\x17\n" +
+	"\x11identity_conflict\x18\x06 \x01(\bR\x10identityConflict\x12\"\n" +
+	"\fcapabilities\x18\a \x03(\tR\fcapabilities\"\x17\n" +
 	"\x03Ack\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\"\xe0\x01\n" +
 	"\aCommand\x12\x1d\n" +
@@ -1223,7 +1389,7 @@ func file_gpumon_v1_agent_proto_rawDescGZIP() []byte {
 	return file_gpumon_v1_agent_proto_rawDescData
 }
 
-var file_gpumon_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_gpumon_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_gpumon_v1_agent_proto_goTypes = []any{
 	(*ConnectRequest)(nil),      // 0: gpumon.v1.ConnectRequest
 	(*ConnectResponse)(nil),     // 1: gpumon.v1.ConnectResponse
@@ -1231,42 +1397,50 @@ var file_gpumon_v1_agent_proto_goTypes = []any{
 	(*Inventory)(nil),           // 3: gpumon.v1.Inventory
 	(*GpuInfo)(nil),             // 4: gpumon.v1.GpuInfo
 	(*Snapshot)(nil),            // 5: gpumon.v1.Snapshot
-	(*Welcome)(nil),             // 6: gpumon.v1.Welcome
-	(*Ack)(nil),                 // 7: gpumon.v1.Ack
-	(*Command)(nil),             // 8: gpumon.v1.Command
-	(*SetIntervalCommand)(nil),  // 9: gpumon.v1.SetIntervalCommand
-	(*SampleNowCommand)(nil),    // 10: gpumon.v1.SampleNowCommand
-	(*KillCommand)(nil),         // 11: gpumon.v1.KillCommand
-	(*CommandResult)(nil),       // 12: gpumon.v1.CommandResult
-	(*KillResult)(nil),          // 13: gpumon.v1.KillResult
-	(*durationpb.Duration)(nil), // 14: google.protobuf.Duration
-	(*Report)(nil),              // 15: gpumon.v1.Report
+	(*ProcessDelta)(nil),        // 6: gpumon.v1.ProcessDelta
+	(*GpuProcesses)(nil),        // 7: gpumon.v1.GpuProcesses
+	(*Welcome)(nil),             // 8: gpumon.v1.Welcome
+	(*Ack)(nil),                 // 9: gpumon.v1.Ack
+	(*Command)(nil),             // 10: gpumon.v1.Command
+	(*SetIntervalCommand)(nil),  // 11: gpumon.v1.SetIntervalCommand
+	(*SampleNowCommand)(nil),    // 12: gpumon.v1.SampleNowCommand
+	(*KillCommand)(nil),         // 13: gpumon.v1.KillCommand
+	(*CommandResult)(nil),       // 14: gpumon.v1.CommandResult
+	(*KillResult)(nil),          // 15: gpumon.v1.KillResult
+	(*durationpb.Duration)(nil), // 16: google.protobuf.Duration
+	(*Report)(nil),              // 17: gpumon.v1.Report
+	(*Process)(nil),             // 18: gpumon.v1.Process
 }
 var file_gpumon_v1_agent_proto_depIdxs = []int32{
 	2,  // 0: gpumon.v1.ConnectRequest.hello:type_name -> gpumon.v1.Hello
 	5,  // 1: gpumon.v1.ConnectRequest.snapshot:type_name -> gpumon.v1.Snapshot
-	12, // 2: gpumon.v1.ConnectRequest.command_result:type_name -> gpumon.v1.CommandResult
-	6,  // 3: gpumon.v1.ConnectResponse.welcome:type_name -> gpumon.v1.Welcome
-	7,  // 4: gpumon.v1.ConnectResponse.ack:type_name -> gpumon.v1.Ack
-	8,  // 5: gpumon.v1.ConnectResponse.command:type_name -> gpumon.v1.Command
+	14, // 2: gpumon.v1.ConnectRequest.command_result:type_name -> gpumon.v1.CommandResult
+	8,  // 3: gpumon.v1.ConnectResponse.welcome:type_name -> gpumon.v1.Welcome
+	9,  // 4: gpumon.v1.ConnectResponse.ack:type_name -> gpumon.v1.Ack
+	10, // 5: gpumon.v1.ConnectResponse.command:type_name -> gpumon.v1.Command
 	3,  // 6: gpumon.v1.Hello.inventory:type_name -> gpumon.v1.Inventory
-	14, // 7: gpumon.v1.Hello.interval:type_name -> google.protobuf.Duration
-	14, // 8: gpumon.v1.Hello.buffer:type_name -> google.protobuf.Duration
+	16, // 7: gpumon.v1.Hello.interval:type_name -> google.protobuf.Duration
+	16, // 8: gpumon.v1.Hello.buffer:type_name -> google.protobuf.Duration
 	4,  // 9: gpumon.v1.Inventory.gpus:type_name -> gpumon.v1.GpuInfo
-	15, // 10: gpumon.v1.Snapshot.report:type_name -> gpumon.v1.Report
-	14, // 11: gpumon.v1.Welcome.interval:type_name -> google.protobuf.Duration
-	9,  // 12: gpumon.v1.Command.set_interval:type_name -> gpumon.v1.SetIntervalCommand
-	10, // 13: gpumon.v1.Command.sample_now:type_name -> gpumon.v1.SampleNowCommand
-	11, // 14: gpumon.v1.Command.kill:type_name -> gpumon.v1.KillCommand
-	14, // 15: gpumon.v1.SetIntervalCommand.interval:type_name -> google.protobuf.Duration
-	13, // 16: gpumon.v1.CommandResult.kill_results:type_name -> gpumon.v1.KillResult
-	0,  // 17: gpumon.v1.AgentService.Connect:input_type -> gpumon.v1.ConnectRequest
-	1,  // 18: gpumon.v1.AgentService.Connect:output_type -> gpumon.v1.ConnectResponse
-	18, // [18:19] is the sub-list for method output_type
-	17, // [17:18] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	17, // 10: gpumon.v1.Snapshot.report:type_name -> gpumon.v1.Report
+	6,  // 11: gpumon.v1.Snapshot.processes:type_name -> gpumon.v1.ProcessDelta
+	18, // 12: gpumon.v1.ProcessDelta.facts:type_name -> gpumon.v1.Process
+	18, // 13: gpumon.v1.ProcessDelta.changed:type_name -> gpumon.v1.Process
+	7,  // 14: gpumon.v1.ProcessDelta.gpus:type_name -> gpumon.v1.GpuProcesses
+	18, // 15: gpumon.v1.GpuProcesses.processes:type_name -> gpumon.v1.Process
+	16, // 16: gpumon.v1.Welcome.interval:type_name -> google.protobuf.Duration
+	11, // 17: gpumon.v1.Command.set_interval:type_name -> gpumon.v1.SetIntervalCommand
+	12, // 18: gpumon.v1.Command.sample_now:type_name -> gpumon.v1.SampleNowCommand
+	13, // 19: gpumon.v1.Command.kill:type_name -> gpumon.v1.KillCommand
+	16, // 20: gpumon.v1.SetIntervalCommand.interval:type_name -> google.protobuf.Duration
+	15, // 21: gpumon.v1.CommandResult.kill_results:type_name -> gpumon.v1.KillResult
+	0,  // 22: gpumon.v1.AgentService.Connect:input_type -> gpumon.v1.ConnectRequest
+	1,  // 23: gpumon.v1.AgentService.Connect:output_type -> gpumon.v1.ConnectResponse
+	23, // [23:24] is the sub-list for method output_type
+	22, // [22:23] is the sub-list for method input_type
+	22, // [22:22] is the sub-list for extension type_name
+	22, // [22:22] is the sub-list for extension extendee
+	0,  // [0:22] is the sub-list for field type_name
 }
 
 func init() { file_gpumon_v1_agent_proto_init() }
@@ -1286,7 +1460,7 @@ func file_gpumon_v1_agent_proto_init() {
 		(*ConnectResponse_Command)(nil),
 	}
 	file_gpumon_v1_agent_proto_msgTypes[4].OneofWrappers = []any{}
-	file_gpumon_v1_agent_proto_msgTypes[8].OneofWrappers = []any{
+	file_gpumon_v1_agent_proto_msgTypes[10].OneofWrappers = []any{
 		(*Command_SetInterval)(nil),
 		(*Command_SampleNow)(nil),
 		(*Command_Kill)(nil),
@@ -1297,7 +1471,7 @@ func file_gpumon_v1_agent_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gpumon_v1_agent_proto_rawDesc), len(file_gpumon_v1_agent_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   14,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -1,0 +1,213 @@
+// Package procdelta carries a snapshot's processes as what changed on one
+// agent stream (SPEC §4.9): a process's static facts travel once per stream,
+// then only its moving figures, and the PIDs that ended.
+//
+// The agent's Encoder and the hub's Decoder each keep, for one stream, the
+// static facts the stream carried; both start empty with the stream, so a
+// snapshot replayed after a reconnect is encoded against the new stream and
+// the hub's state never outlives the stream it came from. Decode gives back
+// exactly the report that was encoded.
+package procdelta
+
+import (
+	"errors"
+	"fmt"
+
+	"google.golang.org/protobuf/proto"
+
+	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
+)
+
+// Capability is what agent and hub advertise (Hello, Welcome) to use deltas.
+const Capability = "deltas"
+
+// static is a process's static facts, with its PID.
+func static(p *gpumonv1.Process) *gpumonv1.Process {
+	return &gpumonv1.Process{
+		Pid: p.Pid, Name: p.Name, Cmdline: p.Cmdline, CreateTime: p.CreateTime, Username: p.Username,
+		Ppid: p.Ppid, ContainerId: p.ContainerId, Session: p.Session,
+	}
+}
+
+func sameStatic(a, b *gpumonv1.Process) bool {
+	return a.Pid == b.Pid && a.Name == b.Name && a.Cmdline == b.Cmdline && a.CreateTime == b.CreateTime &&
+		a.Username == b.Username && a.Ppid == b.Ppid && a.ContainerId == b.ContainerId && proto.Equal(a.Session, b.Session)
+}
+
+// moving is a process's PID and moving figures.
+func moving(p *gpumonv1.Process) *gpumonv1.Process {
+	return &gpumonv1.Process{
+		Pid: p.Pid, CpuPercent: p.CpuPercent, MemoryPercent: p.MemoryPercent, Status: p.Status, IsGpuProcess: p.IsGpuProcess,
+		GpuMemoryUsage: p.GpuMemoryUsage, GpuId: p.GpuId, Rss: p.Rss, GpuIds: p.GpuIds, SmUtilization: p.SmUtilization,
+		GpuUsageType: p.GpuUsageType,
+	}
+}
+
+// fill puts static facts st into p, which holds the moving figures.
+func fill(p, st *gpumonv1.Process) {
+	p.Name, p.Cmdline, p.CreateTime, p.Username = st.Name, st.Cmdline, st.CreateTime, st.Username
+	p.Ppid, p.ContainerId, p.Session = st.Ppid, st.ContainerId, st.Session
+}
+
+// Encoder is the agent's side of one stream.
+type Encoder struct {
+	known   map[int32]*gpumonv1.Process // static facts carried, by PID
+	figures map[int32]*gpumonv1.Process // system_info figures carried, by PID
+}
+
+// Encode moves s's processes into s.Processes, leaving only what the stream
+// has not carried yet; s is changed in place. It returns false, and leaves
+// s whole, when s cannot be told as a delta (one PID twice in
+// system_info.processes, or with two different sets of static facts).
+func (e *Encoder) Encode(s *gpumonv1.Snapshot) bool {
+	r := s.GetReport()
+	if r == nil || s.Processes != nil {
+		return false
+	}
+	if e.known == nil {
+		e.known, e.figures = map[int32]*gpumonv1.Process{}, map[int32]*gpumonv1.Process{}
+	}
+	procs := r.GetSystemInfo().GetProcesses()
+	seen := make(map[int32]*gpumonv1.Process, len(procs))
+	d := &gpumonv1.ProcessDelta{Order: make([]int32, len(procs))}
+	note := func(p *gpumonv1.Process) bool {
+		if first, ok := seen[p.Pid]; ok {
+			return sameStatic(first, p)
+		}
+		seen[p.Pid] = p
+		if k := e.known[p.Pid]; k == nil || !sameStatic(k, p) {
+			d.Facts = append(d.Facts, static(p))
+		}
+		return true
+	}
+	var changed []*gpumonv1.Process
+	for i, p := range procs {
+		if _, twice := seen[p.Pid]; twice || !note(p) {
+			return false
+		}
+		d.Order[i] = p.Pid
+		if m := moving(p); !proto.Equal(m, e.figures[p.Pid]) {
+			changed = append(changed, m)
+		}
+	}
+	for _, g := range r.GetGpuData() {
+		list := &gpumonv1.GpuProcesses{Processes: make([]*gpumonv1.Process, len(g.GetProcesses()))}
+		for i, p := range g.GetProcesses() {
+			if !note(p) {
+				return false
+			}
+			list.Processes[i] = moving(p)
+		}
+		d.Gpus = append(d.Gpus, list)
+	}
+	// Only now that s is sure to be a delta: what the stream carries.
+	d.Changed = changed
+	for _, m := range changed {
+		e.figures[m.Pid] = m
+	}
+	for pid := range e.known {
+		if seen[pid] == nil {
+			d.Ended = append(d.Ended, pid)
+			delete(e.known, pid)
+		}
+	}
+	for pid := range e.figures {
+		if seen[pid] == nil {
+			delete(e.figures, pid)
+		}
+	}
+	for _, f := range d.Facts {
+		e.known[f.Pid] = f
+	}
+	if r.SystemInfo != nil {
+		r.SystemInfo.Processes = nil
+	}
+	for _, g := range r.GetGpuData() {
+		g.Processes = nil
+	}
+	s.Processes = d
+	return true
+}
+
+// Errors of Decode; each ends the stream (the agent reconnects and starts
+// over from full static facts).
+var (
+	ErrUnknownPID = errors.New("delta names a process whose static facts this stream never carried")
+	ErrMalformed  = errors.New("malformed process delta")
+	ErrTooMany    = errors.New("too many processes kept for one stream")
+)
+
+// Decoder is the hub's side of one stream.
+type Decoder struct {
+	// Max bounds the processes kept (a stream that never says which
+	// processes ended cannot grow them without end).
+	Max     int
+	facts   map[int32]*gpumonv1.Process
+	figures map[int32]*gpumonv1.Process
+}
+
+// Decode rebuilds s's report from s.Processes (nothing to do without one)
+// and clears s.Processes.
+func (d *Decoder) Decode(s *gpumonv1.Snapshot) error {
+	pd := s.GetProcesses()
+	if pd == nil {
+		return nil
+	}
+	r := s.GetReport()
+	switch {
+	case r == nil:
+		return fmt.Errorf("%w: no report", ErrMalformed)
+	case len(pd.Order) > 0 && r.SystemInfo == nil:
+		return fmt.Errorf("%w: processes without system_info", ErrMalformed)
+	case len(r.GetSystemInfo().GetProcesses()) > 0:
+		return fmt.Errorf("%w: processes both in the report and in the delta", ErrMalformed)
+	case len(pd.Gpus) != len(r.GpuData):
+		return fmt.Errorf("%w: %d GPU process lists for %d GPUs", ErrMalformed, len(pd.Gpus), len(r.GpuData))
+	}
+	for i, g := range r.GpuData {
+		if len(g.Processes) > 0 {
+			return fmt.Errorf("%w: GPU %d's processes both in the report and in the delta", ErrMalformed, i)
+		}
+	}
+	if d.facts == nil {
+		d.facts, d.figures = map[int32]*gpumonv1.Process{}, map[int32]*gpumonv1.Process{}
+	}
+	for _, f := range pd.Facts {
+		d.facts[f.Pid] = f
+	}
+	for _, m := range pd.Changed {
+		d.figures[m.Pid] = m
+	}
+	if d.Max > 0 && (len(d.facts) > d.Max || len(d.figures) > d.Max) {
+		return fmt.Errorf("%w (at most %d)", ErrTooMany, d.Max)
+	}
+	procs := make([]*gpumonv1.Process, len(pd.Order))
+	for i, pid := range pd.Order {
+		st, m := d.facts[pid], d.figures[pid]
+		if st == nil || m == nil {
+			return fmt.Errorf("%w: pid %d", ErrUnknownPID, pid)
+		}
+		p := moving(m)
+		fill(p, st)
+		procs[i] = p
+	}
+	for i, g := range pd.Gpus {
+		for _, p := range g.Processes {
+			st := d.facts[p.Pid]
+			if st == nil {
+				return fmt.Errorf("%w: pid %d", ErrUnknownPID, p.Pid)
+			}
+			fill(p, st)
+		}
+		r.GpuData[i].Processes = g.Processes
+	}
+	if r.SystemInfo != nil {
+		r.SystemInfo.Processes = procs
+	}
+	for _, pid := range pd.Ended {
+		delete(d.facts, pid)
+		delete(d.figures, pid)
+	}
+	s.Processes = nil
+	return nil
+}

@@ -1,0 +1,199 @@
+package procdelta
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
+)
+
+// everyField is a process with every field set, so that a field added to
+// Process later and left out of static and moving fails the round trip.
+func everyField(pid int32) *gpumonv1.Process {
+	p := &gpumonv1.Process{}
+	m := p.ProtoReflect()
+	fields := m.Descriptor().Fields()
+	for i := range fields.Len() {
+		fd := fields.Get(i)
+		switch {
+		case fd.IsList():
+			m.Mutable(fd).List().Append(protoreflect.ValueOfInt32(3))
+		case fd.Kind() == protoreflect.MessageKind:
+			sm := m.Mutable(fd).Message()
+			sf := sm.Descriptor().Fields()
+			for j := range sf.Len() {
+				sm.Set(sf.Get(j), protoreflect.ValueOfString("x"))
+			}
+		case fd.Kind() == protoreflect.StringKind:
+			m.Set(fd, protoreflect.ValueOfString("s-"+string(fd.Name())))
+		case fd.Kind() == protoreflect.BoolKind:
+			m.Set(fd, protoreflect.ValueOfBool(true))
+		case fd.Kind() == protoreflect.DoubleKind:
+			m.Set(fd, protoreflect.ValueOfFloat64(1.5))
+		case fd.Kind() == protoreflect.Int32Kind:
+			m.Set(fd, protoreflect.ValueOfInt32(7))
+		case fd.Kind() == protoreflect.Uint32Kind:
+			m.Set(fd, protoreflect.ValueOfUint32(9))
+		default:
+			panic(fmt.Sprintf("no value for %s", fd.Kind()))
+		}
+	}
+	p.Pid = pid
+	return p
+}
+
+// randomSnapshot is a machine's processes at step: some stay, some end,
+// PIDs come back with another start time, command lines change, GPU
+// processes are the system's processes with GPU figures.
+func randomSnapshot(rng *rand.Rand, seq uint64, pids []int32) *gpumonv1.Snapshot {
+	r := &gpumonv1.Report{Hostname: "h", SystemInfo: &gpumonv1.SystemInfo{CpuPercent: 3}}
+	for _, pid := range pids {
+		p := everyField(pid)
+		p.CpuPercent = rng.Float64() * 100
+		p.Status = []string{"running", "sleeping"}[rng.IntN(2)]
+		p.CreateTime = float64(pid%3) + float64(rng.IntN(2)) // start time changes now and then: PID reused
+		if rng.IntN(10) == 0 {
+			p.Cmdline = fmt.Sprintf("python train.py --step %d", rng.IntN(3))
+		}
+		r.SystemInfo.Processes = append(r.SystemInfo.Processes, p)
+	}
+	for g := range 3 {
+		gpu := &gpumonv1.Gpu{Id: int32(g)}
+		for _, p := range r.SystemInfo.Processes {
+			if rng.IntN(8) == 0 {
+				gp := proto.Clone(p).(*gpumonv1.Process)
+				gp.GpuMemoryUsage = uint32(rng.IntN(80000))
+				gpu.Processes = append(gpu.Processes, gp)
+			}
+		}
+		r.GpuData = append(r.GpuData, gpu)
+	}
+	return &gpumonv1.Snapshot{Seq: seq, Report: r}
+}
+
+// TestRoundTrip: over a long run of changing snapshots, what the decoder
+// rebuilds is exactly what the encoder was given, and steady snapshots carry
+// few static facts.
+func TestRoundTrip(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 9))
+	var enc Encoder
+	dec := Decoder{Max: 1000}
+	pids := []int32{1, 2, 3, 4, 5}
+	full, facts := 0, 0
+	for seq := uint64(1); seq <= 500; seq++ {
+		if rng.IntN(3) == 0 {
+			pids = append(pids, int32(rng.IntN(60)+1))
+		}
+		if rng.IntN(3) == 0 && len(pids) > 1 {
+			i := rng.IntN(len(pids))
+			pids = append(pids[:i], pids[i+1:]...)
+		}
+		s := randomSnapshot(rng, seq, uniq(pids))
+		if seq%50 == 0 { // one PID twice with other facts: cannot be a delta
+			dup := proto.Clone(s.Report.SystemInfo.Processes[0]).(*gpumonv1.Process)
+			dup.Cmdline = "other"
+			s.Report.SystemInfo.Processes = append(s.Report.SystemInfo.Processes, dup)
+		}
+		want := proto.Clone(s).(*gpumonv1.Snapshot)
+		if !enc.Encode(s) {
+			full++
+			if !proto.Equal(s, want) {
+				t.Fatalf("seq %d: a snapshot that is not a delta was changed", seq)
+			}
+		} else {
+			facts += len(s.Processes.GetFacts())
+		}
+		wire, err := proto.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := new(gpumonv1.Snapshot)
+		if err := proto.Unmarshal(wire, got); err != nil {
+			t.Fatal(err)
+		}
+		if err := dec.Decode(got); err != nil {
+			t.Fatalf("seq %d: %v", seq, err)
+		}
+		if !proto.Equal(got, want) {
+			t.Fatalf("seq %d: rebuilt\n%v\nwant\n%v", seq, got, want)
+		}
+	}
+	if full != 10 {
+		t.Errorf("%d full snapshots, want the 10 that have one PID twice", full)
+	}
+	t.Logf("%d static facts sent over 490 deltas", facts)
+}
+
+func uniq(pids []int32) []int32 {
+	seen := map[int32]bool{}
+	var out []int32
+	for _, p := range pids {
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// TestSteadyDeltaIsSmall: a machine whose 300 processes keep running, 20 of
+// them busy (their CPU % moves every sample), sends a tenth of the bytes or
+// less once its static facts went out.
+func TestSteadyDeltaIsSmall(t *testing.T) {
+	var enc Encoder
+	mk := func(seq uint64) *gpumonv1.Snapshot {
+		r := &gpumonv1.Report{Hostname: "h", SystemInfo: &gpumonv1.SystemInfo{}}
+		for i := range 300 {
+			r.SystemInfo.Processes = append(r.SystemInfo.Processes, &gpumonv1.Process{
+				Pid: int32(1000 + i), Ppid: 1, Name: "python", Username: "alice", Status: "sleeping", CreateTime: 1764300000 + float64(i),
+				Cmdline:       fmt.Sprintf("python train.py --config configs/exp-%03d.yaml --lr 3e-4 --batch-size 64 --output /data/alice/runs/%d", i, i),
+				MemoryPercent: 0.25, Rss: 1 << 30,
+			})
+			if i < 20 {
+				r.SystemInfo.Processes[i].CpuPercent = float64(seq%7) + 0.5
+			}
+		}
+		return &gpumonv1.Snapshot{Seq: seq, Report: r}
+	}
+	first, second := mk(1), mk(2)
+	fullBytes := proto.Size(first)
+	enc.Encode(first)
+	enc.Encode(second)
+	if n := proto.Size(second); n*10 > fullBytes {
+		t.Errorf("steady delta %d bytes, full snapshot %d: not 10× fewer", n, fullBytes)
+	} else {
+		t.Logf("full %d bytes, steady delta %d bytes (%.0f× fewer)", fullBytes, n, float64(fullBytes)/float64(n))
+	}
+}
+
+func TestDecodeRefuses(t *testing.T) {
+	delta := func(d *gpumonv1.ProcessDelta, r *gpumonv1.Report) *gpumonv1.Snapshot {
+		return &gpumonv1.Snapshot{Seq: 1, Report: r, Processes: d}
+	}
+	sys := func() *gpumonv1.Report { return &gpumonv1.Report{SystemInfo: &gpumonv1.SystemInfo{}} }
+	for _, tt := range []struct {
+		name string
+		s    *gpumonv1.Snapshot
+		want error
+	}{
+		{"unknown pid", delta(&gpumonv1.ProcessDelta{Order: []int32{9}}, sys()), ErrUnknownPID},
+		{"facts without figures", delta(&gpumonv1.ProcessDelta{Facts: []*gpumonv1.Process{{Pid: 9}}, Order: []int32{9}}, sys()), ErrUnknownPID},
+		{"no report", delta(&gpumonv1.ProcessDelta{}, nil), ErrMalformed},
+		{"processes without system info", delta(&gpumonv1.ProcessDelta{Order: []int32{9}}, &gpumonv1.Report{}), ErrMalformed},
+		{"processes twice", delta(&gpumonv1.ProcessDelta{}, &gpumonv1.Report{SystemInfo: &gpumonv1.SystemInfo{Processes: []*gpumonv1.Process{{Pid: 1}}}}), ErrMalformed},
+		{"GPU lists do not match GPUs", delta(&gpumonv1.ProcessDelta{Gpus: []*gpumonv1.GpuProcesses{{}}}, sys()), ErrMalformed},
+		{"too many facts", delta(&gpumonv1.ProcessDelta{Facts: []*gpumonv1.Process{{Pid: 1}, {Pid: 2}, {Pid: 3}}}, sys()), ErrTooMany},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			d := Decoder{Max: 2}
+			if err := d.Decode(tt.s); !errors.Is(err, tt.want) {
+				t.Fatalf("got %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
