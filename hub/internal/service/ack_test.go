@@ -41,7 +41,7 @@ func TestAcknowledgedOnlyWhenStored(t *testing.T) {
 	unrecorded := false
 	ingest := func(seq uint64) (uint64, error) {
 		t.Helper()
-		return a.ingest(m, snap(seq), &unrecorded)
+		return a.ingest(m, snap(seq), nil, &unrecorded)
 	}
 	if ack, err := ingest(1); ack != 1 || err != nil {
 		t.Fatalf("seq 1: ack %d, %v", ack, err)

@@ -5,6 +5,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"slices"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 
+	"github.com/gpumon/gpumon/common/procdelta"
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
 	"github.com/gpumon/gpumon/hub/internal/audit"
 	"github.com/gpumon/gpumon/hub/internal/fleet"
@@ -115,7 +117,13 @@ func (a *Agents) Connect(stream gpumonv1.AgentService_ConnectServer) error {
 
 	welcome := &gpumonv1.Welcome{
 		Interval: durationpb.New(interval), LastSeq: w.LastSeq, MachineKey: m.Key, HubVersion: a.Version,
-		MachineSecret: w.Secret, IdentityConflict: w.Conflict,
+		MachineSecret: w.Secret, IdentityConflict: w.Conflict, Capabilities: []string{procdelta.Capability},
+	}
+	// Process deltas are told against this stream only (SPEC §4.9): the
+	// decoder starts empty, as the agent's encoder does.
+	var deltas *procdelta.Decoder
+	if slices.Contains(hello.GetCapabilities(), procdelta.Capability) {
+		deltas = &procdelta.Decoder{Max: 2 * a.Capacity.WithDefaults().MaxProcesses}
 	}
 	if err := stream.Send(&gpumonv1.ConnectResponse{Msg: &gpumonv1.ConnectResponse_Welcome{Welcome: welcome}}); err != nil {
 		return err
@@ -124,7 +132,7 @@ func (a *Agents) Connect(stream gpumonv1.AgentService_ConnectServer) error {
 	sendErr := make(chan error, 1)
 	go func() { sendErr <- out.run(ctx, stream, conn) }()
 	recvDone := make(chan error, 1)
-	go func() { recvDone <- a.receive(ctx, stream, m, conn, out) }()
+	go func() { recvDone <- a.receive(ctx, stream, m, conn, out, deltas) }()
 	var recvErr error
 	select {
 	case recvErr = <-recvDone:
@@ -224,7 +232,7 @@ func (a *Agents) budget(key string) (b *tokenbucket.Bucket, rate, burst float64)
 	return v.(*tokenbucket.Bucket), rate, burst
 }
 
-func (a *Agents) receive(ctx context.Context, stream gpumonv1.AgentService_ConnectServer, m *fleet.Machine, conn *fleet.AgentConn, out *outbox) error {
+func (a *Agents) receive(ctx context.Context, stream gpumonv1.AgentService_ConnectServer, m *fleet.Machine, conn *fleet.AgentConn, out *outbox, deltas *procdelta.Decoder) error {
 	limit, rate, burst := a.budget(m.Key)
 	unrecorded := false
 	for {
@@ -241,7 +249,7 @@ func (a *Agents) receive(ctx context.Context, stream gpumonv1.AgentService_Conne
 				a.Stats.Shed.Add(1)
 				return status.Errorf(codes.ResourceExhausted, "more than %g snapshots per second (burst %g): slow down", rate, burst)
 			}
-			seq, err := a.ingest(m, x.Snapshot, &unrecorded)
+			seq, err := a.ingest(m, x.Snapshot, deltas, &unrecorded)
 			if err != nil {
 				a.refused(ctx, m.Key, err)
 				return err
@@ -265,7 +273,11 @@ func (a *Agents) receive(ctx context.Context, stream gpumonv1.AgentService_Conne
 // still become the machine's current state but are not acknowledged (the
 // agent keeps them); once it takes appends again the stream is ended, so the
 // agent reconnects and replays from the last acknowledged one, in order.
-func (a *Agents) ingest(m *fleet.Machine, snap *gpumonv1.Snapshot, unrecorded *bool) (uint64, error) {
+func (a *Agents) ingest(m *fleet.Machine, snap *gpumonv1.Snapshot, deltas *procdelta.Decoder, unrecorded *bool) (uint64, error) {
+	if err := rebuild(snap, deltas); err != nil {
+		a.Stats.Rejected.Add(1)
+		return 0, err
+	}
 	r := snap.GetReport()
 	if r == nil || snap.GetSeq() == 0 {
 		a.Stats.Rejected.Add(1)
@@ -303,6 +315,27 @@ func (a *Agents) ingest(m *fleet.Machine, snap *gpumonv1.Snapshot, unrecorded *b
 	}
 	a.Fleet.Acked(m, snap.GetSeq())
 	return snap.GetSeq(), nil
+}
+
+// rebuild puts the processes of a delta (Snapshot.processes) back into its
+// report. Every snapshot of a stream that takes deltas passes here, in
+// order, duplicates and replays included, so the decoder follows what the
+// agent's encoder sent.
+func rebuild(snap *gpumonv1.Snapshot, deltas *procdelta.Decoder) error {
+	if snap.GetProcesses() == nil {
+		return nil
+	}
+	if deltas == nil {
+		return status.Error(codes.InvalidArgument, "process delta on a stream whose hello did not ask for deltas")
+	}
+	err := deltas.Decode(snap)
+	switch {
+	case errors.Is(err, procdelta.ErrUnknownPID):
+		return status.Errorf(codes.FailedPrecondition, "%v: reconnect, and the new stream starts from full static facts", err)
+	case err != nil:
+		return status.Error(codes.InvalidArgument, err.Error())
+	}
+	return nil
 }
 
 func notPrintable(r rune) bool { return r < 0x21 || r > 0x7e }

@@ -54,7 +54,7 @@ func BenchmarkIngest(b *testing.B) {
 				}
 				snap.Seq = seq
 				snap.Report.Timestamp = timestamppb.New(start.Add(time.Duration(seq) * time.Millisecond))
-				if _, err := a.ingest(m, &snap, &unrecorded); err != nil || unrecorded {
+				if _, err := a.ingest(m, &snap, nil, &unrecorded); err != nil || unrecorded {
 					b.Fatal(err)
 				}
 			}
