@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"sync"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/utilities"
@@ -16,13 +17,21 @@ import (
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
 )
 
+// WatchEncodedBytes bounds the encoded watch events kept for watchers that
+// have yet to be sent them.
+const WatchEncodedBytes = 32 << 20
+
 // localWatch serves GET /api/v1/watch from srv.Watch in this process, as
-// newline-delimited JSON in the same form as the gRPC hop's stream.
+// newline-delimited JSON in the same form as the gRPC hop's stream; an
+// event sent to many watchers is encoded once.
 func localWatch(api *runtime.ServeMux, srv gpumonv1.FleetServiceServer) runtime.HandlerFunc {
+	var once *encodeOnce
+	var onceInit sync.Once
 	return func(w http.ResponseWriter, r *http.Request, _ map[string]string) {
 		ctx, cancel := context.WithCancel(r.Context())
 		defer cancel()
 		_, out := runtime.MarshalerForRequest(api, r)
+		onceInit.Do(func() { once = newEncodeOnce(out, WatchEncodedBytes) })
 		ctx, err := runtime.AnnotateIncomingContext(ctx, api, r, gpumonv1.FleetService_Watch_FullMethodName, runtime.WithHTTPPathPattern("/api/v1/watch"))
 		if err != nil {
 			runtime.HTTPError(r.Context(), api, out, w, r, err)
@@ -42,7 +51,7 @@ func localWatch(api *runtime.ServeMux, srv gpumonv1.FleetServiceServer) runtime.
 			s.err = srv.Watch(&req, s)
 			close(s.done)
 		}()
-		runtime.ForwardResponseStream(runtime.NewServerMetadataContext(ctx, runtime.ServerMetadata{}), api, out, w, r, s.recv)
+		runtime.ForwardResponseStream(runtime.NewServerMetadataContext(ctx, runtime.ServerMetadata{}), api, once, w, r, s.recv)
 		cancel()
 		<-s.done
 	}

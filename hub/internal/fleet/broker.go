@@ -15,6 +15,10 @@ type Event struct {
 	Type    gpumonv1.WatchEventType
 	Machine *Machine
 	State   *State
+	// Views keeps what watchers built from a published event, by view, so
+	// that watchers of the same view share one answer (nil for events not
+	// published, such as a watcher's initial ones).
+	Views *sync.Map
 }
 
 // Broker fans events out. Watchers (Watch) get a coalescing queue: the
@@ -69,6 +73,7 @@ func (b *Broker) Watch() *Queue {
 
 // Publish delivers e to every watcher and follower.
 func (b *Broker) Publish(e Event) {
+	e.Views = new(sync.Map)
 	shared := &e
 	now := b.now()
 	b.mu.RLock()

@@ -8,6 +8,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
 	"github.com/gpumon/gpumon/hub/internal/audit"
@@ -104,7 +105,37 @@ func (s *Fleet) sendEvents(ctx context.Context, req *gpumonv1.WatchRequest, free
 	}
 }
 
+// watchResponse is ev as req's watcher sees it. Watchers of the same view
+// (reports or not, the same free-GPU criteria) share one answer per
+// published event, which must then not be changed: the REST route encodes
+// it once for all of them.
 func (s *Fleet) watchResponse(req *gpumonv1.WatchRequest, free *gpumonv1.ListFreeGpusRequest, ev *fleet.Event) *gpumonv1.WatchResponse {
+	if ev.Views == nil {
+		return s.buildWatchResponse(req, free, ev)
+	}
+	key := viewKey(req, free)
+	if v, ok := ev.Views.Load(key); ok {
+		return v.(*gpumonv1.WatchResponse)
+	}
+	v, _ := ev.Views.LoadOrStore(key, s.buildWatchResponse(req, free, ev))
+	return v.(*gpumonv1.WatchResponse)
+}
+
+// viewKey names what a watch request sees of an event (not which machines:
+// that filter drops events, it does not change them).
+func viewKey(req *gpumonv1.WatchRequest, free *gpumonv1.ListFreeGpusRequest) string {
+	key := "summary"
+	if req.GetIncludeReport() {
+		key = "report"
+	}
+	if free != nil {
+		b, _ := proto.MarshalOptions{Deterministic: true}.Marshal(free)
+		key += ";free=" + string(b)
+	}
+	return key
+}
+
+func (s *Fleet) buildWatchResponse(req *gpumonv1.WatchRequest, free *gpumonv1.ListFreeGpusRequest, ev *fleet.Event) *gpumonv1.WatchResponse {
 	// The event's own state, not the machine's newest: the summary and the
 	// report of one event describe the same sample.
 	resp := &gpumonv1.WatchResponse{Type: ev.Type, Machine: ev.Machine.SummaryOf(ev.State), Time: now()}
