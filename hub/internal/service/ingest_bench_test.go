@@ -8,6 +8,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/gpumon/gpumon/common/procdelta"
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
 	"github.com/gpumon/gpumon/hub/internal/fleet"
 	"github.com/gpumon/gpumon/hub/internal/history"
@@ -55,6 +56,60 @@ func BenchmarkIngest(b *testing.B) {
 				snap.Seq = seq
 				snap.Report.Timestamp = timestamppb.New(start.Add(time.Duration(seq) * time.Millisecond))
 				if _, err := a.ingest(m, &snap, nil, &unrecorded); err != nil || unrecorded {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkIngestDelta is the hub's work for the same snapshot, steady,
+// arriving as a delta, from its bytes on: decoding, rebuilding the report,
+// validation, fleet state, history.
+func BenchmarkIngestDelta(b *testing.B) {
+	for _, delta := range []bool{false, true} {
+		b.Run(fmt.Sprintf("delta=%v", delta), func(b *testing.B) {
+			f := fleet.New(nil)
+			s, err := history.Open(b.TempDir(), history.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			a := &Agents{Fleet: f, Stats: &Stats{}, Sink: s}
+			m, _ := f.Attach(fleet.Hello{Hello: &gpumonv1.Hello{Hostname: "h", MachineId: "m", Epoch: 1}, Conn: fleet.NewAgentConn(false)})
+			var enc procdelta.Encoder
+			var dec *procdelta.Decoder
+			encode := func(seq uint64) []byte {
+				snap := &gpumonv1.Snapshot{Seq: seq, Report: benchReport()}
+				if delta {
+					enc.Encode(snap)
+				}
+				data, _ := proto.Marshal(snap)
+				return data
+			}
+			if delta {
+				dec = &procdelta.Decoder{}
+				first := new(gpumonv1.Snapshot) // the stream's first: every static fact
+				_ = proto.Unmarshal(encode(1), first)
+				unrecorded := false
+				if _, err := a.ingest(m, first, dec, &unrecorded); err != nil {
+					b.Fatal(err)
+				}
+			}
+			data := encode(2)
+			b.SetBytes(int64(len(data)))
+			start := time.Now()
+			seq := uint64(1)
+			unrecorded := false
+			for b.Loop() {
+				seq++
+				var snap gpumonv1.Snapshot
+				if err := proto.Unmarshal(data, &snap); err != nil {
+					b.Fatal(err)
+				}
+				snap.Seq = seq
+				snap.Report.Timestamp = timestamppb.New(start.Add(time.Duration(seq) * time.Millisecond))
+				if _, err := a.ingest(m, &snap, dec, &unrecorded); err != nil || unrecorded {
 					b.Fatal(err)
 				}
 			}
