@@ -58,7 +58,7 @@ test-go: ## go test -race on every module (installs Prometheus, Alertmanager and
 	@/usr/bin/python3 -c 'import websockets' 2>/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-websockets >/dev/null; \
 	  else echo "the original collector's websocket test needs Debian's python3-websockets: run 'sudo apt-get install -y python3-websockets'" >&2; exit 1; fi; }
-	GPUMON_REQUIRE_PROMETHEUS=1 $(GO) test -race -count=1 work
+	GPUMON_REQUIRE_PROMETHEUS=1 $(GO) test -race -count=1 -timeout 30m work
 
 WEBUI_SRC := $(shell find webui/src webui/public webui/index.html webui/vite.config.ts webui/tsconfig*.json webui/package.json -type f 2>/dev/null)
 
