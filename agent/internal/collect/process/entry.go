@@ -118,7 +118,7 @@ func (c *Collector) newEntry(pid int32, statPath string, f statFields) (*entry, 
 	e.name = procName(strings.ToValidUTF8(e.comm, "\uFFFD"), e.cmdline)
 	if b, err = readInto(c.pidPath(pid, "status"), c.bigBuf); err == nil {
 		if uid, err := parseStatusUID(b); err == nil {
-			e.user = c.users.name(uid)
+			e.user = c.users.Name(uid)
 		}
 	} else if gone(err) {
 		return nil, fmt.Errorf("read status of pid %d: %w", pid, err)

@@ -2,11 +2,7 @@ package process
 
 import (
 	"bytes"
-	"os"
-	"os/user"
-	"strconv"
 	"strings"
-	"time"
 )
 
 // containerIDLen is the length of the short container id Docker prints.
@@ -89,78 +85,4 @@ func isContainerID(s string) bool {
 		}
 	}
 	return true
-}
-
-// users maps uids to user names from a passwd file. It re-reads the file
-// when it meets an unknown uid and the file changed since the last read;
-// when the file is the running system's own, the name service (LDAP, sssd)
-// is asked last. Every answer, a miss included, is kept.
-type users struct {
-	path    string
-	nss     bool
-	names   map[uint32]string
-	modTime time.Time
-	size    int64
-}
-
-func newUsers(path string, nss bool) *users {
-	return &users{path: path, nss: nss, names: map[uint32]string{}}
-}
-
-// name returns the user name of uid, or the uid as a number when no one
-// knows it (as ps does).
-func (u *users) name(uid uint32) string {
-	if n, ok := u.names[uid]; ok {
-		return n
-	}
-	u.reload()
-	if n, ok := u.names[uid]; ok {
-		return n
-	}
-	n := strconv.FormatUint(uint64(uid), 10)
-	if u.nss {
-		if usr, err := user.LookupId(n); err == nil && usr.Username != "" {
-			n = strings.ToValidUTF8(usr.Username, "?")
-		}
-	}
-	u.names[uid] = n
-	return n
-}
-
-func (u *users) reload() {
-	fi, err := os.Stat(u.path)
-	if err != nil || (fi.ModTime().Equal(u.modTime) && fi.Size() == u.size) {
-		return
-	}
-	b, err := os.ReadFile(u.path)
-	if err != nil {
-		return
-	}
-	u.modTime, u.size = fi.ModTime(), fi.Size()
-	u.names = parsePasswd(b)
-}
-
-// parsePasswd parses an /etc/passwd file into uid → name. The first entry
-// for a uid wins, as getpwuid does.
-func parsePasswd(b []byte) map[uint32]string {
-	m := make(map[uint32]string)
-	for line := range bytes.Lines(b) {
-		line = bytes.TrimSpace(line)
-		if len(line) == 0 || line[0] == '#' {
-			continue
-		}
-		// name:password:uid:gid:gecos:home:shell
-		parts := strings.SplitN(string(line), ":", 4)
-		if len(parts) < 4 || parts[0] == "" {
-			continue
-		}
-		uid, err := strconv.ParseUint(parts[2], 10, 32)
-		if err != nil {
-			continue
-		}
-		if _, dup := m[uint32(uid)]; !dup {
-			m[uint32(uid)] = strings.ToValidUTF8(parts[0], "?")
-		}
-	}
-	return m
 }

@@ -150,17 +150,6 @@ func TestParseMemTotalAndBootTime(t *testing.T) {
 	}
 }
 
-func TestParsePasswd(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join("testdata", "root", "etc", "passwd"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := parsePasswd(b)
-	if m[0] != "root" || m[1000] != "alice" || m[1001] != "bob" || len(m) != 4 {
-		t.Errorf("parsePasswd = %v", m)
-	}
-}
-
 func TestParseScreenName(t *testing.T) {
 	tests := map[string]string{
 		"SCREEN -dmS train.v2 bash":              "train.v2",

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/gpumon/gpumon/agent/internal/collect"
+	"github.com/gpumon/gpumon/agent/internal/passwd"
 	"github.com/gpumon/gpumon/common/redact"
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
 )
@@ -68,7 +69,7 @@ type Collector struct {
 	tmux       TmuxLister
 	now        func() time.Time
 
-	users    *users
+	users    *passwd.Users
 	pageSize uint64
 	procs    map[int32]*entry
 	gen      uint64
@@ -110,7 +111,7 @@ func New(log *slog.Logger, opts ...Option) *Collector {
 	if c.tmux == nil {
 		c.tmux = execTmuxLister()
 	}
-	c.users = newUsers(filepath.Join(c.hostRoot, "etc", "passwd"), c.hostRoot == "/")
+	c.users = passwd.NewUsers(filepath.Join(c.hostRoot, "etc", "passwd"), c.hostRoot == "/")
 	c.bigBuf = make([]byte, max(c.maxCmdline+1, 64<<10))
 	return c
 }

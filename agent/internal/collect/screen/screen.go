@@ -16,6 +16,7 @@ import (
 	"strconv"
 
 	"github.com/gpumon/gpumon/agent/internal/collect"
+	"github.com/gpumon/gpumon/agent/internal/passwd"
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
 )
 
@@ -55,7 +56,7 @@ type Collector struct {
 	screenDirs []string
 	tmux       TmuxRunner
 	tmuxSet    bool
-	users      *users
+	users      *passwd.Users
 }
 
 // New returns a screen/tmux collector.
@@ -81,7 +82,7 @@ func New(log *slog.Logger, opts ...Option) *Collector {
 	if !c.tmuxSet {
 		c.tmux = execTmux
 	}
-	c.users = newUsers(filepath.Join(c.hostRoot, "etc", "passwd"))
+	c.users = passwd.NewUsers(filepath.Join(c.hostRoot, "etc", "passwd"), c.hostRoot == "/")
 	return c
 }
 

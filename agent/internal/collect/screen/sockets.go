@@ -1,7 +1,6 @@
 package screen
 
 import (
-	"bytes"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -54,7 +53,7 @@ func (c *Collector) userSessions(dir string) []*gpumonv1.TerminalSession {
 		return nil
 	}
 	if user == "" {
-		user = c.users.name(ownerUID(fi))
+		user = c.users.Name(ownerUID(fi))
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -111,44 +110,4 @@ func ownerUID(fi fs.FileInfo) uint32 {
 		return st.Uid
 	}
 	return 0
-}
-
-// users maps uids to user names from the host's passwd file, read once.
-type users struct {
-	path  string
-	names map[uint32]string
-}
-
-func newUsers(path string) *users { return &users{path: path} }
-
-// name returns the user name of uid, or the number when passwd lacks it.
-func (u *users) name(uid uint32) string {
-	if u.names == nil {
-		b, _ := os.ReadFile(u.path)
-		u.names = parsePasswd(b)
-	}
-	if n, ok := u.names[uid]; ok {
-		return n
-	}
-	return strconv.FormatUint(uint64(uid), 10)
-}
-
-// parsePasswd parses an /etc/passwd file into uid → name; the first entry
-// for a uid wins.
-func parsePasswd(b []byte) map[uint32]string {
-	m := make(map[uint32]string)
-	for line := range bytes.Lines(b) {
-		parts := strings.SplitN(strings.TrimSpace(string(line)), ":", 4)
-		if len(parts) < 4 || parts[0] == "" || strings.HasPrefix(parts[0], "#") {
-			continue
-		}
-		uid, err := strconv.ParseUint(parts[2], 10, 32)
-		if err != nil {
-			continue
-		}
-		if _, dup := m[uint32(uid)]; !dup {
-			m[uint32(uid)] = strings.ToValidUTF8(parts[0], "?")
-		}
-	}
-	return m
 }

@@ -75,7 +75,7 @@ func (c *Collector) listServer(ctx context.Context, srv tmuxServer) ([]*gpumonv1
 			last = err
 			continue
 		}
-		got := parseListSessions(out, c.users.name(srv.uid))
+		got := parseListSessions(out, c.users.Name(srv.uid))
 		if len(got) > 0 && got[0].Pid != strconv.Itoa(srv.pid) {
 			continue // another server of the same user
 		}
