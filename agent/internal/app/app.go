@@ -138,7 +138,7 @@ func Run(ctx context.Context, c Config, stdout io.Writer) error {
 		return err
 	}
 	defer closeAll()
-	s := &sampler{runner: runner, hostname: c.Hostname, machineID: machineID(c.Hostname), version: c.Version, simulated: c.Simulate != ""}
+	s := &sampler{runner: runner, hostname: c.Hostname, machineID: machineID(c.HostRoot, c.Hostname), version: c.Version, simulated: c.Simulate != ""}
 	if c.Once {
 		return once(ctx, s, c.JSON, stdout)
 	}
