@@ -32,6 +32,11 @@ var magic = []byte("GPUMONREG1\n")
 // ErrCorrupt is wrapped when the registry file cannot be read back.
 var ErrCorrupt = errors.New("registry file is corrupt")
 
+// record is the file's layout of a fleet.Record: the same fields, with the
+// report and inventory as protobuf bytes (gob cannot encode generated
+// messages). Field names are the format: files written by older hubs load by
+// name. TestSaveLoadKeepsEveryField fails when fleet.Record gains a field
+// this type does not carry.
 type record struct {
 	Key, Hostname, MachineID string
 	Report, Inventory        []byte

@@ -4,11 +4,13 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
 	"github.com/gpumon/gpumon/hub/internal/fleet"
+	"google.golang.org/protobuf/proto"
 )
 
 func TestSaveLoad(t *testing.T) {
@@ -59,5 +61,60 @@ func TestCorruptFileRefusedNotWiped(t *testing.T) {
 				t.Error("the corrupt file was changed")
 			}
 		})
+	}
+}
+
+// TestSaveLoadKeepsEveryField fills every field of fleet.Record, those
+// added after this test was written included, and wants each back after a
+// save and a load: the file's record mirrors fleet.Record, and a field
+// added to one and not the other would be lost at the next restart.
+func TestSaveLoadKeepsEveryField(t *testing.T) {
+	var in fleet.Record
+	v := reflect.ValueOf(&in).Elem()
+	at := time.Date(2026, 11, 29, 1, 2, 3, 0, time.UTC)
+	for i := range v.NumField() {
+		f, name := v.Field(i), v.Type().Field(i).Name
+		switch x := f.Addr().Interface().(type) {
+		case *string:
+			*x = "value of " + name
+		case *uint64:
+			*x = uint64(1000 + i)
+		case *bool:
+			*x = true
+		case *time.Time:
+			*x = at.Add(time.Duration(i) * time.Minute)
+		case *time.Duration:
+			*x = time.Duration(i+1) * time.Second
+		case **gpumonv1.Report:
+			*x = &gpumonv1.Report{Hostname: "h", GpuData: []*gpumonv1.Gpu{{Id: 1, Name: "H100"}}}
+		case **gpumonv1.Inventory:
+			*x = &gpumonv1.Inventory{DriverVersion: "580.65", CudaVersion: "13.0"}
+		default:
+			t.Fatalf("fleet.Record.%s has a type (%s) this test cannot fill: teach it, and the store, the new field", name, f.Type())
+		}
+	}
+	dir := t.TempDir()
+	if err := Save(dir, []fleet.Record{in}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := Load(dir)
+	if err != nil || len(out) != 1 {
+		t.Fatalf("Load = %v, %v", out, err)
+	}
+	got := reflect.ValueOf(out[0])
+	for i := range v.NumField() {
+		name, want, have := v.Type().Field(i).Name, v.Field(i).Interface(), got.Field(i).Interface()
+		if m, ok := want.(proto.Message); ok {
+			if !proto.Equal(m, have.(proto.Message)) {
+				t.Errorf("%s after a restart = %v, want %v", name, have, want)
+			}
+			continue
+		}
+		if t1, ok := want.(time.Time); ok && t1.Equal(have.(time.Time)) {
+			continue
+		}
+		if !reflect.DeepEqual(want, have) {
+			t.Errorf("%s after a restart = %v, want %v", name, have, want)
+		}
 	}
 }
