@@ -155,12 +155,6 @@ func (p *Policy) KindOfHeader(authorization string) string {
 	return p.Kind(metadata.NewIncomingContext(context.Background(), metadata.Pairs("authorization", authorization)))
 }
 
-// IsAdmin reports whether ctx carries the admin token.
-func (p *Policy) IsAdmin(ctx context.Context) bool {
-	tok, ok := bearer(ctx)
-	return ok && equal(tok, p.AdminToken)
-}
-
 func equal(got, want string) bool {
 	return want != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
 }

@@ -16,7 +16,6 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
 	"github.com/gpumon/gpumon/hub/internal/fleet"
@@ -314,7 +313,5 @@ func (s *Store) Forget(m *fleet.Machine) {
 	s.markStale(m, true)
 	s.machines.Delete(m.Key)
 }
-
-func timestamp(t time.Time) *timestamppb.Timestamp { return timestamppb.New(t) }
 
 var noFloor = int64(math.MinInt64)

@@ -76,7 +76,3 @@ export async function apiFetch<T>(cfg: ClientConfig, path: string, opts: Request
     throw new ApiError(res.status, 'the hub sent something that is not JSON');
   }
 }
-
-export function isApiError(e: unknown): e is ApiError {
-  return e instanceof ApiError;
-}

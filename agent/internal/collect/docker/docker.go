@@ -34,8 +34,11 @@ type API interface {
 const (
 	DefaultListInterval  = 2 * time.Second
 	DefaultStatsInterval = 10 * time.Second
-	DefaultRetryInterval = 30 * time.Second
-	DefaultCallTimeout   = 5 * time.Second
+	// retryInterval is how often an unreachable daemon is tried again.
+	retryInterval = 30 * time.Second
+	// callTimeout bounds each Docker call. A stats call (which the daemon
+	// answers after sampling for about a second) gets twice as long.
+	callTimeout = 5 * time.Second
 	// firstWait bounds how long the first Collect waits for the first list.
 	firstWait = time.Second
 	// statsParallel bounds concurrent stats calls.
@@ -63,22 +66,13 @@ func WithListInterval(d time.Duration) Option { return func(c *Collector) { c.li
 // WithStatsInterval sets how often every container's stats are refreshed.
 func WithStatsInterval(d time.Duration) Option { return func(c *Collector) { c.statsEvery = d } }
 
-// WithRetryInterval sets how often an unreachable daemon is tried again.
-func WithRetryInterval(d time.Duration) Option { return func(c *Collector) { c.retryEvery = d } }
-
-// WithCallTimeout bounds each Docker call. A stats call (which the daemon
-// answers after sampling for about a second) gets twice as long.
-func WithCallTimeout(d time.Duration) Option { return func(c *Collector) { c.callTimeout = d } }
-
 // Collector is the "docker" collector. Close it to stop its goroutines.
 type Collector struct {
-	log         *slog.Logger
-	api         API
-	clientOpts  []client.Opt
-	listEvery   time.Duration
-	statsEvery  time.Duration
-	retryEvery  time.Duration
-	callTimeout time.Duration
+	log        *slog.Logger
+	api        API
+	clientOpts []client.Opt
+	listEvery  time.Duration
+	statsEvery time.Duration
 
 	start  sync.Once
 	stop   context.CancelFunc
@@ -95,14 +89,12 @@ func New(log *slog.Logger, opts ...Option) *Collector {
 		log = slog.New(slog.DiscardHandler)
 	}
 	c := &Collector{
-		log:         log,
-		clientOpts:  []client.Opt{client.FromEnv, client.WithAPIVersionNegotiation()},
-		listEvery:   DefaultListInterval,
-		statsEvery:  DefaultStatsInterval,
-		retryEvery:  DefaultRetryInterval,
-		callTimeout: DefaultCallTimeout,
-		listed:      make(chan struct{}),
-		cache:       cache{byID: map[string]*entry{}},
+		log:        log,
+		clientOpts: []client.Opt{client.FromEnv, client.WithAPIVersionNegotiation()},
+		listEvery:  DefaultListInterval,
+		statsEvery: DefaultStatsInterval,
+		listed:     make(chan struct{}),
+		cache:      cache{byID: map[string]*entry{}},
 	}
 	for _, o := range opts {
 		o(c)

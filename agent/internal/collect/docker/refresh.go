@@ -27,7 +27,7 @@ func (c *Collector) listLoop(ctx context.Context) {
 		}
 		wait := c.listEvery
 		if errors.Is(err, collect.ErrUnavailable) {
-			wait = c.retryEvery
+			wait = retryInterval
 		}
 		if !sleep(ctx, wait) {
 			return
@@ -64,7 +64,7 @@ func sleep(ctx context.Context, d time.Duration) bool {
 
 // refreshList lists the running containers and inspects the new ones.
 func (c *Collector) refreshList(ctx context.Context) error {
-	lctx, cancel := context.WithTimeout(ctx, c.callTimeout)
+	lctx, cancel := context.WithTimeout(ctx, callTimeout)
 	list, err := c.api.ContainerList(lctx, container.ListOptions{})
 	cancel()
 	if err != nil {
@@ -73,7 +73,7 @@ func (c *Collector) refreshList(ctx context.Context) error {
 		return err
 	}
 	for _, id := range c.cache.setList(list) {
-		ictx, cancel := context.WithTimeout(ctx, c.callTimeout)
+		ictx, cancel := context.WithTimeout(ctx, callTimeout)
 		info, err := c.api.ContainerInspect(ictx, id)
 		cancel()
 		if err != nil {
@@ -117,7 +117,7 @@ func (c *Collector) refreshStats(ctx context.Context) {
 // stats reads one container's stats once (stream=false: the daemon samples
 // twice, so precpu_stats is filled).
 func (c *Collector) stats(ctx context.Context, id string) (*container.StatsResponse, error) {
-	ctx, cancel := context.WithTimeout(ctx, 2*c.callTimeout)
+	ctx, cancel := context.WithTimeout(ctx, 2*callTimeout)
 	defer cancel()
 	r, err := c.api.ContainerStats(ctx, id, false)
 	if err != nil {

@@ -109,12 +109,12 @@ func (c *Collector) newEntry(pid int32, statPath string, f statFields) (*entry, 
 		comm:       string(f.Comm),
 		createTime: float64(c.bootAt) + float64(f.StartTime)/clockTicks,
 	}
-	b, err := readInto(c.pidPath(pid, "cmdline"), c.bigBuf[:c.maxCmdline+1])
+	b, err := readInto(c.pidPath(pid, "cmdline"), c.bigBuf[:maxCmdline+1])
 	if err != nil && gone(err) {
 		return nil, fmt.Errorf("read cmdline of pid %d: %w", pid, err)
 	}
 	// Every reader of the API sees command lines: secrets never leave.
-	e.cmdline = c.redact.Cmdline(parseCmdline(b, c.maxCmdline))
+	e.cmdline = c.redact.Cmdline(parseCmdline(b, maxCmdline))
 	e.name = procName(strings.ToValidUTF8(e.comm, "\uFFFD"), e.cmdline)
 	if b, err = readInto(c.pidPath(pid, "status"), c.bigBuf); err == nil {
 		if uid, err := parseStatusUID(b); err == nil {

@@ -29,8 +29,8 @@ import (
 // 100 on every Linux architecture the agent runs on.
 const clockTicks = 100
 
-// DefaultMaxCmdline caps the length of a command line, in bytes.
-const DefaultMaxCmdline = 4096
+// maxCmdline caps the length of a command line, in bytes.
+const maxCmdline = 4096
 
 // TmuxLister lists the sessions of the tmux server listening on socket as
 // session id ("$3") → session name.
@@ -48,9 +48,6 @@ func WithProcRoot(dir string) Option { return func(c *Collector) { c.root = dir 
 // parent of the proc root).
 func WithHostRoot(dir string) Option { return func(c *Collector) { c.hostRoot = dir } }
 
-// WithMaxCmdline caps command lines at n bytes (default DefaultMaxCmdline).
-func WithMaxCmdline(n int) Option { return func(c *Collector) { c.maxCmdline = n } }
-
 // WithRedactor sets what hides secrets in command lines (default: the
 // values of secret-looking flags and assignments; see common/redact).
 func WithRedactor(r *redact.Redactor) Option { return func(c *Collector) { c.redact = r } }
@@ -61,13 +58,12 @@ func WithTmuxLister(l TmuxLister) Option { return func(c *Collector) { c.tmux = 
 
 // Collector is the "process" collector. Calls of Collect must not overlap.
 type Collector struct {
-	log        *slog.Logger
-	root       string
-	hostRoot   string
-	maxCmdline int
-	redact     *redact.Redactor
-	tmux       TmuxLister
-	now        func() time.Time
+	log      *slog.Logger
+	root     string
+	hostRoot string
+	redact   *redact.Redactor
+	tmux     TmuxLister
+	now      func() time.Time
 
 	users    *passwd.Users
 	pageSize uint64
@@ -90,14 +86,13 @@ func New(log *slog.Logger, opts ...Option) *Collector {
 		log = slog.New(slog.DiscardHandler)
 	}
 	c := &Collector{
-		log:        log,
-		root:       os.Getenv("HOST_PROC"),
-		maxCmdline: DefaultMaxCmdline,
-		now:        time.Now,
-		pageSize:   uint64(os.Getpagesize()),
-		procs:      make(map[int32]*entry),
-		statBuf:    make([]byte, 4096),
-		tmuxSeen:   make(map[string]tmuxNames),
+		log:      log,
+		root:     os.Getenv("HOST_PROC"),
+		now:      time.Now,
+		pageSize: uint64(os.Getpagesize()),
+		procs:    make(map[int32]*entry),
+		statBuf:  make([]byte, 4096),
+		tmuxSeen: make(map[string]tmuxNames),
 	}
 	if c.root == "" {
 		c.root = "/proc"
@@ -112,7 +107,7 @@ func New(log *slog.Logger, opts ...Option) *Collector {
 		c.tmux = execTmuxLister()
 	}
 	c.users = passwd.NewUsers(filepath.Join(c.hostRoot, "etc", "passwd"), c.hostRoot == "/")
-	c.bigBuf = make([]byte, max(c.maxCmdline+1, 64<<10))
+	c.bigBuf = make([]byte, max(maxCmdline+1, 64<<10))
 	return c
 }
 
