@@ -11,7 +11,6 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -44,7 +43,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	agents := fs.Int("agents", 10, "`number` of simulated agents")
 	interval := fs.Duration("interval", 2*time.Second, "sampling `interval` of each agent")
 	duration := fs.Duration("duration", 30*time.Second, "how `long` to run")
-	profile := fs.String("profile", "mixed", "fleet `profile`: "+strings.Join(names(), ", ")+
+	profile := fs.String("profile", "mixed", "fleet `profile`: "+strings.Join(loadgen.ProfileNames(), ", ")+
 		" (mixed: a lab's machines; dgxh100 and small: one size, for benchmarks)")
 	seed := fs.Uint64("seed", 1, "`seed` that draws the machines and their jobs")
 	prefix := fs.String("prefix", "load", "hostname `prefix` of the simulated machines")
@@ -61,10 +60,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "gpumon-loadgen %s (commit %s, built %s)\n", version, commit, date)
 		return 0
 	}
-	p, ok := loadgen.Profiles[*profile]
+	p, ok := loadgen.LookupProfile(*profile)
 	var errs []error
 	if !ok {
-		errs = append(errs, fmt.Errorf("--profile %q: want one of %s", *profile, strings.Join(names(), ", ")))
+		errs = append(errs, fmt.Errorf("--profile %q: want one of %s", *profile, strings.Join(loadgen.ProfileNames(), ", ")))
 	}
 	if _, port, err := net.SplitHostPort(*hub); err != nil || port == "" {
 		errs = append(errs, fmt.Errorf("--hub %q: want host:port", *hub))
@@ -90,13 +89,4 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
-}
-
-func names() []string {
-	var out []string
-	for n := range loadgen.Profiles {
-		out = append(out, n)
-	}
-	slices.Sort(out)
-	return out
 }

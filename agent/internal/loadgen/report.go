@@ -4,7 +4,9 @@ package loadgen
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
+	"slices"
 
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
 )
@@ -27,21 +29,30 @@ type Share struct {
 // jobs, and its own temperament (mostly idle, busy or full).
 type Profile struct{ Mix []Share }
 
-var (
-	dgx         = Machine{"dgxh100", 300}
-	workstation = Machine{"rtx4090x2", 60}
-)
-
-// Profiles by name: mixed is a lab's fleet; dgxh100 and small keep every
-// machine the same size, for benchmarks.
-var Profiles = map[string]Profile{
-	"mixed": {Mix: []Share{
-		{dgx, 35}, {Machine{"dgxa100", 300}, 20}, {Machine{"dgxh200", 300}, 10},
-		{Machine{"dgxb200", 300}, 10}, {Machine{"rtx4090x4", 120}, 15}, {workstation, 10},
-	}},
-	"dgxh100": {Mix: []Share{{dgx, 1}}},
-	"small":   {Mix: []Share{{workstation, 1}}},
+// profiles returns the profiles by name, built anew at each call so that
+// no caller can change another's: mixed is a lab's fleet; dgxh100 and small
+// keep every machine the same size, for benchmarks.
+func profiles() map[string]Profile {
+	dgx := Machine{"dgxh100", 300}
+	workstation := Machine{"rtx4090x2", 60}
+	return map[string]Profile{
+		"mixed": {Mix: []Share{
+			{dgx, 35}, {Machine{"dgxa100", 300}, 20}, {Machine{"dgxh200", 300}, 10},
+			{Machine{"dgxb200", 300}, 10}, {Machine{"rtx4090x4", 120}, 15}, {workstation, 10},
+		}},
+		"dgxh100": {Mix: []Share{{dgx, 1}}},
+		"small":   {Mix: []Share{{workstation, 1}}},
+	}
 }
+
+// LookupProfile returns the profile called name.
+func LookupProfile(name string) (Profile, bool) {
+	p, ok := profiles()[name]
+	return p, ok
+}
+
+// ProfileNames lists the profile names, sorted.
+func ProfileNames() []string { return slices.Sorted(maps.Keys(profiles())) }
 
 // pick draws a machine for seed.
 func (p Profile) pick(seed uint64) Machine {

@@ -25,7 +25,7 @@ func (c *clock) now() time.Time { return c.t }
 // to copyProcess), and GPU processes are the same processes as in the table.
 func TestSampleCopiesTheTemplate(t *testing.T) {
 	clk := &clock{t0}
-	s := newSampler(Profiles["dgxh100"], 3, clk.now)
+	s := newSampler(mustProfile(t, "dgxh100"), 3, clk.now)
 	r := s.Sample(context.Background())
 	tmpl := s.template
 	if len(r.GetGpuData()) != 8 || len(r.GetSystemInfo().GetProcesses()) < 300 {
@@ -121,7 +121,7 @@ func TestFleetVaries(t *testing.T) {
 	draw := func(seed uint64) (kinds map[string]int, idle, full int, shape string) {
 		kinds = map[string]int{}
 		for i := range 100 {
-			s := newSampler(Profiles["mixed"], machineSeed(seed, i), (&clock{t0}).now)
+			s := newSampler(mustProfile(t, "mixed"), machineSeed(seed, i), (&clock{t0}).now)
 			r := s.Sample(context.Background())
 			checkReport(t, r)
 			kinds[r.GetGpuData()[0].GetName()+fmt.Sprint(len(r.GetGpuData()))]++
@@ -154,7 +154,7 @@ func TestJobsComeAndGo(t *testing.T) {
 	clk := &clock{t0}
 	var s *Sampler
 	for seed := uint64(1); s == nil || s.lab.Target() < 0.5; seed++ {
-		s = newSampler(Profiles["dgxh100"], seed, clk.now)
+		s = newSampler(mustProfile(t, "dgxh100"), seed, clk.now)
 	}
 	pids := map[int32]bool{}
 	prev, changes := -1, 0
@@ -184,11 +184,20 @@ func TestJobsComeAndGo(t *testing.T) {
 func BenchmarkSample(b *testing.B) {
 	for _, name := range []string{"dgxh100", "mixed"} {
 		b.Run(name, func(b *testing.B) {
-			s := NewSampler(Profiles[name], 1)
+			s := NewSampler(mustProfile(b, name), 1)
 			b.ReportAllocs()
 			for b.Loop() {
 				s.Sample(context.Background())
 			}
 		})
 	}
+}
+
+func mustProfile(t testing.TB, name string) Profile {
+	t.Helper()
+	p, ok := LookupProfile(name)
+	if !ok {
+		t.Fatalf("no profile %q", name)
+	}
+	return p
 }

@@ -109,7 +109,7 @@ func (s *Service) now() time.Time {
 // Query answers QueryHistory: avg_over_time of the metric per step.
 func (s *Service) Query(ctx context.Context, req *gpumonv1.QueryHistoryRequest) (*gpumonv1.QueryHistoryResponse, error) {
 	name := req.GetMetric()
-	if f, ok := Friendly[name]; ok {
+	if f, ok := friendly[name]; ok {
 		name = f
 	}
 	if name == "" || !metricName.MatchString(name) {
@@ -256,8 +256,8 @@ func sortRows(rows []*gpumonv1.UsageRow) {
 }
 
 func friendlyList() string {
-	names := make([]string, 0, len(Friendly))
-	for n := range Friendly {
+	names := make([]string, 0, len(friendly))
+	for n := range friendly {
 		names = append(names, n)
 	}
 	sort.Strings(names)

@@ -73,9 +73,9 @@ const (
 	UserGPUMemSecsDelta    = metricset.UserGPUMemSecsDelta
 )
 
-// Friendly names accepted by the native history route, and the series they
-// stand for.
-var Friendly = map[string]string{
+// friendly holds the names the native history route accepts, and the
+// series they stand for.
+var friendly = map[string]string{
 	"gpu_utilization":         GPUUtil,
 	"gpu_memory_utilization":  GPUMemCopyUtil,
 	"gpu_memory_used":         GPUFBUsed,
