@@ -12,7 +12,7 @@ COMMIT    ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 DATE      ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
 BINARIES  := agent/cmd/gpumon-agent agent/cmd/gpumon-loadgen hub/cmd/gpumon-hub gateway/cmd/gpumon-gateway cli/cmd/gpumon
-TOOLS     := bin/buf bin/protoc-gen-go bin/protoc-gen-go-grpc bin/protoc-gen-grpc-gateway bin/protoc-gen-openapiv2
+TOOLS     := bin/buf bin/protoc-gen-go bin/protoc-gen-go-grpc bin/protoc-gen-grpc-gateway bin/protoc-gen-openapiv2 bin/deadcode
 MODULES   := gen common gateway agent hub cli webui
 
 .PHONY: help
@@ -24,7 +24,7 @@ $(TOOLS) &: tools/go.mod tools/go.sum
 	@touch $(TOOLS)
 
 .PHONY: tools
-tools: $(TOOLS) ## install the pinned buf and protoc plugins into bin/
+tools: $(TOOLS) ## install the pinned buf, protoc plugins and deadcode into bin/
 
 .PHONY: generate
 generate: tools ## regenerate gen/ from proto/
@@ -40,12 +40,18 @@ check-generated: generate ## fail when gen/ is not what proto/ generates
 	git diff --exit-code --stat -- gen || { echo "gen/ is stale: run 'make generate' and commit the result" >&2; exit 1; }
 
 .PHONY: lint
-lint: tools ## buf format and lint, gofmt, go vet
+lint: tools ## buf format and lint, gofmt, go vet, deadcode
 	buf format --diff --exit-code
 	buf lint
 	@unformatted=$$(gofmt -l $(filter-out gen,$(MODULES))); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet work
+	@$(MAKE) --no-print-directory deadcode
+
+.PHONY: deadcode
+deadcode: tools ## fail when a function is reached neither from a main nor from a test
+	@dead=$$(deadcode -test work); \
+	  if [ -n "$$dead" ]; then echo "unreachable functions (delete them, or call them):"; echo "$$dead"; exit 1; fi
 
 .PHONY: test-go
 test-go: ## go test -race on every module (installs Prometheus, Alertmanager and python3-websockets for the end-to-end tests when missing)
