@@ -50,7 +50,7 @@ lint: tools ## buf format and lint, gofmt, go vet, deadcode
 
 .PHONY: deadcode
 deadcode: tools ## fail when a function is reached neither from a main nor from a test
-	@dead=$$(deadcode -test work); \
+	@dead=$$(deadcode -test -tags ecosystem work); \
 	  if [ -n "$$dead" ]; then echo "unreachable functions (delete them, or call them):"; echo "$$dead"; exit 1; fi
 
 .PHONY: test-go

@@ -137,6 +137,23 @@ func (h *Hub) StartAgent(t *testing.T, hostname, profile string, extra ...string
 	return Start(t, filepath.Join(h.Bin, "gpumon-agent"), args...)
 }
 
+// Get fetches path with the API token and returns the status code.
+func (h *Hub) Get(path string) (int, []byte, error) {
+	req, err := http.NewRequest(http.MethodGet, h.URL()+path, nil)
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+APIToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	var b bytes.Buffer
+	_, err = b.ReadFrom(resp.Body)
+	return resp.StatusCode, b.Bytes(), err
+}
+
 // WaitFor polls cond every 100 ms and fails the test after 30 s.
 func WaitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
