@@ -12,9 +12,9 @@ import (
 )
 
 var (
-	docTestRe  = regexp.MustCompile("`(Test[A-Z][A-Za-z0-9_]*)`")
+	docTestRe  = regexp.MustCompile("`((?:Test|Fuzz)[A-Z][A-Za-z0-9_]*)`")
 	docFileRe  = regexp.MustCompile("`((?:agent|hub|cli|common|gateway|webui|bench)/[A-Za-z0-9_./-]+\\.(?:go|tsx?|mjs))`")
-	goTestFunc = regexp.MustCompile(`(?m)^func (Test[A-Za-z0-9_]*)\(`)
+	goTestFunc = regexp.MustCompile(`(?m)^func ((?:Test|Fuzz)[A-Za-z0-9_]*)\(`)
 )
 
 // TestReadmeAndDocsNameRealTests: a doc that says which test holds a
