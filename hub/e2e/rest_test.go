@@ -102,6 +102,7 @@ func TestErrorBodies(t *testing.T) {
 			{"kill with agent token", "POST", "/api/kill-processes", agentToken, strings.NewReader(`{"hostname":"x","pids":[5]}`), 403, "admin token"},
 			{"kill unknown machine", "POST", "/api/kill-processes", adminToken, strings.NewReader(`{"hostname":"x","pids":[5]}`), 404, "no machine"},
 			{"kill without pids", "POST", "/api/kill-processes", adminToken, strings.NewReader(`{"hostname":"x","pids":[]}`), 400, "pids"},
+			{"kill of 1,001 pids", "POST", "/api/kill-processes", adminToken, strings.NewReader(`{"hostname":"x","pids":[` + strings.Repeat("5,", 1000) + `5]}`), 400, "at most 1000 pids"},
 			{"forget with agent token", "DELETE", "/api/v1/machines/x", agentToken, nil, 403, "admin token"},
 			{"forget unknown machine", "DELETE", "/api/v1/machines/x", adminToken, nil, 404, "no machine"},
 			{"bad query value", "GET", "/api/v1/free-gpus?max_utilization=500", "", nil, 400, "percentage"},

@@ -2,6 +2,7 @@ package validate
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -88,4 +89,88 @@ func TestReportRefusesBadHostname(t *testing.T) {
 			t.Errorf("Report(hostname %q) = %v", h, err)
 		}
 	}
+}
+
+// TestListCaps: every list a report holds is capped at its limit, one past
+// the limit included, so a machine cannot make the hub keep (or the page
+// draw) an unbounded list.
+func TestListCaps(t *testing.T) {
+	tests := []struct {
+		name  string
+		limit int
+		fill  func(r *gpumonv1.Report, n int)
+		count func(r *gpumonv1.Report) int
+	}{
+		{"processes of one GPU", MaxGPUProcesses,
+			func(r *gpumonv1.Report, n int) { r.GpuData[0].Processes = make([]*gpumonv1.Process, n) },
+			func(r *gpumonv1.Report) int { return len(r.GpuData[0].Processes) }},
+		{"throttle reasons of one GPU", MaxThrottleNames,
+			func(r *gpumonv1.Report, n int) { r.GpuData[0].ThrottleReasons = make([]string, n) },
+			func(r *gpumonv1.Report) int { return len(r.GpuData[0].ThrottleReasons) }},
+		{"containers", MaxContainers,
+			func(r *gpumonv1.Report, n int) { r.SystemInfo.DockerContainers = make([]*gpumonv1.DockerContainer, n) },
+			func(r *gpumonv1.Report) int { return len(r.SystemInfo.DockerContainers) }},
+		{"GPU pids of one container", MaxGPUProcesses,
+			func(r *gpumonv1.Report, n int) {
+				r.SystemInfo.DockerContainers = []*gpumonv1.DockerContainer{{GpuPids: make([]int32, n)}}
+			},
+			func(r *gpumonv1.Report) int { return len(r.SystemInfo.DockerContainers[0].GpuPids) }},
+		{"screen sessions", MaxSessions,
+			func(r *gpumonv1.Report, n int) { r.SystemInfo.ScreenSessions = make([]*gpumonv1.TerminalSession, n) },
+			func(r *gpumonv1.Report) int { return len(r.SystemInfo.ScreenSessions) }},
+		{"tmux sessions", MaxSessions,
+			func(r *gpumonv1.Report, n int) { r.SystemInfo.TmuxSessions = make([]*gpumonv1.TerminalSession, n) },
+			func(r *gpumonv1.Report) int { return len(r.SystemInfo.TmuxSessions) }},
+		{"disks", MaxDisks,
+			func(r *gpumonv1.Report, n int) { r.SystemInfo.Disks = make([]*gpumonv1.Disk, n) },
+			func(r *gpumonv1.Report) int { return len(r.SystemInfo.Disks) }},
+		{"collectors", MaxCollectors,
+			func(r *gpumonv1.Report, n int) { r.Collectors = make([]*gpumonv1.CollectorStatus, n) },
+			func(r *gpumonv1.Report) int { return len(r.Collectors) }},
+		{"GPU ids of one process", MaxGPUs,
+			func(r *gpumonv1.Report, n int) {
+				r.SystemInfo.Processes = []*gpumonv1.Process{{GpuIds: make([]int32, n)}}
+			},
+			func(r *gpumonv1.Report) int { return len(r.SystemInfo.Processes[0].GpuIds) }},
+	}
+	for _, tt := range tests {
+		for _, n := range []int{tt.limit, tt.limit + 1, 10 * tt.limit} {
+			t.Run(fmt.Sprintf("%s/%d", tt.name, n), func(t *testing.T) {
+				r := &gpumonv1.Report{Hostname: "h", GpuData: []*gpumonv1.Gpu{{}}, SystemInfo: &gpumonv1.SystemInfo{}}
+				tt.fill(r, n)
+				if err := Report(fillNil(r)); err != nil {
+					t.Fatal(err)
+				}
+				if got := tt.count(r); got != tt.limit {
+					t.Errorf("%d given: %d kept, want %d", n, got, tt.limit)
+				}
+			})
+		}
+	}
+}
+
+// fillNil replaces nil elements of the report's message lists with empty
+// messages, as the wire would deliver them.
+func fillNil(r *gpumonv1.Report) *gpumonv1.Report {
+	for i := range r.GpuData[0].Processes {
+		r.GpuData[0].Processes[i] = &gpumonv1.Process{}
+	}
+	s := r.SystemInfo
+	for i := range s.DockerContainers {
+		if s.DockerContainers[i] == nil {
+			s.DockerContainers[i] = &gpumonv1.DockerContainer{}
+		}
+	}
+	for _, l := range [][]*gpumonv1.TerminalSession{s.ScreenSessions, s.TmuxSessions} {
+		for i := range l {
+			l[i] = &gpumonv1.TerminalSession{}
+		}
+	}
+	for i := range s.Disks {
+		s.Disks[i] = &gpumonv1.Disk{}
+	}
+	for i := range r.Collectors {
+		r.Collectors[i] = &gpumonv1.CollectorStatus{}
+	}
+	return r
 }
