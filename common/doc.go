@@ -5,6 +5,7 @@
 // Prometheus series a report maps to (metricset) and their export to
 // client_golang registries (exposition), and test helpers: JSON (jsontest),
 // a checker of answers against the OpenAPI document (openapitest),
-// certificates (testcert) and Debian packages (testdeb). It depends on the
+// certificates (testcert), Debian packages (testdeb) and the binaries run as
+// processes (testproc). It depends on the
 // generated API in gen/ and, for exposition, on Prometheus's client_golang.
 package common

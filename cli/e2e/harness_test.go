@@ -12,8 +12,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gpumon/gpumon/cli/internal/testfleet"
+	"github.com/gpumon/gpumon/common/testproc"
 )
 
 const (
@@ -31,9 +33,9 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binDir = dir
-	err = testfleet.Build(dir, "", testfleet.Packages[:2]...)
+	err = testproc.Build(dir, "", testproc.Packages[:2]...)
 	if err == nil {
-		err = testfleet.Build(dir, "-X main.version="+version+" -X main.commit=abc1234 -X main.date=2026-01-02T03:04:05Z",
+		err = testproc.Build(dir, "-X main.version="+version+" -X main.commit=abc1234 -X main.date=2026-01-02T03:04:05Z",
 			"github.com/gpumon/gpumon/cli/cmd/gpumon")
 	}
 	if err != nil {
@@ -46,7 +48,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-var freeAddr = testfleet.FreeAddr
+var freeAddr = testproc.FreeAddr
 
 // fleet is a hub with two simulated agents: gpu-a (8 H100, kills allowed)
 // and gpu-b (4 RTX 4090).
@@ -70,7 +72,11 @@ func startFleet(t *testing.T) *fleet {
 	return f
 }
 
-var waitFor = testfleet.WaitFor
+// waitFor polls cond and fails the test after 30 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	testproc.WaitFor(t, what, 30*time.Second, cond)
+}
 
 type result struct {
 	stdout, stderr string

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gpumon/gpumon/cli/internal/testfleet"
 	"github.com/gpumon/gpumon/common/testcert"
+	"github.com/gpumon/gpumon/common/testproc"
 )
 
 // TestTLS runs a hub that serves TLS with a certificate from a private CA:
@@ -17,11 +17,11 @@ func TestTLS(t *testing.T) {
 	dir := t.TempDir()
 	ca, cert, key := writeCerts(t, dir)
 	grpcAddr := freeAddr(t)
-	testfleet.Start(t, filepath.Join(binDir, "gpumon-hub"), "--data-dir", t.TempDir(), "--http-addr", freeAddr(t),
+	testproc.Start(t, filepath.Join(binDir, "gpumon-hub"), "--data-dir", t.TempDir(), "--http-addr", freeAddr(t),
 		"--grpc-addr", grpcAddr, "--agent-token", "agent-token-tls-0001", "--tls-cert", cert, "--tls-key", key)
 	env := []string{"GPUMON_HUB=" + grpcAddr}
 	waitFor(t, "the TLS hub", func() bool { return run(t, env, "ls", "--tls-ca", ca).code == 0 })
-	testfleet.Start(t, filepath.Join(binDir, "gpumon-agent"), "--hub", grpcAddr, "--token", "agent-token-tls-0001",
+	testproc.Start(t, filepath.Join(binDir, "gpumon-agent"), "--hub", grpcAddr, "--token", "agent-token-tls-0001",
 		"--tls-ca", ca, "--hostname", "tls-gpu", "--simulate", "rtx4090x4", "--interval", "1s")
 	waitFor(t, "the agent over TLS", func() bool {
 		r := run(t, append(env, "GPUMON_TLS_CA="+ca), "ls")

@@ -11,8 +11,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gpumon/gpumon/cli/internal/testfleet"
+	"github.com/gpumon/gpumon/common/testproc"
 	"github.com/gpumon/gpumon/gen/openapi"
 )
 
@@ -78,7 +80,7 @@ print(absent, m.HasField("max_temperature"))`)
 	if out, code := fleetPy("--hub", h.GRPC, "--token", "wrong-token-0001"); code != 1 || !strings.Contains(out, "UNAUTHENTICATED") {
 		t.Errorf("fleet.py with a wrong token: exit %d, want 1 saying UNAUTHENTICATED:\n%s", code, out)
 	}
-	if out, code := fleetPy("--hub", testfleet.FreeAddr(t)); code != 3 {
+	if out, code := fleetPy("--hub", testproc.FreeAddr(t)); code != 3 {
 		t.Errorf("fleet.py against no hub: exit %d, want 3:\n%s", code, out)
 	}
 }
@@ -166,7 +168,7 @@ func covered(lines []string, path *regexp.Regexp, method string) bool {
 
 func waitOffline(t *testing.T, h *testfleet.Hub, machine string) {
 	t.Helper()
-	testfleet.WaitFor(t, machine+" to go offline", func() bool {
+	testproc.WaitFor(t, machine+" to go offline", 30*time.Second, func() bool {
 		code, body, err := h.Get("/api/v1/machines/" + machine)
 		return err == nil && code == 200 && strings.Contains(string(body), `"online":false`)
 	})

@@ -10,8 +10,10 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gpumon/gpumon/cli/internal/testfleet"
+	"github.com/gpumon/gpumon/common/testproc"
 )
 
 // binDir holds every binary, built once; root is the repository root.
@@ -23,7 +25,7 @@ func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "gpumon-ecosystem-")
 	if err == nil {
 		binDir = dir
-		err = testfleet.Build(dir, "-X main.version=0.0.0-test", testfleet.Packages...)
+		err = testproc.Build(dir, "-X main.version=0.0.0-test", testproc.Packages...)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -69,7 +71,7 @@ func startFleet(t *testing.T, extra ...string) *testfleet.Hub {
 	t.Helper()
 	h := testfleet.StartHub(t, binDir, extra...)
 	h.StartAgent(t, "gpu-a", "dgxh100", "--allow-kill")
-	testfleet.WaitFor(t, "gpu-a's GPU metrics in the history", func() bool {
+	testproc.WaitFor(t, "gpu-a's GPU metrics in the history", 30*time.Second, func() bool {
 		code, body, err := h.Get("/api/v1/query?query=DCGM_FI_DEV_GPU_UTIL")
 		return err == nil && code == 200 && strings.Contains(string(body), `"Hostname":"gpu-a"`)
 	})

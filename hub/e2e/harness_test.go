@@ -7,17 +7,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
-	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gpumon/gpumon/common/testproc"
 )
 
 // binDir holds the binaries built once for all tests.
@@ -33,14 +30,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binDir = dir
-	cmd := exec.Command("go", "build", "-ldflags=-X main.version="+e2eVersion, "-o", dir+"/",
-		"github.com/gpumon/gpumon/hub/cmd/gpumon-hub",
-		"github.com/gpumon/gpumon/agent/cmd/gpumon-agent",
-		"github.com/gpumon/gpumon/agent/cmd/gpumon-loadgen",
-		"github.com/gpumon/gpumon/gateway/cmd/gpumon-gateway",
-		"github.com/gpumon/gpumon/cli/cmd/gpumon")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
+	if err := testproc.Build(dir, "-X main.version="+e2eVersion, testproc.Packages...); err != nil {
 		fmt.Fprintln(os.Stderr, "build binaries:", err)
 		os.Exit(1)
 	}
@@ -49,90 +39,34 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// proc is a running binary with its combined output captured.
+// proc is a running binary with its combined output captured (out.String()).
 type proc struct {
 	t    *testing.T
 	cmd  *exec.Cmd
-	out  *syncBuffer
-	done chan struct{}
+	out  *testproc.Proc
+	done <-chan struct{}
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
+// start runs name (a binary built by TestMain, or an absolute path) until
+// the test ends.
 func start(t *testing.T, name string, args ...string) *proc {
 	t.Helper()
 	path := name
 	if !filepath.IsAbs(name) {
 		path = filepath.Join(binDir, name)
 	}
-	if filepath.Base(path) == "gpumon-agent" && !slices.Contains(args, "--state-dir") {
-		// Its own machine secret, not the machine-wide state directory.
-		args = append(args, "--state-dir", t.TempDir())
-	}
-	p := &proc{t: t, cmd: exec.Command(path, args...), out: &syncBuffer{}, done: make(chan struct{})}
-	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
-	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", name, err)
-	}
-	go func() { _ = p.cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() {
-		p.kill()
-		if t.Failed() {
-			t.Logf("output of %s %s:\n%s", name, strings.Join(args, " "), p.out.String())
-		}
-	})
-	return p
+	p := testproc.Start(t, path, args...)
+	return &proc{t: t, cmd: p.Cmd, out: p, done: p.Done()}
 }
 
 // stop sends SIGTERM and waits up to 10 s.
-func (p *proc) stop() {
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(10 * time.Second):
-		p.t.Errorf("%s did not exit within 10 s of SIGTERM", p.cmd.Path)
-		p.kill()
-	}
-}
+func (p *proc) stop() { p.out.Stop() }
 
-func (p *proc) kill() {
-	_ = p.cmd.Process.Kill()
-	<-p.done
-}
+func (p *proc) kill() { p.out.Kill() }
 
-func (p *proc) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
+func (p *proc) exited() bool { return p.out.Exited() }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
+var freeAddr = testproc.FreeAddr
 
 // hub is a running gpumon-hub.
 type hub struct {
@@ -173,17 +107,7 @@ func startAgent(t *testing.T, h *hub, hostname, profile string, extra ...string)
 	return start(t, "gpumon-agent", args...)
 }
 
-func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) time.Duration {
-	t.Helper()
-	begin := time.Now()
-	for !cond() {
-		if time.Since(begin) > timeout {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return time.Since(begin)
-}
+var waitFor = testproc.WaitFor
 
 // call makes an HTTP request (a body is sent as application/json) and
 // decodes a JSON answer.
