@@ -99,6 +99,16 @@ func (e *env) callCtx(ctx context.Context) (context.Context, context.CancelFunc)
 	return context.WithTimeout(ctx, e.common.timeout)
 }
 
+// readCall connects with the read token and bounds one request by
+// --timeout; end releases both.
+func (e *env) readCall(ctx context.Context) (c gpumonv1.FleetServiceClient, callCtx context.Context, end func(), err error) {
+	if c, err = e.client(e.common.token); err != nil {
+		return nil, nil, nil, err
+	}
+	callCtx, cancel := e.callCtx(ctx)
+	return c, callCtx, func() { cancel(); e.close() }, nil
+}
+
 // rpcError turns a failed call into an error with the right exit code and a
 // hint, telling an unreachable hub from an error the hub answered with.
 func (e *env) rpcError(what string, err error) error {

@@ -48,13 +48,11 @@ func runAlerts(ctx context.Context, e *env, args []string) error {
 	if len(args) > 0 {
 		return usageError("alerts takes no arguments")
 	}
-	c, err := e.client(e.common.token)
+	c, cctx, end, err := e.readCall(ctx)
 	if err != nil {
 		return err
 	}
-	defer e.close()
-	cctx, cancel := e.callCtx(ctx)
-	defer cancel()
+	defer end()
 	resp, err := c.ListAlerts(cctx, &gpumonv1.ListAlertsRequest{IncludePending: e.opts.pending, Machine: e.opts.host})
 	if err != nil {
 		return e.rpcError("list alerts", err)

@@ -102,13 +102,11 @@ func runFree(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return usageError("--min-mem: %v", err)
 	}
-	c, err := e.client(e.common.token)
+	c, cctx, end, err := e.readCall(ctx)
 	if err != nil {
 		return err
 	}
-	defer e.close()
-	cctx, cancel := e.callCtx(ctx)
-	defer cancel()
+	defer end()
 	resp, err := c.ListFreeGpus(cctx, &gpumonv1.ListFreeGpusRequest{
 		MinFreeMemory: minMem, MaxUtilization: e.opts.maxUtil.ptr(), MinFreePercent: e.opts.minFree.ptr(),
 		Idle: e.opts.idle, Shared: e.opts.shared, IncludeOffline: e.opts.offline,

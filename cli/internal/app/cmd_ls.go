@@ -79,13 +79,11 @@ func runLs(ctx context.Context, e *env, args []string) error {
 	if len(args) > 0 {
 		return usageError("ls takes no arguments")
 	}
-	c, err := e.client(e.common.token)
+	c, cctx, end, err := e.readCall(ctx)
 	if err != nil {
 		return err
 	}
-	defer e.close()
-	cctx, cancel := e.callCtx(ctx)
-	defer cancel()
+	defer end()
 	resp, err := c.ListMachines(cctx, &gpumonv1.ListMachinesRequest{OnlineOnly: e.opts.onlyOnln})
 	if err != nil {
 		return e.rpcError("list machines", err)

@@ -87,13 +87,11 @@ func runPs(ctx context.Context, e *env, args []string) error {
 	if len(args) > 0 {
 		return usageError("ps takes no arguments (use --host and --user)")
 	}
-	c, err := e.client(e.common.token)
+	c, cctx, end, err := e.readCall(ctx)
 	if err != nil {
 		return err
 	}
-	defer e.close()
-	cctx, cancel := e.callCtx(ctx)
-	defer cancel()
+	defer end()
 	reports := map[string]*gpumonv1.Report{}
 	if h := e.opts.host; h != "" {
 		resp, err := c.GetMachine(cctx, &gpumonv1.GetMachineRequest{Machine: h})

@@ -61,16 +61,14 @@ func runUsage(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return usageError("--since: %v", err)
 	}
-	c, err := e.client(e.common.token)
+	c, cctx, end, err := e.readCall(ctx)
 	if err != nil {
 		return err
 	}
-	defer e.close()
-	cctx, cancel := e.callCtx(ctx)
-	defer cancel()
-	end := time.Now()
+	defer end()
+	now := time.Now()
 	resp, err := c.GetUsage(cctx, &gpumonv1.GetUsageRequest{
-		Start: timestamppb.New(end.Add(-since)), End: timestamppb.New(end),
+		Start: timestamppb.New(now.Add(-since)), End: timestamppb.New(now),
 	})
 	if err != nil {
 		return e.rpcError("usage", err)
