@@ -6,9 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"testing"
 )
 
@@ -61,20 +62,7 @@ func subset(diffs *[]string, path string, want, got any) {
 	}
 	switch w := want.(type) {
 	case map[string]any:
-		g := got.(map[string]any)
-		keys := make([]string, 0, len(w))
-		for k := range w {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			gv, ok := g[k]
-			if !ok {
-				*diffs = append(*diffs, fmt.Sprintf("%s: missing key %q", path, k))
-				continue
-			}
-			subset(diffs, path+"."+k, w[k], gv)
-		}
+		eachKey(diffs, path, w, got.(map[string]any), subset)
 	case []any:
 		g := got.([]any)
 		if len(w) != len(g) {
@@ -94,6 +82,19 @@ func subset(diffs *[]string, path string, want, got any) {
 		if want != got {
 			*diffs = append(*diffs, fmt.Sprintf("%s: want %v, got %v", path, want, got))
 		}
+	}
+}
+
+// eachKey calls check for every key of want, in order, with got's value
+// there, and records the keys got lacks.
+func eachKey(diffs *[]string, path string, want, got map[string]any, check func(diffs *[]string, path string, want, got any)) {
+	for _, k := range slices.Sorted(maps.Keys(want)) {
+		gv, ok := got[k]
+		if !ok {
+			*diffs = append(*diffs, fmt.Sprintf("%s: missing key %q", path, k))
+			continue
+		}
+		check(diffs, path+"."+k, want[k], gv)
 	}
 }
 
@@ -167,20 +168,7 @@ func shape(diffs *[]string, path string, want, got any) {
 	}
 	switch w := want.(type) {
 	case map[string]any:
-		g := got.(map[string]any)
-		keys := make([]string, 0, len(w))
-		for k := range w {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			gv, ok := g[k]
-			if !ok {
-				*diffs = append(*diffs, fmt.Sprintf("%s: missing key %q", path, k))
-				continue
-			}
-			shape(diffs, path+"."+k, w[k], gv)
-		}
+		eachKey(diffs, path, w, got.(map[string]any), shape)
 	case []any:
 		if len(w) == 0 {
 			return
