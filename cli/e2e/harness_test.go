@@ -33,7 +33,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binDir = dir
-	err = testproc.Build(dir, "", testproc.Packages[:2]...)
+	err = testproc.Build(dir, "", testproc.Packages()[:2]...)
 	if err == nil {
 		err = testproc.Build(dir, "-X main.version="+version+" -X main.commit=abc1234 -X main.date=2026-01-02T03:04:05Z",
 			"github.com/gpumon/gpumon/cli/cmd/gpumon")

@@ -25,7 +25,7 @@ func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "gpumon-ecosystem-")
 	if err == nil {
 		binDir = dir
-		err = testproc.Build(dir, "-X main.version=0.0.0-test", testproc.Packages...)
+		err = testproc.Build(dir, "-X main.version=0.0.0-test", testproc.Packages()...)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

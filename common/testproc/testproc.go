@@ -18,13 +18,16 @@ import (
 	"time"
 )
 
-// Packages are the main packages of every gpumon binary.
-var Packages = []string{
-	"github.com/gpumon/gpumon/hub/cmd/gpumon-hub",
-	"github.com/gpumon/gpumon/agent/cmd/gpumon-agent",
-	"github.com/gpumon/gpumon/agent/cmd/gpumon-loadgen",
-	"github.com/gpumon/gpumon/gateway/cmd/gpumon-gateway",
-	"github.com/gpumon/gpumon/cli/cmd/gpumon",
+// Packages returns the main packages of every gpumon binary, hub and
+// agent first.
+func Packages() []string {
+	return []string{
+		"github.com/gpumon/gpumon/hub/cmd/gpumon-hub",
+		"github.com/gpumon/gpumon/agent/cmd/gpumon-agent",
+		"github.com/gpumon/gpumon/agent/cmd/gpumon-loadgen",
+		"github.com/gpumon/gpumon/gateway/cmd/gpumon-gateway",
+		"github.com/gpumon/gpumon/cli/cmd/gpumon",
+	}
 }
 
 // Build builds pkgs into dir with ldflags (may be empty).

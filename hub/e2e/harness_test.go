@@ -30,7 +30,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binDir = dir
-	if err := testproc.Build(dir, "-X main.version="+e2eVersion, testproc.Packages...); err != nil {
+	if err := testproc.Build(dir, "-X main.version="+e2eVersion, testproc.Packages()...); err != nil {
 		fmt.Fprintln(os.Stderr, "build binaries:", err)
 		os.Exit(1)
 	}

@@ -23,16 +23,16 @@ const (
 	DingTalk     Format = "dingtalk"
 )
 
-// Formats lists the formats --webhook-format takes.
-var Formats = []Format{Alertmanager, Slack, Feishu, DingTalk}
+// formats lists the formats --webhook-format takes.
+var formats = []Format{Alertmanager, Slack, Feishu, DingTalk}
 
 // ParseFormat reads a --webhook-format value.
 func ParseFormat(s string) (Format, error) {
-	if slices.Contains(Formats, Format(s)) {
+	if slices.Contains(formats, Format(s)) {
 		return Format(s), nil
 	}
-	names := make([]string, len(Formats))
-	for i, f := range Formats {
+	names := make([]string, len(formats))
+	for i, f := range formats {
 		names[i] = string(f)
 	}
 	return "", fmt.Errorf("--webhook-format %q: want one of %s", s, strings.Join(names, ", "))
