@@ -31,11 +31,13 @@ import (
 	"github.com/gpumon/gpumon/common/metricset"
 )
 
-// Routes lists the paths this package serves.
-var Routes = []string{
-	"/api/v1/query", "/api/v1/query_range", "/api/v1/labels", "/api/v1/label/", "/api/v1/series",
-	"/api/v1/metadata", "/api/v1/query_exemplars", "/api/v1/format_query", "/api/v1/status/buildinfo",
-	"/api/v1/status/runtimeinfo", "/api/v1/status/config", "/api/v1/status/flags", "/api/v1/rules", "/api/v1/alerts",
+// Routes returns the paths this package serves, for a mux to send here.
+func Routes() []string {
+	return []string{
+		"/api/v1/query", "/api/v1/query_range", "/api/v1/labels", "/api/v1/label/", "/api/v1/series",
+		"/api/v1/metadata", "/api/v1/query_exemplars", "/api/v1/format_query", "/api/v1/status/buildinfo",
+		"/api/v1/status/runtimeinfo", "/api/v1/status/config", "/api/v1/status/flags", "/api/v1/rules", "/api/v1/alerts",
+	}
 }
 
 // API serves the query API.

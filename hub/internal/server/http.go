@@ -46,7 +46,7 @@ func (h *Hub) httpHandler(ctx context.Context) (http.Handler, error) {
 		prom.Remote, _ = url.Parse(h.cfg.HistoryURL)
 	}
 	promHandler := gateway.Gzip(prom.Handler())
-	for _, route := range promapi.Routes {
+	for _, route := range promapi.Routes() {
 		mux.Handle(route, promHandler)
 	}
 	mux.Handle("/metrics", gateway.OnlyGet(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

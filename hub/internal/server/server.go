@@ -124,17 +124,11 @@ func New(cfg Config) (*Hub, error) {
 	return h, nil
 }
 
-// AgentToken is the token agents must present.
-func (h *Hub) AgentToken() string { return h.policy.AgentToken }
-
 // GRPCAddr and HTTPAddr are the bound addresses (useful with port 0).
 func (h *Hub) GRPCAddr() string { return h.grpcLn.Addr().String() }
 
 // HTTPAddr is the bound HTTP address.
 func (h *Hub) HTTPAddr() string { return h.httpLn.Addr().String() }
-
-// Fleet is the hub's fleet state.
-func (h *Hub) Fleet() *fleet.Fleet { return h.fleet }
 
 func (h *Hub) grpcServer(creds credentials.TransportCredentials) *grpc.Server {
 	opts := []grpc.ServerOption{
