@@ -298,25 +298,43 @@ func TestSampleTimes(t *testing.T) {
 	}
 }
 
-// TestRateBudget: a stream that sends more than its burst at once is ended
-// with ResourceExhausted and counted as shed.
+// TestRateBudget: the snapshot budget is the machine's, over all its
+// streams: the snapshot past the burst is refused with ResourceExhausted
+// and counted as shed even on a new stream (reconnecting buys no new
+// burst), while another machine's budget is its own.
 func TestRateBudget(t *testing.T) {
 	a := newAgents(&recordingSink{})
 	a.SnapshotRate, a.SnapshotBurst = 0.0001, 3 // no refill within the test
-	as := connect(t, a)
-	as.hello(helloOf("gpu-01", "id-1", 1))
-	as.welcome()
-	for seq := uint64(1); seq <= 3; seq++ {
-		as.snapshot(seq, reportAt(1))
-		as.ackOf(seq)
+	send := func(as *agentSide, from, to uint64) {
+		t.Helper()
+		for seq := from; seq <= to; seq++ {
+			as.snapshot(seq, reportAt(1))
+			as.ackOf(seq)
+		}
 	}
-	as.snapshot(4, reportAt(1))
-	if err := as.end(); codeOf(err) != codes.ResourceExhausted || !strings.Contains(err.Error(), "slow down") {
-		t.Errorf("stream over its burst ended with %v, want ResourceExhausted saying to slow down", err)
+	first := connect(t, a)
+	first.hello(helloOf("gpu-01", "id-1", 1))
+	secret := first.welcome().GetMachineSecret()
+	send(first, 1, 2)
+	first.cancel()
+	first.end()
+	again := connect(t, a)
+	h := helloOf("gpu-01", "id-1", 1)
+	h.MachineSecret = secret
+	again.hello(h)
+	again.welcome()
+	send(again, 3, 3)
+	again.snapshot(4, reportAt(1))
+	if err := again.end(); codeOf(err) != codes.ResourceExhausted || !strings.Contains(err.Error(), "slow down") {
+		t.Errorf("the fourth snapshot of a burst of 3, on a new stream: %v, want ResourceExhausted saying to slow down", err)
 	}
 	if got := a.Stats.Shed.Load(); got != 1 {
 		t.Errorf("%d streams shed, want 1", got)
 	}
+	other := connect(t, a)
+	other.hello(helloOf("gpu-02", "id-2", 1))
+	other.welcome()
+	send(other, 1, 3)
 }
 
 // TestCommandsAndResults: a command for the machine goes out on its stream
