@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 )
@@ -24,6 +25,15 @@ type Options struct {
 	// ServerName is the name to expect in the hub's certificate; when empty,
 	// gRPC expects the host part of the address it dials.
 	ServerName string
+}
+
+// Register defines --tls-ca, --tls-cert, --tls-key and --tls-server-name on
+// fs, each setting its field of o, with the same words in every binary.
+func (o *Options) Register(fs *flag.FlagSet) {
+	fs.StringVar(&o.CA, "tls-ca", "", "PEM CA `file` to verify the hub's certificate (enables TLS)")
+	fs.StringVar(&o.Cert, "tls-cert", "", "PEM client certificate `file` for hubs that require one (mTLS; enables TLS)")
+	fs.StringVar(&o.Key, "tls-key", "", "PEM client key `file` for --tls-cert")
+	fs.StringVar(&o.ServerName, "tls-server-name", "", "`name` to expect in the hub's certificate (default: the --hub host)")
 }
 
 // Enabled reports whether any TLS option is set.

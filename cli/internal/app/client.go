@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/gpumon/gpumon/common/tlsclient"
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -69,8 +68,8 @@ func (bearer) RequireTransportSecurity() bool { return false }
 func (e *env) client(token string) (gpumonv1.FleetServiceClient, error) {
 	c := e.common
 	creds := insecure.NewCredentials()
-	if c.tls || c.tlsCA != "" || c.tlsCert != "" {
-		cfg, err := tlsclient.Options{CA: c.tlsCA, Cert: c.tlsCert, Key: c.tlsKey, ServerName: c.tlsName}.Config()
+	if c.tls || c.tlsOpts.Enabled() {
+		cfg, err := c.tlsOpts.Config()
 		if err != nil {
 			return nil, usageError("%v", err)
 		}

@@ -84,7 +84,7 @@ func (c *commonFlags) applyConfig(given map[string]bool) error {
 		return usageError("config file %s: %v", path, err)
 	}
 	set := map[string]*string{"hub": &c.hub, "token": &c.token, "admin-token": &c.adminToken,
-		"tls-ca": &c.tlsCA, "tls-cert": &c.tlsCert, "tls-key": &c.tlsKey, "tls-server-name": &c.tlsName}
+		"tls-ca": &c.tlsOpts.CA, "tls-cert": &c.tlsOpts.Cert, "tls-key": &c.tlsOpts.Key, "tls-server-name": &c.tlsOpts.ServerName}
 	for key, value := range values {
 		if given[key] {
 			continue

@@ -9,16 +9,17 @@ import (
 	"time"
 
 	"github.com/gpumon/gpumon/common/flagenv"
+	"github.com/gpumon/gpumon/common/tlsclient"
 )
 
 const envPrefix = "GPUMON_"
 
 // commonFlags are accepted before and after the command name.
 type commonFlags struct {
-	hub, token, adminToken, config  string
-	tlsCA, tlsCert, tlsKey, tlsName string
-	tls, json                       bool
-	timeout                         time.Duration
+	hub, token, adminToken, config string
+	tlsOpts                        tlsclient.Options
+	tls, json                      bool
+	timeout                        time.Duration
 	// timeoutSet: --timeout was given on the command line (gpumon wait
 	// then waits that long at most, else until a match).
 	timeoutSet bool
@@ -30,10 +31,7 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.adminToken, "admin-token", "", "`token` for kill (the hub's --admin-token); --token is used when empty")
 	fs.StringVar(&c.config, "config", "", "config `file` (default: $XDG_CONFIG_HOME/gpumon/config, else ~/.config/gpumon/config)")
 	fs.BoolVar(&c.tls, "tls", false, "connect with TLS, trusting the system's CAs")
-	fs.StringVar(&c.tlsCA, "tls-ca", "", "PEM CA `file` to verify the hub's certificate (enables TLS)")
-	fs.StringVar(&c.tlsCert, "tls-cert", "", "PEM client certificate `file` for mTLS")
-	fs.StringVar(&c.tlsKey, "tls-key", "", "PEM client key `file` for mTLS")
-	fs.StringVar(&c.tlsName, "tls-server-name", "", "`name` to expect in the hub's certificate (default: the --hub host)")
+	c.tlsOpts.Register(fs)
 	fs.BoolVar(&c.json, "json", false, "print JSON (a stable shape, see docs/cli.md) instead of tables")
 	fs.DurationVar(&c.timeout, "timeout", 10*time.Second, "how long to wait for the hub to answer")
 }
