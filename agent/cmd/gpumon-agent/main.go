@@ -71,7 +71,7 @@ func parseFlags(args []string, stderr io.Writer) (app.Config, bool, slog.Level, 
 	var cfg app.Config
 	fs := flag.NewFlagSet("gpumon-agent", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&cfg.Hub, "hub", "localhost:7865", "`address` of the hub's gRPC port")
+	fs.StringVar(&cfg.Hub, "hub", "localhost:7865", "`address` of the hub's gRPC port, or several hubs of one cluster separated by commas (fails over from one to the next)")
 	fs.StringVar(&cfg.Token, "token", "", "agent `token` (the hub keeps it in its data dir); prefer --token-file or this variable: a command line is visible to every user")
 	fs.StringVar(&cfg.TokenFile, "token-file", "", "`file` holding the agent token (mode 600)")
 	fs.StringVar(&cfg.StateDir, "state-dir", "", "`directory` for the machine secret the hub issues (default: /var/lib/gpumon-agent as root, else ~/.local/state/gpumon-agent)")

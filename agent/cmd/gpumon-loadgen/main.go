@@ -8,7 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gpumon/gpumon/agent/internal/loadgen"
+	"github.com/gpumon/gpumon/agent/internal/stream"
 	"github.com/gpumon/gpumon/common/flagenv"
 )
 
@@ -38,7 +38,7 @@ func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("gpumon-loadgen", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	hub := fs.String("hub", "localhost:7865", "`address` of the hub's gRPC port")
+	hub := fs.String("hub", "localhost:7865", "`address` of the hub's gRPC port, or several separated by commas (each agent starts at a random one)")
 	token := fs.String("token", "", "agent `token` of the hub")
 	agents := fs.Int("agents", 10, "`number` of simulated agents")
 	interval := fs.Duration("interval", 2*time.Second, "sampling `interval` of each agent")
@@ -65,8 +65,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		errs = append(errs, fmt.Errorf("--profile %q: want one of %s", *profile, strings.Join(loadgen.ProfileNames(), ", ")))
 	}
-	if _, port, err := net.SplitHostPort(*hub); err != nil || port == "" {
-		errs = append(errs, fmt.Errorf("--hub %q: want host:port", *hub))
+	if _, err := stream.ParseHubs(*hub); err != nil {
+		errs = append(errs, err)
 	}
 	if *agents < 1 || *agents > 100000 {
 		errs = append(errs, fmt.Errorf("--agents %d: want 1 to 100000", *agents))

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"strings"
 	"time"
@@ -61,8 +60,8 @@ type Config struct {
 func (c *Config) Validate() error {
 	var errs []error
 	if !c.Once {
-		if _, port, err := net.SplitHostPort(c.Hub); err != nil || port == "" {
-			errs = append(errs, fmt.Errorf("--hub %q: want host:port, e.g. hub.lab:7865", c.Hub))
+		if _, err := stream.ParseHubs(c.Hub); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if c.Interval < stream.MinInterval || c.Interval > stream.MaxInterval {

@@ -8,6 +8,8 @@ package stream
 import (
 	"context"
 	"crypto/tls"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"slices"
@@ -20,6 +22,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/keepalive"
 
+	"github.com/gpumon/gpumon/common/flagenv"
 	"github.com/gpumon/gpumon/common/procdelta"
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
 )
@@ -31,7 +34,11 @@ type Sampler interface {
 
 // Config configures a Client.
 type Config struct {
-	Hub       string // host:port of the hub's gRPC port
+	// Hub is host:port of the hub's gRPC port, or several, separated by
+	// commas (hubs of one cluster): the stream goes to one of them, chosen
+	// at random, and moves to the next on every failed attempt. A name with
+	// several addresses is tried address by address.
+	Hub       string
 	Token     string
 	TLS       *tls.Config // nil: plaintext
 	Hostname  string
@@ -146,18 +153,23 @@ func (c *Client) Pending() (pending int, dropped uint64) { return c.buf.stats() 
 // if connected, gives the stream up to FlushTimeout to deliver what is
 // buffered before it returns.
 func (c *Client) Run(ctx context.Context) error {
-	conn, err := c.dial()
-	if err != nil {
-		return err
+	hubs := Hubs(c.cfg.Hub)
+	clients := make([]hubClient, 0, len(hubs))
+	for _, addr := range hubs {
+		conn, err := c.dial(addr)
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		clients = append(clients, hubClient{addr: addr, AgentServiceClient: gpumonv1.NewAgentServiceClient(conn)})
 	}
-	defer conn.Close()
 	c.sampleOnce(ctx)
 	streamCtx, stopStream := context.WithCancel(context.Background())
 	defer stopStream()
 	sampled := make(chan struct{})
 	go func() { defer close(sampled); c.sampleLoop(ctx) }()
 	streamed := make(chan struct{})
-	go func() { defer close(streamed); c.connectLoop(streamCtx, gpumonv1.NewAgentServiceClient(conn)) }()
+	go func() { defer close(streamed); c.connectLoop(streamCtx, clients) }()
 	select {
 	case <-ctx.Done():
 	case <-streamed:
@@ -183,7 +195,32 @@ func (c *Client) flush() {
 	}
 }
 
-func (c *Client) dial() (*grpc.ClientConn, error) {
+// Hubs splits a --hub value into its addresses.
+func Hubs(list string) []string { return flagenv.List(list) }
+
+// ParseHubs checks a --hub value: host:port, or several separated by
+// commas.
+func ParseHubs(list string) ([]string, error) {
+	hubs := Hubs(list)
+	if len(hubs) == 0 {
+		return nil, fmt.Errorf("--hub %q: want host:port, e.g. hub.lab:7865, or several separated by commas", list)
+	}
+	var errs []error
+	for _, h := range hubs {
+		if _, port, err := net.SplitHostPort(h); err != nil || port == "" {
+			errs = append(errs, fmt.Errorf("--hub %q: want host:port, e.g. hub.lab:7865, or several separated by commas", h))
+		}
+	}
+	return hubs, errors.Join(errs...)
+}
+
+// hubClient is the stream's client for one hub address.
+type hubClient struct {
+	addr string
+	gpumonv1.AgentServiceClient
+}
+
+func (c *Client) dial(addr string) (*grpc.ClientConn, error) {
 	creds := insecure.NewCredentials()
 	if c.cfg.TLS != nil {
 		creds = credentials.NewTLS(c.cfg.TLS)
@@ -197,7 +234,7 @@ func (c *Client) dial() (*grpc.ClientConn, error) {
 	if c.cfg.Dialer != nil {
 		opts = append(opts, grpc.WithContextDialer(c.cfg.Dialer))
 	}
-	return grpc.NewClient(c.cfg.Hub, opts...)
+	return grpc.NewClient(addr, opts...)
 }
 
 func (c *Client) sampleLoop(ctx context.Context) {

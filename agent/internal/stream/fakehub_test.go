@@ -51,6 +51,14 @@ type fakeHub struct {
 	addr  string
 	// issue is the machine secret given to a hello without one.
 	issue string
+	mu    sync.Mutex
+	conns []string // hostnames of the streams it welcomed
+}
+
+func (h *fakeHub) streams() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]string(nil), h.conns...)
 }
 
 func startFakeHub(t *testing.T, rec *recorder, addr string) *fakeHub {
@@ -84,6 +92,9 @@ func (h *fakeHub) Connect(st gpumonv1.AgentService_ConnectServer) error {
 	h.rec.mu.Lock()
 	h.rec.hellos = append(h.rec.hellos, first.GetHello())
 	h.rec.mu.Unlock()
+	h.mu.Lock()
+	h.conns = append(h.conns, first.GetHello().GetHostname())
+	h.mu.Unlock()
 	welcome := &gpumonv1.Welcome{Interval: durationpb.New(50 * time.Millisecond), LastSeq: h.rec.lastSeq(), MachineKey: first.GetHello().GetHostname()}
 	if first.GetHello().GetMachineSecret() == "" {
 		welcome.MachineSecret = h.issue

@@ -23,10 +23,14 @@ var errInventoryChanged = errors.New("static inventory changed")
 // WelcomeTimeout bounds the wait for the hub's answer to hello.
 const WelcomeTimeout = 15 * time.Second
 
-func (c *Client) connectLoop(ctx context.Context, client gpumonv1.AgentServiceClient) {
+// connectLoop keeps a stream up. With several hubs it starts at a random
+// one (a fleet given the same list spreads over them) and moves to the next
+// after every failed or ended stream: the hub is either gone or shedding.
+func (c *Client) connectLoop(ctx context.Context, hubs []hubClient) {
 	attempt := 0
-	for ctx.Err() == nil {
-		welcomed, err := c.session(ctx, client)
+	for next := rand.IntN(len(hubs)); ctx.Err() == nil; next = (next + 1) % len(hubs) {
+		hub := hubs[next]
+		welcomed, err := c.session(ctx, hub)
 		c.connected.Store(false)
 		if ctx.Err() != nil {
 			return
@@ -35,16 +39,17 @@ func (c *Client) connectLoop(ctx context.Context, client gpumonv1.AgentServiceCl
 			attempt = 0
 		}
 		if errors.Is(err, errInventoryChanged) {
+			next-- // the same hub again, at once
 			continue
 		}
 		wait := backoff(c.cfg.MinBackoff, c.cfg.MaxBackoff, attempt)
 		attempt++
 		switch status.Code(err) {
 		case codes.Unauthenticated, codes.PermissionDenied:
-			c.log.Error("hub refused this agent; check --token", "hub", c.cfg.Hub, "err", status.Convert(err).Message(), "retry_in", wait.Round(time.Millisecond))
+			c.log.Error("hub refused this agent; check --token", "hub", hub.addr, "err", status.Convert(err).Message(), "retry_in", wait.Round(time.Millisecond))
 		default:
 			pending, _ := c.buf.stats()
-			c.log.Warn("stream to hub ended", "hub", c.cfg.Hub, "err", err, "retry_in", wait.Round(time.Millisecond), "buffered", pending)
+			c.log.Warn("stream to hub ended", "hub", hub.addr, "err", err, "retry_in", wait.Round(time.Millisecond), "buffered", pending)
 		}
 		select {
 		case <-ctx.Done():
@@ -66,7 +71,7 @@ func backoff(minD, maxD time.Duration, attempt int) time.Duration {
 
 // session runs one stream until it fails. welcomed says whether the hub
 // accepted the hello.
-func (c *Client) session(ctx context.Context, client gpumonv1.AgentServiceClient) (welcomed bool, err error) {
+func (c *Client) session(ctx context.Context, client hubClient) (welcomed bool, err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if c.cfg.Token != "" {
@@ -97,7 +102,7 @@ func (c *Client) session(ctx context.Context, client gpumonv1.AgentServiceClient
 	key := welcome.GetMachineKey()
 	c.key.Store(&key)
 	c.connected.Store(true)
-	c.log.Info("connected to hub", "hub", c.cfg.Hub, "key", welcome.GetMachineKey(), "hub_last_seq", welcome.GetLastSeq())
+	c.log.Info("connected to hub", "hub", client.addr, "key", welcome.GetMachineKey(), "hub_last_seq", welcome.GetLastSeq())
 
 	// Deltas are told against this stream only: a new stream (to this hub
 	// or another, restarted or not) starts from full static facts.

@@ -313,3 +313,63 @@ func TestObserve(t *testing.T) {
 		t.Errorf("sent snapshot carries static facts: %v", g)
 	}
 }
+
+// Two hubs of one cluster share what they acknowledged (one recorder): when
+// the hub holding the stream goes away the agent moves to the other and
+// replays exactly what was not acknowledged, every seq once, in order.
+func TestFailoverToAnotherHub(t *testing.T) {
+	rec := newRecorder()
+	a := startFakeHub(t, rec, "127.0.0.1:0")
+	b := startFakeHub(t, rec, "127.0.0.1:0")
+	defer b.srv.Stop()
+	defer a.srv.Stop()
+	c := newTestClient(a.addr+", "+b.addr, KillPolicy{})
+	stop := run(t, c)
+	defer stop()
+	waitFor(t, "5 snapshots", func() bool { _, seqs, _ := rec.snapshot(); return len(seqs) >= 5 })
+
+	// Stop whichever hub the agent chose; it must end up on the other.
+	first, second := a, b
+	if len(a.streams()) == 0 {
+		first, second = b, a
+	}
+	_, before, _ := rec.snapshot()
+	first.srv.Stop()
+	waitFor(t, "failover and replay", func() bool {
+		_, seqs, _ := rec.snapshot()
+		return c.Connected() && len(second.streams()) > 0 && len(seqs) > len(before)+10
+	})
+	stop()
+	_, seqs, _ := rec.snapshot()
+	for i, s := range seqs {
+		if s != uint64(i+1) {
+			t.Fatalf("hubs saw seqs %v: every seq must arrive once, in order", seqs)
+		}
+	}
+}
+
+func TestParseHubs(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []string
+		ok   bool
+	}{
+		{"hub:7865", []string{"hub:7865"}, true},
+		{"a:7865, b:7865,c:7865", []string{"a:7865", "b:7865", "c:7865"}, true},
+		{"[::1]:7865,a:1", []string{"[::1]:7865", "a:1"}, true},
+		{"", nil, false},
+		{" , ", nil, false},
+		{"a:7865,b", nil, false},
+		{"a:", nil, false},
+	} {
+		t.Run(tc.in, func(t *testing.T) {
+			got, err := ParseHubs(tc.in)
+			if (err == nil) != tc.ok {
+				t.Fatalf("ParseHubs(%q) error = %v, want ok=%v", tc.in, err, tc.ok)
+			}
+			if tc.ok && !slices.Equal(got, tc.want) {
+				t.Errorf("ParseHubs(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}
