@@ -445,7 +445,13 @@ type MachineSummary struct {
 	// process, utilisation at most 10 %, at least 90 % of the memory free).
 	GpusFree uint32 `protobuf:"varint,27,opt,name=gpus_free,json=gpusFree,proto3" json:"gpus_free,omitempty"`
 	// GPUs idle while held for at least the hub's --idle-after (Gpu.idle_held).
-	GpusIdleHeld  uint32 `protobuf:"varint,28,opt,name=gpus_idle_held,json=gpusIdleHeld,proto3" json:"gpus_idle_held,omitempty"`
+	GpusIdleHeld uint32 `protobuf:"varint,28,opt,name=gpus_idle_held,json=gpusIdleHeld,proto3" json:"gpus_idle_held,omitempty"`
+	// Cluster mode (--cluster-nats): the name of the hub that holds the
+	// machine's agent stream; empty on a single hub.
+	Hub string `protobuf:"bytes,41,opt,name=hub,proto3" json:"hub,omitempty"`
+	// Cluster mode: the hub that held the stream stopped answering and the
+	// agent has not reconnected to another hub yet (Report.reconnecting).
+	Reconnecting  bool `protobuf:"varint,42,opt,name=reconnecting,proto3" json:"reconnecting,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -660,6 +666,20 @@ func (x *MachineSummary) GetGpusIdleHeld() uint32 {
 		return x.GpusIdleHeld
 	}
 	return 0
+}
+
+func (x *MachineSummary) GetHub() string {
+	if x != nil {
+		return x.Hub
+	}
+	return ""
+}
+
+func (x *MachineSummary) GetReconnecting() bool {
+	if x != nil {
+		return x.Reconnecting
+	}
+	return false
 }
 
 // FleetTotals sums the fleet. The GPU figures count online machines only:
@@ -2709,7 +2729,7 @@ const file_gpumon_v1_fleet_proto_rawDesc = "" +
 	"\x15KillProcessesResponse\x12\x16\n" +
 	"\x06status\x18\x01 \x01(\tR\x06status\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12/\n" +
-	"\aresults\x18\x03 \x03(\v2\x15.gpumon.v1.KillResultR\aresults\"\xfc\a\n" +
+	"\aresults\x18\x03 \x03(\v2\x15.gpumon.v1.KillResultR\aresults\"\xb2\b\n" +
 	"\x0eMachineSummary\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x1a\n" +
 	"\bhostname\x18\x02 \x01(\tR\bhostname\x12\x1d\n" +
@@ -2741,7 +2761,9 @@ const file_gpumon_v1_fleet_proto_rawDesc = "" +
 	"\x14clock_offset_seconds\x18\x17 \x01(\x01H\x01R\x12clockOffsetSeconds\x88\x01\x01\x12/\n" +
 	"\x13machine_fingerprint\x18\x18 \x01(\tR\x12machineFingerprint\x12\x1b\n" +
 	"\tgpus_free\x18\x1b \x01(\rR\bgpusFree\x12$\n" +
-	"\x0egpus_idle_held\x18\x1c \x01(\rR\fgpusIdleHeldB\x12\n" +
+	"\x0egpus_idle_held\x18\x1c \x01(\rR\fgpusIdleHeld\x12\x10\n" +
+	"\x03hub\x18) \x01(\tR\x03hub\x12\"\n" +
+	"\freconnecting\x18* \x01(\bR\freconnectingB\x12\n" +
 	"\x10_max_temperatureB\x17\n" +
 	"\x15_clock_offset_seconds\"\xe6\x02\n" +
 	"\vFleetTotals\x12\x1a\n" +

@@ -118,8 +118,15 @@ type Report struct {
 	// ahead or older than the agent's buffer. Such samples are served and
 	// stored at the hub's receive time. Absent when the clock is in range.
 	ClockOffsetSeconds *float64 `protobuf:"fixed64,18,opt,name=clock_offset_seconds,json=clockOffsetSeconds,proto3,oneof" json:"clock_offset_seconds,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// Set by the hub in cluster mode (--cluster-nats): the name of the hub
+	// that holds the machine's agent stream; empty on a single hub.
+	Hub string `protobuf:"bytes,31,opt,name=hub,proto3" json:"hub,omitempty"`
+	// Set by the hub in cluster mode: the hub that held the machine's stream
+	// stopped answering, and the machine's agent has not reconnected to
+	// another hub yet. The machine is not online meanwhile.
+	Reconnecting  bool `protobuf:"varint,32,opt,name=reconnecting,proto3" json:"reconnecting,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Report) Reset() {
@@ -248,6 +255,20 @@ func (x *Report) GetClockOffsetSeconds() float64 {
 		return *x.ClockOffsetSeconds
 	}
 	return 0
+}
+
+func (x *Report) GetHub() string {
+	if x != nil {
+		return x.Hub
+	}
+	return ""
+}
+
+func (x *Report) GetReconnecting() bool {
+	if x != nil {
+		return x.Reconnecting
+	}
+	return false
 }
 
 // Gpu is one GPU at one sample. Unsupported metrics are absent (JSON null).
@@ -1730,7 +1751,7 @@ var File_gpumon_v1_report_proto protoreflect.FileDescriptor
 
 const file_gpumon_v1_report_proto_rawDesc = "" +
 	"\n" +
-	"\x16gpumon/v1/report.proto\x12\tgpumon.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf2\x04\n" +
+	"\x16gpumon/v1/report.proto\x12\tgpumon.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa8\x05\n" +
 	"\x06Report\x12\x1a\n" +
 	"\bhostname\x18\x01 \x01(\tR\bhostname\x128\n" +
 	"\ttimestamp\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\ttimestamp\x12)\n" +
@@ -1750,7 +1771,9 @@ const file_gpumon_v1_report_proto_rawDesc = "" +
 	"collectors\x12)\n" +
 	"\x10interval_seconds\x18\x10 \x01(\x01R\x0fintervalSeconds\x12/\n" +
 	"\x13machine_fingerprint\x18\x11 \x01(\tR\x12machineFingerprint\x125\n" +
-	"\x14clock_offset_seconds\x18\x12 \x01(\x01H\x00R\x12clockOffsetSeconds\x88\x01\x01B\x17\n" +
+	"\x14clock_offset_seconds\x18\x12 \x01(\x01H\x00R\x12clockOffsetSeconds\x88\x01\x01\x12\x10\n" +
+	"\x03hub\x18\x1f \x01(\tR\x03hub\x12\"\n" +
+	"\freconnecting\x18  \x01(\bR\freconnectingB\x17\n" +
 	"\x15_clock_offset_seconds\"\xa8\x11\n" +
 	"\x03Gpu\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x05R\x02id\x12\x12\n" +
