@@ -127,14 +127,7 @@ func TestHubRestartKeepsRegistry(t *testing.T) {
 // whole number is a 400 naming it, before any agent is asked.
 func TestKillRoundTrip(t *testing.T) {
 	h := newHub(t)
-	victim := exec.Command("sleep", "300")
-	if err := victim.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = victim.Wait(); close(exited) }()
-	defer func() { _ = victim.Process.Kill(); <-exited }()
-	pid := victim.Process.Pid
+	pid, exited := startVictim(t)
 
 	startAgent(t, h, "e2e-kill", "rtx4090x4", "--allow-kill")
 	startAgent(t, h, "e2e-killany", "rtx4090x4", "--allow-kill", "--allow-kill-non-gpu")
@@ -222,4 +215,18 @@ func TestWatchStream(t *testing.T) {
 			t.Errorf("watch line = %v", l)
 		}
 	}
+}
+
+// startVictim starts a real process to be killed (sleep 300); exited is
+// closed when it ends. It is killed at the end of the test.
+func startVictim(t *testing.T) (pid int, exited <-chan struct{}) {
+	t.Helper()
+	victim := exec.Command("sleep", "300")
+	if err := victim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { _ = victim.Wait(); close(done) }()
+	t.Cleanup(func() { _ = victim.Process.Kill(); <-done })
+	return victim.Process.Pid, done
 }

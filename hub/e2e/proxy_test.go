@@ -82,3 +82,14 @@ func (p *blackholeProxy) close() {
 		c.Close()
 	}
 }
+
+// cut closes every connection through the proxy, as a load balancer
+// draining a backend does; new connections are forwarded again.
+func (p *blackholeProxy) cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+}

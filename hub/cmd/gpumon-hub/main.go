@@ -124,6 +124,10 @@ func parseFlags(args []string, stderr io.Writer) (server.Config, bool, slog.Leve
 	fs.Var((*flagenv.Strings)(&cfg.AlertmanagerURLs), "alertmanager-url", "send alerts to this Alertmanager (`URL`, e.g. http://alertmanager:9093; repeat or separate with commas)")
 	fs.Var((*flagenv.Strings)(&cfg.WebhookURLs), "webhook-url", "post each alert when it fires and when it is resolved to this `URL` (repeat or separate with commas)")
 	format := fs.String("webhook-format", string(webhook.Alertmanager), "body of --webhook-url posts: alertmanager (Alertmanager's webhook JSON), slack, feishu or dingtalk (their incoming webhooks' text `format`)")
+	natsURLs := fs.String("cluster-nats", "", "join the hubs sharing these NATS JetStream servers (`URLs`, e.g. nats://a:4222,nats://b:4222): every hub serves the whole fleet")
+	fs.StringVar(&cfg.ClusterName, "cluster-name", "", "`name` of the cluster, its NATS bucket gpumon_NAME (default gpumon); with --cluster-nats")
+	fs.StringVar(&cfg.ClusterHub, "cluster-hub", "", "this hub's `name` in the cluster, unique per hub (default: the machine's hostname); with --cluster-nats")
+	fs.DurationVar(&cfg.ClusterKeepalive, "cluster-keepalive", 0, "a hub silent this `long` is taken for dead and its machines are marked reconnecting (default 10s); with --cluster-nats")
 	fs.StringVar(&cfg.PprofAddr, "pprof-addr", "", "serve Go's /debug/pprof profiles on this `address` (e.g. 127.0.0.1:6060; off when empty)")
 	level := fs.String("log-level", "info", "log `level`: debug, info, warn, error")
 	showVersion := fs.Bool("version", false, "print the version and exit")
@@ -131,6 +135,7 @@ func parseFlags(args []string, stderr io.Writer) (server.Config, bool, slog.Leve
 		return cfg, false, 0, err
 	}
 	cfg.CORSOrigins = flagenv.List(*cors)
+	cfg.ClusterNATS = flagenv.List(*natsURLs)
 	cfg.WebhookFormat = webhook.Format(*format)
 	lvl, err := flagenv.LogLevel(*level)
 	return cfg, *showVersion, lvl, err

@@ -17,6 +17,9 @@ var ErrStreamClosed = errors.New("agent stream closed")
 type AgentConn struct {
 	// CanKill: the agent announced the "kill" capability.
 	CanKill bool
+	// Forwarded: the stream is held by another hub of the cluster; commands
+	// reach it through that hub.
+	Forwarded bool
 
 	out     chan *gpumonv1.Command
 	done    chan struct{}
@@ -38,6 +41,9 @@ func NewAgentConn(canKill bool) *AgentConn {
 
 // Out delivers commands for the stream to send.
 func (c *AgentConn) Out() <-chan *gpumonv1.Command { return c.out }
+
+// Done is closed when the connection is closed.
+func (c *AgentConn) Done() <-chan struct{} { return c.done }
 
 // Close fails every pending and future command.
 func (c *AgentConn) Close() { c.once.Do(func() { close(c.done) }) }

@@ -50,6 +50,8 @@ type Fleet struct {
 	collectors map[string]*AgentConn
 	// idleAfter: a GPU idle while held this long is idle-held.
 	idleAfter time.Duration
+	// hub is this hub's name in a cluster (SetHub).
+	hub string
 }
 
 // New returns an empty fleet.
@@ -138,6 +140,11 @@ type State struct {
 	CanKill     bool
 	Simulated   bool
 	Agent       string // agent version
+	// Hub names the hub holding the stream in a cluster ("" on a single
+	// hub); Reconnecting: that hub stopped answering and the agent has not
+	// reconnected elsewhere yet.
+	Hub          string
+	Reconnecting bool
 }
 
 // State returns the machine's current state.

@@ -77,6 +77,7 @@ func (f *Fleet) Attach(h Hello) (*Machine, Welcome) {
 	next.CanKill = h.Conn != nil && h.Conn.CanKill
 	next.Simulated = h.GetSimulated()
 	next.Agent = h.GetAgentVersion()
+	next.Hub, next.Reconnecting = f.hub, false
 	if next.LastSeen.IsZero() {
 		next.LastSeen = now
 	}

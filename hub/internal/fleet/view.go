@@ -77,6 +77,7 @@ func (m *Machine) SummaryOf(st *State) *gpumonv1.MachineSummary {
 	s.Source = st.Source
 	s.IntervalSeconds = st.Interval.Seconds()
 	s.CanKill = st.CanKill && st.Online
+	s.Hub, s.Reconnecting = st.Hub, st.Reconnecting
 	r := st.Report
 	sys := r.GetSystemInfo()
 	s.IpAddress = sys.GetIpAddress()
@@ -133,6 +134,7 @@ func RenderedOf(st *State) *gpumonv1.Report {
 		return true
 	})
 	r.IsOnline = st.Online
+	r.Hub, r.Reconnecting = st.Hub, st.Reconnecting
 	return r
 }
 

@@ -35,6 +35,10 @@ type RemoteWriter struct {
 	log    *slog.Logger
 
 	Sent, Dropped, Refused atomic.Uint64
+	// queued counts the samples taken into the queue, done those of them
+	// sent or refused: the queue is first in, first out, so done ≥ n means
+	// the n-th queued sample has left.
+	queued, done atomic.Uint64
 }
 
 // NewRemoteWriter returns a writer for url; Run sends.
@@ -52,9 +56,29 @@ func (w *RemoteWriter) Forward(lset labels.Labels, t int64, v float64) {
 	lset.Range(func(l labels.Label) { ts.Labels = append(ts.Labels, prompb.Label{Name: l.Name, Value: l.Value}) })
 	select {
 	case w.queue <- ts:
+		w.queued.Add(1)
 	default:
 		w.Dropped.Add(1)
 	}
+}
+
+// Queued is how many samples were queued so far: WaitSent(Queued()) after
+// a report's samples were forwarded waits for them.
+func (w *RemoteWriter) Queued() uint64 { return w.queued.Load() }
+
+// WaitSent returns once the first n queued samples were sent (or refused
+// as invalid by the endpoint), or with ctx's error.
+func (w *RemoteWriter) WaitSent(ctx context.Context, n uint64) error {
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for w.done.Load() < n {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	return nil
 }
 
 // Pending is the number of queued samples.
@@ -101,9 +125,11 @@ func (w *RemoteWriter) sendWithRetry(ctx context.Context, batch []prompb.TimeSer
 	for {
 		err := w.send(ctx, batch)
 		if err == nil {
+			w.done.Add(uint64(len(batch)))
 			return
 		}
 		if _, refused := err.(refusedError); refused {
+			w.done.Add(uint64(len(batch)))
 			w.Refused.Add(uint64(len(batch)))
 			w.log.Warn("remote write refused a batch; dropped", "url", w.url, "samples", len(batch), "err", err)
 			return

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gpumon/gpumon/hub/internal/alerting"
+	"github.com/gpumon/gpumon/hub/internal/cluster"
 	"github.com/gpumon/gpumon/hub/internal/history"
 	"github.com/gpumon/gpumon/hub/internal/service"
 	"github.com/gpumon/gpumon/hub/internal/validate"
@@ -75,8 +76,16 @@ type Config struct {
 	MaxConnections              int
 	MaxConnectionsPerAddress    int
 	SnapshotRate, SnapshotBurst float64
-	Version                     string
-	Log                         *slog.Logger
+	// ClusterNATS, when set, joins the hubs sharing these NATS servers
+	// (nats:// URLs) as ClusterHub of cluster ClusterName; ClusterKeepalive
+	// is how long a silent hub is waited for before its machines are marked
+	// reconnecting.
+	ClusterNATS      []string
+	ClusterName      string
+	ClusterHub       string
+	ClusterKeepalive time.Duration
+	Version          string
+	Log              *slog.Logger
 }
 
 // Validate checks the configuration before any network I/O.
@@ -143,7 +152,40 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("--interval %s: want between 500ms and 1h", c.Interval))
 	}
 	errs = append(errs, c.validateAlerting()...)
+	errs = append(errs, c.validateCluster()...)
 	return errors.Join(errs...)
+}
+
+// validateCluster checks the cluster flags.
+func (c *Config) validateCluster() []error {
+	var errs []error
+	for _, u := range c.ClusterNATS {
+		if p, err := url.Parse(u); err != nil || (p.Scheme != "nats" && p.Scheme != "tls") || p.Host == "" {
+			errs = append(errs, fmt.Errorf("--cluster-nats %q: want nats://host:port (or tls://host:port), several separated by commas", u))
+		}
+	}
+	if len(c.ClusterNATS) == 0 {
+		for flag, set := range map[string]bool{"--cluster-name": c.ClusterName != "", "--cluster-hub": c.ClusterHub != "", "--cluster-keepalive": c.ClusterKeepalive != 0} {
+			if set {
+				errs = append(errs, fmt.Errorf("%s needs --cluster-nats", flag))
+			}
+		}
+		return errs
+	}
+	if c.ClusterName != "" {
+		if err := cluster.ValidName("--cluster-name", c.ClusterName); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if c.ClusterHub != "" {
+		if err := cluster.ValidName("--cluster-hub", c.ClusterHub); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if k := c.ClusterKeepalive; k != 0 && (k < time.Second || k > 10*time.Minute) {
+		errs = append(errs, fmt.Errorf("--cluster-keepalive %s: want between 1s and 10m", k))
+	}
+	return errs
 }
 
 // validateAlerting checks the alerting flags.

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"io"
 	"io/fs"
 	"net/http"
@@ -28,7 +29,9 @@ func (h *Hub) httpHandler(ctx context.Context) (http.Handler, error) {
 		Version:  h.cfg.Version,
 		// Not ready while history cannot be written: snapshots are then
 		// served as current but not acknowledged.
-		Ready: func(context.Context) error { return h.history.Err() },
+		// In a cluster, not ready while NATS is away: the hub serves only
+		// the machines it holds and acknowledges nothing.
+		Ready: func(context.Context) error { return errors.Join(h.history.Err(), h.clusterErr()) },
 	})
 	if err != nil {
 		return nil, err

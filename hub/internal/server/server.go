@@ -29,6 +29,7 @@ import (
 	"github.com/gpumon/gpumon/hub/internal/audit"
 	"github.com/gpumon/gpumon/hub/internal/auth"
 	"github.com/gpumon/gpumon/hub/internal/bufpool"
+	"github.com/gpumon/gpumon/hub/internal/cluster"
 	"github.com/gpumon/gpumon/hub/internal/fleet"
 	"github.com/gpumon/gpumon/hub/internal/history"
 	"github.com/gpumon/gpumon/hub/internal/service"
@@ -66,6 +67,7 @@ type Hub struct {
 	remote   *history.RemoteWriter
 	querier  service.HistoryQuerier
 	alerts   *alerts
+	cluster  *cluster.Cluster // nil on a single hub
 	started  time.Time
 	// TokenCreated is true when the agent token was generated on this start.
 	TokenCreated bool
@@ -121,6 +123,7 @@ func New(cfg Config) (*Hub, error) {
 		h.history.Close()
 		return nil, fmt.Errorf("listen for HTTP on %s: %w", cfg.HTTPAddr, err)
 	}
+	h.joinCluster()
 	return h, nil
 }
 
@@ -147,6 +150,14 @@ func (h *Hub) grpcServer(creds credentials.TransportCredentials) *grpc.Server {
 	s := grpc.NewServer(opts...)
 	agents := &service.Agents{Fleet: h.fleet, Sink: h.history, Stats: h.stats, Log: h.cfg.Log, Interval: h.cfg.Interval, Version: h.cfg.Version,
 		SnapshotRate: h.cfg.SnapshotRate, SnapshotBurst: h.cfg.SnapshotBurst, Stopping: h.stopping, Capacity: h.cfg.Capacity, Audit: h.audit}
+	if h.cluster != nil {
+		agents.Cluster = h.cluster
+		if h.remote != nil {
+			// The cluster's history is the shared store: acknowledge what
+			// reached it.
+			agents.Delivery = h.remote
+		}
+	}
 	gpumonv1.RegisterAgentServiceServer(s, agents)
 	gpumonv1.RegisterFleetServiceServer(s, h.fleetSvc)
 	healthpb.RegisterHealthServer(s, h.health)
@@ -212,6 +223,10 @@ func (h *Hub) Run(ctx context.Context) error {
 	if h.remote != nil {
 		wg.Add(1)
 		go func() { defer wg.Done(); h.remote.Run(loopCtx) }()
+	}
+	if h.cluster != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); h.runCluster(loopCtx) }()
 	}
 
 	var runErr error

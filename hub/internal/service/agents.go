@@ -79,6 +79,10 @@ type Agents struct {
 	Capacity Capacity
 	// Audit records refused streams and snapshots; may be nil.
 	Audit *audit.Log
+	// Cluster, when set, publishes the machines held here; acknowledgements
+	// wait for it, and for Delivery when set.
+	Cluster  Cluster
+	Delivery Delivery
 
 	budgets sync.Map // machine key → *tokenbucket.Bucket
 }
@@ -104,6 +108,10 @@ func (a *Agents) Connect(stream gpumonv1.AgentService_ConnectServer) error {
 	m, w, err := a.attach(ctx, fleet.Hello{Hello: hello, Interval: interval, Conn: conn})
 	if err != nil {
 		return err
+	}
+	if a.Cluster != nil {
+		a.Cluster.Attached(m, w.LastSeq)
+		defer a.Cluster.Detached(m) // after Detach
 	}
 	defer a.Fleet.Detach(m, conn)
 	a.Stats.Streams.Add(1)
@@ -131,11 +139,15 @@ func (a *Agents) Connect(stream gpumonv1.AgentService_ConnectServer) error {
 	out := newOutbox()
 	sendErr := make(chan error, 1)
 	go func() { sendErr <- out.run(ctx, stream, conn) }()
+	acks, commitErr := a.acker(ctx, m, w.LastSeq, out)
 	recvDone := make(chan error, 1)
-	go func() { recvDone <- a.receive(ctx, stream, m, conn, out, deltas) }()
+	go func() { recvDone <- a.receive(ctx, stream, m, conn, acks, deltas) }()
 	var recvErr error
 	select {
 	case recvErr = <-recvDone:
+	case recvErr = <-commitErr:
+	case <-conn.Done():
+		recvErr = status.Errorf(codes.Unavailable, "machine %s: its stream moved to another hub", m.Key)
 	case <-a.Stopping:
 		cancel()
 		return status.Error(codes.Unavailable, "hub is shutting down")
@@ -232,7 +244,30 @@ func (a *Agents) budget(key string) (b *tokenbucket.Bucket, rate, burst float64)
 	return v.(*tokenbucket.Bucket), rate, burst
 }
 
-func (a *Agents) receive(ctx context.Context, stream gpumonv1.AgentService_ConnectServer, m *fleet.Machine, conn *fleet.AgentConn, out *outbox, deltas *procdelta.Decoder) error {
+// acker returns what acknowledges a recorded snapshot: the outbox at once
+// on a single hub; in a cluster, a committer that acknowledges once the
+// cluster holds it (its error ends the stream).
+func (a *Agents) acker(ctx context.Context, m *fleet.Machine, lastSeq uint64, out *outbox) (func(uint64), <-chan error) {
+	if a.Cluster == nil {
+		return out.ack, nil
+	}
+	cm := newCommitter(lastSeq)
+	errc := make(chan error, 1)
+	go func() {
+		if err := a.commit(ctx, m, cm, out); err != nil {
+			errc <- err
+		}
+	}()
+	return func(seq uint64) {
+		var mark uint64
+		if a.Delivery != nil {
+			mark = a.Delivery.Queued()
+		}
+		cm.offer(seq, mark)
+	}, errc
+}
+
+func (a *Agents) receive(ctx context.Context, stream gpumonv1.AgentService_ConnectServer, m *fleet.Machine, conn *fleet.AgentConn, ack func(uint64), deltas *procdelta.Decoder) error {
 	limit, rate, burst := a.budget(m.Key)
 	unrecorded := false
 	for {
@@ -255,7 +290,7 @@ func (a *Agents) receive(ctx context.Context, stream gpumonv1.AgentService_Conne
 				return err
 			}
 			if seq > 0 {
-				out.ack(seq)
+				ack(seq)
 			}
 		case *gpumonv1.ConnectRequest_CommandResult:
 			conn.Resolve(x.CommandResult)

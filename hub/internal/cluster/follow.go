@@ -1,0 +1,158 @@
+package cluster
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
+)
+
+// follow mirrors the bucket into the fleet until ctx is done, the watch
+// ends or the NATS connection came back (the caller watches anew: a watch
+// across an outage may have missed updates).
+func (c *Cluster) follow(ctx context.Context, kv jetstream.KeyValue, reconnected <-chan struct{}) {
+	w, err := kv.WatchAll(ctx)
+	if err != nil {
+		c.log.Warn("cluster bucket watch failed; retrying", "err", err)
+		sleep(ctx, time.Second)
+		return
+	}
+	defer func() { _ = w.Stop() }()
+	defer c.ready.Store(false)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-reconnected:
+			return
+		case e, ok := <-w.Updates():
+			if !ok {
+				return
+			}
+			if e == nil { // every current value seen: the view is whole
+				c.resetBeats()
+				c.ready.Store(true)
+				c.log.Info("cluster view complete", "bucket", c.bucket())
+				continue
+			}
+			c.apply(e)
+		}
+	}
+}
+
+// apply takes one bucket entry.
+func (c *Cluster) apply(e jetstream.KeyValueEntry) {
+	key := e.Key()
+	switch {
+	case strings.HasPrefix(key, hubPrefix):
+		if name := strings.TrimPrefix(key, hubPrefix); name != c.cfg.Hub && e.Operation() == jetstream.KeyValuePut {
+			c.mu.Lock()
+			c.beats[name] = time.Now()
+			c.mu.Unlock()
+		}
+	case strings.HasPrefix(key, machinePrefix):
+		if e.Operation() != jetstream.KeyValuePut {
+			return
+		}
+		r, err := decode(key, e.Value())
+		if err != nil {
+			c.log.Warn("cluster record refused", "err", err)
+			return
+		}
+		c.mu.Lock()
+		if e.Revision() > c.revs[key] {
+			c.revs[key] = e.Revision()
+		}
+		claiming := c.claims[r.Key]
+		if _, seen := c.beats[r.Hub]; !seen && r.Hub != c.cfg.Hub {
+			c.beats[r.Hub] = time.Now()
+		}
+		c.mu.Unlock()
+		if r.Hub == c.cfg.Hub {
+			// This hub's own record: an echo, or from before a restart.
+			if m, ok := c.fleet.Get(r.Key); ok && m.Held() {
+				return
+			}
+			r.Connected = false
+		}
+		if m, ok := c.fleet.Get(r.Key); ok && m.Held() {
+			if claiming || r.Hub == c.cfg.Hub {
+				return // this hub's claim overrides it
+			}
+			if conn := c.fleet.Release(m); conn != nil {
+				c.log.Info("machine's stream moved to another hub; ending the stream here", "key", r.Key, "to", r.Hub)
+			}
+		}
+		c.fleet.Mirror(r, c.forwarderFor(r))
+	}
+}
+
+// beat writes this hub's heartbeat until ctx is done.
+func (c *Cluster) beat(ctx context.Context) {
+	every := max(c.cfg.Keepalive/5, 200*time.Millisecond)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if kv := c.store(); kv != nil {
+			data, _ := proto.Marshal(&gpumonv1.ClusterHub{Name: c.cfg.Hub, Time: timestamppb.Now(), GrpcAddr: c.cfg.GRPCAddr, HttpAddr: c.cfg.HTTPAddr})
+			wctx, cancel := context.WithTimeout(ctx, every)
+			if _, err := kv.Put(wctx, hubKV(c.cfg.Hub), data); err != nil && ctx.Err() == nil {
+				c.log.Debug("cluster heartbeat failed", "err", err)
+			}
+			cancel()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// watchDead marks the machines of hubs whose heartbeat stopped as
+// reconnecting. Nothing is judged while this hub's own view is not whole.
+func (c *Cluster) watchDead(ctx context.Context) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if !c.ready.Load() {
+			continue
+		}
+		now := time.Now()
+		var dead []string
+		c.mu.Lock()
+		for name, at := range c.beats {
+			if now.Sub(at) > c.cfg.Keepalive {
+				dead = append(dead, name)
+			}
+		}
+		c.mu.Unlock()
+		for _, name := range dead {
+			if n := c.fleet.MarkReconnecting(name); n > 0 {
+				c.log.Warn("hub stopped answering; its machines are reconnecting", "dead_hub", name, "machines", n)
+			}
+			c.dropForwarders(name)
+		}
+	}
+}
+
+// resetBeats restarts every hub's keepalive window (after this hub's own
+// view was interrupted).
+func (c *Cluster) resetBeats() {
+	now := time.Now()
+	c.mu.Lock()
+	for name := range c.beats {
+		c.beats[name] = now
+	}
+	c.mu.Unlock()
+}
