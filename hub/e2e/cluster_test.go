@@ -313,3 +313,111 @@ func victimName(hubs []*hub, h *hub) string {
 	}
 	return ""
 }
+
+// onlineCount counts the machines with prefix that a hub lists online.
+func onlineCount(t *testing.T, base, prefix string) int {
+	n := 0
+	for key, v := range machines(t, base) {
+		if strings.HasPrefix(key, prefix) && v.(map[string]any)["is_online"] == true {
+			n++
+		}
+	}
+	return n
+}
+
+// Case 4: SIGKILL one of the three NATS nodes: every hub keeps listing
+// every machine online; restarted, the node catches up (a hub that knows
+// only that node lists the whole fleet).
+func TestClusterNATSNodeLost(t *testing.T) {
+	t.Parallel()
+	nats := startNATS(t, 3)
+	hubs := []*hub{clusterHub(t, nats.urls(), "hub-a"), clusterHub(t, nats.urls(), "hub-b")}
+	for _, h := range hubs {
+		waitFor(t, "hub in the cluster (/readyz)", 60*time.Second, func() bool { return ready(h.http) })
+	}
+	const agents = 6
+	start(t, "gpumon-loadgen", "--hub", hubList(hubs...), "--token", agentToken, "--agents", fmt.Sprint(agents),
+		"--interval", "1s", "--duration", "10m", "--profile", "small", "--prefix", "c4")
+	for _, h := range hubs {
+		waitFor(t, "every machine online", 60*time.Second, func() bool { return onlineCount(t, h.http, "c4-") == agents })
+	}
+	nats.nodes[0].kill()
+	for end := time.Now().Add(20 * time.Second); time.Now().Before(end); time.Sleep(250 * time.Millisecond) {
+		for _, h := range hubs {
+			if n := onlineCount(t, h.http, "c4-"); n != agents {
+				t.Fatalf("%s lists %d of %d machines online with one NATS node down", h.http, n, agents)
+			}
+		}
+	}
+	nats.restart(0)
+	only := clusterHub(t, "nats://"+nats.nodes[0].client, "hub-late")
+	took := waitFor(t, "a hub on the restarted node only to list the fleet", 60*time.Second, func() bool {
+		return onlineCount(t, only.http, "c4-") == agents
+	})
+	t.Logf("a hub that knows only the restarted node listed all %d machines online %s after answering /healthz", agents, took.Round(100*time.Millisecond))
+	for _, h := range hubs {
+		if !ready(h.http) {
+			t.Errorf("%s is not ready after the node came back", h.http)
+		}
+	}
+}
+
+// Case 5: every NATS node down: each hub keeps serving the machines it
+// holds, /readyz says the hub is degraded, and once NATS is back the
+// cluster view heals and no snapshot is lost.
+func TestClusterAllNATSDown(t *testing.T) {
+	t.Parallel()
+	nats := startNATS(t, 3)
+	hubs := []*hub{clusterHub(t, nats.urls(), "hub-a"), clusterHub(t, nats.urls(), "hub-b")}
+	for _, h := range hubs {
+		waitFor(t, "hub in the cluster (/readyz)", 60*time.Second, func() bool { return ready(h.http) })
+	}
+	const agents = 6
+	load := start(t, "gpumon-loadgen", "--hub", hubList(hubs...), "--token", agentToken, "--agents", fmt.Sprint(agents),
+		"--interval", "1s", "--duration", "10m", "--profile", "small", "--prefix", "c5")
+	held := map[*hub][]string{}
+	for _, h := range hubs {
+		waitFor(t, "every machine online", 60*time.Second, func() bool { return onlineCount(t, h.http, "c5-") == agents })
+	}
+	for i, h := range hubs {
+		for key := range machines(t, h.http) {
+			if name, _, _ := holder(t, h.http, key); strings.HasPrefix(key, "c5-") && name == []string{"hub-a", "hub-b"}[i] {
+				held[h] = append(held[h], key)
+			}
+		}
+	}
+	for _, n := range nats.nodes {
+		n.kill()
+	}
+	for _, h := range hubs {
+		waitFor(t, "/readyz to say the hub is degraded", 30*time.Second, func() bool {
+			code, v, _ := call(t, http.MethodGet, h.http+"/readyz", "", nil)
+			return code == http.StatusServiceUnavailable && strings.Contains(fmt.Sprint(v), "NATS")
+		})
+	}
+	time.Sleep(15 * time.Second) // longer than the offline limit (10 s)
+	for _, h := range hubs {
+		for _, key := range held[h] {
+			if _, on, _ := holder(t, h.http, key); !on {
+				t.Errorf("%s does not serve %s, which it holds, online while NATS is down", h.http, key)
+			}
+		}
+	}
+	for i := range nats.nodes {
+		nats.restart(i)
+	}
+	for _, h := range hubs {
+		took := waitFor(t, "the cluster view to heal", 90*time.Second, func() bool {
+			return ready(h.http) && onlineCount(t, h.http, "c5-") == agents
+		})
+		t.Logf("%s: whole fleet online and ready %s after NATS came back", h.http, took.Round(100*time.Millisecond))
+	}
+	time.Sleep(3 * time.Second)
+	load.stop()
+	// History is per hub here: each machine stayed with its hub.
+	for i := range agents {
+		key := fmt.Sprintf("c5-%04d", i+1)
+		got := mergeSeqs(seqs(t, hubs[0].http, key), seqs(t, hubs[1].http, key))
+		assertEverySeqOnce(t, got, 25)
+	}
+}
