@@ -54,13 +54,19 @@ deadcode: tools ## fail when a function is reached neither from a main nor from 
 	  if [ -n "$$dead" ]; then echo "unreachable functions (delete them, or call them):"; echo "$$dead"; exit 1; fi
 
 .PHONY: test-go
-test-go: ## go test -race on every module (installs Prometheus, Alertmanager and python3-websockets for the end-to-end tests when missing)
+test-go: ## go test -race on every module (installs Prometheus, Alertmanager, nats-server, VictoriaMetrics and python3-websockets for the end-to-end tests when missing)
 	@command -v prometheus >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null; \
 	  else echo "the Prometheus end-to-end test needs Debian's prometheus: run 'sudo apt-get install -y prometheus'" >&2; exit 1; fi; }
 	@command -v prometheus-alertmanager >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus-alertmanager >/dev/null; \
 	  else echo "the Alertmanager end-to-end test needs Debian's prometheus-alertmanager: run 'sudo apt-get install -y prometheus-alertmanager'" >&2; exit 1; fi; }
+	@command -v nats-server >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nats-server >/dev/null; \
+	  else echo "the cluster end-to-end tests need Debian's nats-server: run 'sudo apt-get install -y nats-server'" >&2; exit 1; fi; }
+	@command -v victoria-metrics >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq victoria-metrics >/dev/null; \
+	  else echo "the cluster end-to-end tests need Debian's victoria-metrics: run 'sudo apt-get install -y victoria-metrics'" >&2; exit 1; fi; }
 	@/usr/bin/python3 -c 'import websockets' 2>/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-websockets >/dev/null; \
 	  else echo "the original collector's websocket test needs Debian's python3-websockets: run 'sudo apt-get install -y python3-websockets'" >&2; exit 1; fi; }
