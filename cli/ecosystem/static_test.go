@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -96,39 +97,77 @@ func TestDockerfiles(t *testing.T) {
 	}
 }
 
-// TestCompose parses the compose file and checks each service's command and
-// environment against its binary.
+// TestCompose parses the compose files and checks each service's command
+// and environment against its binary: one hub and an agent, and three hubs
+// of a cluster with an agent that knows them all.
 func TestCompose(t *testing.T) {
-	var doc struct {
-		Services map[string]struct {
-			Image       string            `yaml:"image"`
-			Command     []string          `yaml:"command"`
-			Environment map[string]string `yaml:"environment"`
-			Pid         string            `yaml:"pid"`
-		} `yaml:"services"`
-	}
-	if err := yaml.Unmarshal([]byte(readFile(t, "deploy/docker/compose.yaml")), &doc); err != nil {
-		t.Fatalf("compose.yaml: %v", err)
-	}
-	for name, binary := range map[string]string{"hub": "gpumon-hub", "agent": "gpumon-agent"} {
-		s, ok := doc.Services[name]
-		if !ok {
-			t.Fatalf("compose.yaml has no service %q", name)
+	for file, services := range map[string]map[string]string{
+		"deploy/docker/compose.yaml":         {"hub": "gpumon-hub", "agent": "gpumon-agent"},
+		"deploy/docker/compose-cluster.yaml": {"hub-a": "gpumon-hub", "hub-b": "gpumon-hub", "hub-c": "gpumon-hub", "agent": "gpumon-agent"},
+	} {
+		doc := readCompose(t, file)
+		for name, binary := range services {
+			s, ok := doc.Services[name]
+			if !ok {
+				t.Fatalf("%s has no service %q", file, name)
+			}
+			checkArgs(t, file+" "+name, binary, s.Command)
+			for k := range s.Environment {
+				checkEnv(t, file+" "+name, binary, k)
+			}
+			if binary == "gpumon-hub" && len(services) > 2 && s.Environment["GPUMON_CLUSTER_NATS"] == "" {
+				t.Errorf("%s: %s does not join the cluster (GPUMON_CLUSTER_NATS)", file, name)
+			}
 		}
-		checkArgs(t, "compose.yaml "+name, binary, s.Command)
-		for k := range s.Environment {
-			checkEnv(t, "compose.yaml "+name, binary, k)
+		if doc.Services["agent"].Pid != "host" {
+			t.Errorf("%s: the agent must share the host's PID namespace (pid: host)", file)
+		}
+		for name, s := range doc.Services {
+			if strings.HasPrefix(name, "nats-") {
+				checkNATSArgs(t, file+" "+name, s.Command)
+			}
 		}
 	}
-	if doc.Services["agent"].Pid != "host" {
-		t.Error("the compose agent must share the host's PID namespace (pid: host)")
+}
+
+type composeFile struct {
+	Services map[string]struct {
+		Image       string            `yaml:"image"`
+		Command     []string          `yaml:"command"`
+		Environment map[string]string `yaml:"environment"`
+		Pid         string            `yaml:"pid"`
+	} `yaml:"services"`
+}
+
+func readCompose(t *testing.T, file string) composeFile {
+	t.Helper()
+	var doc composeFile
+	if err := yaml.Unmarshal([]byte(readFile(t, file)), &doc); err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	return doc
+}
+
+// checkNATSArgs checks a NATS server's flags against Debian's nats-server
+// --help, when it is installed (the cluster tests install it).
+func checkNATSArgs(t *testing.T, where string, args []string) {
+	t.Helper()
+	out, err := exec.Command("nats-server", "--help").CombinedOutput()
+	if err != nil {
+		return
+	}
+	for _, a := range args {
+		if name, _, _ := strings.Cut(a, "="); strings.HasPrefix(name, "--") && !regexp.MustCompile(`(?m)[ ,]`+regexp.QuoteMeta(name)+`\b`).Match(out) {
+			t.Errorf("%s passes %s, which nats-server --help does not list", where, name)
+		}
 	}
 }
 
 // TestKubernetes parses every manifest and checks containers' args and env.
 func TestKubernetes(t *testing.T) {
 	kinds := map[string]bool{}
-	for _, file := range []string{"deploy/kubernetes/hub.yaml", "deploy/kubernetes/agent-daemonset.yaml"} {
+	hubReplicas := map[string]int{}
+	for _, file := range []string{"deploy/kubernetes/hub.yaml", "deploy/kubernetes/agent-daemonset.yaml", "deploy/kubernetes/cluster.yaml"} {
 		dec := yaml.NewDecoder(bytes.NewReader([]byte(readFile(t, file))))
 		for {
 			var obj manifest
@@ -147,9 +186,16 @@ func TestKubernetes(t *testing.T) {
 				t.Errorf("%s: the agent DaemonSet needs hostPID: true", file)
 			}
 			for _, c := range obj.Spec.Template.Spec.Containers {
+				if c.Name == "nats" || c.Name == "victoria-metrics" {
+					checkNATSArgs(t, file, map[string][]string{"nats": c.Args}[c.Name])
+					continue
+				}
 				binary := map[string]string{"hub": "gpumon-hub", "agent": "gpumon-agent"}[c.Name]
 				if binary == "" {
 					t.Fatalf("%s: unknown container %q", file, c.Name)
+				}
+				if c.Name == "hub" {
+					hubReplicas[file] = obj.Spec.Replicas
 				}
 				checkArgs(t, file, binary, c.Args)
 				for _, e := range c.Env {
@@ -158,10 +204,13 @@ func TestKubernetes(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"Deployment", "Service", "PersistentVolumeClaim", "DaemonSet", "Secret"} {
+	for _, want := range []string{"Deployment", "Service", "PersistentVolumeClaim", "DaemonSet", "Secret", "StatefulSet"} {
 		if !kinds[want] {
 			t.Errorf("the manifests have no %s", want)
 		}
+	}
+	if hubReplicas["deploy/kubernetes/hub.yaml"] != 1 || hubReplicas["deploy/kubernetes/cluster.yaml"] != 3 {
+		t.Errorf("hub replicas = %v: one for the single hub (its history is on its volume), three in the cluster", hubReplicas)
 	}
 }
 
@@ -172,6 +221,7 @@ type manifest struct {
 		Name string `yaml:"name"`
 	} `yaml:"metadata"`
 	Spec struct {
+		Replicas int `yaml:"replicas"`
 		Template struct {
 			Spec struct {
 				HostPID    bool `yaml:"hostPID"`
