@@ -139,7 +139,7 @@ func TestClusterKillThroughAnotherHub(t *testing.T) {
 	}
 	pid, exited := startVictim(t)
 
-	startAgent(t, c, "c3-kill", "rtx4090x2", "--allow-kill")
+	agent := startAgent(t, c, "c3-kill", "rtx4090x2", "--allow-kill")
 	waitFor(t, "hub A sees the victim in c3-kill's report", 30*time.Second, func() bool {
 		m, ok := machines(t, a.http)["c3-kill"].(map[string]any)
 		return ok && m["hub"] == "hub-c" && strings.Contains(fmt.Sprint(m["system_info"]), fmt.Sprintf("pid:%d ", pid))
@@ -165,6 +165,17 @@ func TestClusterKillThroughAnotherHub(t *testing.T) {
 	if code != http.StatusOK || v.(map[string]any)["status"] != "error" || !strings.Contains(fmt.Sprint(v), "never") {
 		t.Errorf("kill of PID 1 through hub A: %d %v, want the agent's refusal", code, v)
 	}
+
+	// Forgotten on hub A once offline, the machine is gone from hub C too.
+	agent.kill()
+	waitFor(t, "c3-kill offline on hub A", 30*time.Second, func() bool { _, on, _ := holder(t, a.http, "c3-kill"); return !on })
+	if code, v, _ := call(t, http.MethodDelete, a.http+"/api/v1/machines/c3-kill", adminToken, nil); code != http.StatusOK {
+		t.Fatalf("forget on hub A: %d %v", code, v)
+	}
+	waitFor(t, "c3-kill forgotten on hub C", 30*time.Second, func() bool {
+		_, listed := machines(t, c.http)["c3-kill"]
+		return !listed
+	})
 }
 
 // Case 2: SIGKILL one of three hubs sharing a history store

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"encoding/base64"
 	"strings"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
+	"github.com/gpumon/gpumon/hub/internal/validate"
 )
 
 // follow mirrors the bucket into the fleet until ctx is done, the watch
@@ -57,11 +59,15 @@ func (c *Cluster) apply(e jetstream.KeyValueEntry) {
 		}
 	case strings.HasPrefix(key, machinePrefix):
 		if e.Operation() != jetstream.KeyValuePut {
+			c.forgotten(key)
 			return
 		}
 		r, err := decode(key, e.Value())
+		if err == nil && r.Report != nil {
+			err = validate.Report(r.Report)
+		}
 		if err != nil {
-			c.log.Warn("cluster record refused", "err", err)
+			c.log.Warn("cluster record refused", "key", key, "err", err)
 			return
 		}
 		c.mu.Lock()
@@ -89,6 +95,28 @@ func (c *Cluster) apply(e jetstream.KeyValueEntry) {
 			}
 		}
 		c.fleet.Mirror(r, c.forwarderFor(r))
+	}
+}
+
+// forgotten forgets the machine of a deleted record, unless this hub holds
+// its stream (an agent connected since: its next write brings it back).
+func (c *Cluster) forgotten(kvKey string) {
+	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimPrefix(kvKey, machinePrefix))
+	if err != nil {
+		return
+	}
+	key := string(raw)
+	c.mu.Lock()
+	delete(c.revs, kvKey)
+	c.mu.Unlock()
+	c.mu.Lock()
+	if f := c.fwd[key]; f != nil {
+		f.conn.Close()
+		delete(c.fwd, key)
+	}
+	c.mu.Unlock()
+	if c.fleet.ForgetMirror(key) {
+		c.log.Info("machine forgotten on another hub", "key", key)
 	}
 }
 

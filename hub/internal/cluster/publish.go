@@ -54,6 +54,20 @@ func (c *Cluster) Detached(m *fleet.Machine) {
 	}
 }
 
+// Forget deletes m's record: every hub forgets the machine. Best effort,
+// bounded (a hub that misses it lists the machine until forgotten there).
+func (c *Cluster) Forget(m *fleet.Machine) {
+	kv := c.store()
+	if kv == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := kv.Delete(ctx, machineKV(m.Key)); err != nil {
+		c.log.Warn("forgotten machine's cluster record not deleted", "key", m.Key, "err", err)
+	}
+}
+
 // write puts m's record with compare-and-set on the newest revision seen.
 // When another hub wrote meanwhile, a claim (this hub just took the stream)
 // writes over it; otherwise the machine moved.

@@ -137,6 +137,23 @@ func (f *Fleet) Release(m *Machine) *AgentConn {
 	return c
 }
 
+// ForgetMirror forgets a machine another hub forgot (its record is gone),
+// unless this hub holds its stream.
+func (f *Fleet) ForgetMirror(key string) bool {
+	m, ok := f.Get(key)
+	if !ok {
+		return false
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.Held() {
+		return false
+	}
+	m.conn.Store(nil)
+	f.remove(m)
+	return true
+}
+
 // MarkReconnecting marks the machines held by hub, which stopped answering,
 // as reconnecting (not online) until their agents reconnect somewhere.
 func (f *Fleet) MarkReconnecting(hub string) int {

@@ -215,6 +215,13 @@ func (f *Fleet) Forget(key string) error {
 	if st := m.State(); st != nil && st.Online {
 		return ErrOnline
 	}
+	f.remove(m)
+	return nil
+}
+
+// remove takes m out of the fleet (caller holds m.mu).
+func (f *Fleet) remove(m *Machine) {
+	key := m.Key
 	f.mu.Lock()
 	f.machines.Delete(key)
 	f.count--
@@ -235,7 +242,6 @@ func (f *Fleet) Forget(key string) error {
 	f.refreshConflicts(m.Hostname)
 	f.version.Add(1)
 	f.events.Publish(Event{Type: gpumonv1.WatchEventType_WATCH_EVENT_TYPE_FORGOTTEN, Machine: m, State: m.State()})
-	return nil
 }
 
 // Sweep marks machines offline whose agents went quiet. The hub calls it

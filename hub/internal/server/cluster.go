@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/gpumon/gpumon/hub/internal/cluster"
+	"github.com/gpumon/gpumon/hub/internal/fleet"
 )
 
 // joinCluster prepares the hub's cluster membership (--cluster-nats); it
@@ -28,6 +29,15 @@ func (h *Hub) joinCluster() {
 func (h *Hub) runCluster(ctx context.Context) {
 	if err := h.cluster.Run(ctx); err != nil {
 		h.cfg.Log.Error("cluster membership ended", "err", err)
+	}
+}
+
+// forgotten drops a forgotten machine's history accounting and, in a
+// cluster, its record: every hub forgets it.
+func (h *Hub) forgotten(m *fleet.Machine) {
+	h.history.Forget(m)
+	if h.cluster != nil {
+		h.cluster.Forget(m)
 	}
 }
 

@@ -184,7 +184,7 @@ func (h *Hub) Run(ctx context.Context) error {
 	if h.tls != nil {
 		creds = credentials.NewTLS(h.tls)
 	}
-	h.fleetSvc = &service.Fleet{Fleet: h.fleet, Sink: h.history, History: h.querier, Stats: h.stats, Log: h.cfg.Log, OnForget: h.history.Forget,
+	h.fleetSvc = &service.Fleet{Fleet: h.fleet, Sink: h.history, History: h.querier, Stats: h.stats, Log: h.cfg.Log, OnForget: h.forgotten,
 		Stopping: h.stopping, Redact: redact.New(h.policy.AgentToken, h.policy.APIToken, h.policy.AdminToken), Alerts: h.alerts.engine,
 		Capacity: h.cfg.Capacity, Audit: h.audit, Watchers: h.watchers, WatchMaxLag: h.cfg.WatchMaxLag}
 	h.public = h.grpcServer(creds)
