@@ -24,6 +24,8 @@ type bench struct {
 	started time.Time
 	// basePost is the baseline's best POST rate (requests/s), for ratios.
 	basePost float64
+	// natsProcs are the cluster section's NATS servers.
+	natsProcs []*proc
 }
 
 func main() {
@@ -33,7 +35,7 @@ func main() {
 	doc := flag.String("doc", "", "also write the markdown to this `file` (docs/BENCHMARKS.md)")
 	reps := flag.Int("reps", 3, "repetitions of each measurement (medians are reported)")
 	quick := flag.Bool("quick", false, "short runs, for trying the harness out")
-	only := flag.String("only", "", "comma-separated sections to run (post,grpc,read,watch,agent); all when empty")
+	only := flag.String("only", "", "comma-separated sections to run (post,grpc,read,watch,agent,cluster); all when empty")
 	flag.Parse()
 	b := &bench{root: abs(*root), bin: abs(*bin), tmp: abs(filepath.Join(*out, "tmp")), reps: *reps, quick: *quick, started: time.Now()}
 	if err := os.MkdirAll(b.tmp, 0o755); err != nil {
@@ -50,6 +52,7 @@ func main() {
 		{"read", b.readPath},
 		{"watch", b.watch},
 		{"agent", b.agentCost},
+		{"cluster", b.cluster},
 	}
 	for _, s := range sections {
 		if *only != "" && !strings.Contains(","+*only+",", ","+s.name+",") {

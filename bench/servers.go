@@ -81,11 +81,11 @@ var (
 )
 
 // startHub starts a hub with a fresh data dir on free loopback ports.
-func (b *bench) startHub(name string) (*hub, error) {
+func (b *bench) startHub(name string, extra ...string) (*hub, error) {
 	dir := filepath.Join(b.tmp, name+"-data")
 	_ = os.RemoveAll(dir)
 	pr, pw := io.Pipe()
-	p, err := b.start(name, pw, filepath.Join(b.bin, "gpumon-hub"),
+	p, err := b.start(name, pw, filepath.Join(b.bin, "gpumon-hub"), append([]string{
 		"--http-addr", "127.0.0.1:0", "--grpc-addr", "127.0.0.1:0", "--data-dir", dir,
 		"--agent-token", agentToken, "--legacy-open", "--log-level", "warn",
 		// The load generator's agents send faster than real ones, all from
@@ -93,7 +93,7 @@ func (b *bench) startHub(name string) (*hub, error) {
 		// address too; the per-machine rate and the per-address connection
 		// and watcher limits are not what is measured here.
 		"--max-snapshot-rate", "1000", "--max-snapshot-burst", "100000", "--max-connections-per-address", "0",
-		"--max-watchers-per-client", "1000")
+		"--max-watchers-per-client", "1000"}, extra...)...)
 	if err != nil {
 		return nil, err
 	}

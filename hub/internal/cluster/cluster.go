@@ -108,8 +108,9 @@ type Cluster struct {
 	// fwd are the forwarding connections of machines held elsewhere.
 	fwd map[string]*forwarder
 
-	// Bytes and records written (for /metrics and the bench).
-	BytesOut, Records atomic.Uint64
+	// Records and their bytes written and read, commands forwarded (for
+	// /metrics and the bench).
+	BytesOut, Records, BytesIn, RecordsIn, Forwarded atomic.Uint64
 }
 
 // ErrMoved is returned by Commit when another hub took the machine's stream

@@ -121,6 +121,7 @@ func (c *Cluster) request(key, hub string, cmd *gpumonv1.Command) (*gpumonv1.Com
 	if nc == nil {
 		return nil, errNotReady
 	}
+	c.Forwarded.Add(1)
 	msg, err := nc.Request(c.commandSubject(hub), data, CommandTimeout+5*time.Second)
 	if err != nil {
 		return nil, errors.Join(ErrForward, err)

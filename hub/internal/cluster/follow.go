@@ -62,6 +62,8 @@ func (c *Cluster) apply(e jetstream.KeyValueEntry) {
 			c.forgotten(key)
 			return
 		}
+		c.RecordsIn.Add(1)
+		c.BytesIn.Add(uint64(len(e.Value())))
 		r, err := decode(key, e.Value())
 		if err == nil && r.Report != nil {
 			err = validate.Report(r.Report)

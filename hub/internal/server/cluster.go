@@ -24,6 +24,8 @@ func (h *Hub) joinCluster() {
 		URLs: h.cfg.ClusterNATS, Name: cmp.Or(h.cfg.ClusterName, cluster.DefaultName), Hub: name,
 		Keepalive: h.cfg.ClusterKeepalive, GRPCAddr: h.GRPCAddr(), HTTPAddr: h.HTTPAddr(), Log: h.cfg.Log,
 	}, h.fleet)
+	// /metrics's extra registry (alerting's) carries the cluster's figures.
+	h.alerts.registry.MustRegister(h.cluster.Collector())
 }
 
 func (h *Hub) runCluster(ctx context.Context) {
