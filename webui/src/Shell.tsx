@@ -4,7 +4,7 @@ import { lazy, Suspense, useMemo, useState } from 'react';
 import { Link, Outlet, useLocation } from 'react-router';
 import { useConnection } from './api/connection';
 import { ApiError } from './api/client';
-import { useMachines } from './api/hooks';
+import { useDegraded, useMachines } from './api/hooks';
 import { AlertBell } from './components/AlertBell';
 import { ConnectionBadge } from './components/ConnectionBadge';
 import { EmptyFleet } from './components/EmptyFleet';
@@ -34,6 +34,7 @@ export function Shell() {
   const { state } = useConnection();
   const location = useLocation();
   const q = useMachines();
+  const degraded = useDegraded();
   const section = location.pathname.split('/')[1] || 'list';
   const totals = q.data?.totals;
   const unreachable = q.error instanceof ApiError && [0, 502, 504].includes(q.error.status);
@@ -126,6 +127,7 @@ export function Shell() {
         </Flex>
       </Layout.Header>
       <Layout.Content className="app-content">
+        {degraded ? <Alert type="warning" showIcon banner title={t('hub.degraded', { reason: degraded })} className="degraded-banner" data-testid="degraded-banner" /> : null}
         {q.error && q.data ? (
           <Alert type="warning" showIcon banner title={`${t('err.unreachable')}: ${(q.error as Error).message}`} className="stale-banner" />
         ) : null}

@@ -1,9 +1,12 @@
 package cluster
 
 import (
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/klauspost/compress/zstd"
 	"google.golang.org/protobuf/proto"
 
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
@@ -51,8 +54,8 @@ func TestRecordRefused(t *testing.T) {
 		key  string
 		data []byte
 	}{
-		"not snappy":          {machineKV("gpu-a"), []byte("\xff\xff\xff")},
-		"not protobuf":        {machineKV("gpu-a"), []byte{0x03, 0x08, 0xff, 0xff}},
+		"not zstd":            {machineKV("gpu-a"), []byte("\xff\xff\xff")},
+		"not protobuf":        {machineKV("gpu-a"), zenc.EncodeAll([]byte{0x08, 0xff, 0xff}, nil)},
 		"under another key":   {machineKV("gpu-x"), good},
 		"key not of hostname": {machineKV("gpu-b"), other},
 		"empty":               {machineKV(""), nil},
@@ -82,5 +85,17 @@ func TestNames(t *testing.T) {
 		if err := ValidName("name", tc.in); (err == nil) != tc.ok {
 			t.Errorf("ValidName(%q) = %v, want ok=%v", tc.in, err, tc.ok)
 		}
+	}
+}
+
+// A record that inflates past maxRecord is refused while decompressing, not
+// after taking the memory.
+func TestRecordBombRefused(t *testing.T) {
+	_, err := decode(machineKV("gpu-a"), zenc.EncodeAll(make([]byte, maxRecord+1), nil))
+	if err == nil || !strings.Contains(err.Error(), "decompress") {
+		t.Fatalf("decode of a %d-byte bomb = %v, want a decompression error", maxRecord+1, err)
+	}
+	if !errors.Is(err, zstd.ErrDecoderSizeExceeded) {
+		t.Errorf("decode of a bomb = %v, want the size limit (zstd.ErrDecoderSizeExceeded)", err)
 	}
 }

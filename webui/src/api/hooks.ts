@@ -199,3 +199,27 @@ export function useUsage(days: number) {
     retry,
   });
 }
+
+/**
+ * Why the hub is not ready (GET /readyz answers 503: its history store
+ * fails, or, in a cluster, NATS is away and it serves only the machines it
+ * holds); null while it is ready or cannot be asked.
+ */
+export function useDegraded(): string | null {
+  const cfg = useClientConfig();
+  const q = useQuery({
+    queryKey: ['readyz', cfg.apiBase],
+    queryFn: async ({ signal }) => {
+      try {
+        await apiFetch<unknown>(cfg, '/readyz', { signal });
+        return null;
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 503) return err.message.replace(/^not ready: /, '');
+        return null;
+      }
+    },
+    refetchInterval: 10_000,
+    retry: false,
+  });
+  return q.data ?? null;
+}

@@ -893,6 +893,8 @@ export interface components {
              *     without its secret).
              */
             hostname_conflict?: boolean;
+            /** Cluster mode */
+            hub?: string;
             /**
              * Format: double
              * @description Sampling interval, seconds.
@@ -927,6 +929,11 @@ export interface components {
             /** Format: double */
             memory_percent?: number;
             online?: boolean;
+            /**
+             * @description Cluster mode: the hub that held the stream stopped answering and the
+             *     agent has not reconnected to another hub yet (Report.reconnecting).
+             */
+            reconnecting?: boolean;
             simulated?: boolean;
             /** @description "agent" (gRPC stream) or "legacy" (documented REST POST). */
             source?: string;
@@ -1040,6 +1047,8 @@ export interface components {
             driver_version?: string;
             gpu_data?: components["schemas"]["v1Gpu"][];
             hostname?: string;
+            /** Set by the hub in cluster mode */
+            hub?: string;
             /**
              * Format: double
              * @description Sampling interval of the agent, in seconds.
@@ -1058,6 +1067,12 @@ export interface components {
              *     machine with it): it serves machine_fingerprint instead.
              */
             machine_id?: string;
+            /**
+             * @description Set by the hub in cluster mode: the hub that held the machine's stream
+             *     stopped answering, and the machine's agent has not reconnected to
+             *     another hub yet. The machine is not online meanwhile.
+             */
+            reconnecting?: boolean;
             /** @description True when GPU values come from a simulated machine. */
             simulated?: boolean;
             system_info?: components["schemas"]["v1SystemInfo"] | null;

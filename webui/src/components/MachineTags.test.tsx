@@ -26,3 +26,26 @@ describe('MachineTags clock tag', () => {
     expect(screen.queryByText(/clock/)).toBeNull();
   });
 });
+
+describe('MachineTags in a cluster', () => {
+  it('names the hub holding the machine', () => {
+    renderWithApp(<MachineTags m={summary({ hub: 'hub-b' })} state="online" />);
+    expect(screen.getByText('hub hub-b').title).toMatch(/holds this machine’s agent stream/);
+  });
+
+  it('says reconnecting, not offline, while the machine moves to another hub', () => {
+    renderWithApp(<MachineTags m={summary({ hub: 'hub-a', online: false, reconnecting: true })} state="offline" />);
+    expect(screen.getByText('Reconnecting')).toBeInTheDocument();
+    expect(screen.queryByText('Offline')).toBeNull();
+  });
+
+  it('shows no hub on a single hub', () => {
+    renderWithApp(<MachineTags m={summary({})} state="online" />);
+    expect(screen.queryByText(/^hub /)).toBeNull();
+  });
+
+  it('speaks Chinese', () => {
+    renderWithApp(<MachineTags m={summary({ hub: 'hub-a', online: false, reconnecting: true })} state="offline" />, { language: 'zh' });
+    expect(screen.getByText('重连中')).toBeInTheDocument();
+  });
+});

@@ -1,4 +1,4 @@
-import { ClockCircleOutlined, CloudServerOutlined, DisconnectOutlined, WarningOutlined } from '@ant-design/icons';
+import { ClockCircleOutlined, CloudServerOutlined, ClusterOutlined, DisconnectOutlined, SyncOutlined, WarningOutlined } from '@ant-design/icons';
 import type { MachineSummary } from '../api/types';
 import { LEVEL_TAG_COLOR, usageLevel } from '../lib/colors';
 import { formatOffset, formatPercent } from '../lib/format';
@@ -31,11 +31,20 @@ export function MachineTags({ m, state }: { m: MachineSummary; state: MachineSta
         <Chip color="orange" icon={<WarningOutlined />} hint={t('machine.staleHint')}>
           {t('machine.stale')}
         </Chip>
+      ) : m.reconnecting ? (
+        <Chip color="orange" icon={<SyncOutlined />} hint={t('machine.reconnectingHint')} className="reconnecting-tag">
+          {t('machine.reconnecting')}
+        </Chip>
       ) : (
         <Chip icon={<DisconnectOutlined />} hint={t('machine.offlineHint')} className="offline-tag">
           {t('machine.offline')}
         </Chip>
       )}
+      {m.hub ? (
+        <Chip icon={<ClusterOutlined />} hint={t('machine.hubHint')} className="hub-tag">
+          {t('machine.hub', { hub: m.hub })}
+        </Chip>
+      ) : null}
       {m.simulated ? <Chip color="purple">{t('machine.simulated')}</Chip> : null}
       {m.hostname_conflict ? (
         <Chip color="red" hint={t('machine.conflictHint')}>

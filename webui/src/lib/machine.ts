@@ -41,7 +41,7 @@ export function idleSeconds(g: Pick<Gpu, 'idle_since'>, asOf: string | null | un
 }
 
 /** Summary fields that say nothing about the report's figures: watch events may update them between reports. */
-export const STATUS_FIELDS = ['online', 'can_kill', 'hostname_conflict'] as const;
+export const STATUS_FIELDS = ['online', 'can_kill', 'hostname_conflict', 'hub', 'reconnecting'] as const;
 
 /**
  * The summary to show with a machine's report: the one the hub computed from

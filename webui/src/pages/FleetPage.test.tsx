@@ -32,6 +32,22 @@ describe('the page against a hub', () => {
     expect(container.querySelector('img[src="x"]')).toBeNull();
   });
 
+  it('says the hub is degraded while its /readyz answers 503, and names the machines\' hubs', async () => {
+    const a = summary({ key: 'gpu-01', hostname: 'gpu-01', hub: 'hub-a' });
+    const b = summary({ key: 'gpu-02', hostname: 'gpu-02', hub: 'hub-b', online: false, reconnecting: true });
+    stubHub((p) => {
+      if (p === '/readyz') return { status: 503, body: { status: 'error', message: 'not ready: cluster lab: NATS unreachable or bucket not ready; serving this hub\'s machines only' } };
+      if (p === '/api/v1/machines') return { body: { machines: [a, b], totals: { machines: 2, machines_online: 1, machines_offline: 1 } } };
+      return { status: 404, body: { status: 'error', message: 'not found' } };
+    });
+    renderAt('/list');
+    expect(await screen.findByTestId('degraded-banner', {}, { timeout: 30_000 })).toHaveTextContent(
+      "This hub is degraded: cluster lab: NATS unreachable or bucket not ready; serving this hub's machines only",
+    );
+    expect(await screen.findByText('hub hub-a')).toBeInTheDocument();
+    expect(screen.getByText('Reconnecting')).toBeInTheDocument();
+  });
+
   it('tells how to start an agent when no machine has reported', async () => {
     stubHub(() => ({ body: { machines: [], totals: {} } }));
     renderAt('/list');
