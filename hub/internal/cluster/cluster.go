@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"regexp"
 	"strings"
 	"sync"
@@ -164,12 +165,12 @@ func (c *Cluster) Run(ctx context.Context) error {
 			c.log.Warn("cluster NATS connection lost; serving this hub's machines only", "err", err)
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
-			c.log.Info("cluster NATS connection back", "server", nc.ConnectedUrl())
+			c.log.Info("cluster NATS connection back", "server", nc.ConnectedUrlRedacted())
 			signal(reconnected)
 		}),
 	)
 	if err != nil {
-		return fmt.Errorf("connect to NATS %v: %w", c.cfg.URLs, err)
+		return fmt.Errorf("connect to NATS %s: %w", redacted(c.cfg.URLs), err)
 	}
 	c.nc = nc
 	defer nc.Close()
@@ -224,6 +225,19 @@ func (c *Cluster) bind(ctx context.Context, js jetstream.JetStream) (jetstream.K
 		return js.KeyValue(ctx, c.bucket())
 	}
 	return kv, err
+}
+
+// redacted lists URLs with their passwords hidden, for errors and logs.
+func redacted(urls []string) string {
+	out := make([]string, len(urls))
+	for i, u := range urls {
+		if p, err := url.Parse(u); err == nil {
+			out[i] = p.Redacted()
+		} else {
+			out[i] = "(unparsable URL)"
+		}
+	}
+	return strings.Join(out, ",")
 }
 
 func signal(ch chan struct{}) {

@@ -161,7 +161,11 @@ func (c *Config) validateCluster() []error {
 	var errs []error
 	for _, u := range c.ClusterNATS {
 		if p, err := url.Parse(u); err != nil || (p.Scheme != "nats" && p.Scheme != "tls") || p.Host == "" {
-			errs = append(errs, fmt.Errorf("--cluster-nats %q: want nats://host:port (or tls://host:port), several separated by commas", u))
+			shown := "(unparsable URL)"
+			if err == nil {
+				shown = p.Redacted() // never print a password
+			}
+			errs = append(errs, fmt.Errorf("--cluster-nats %q: want nats://host:port (or tls://host:port), several separated by commas", shown))
 		}
 	}
 	if len(c.ClusterNATS) == 0 {

@@ -49,6 +49,7 @@ func TestClusterFlags(t *testing.T) {
 		}, ""},
 		{"not a nats URL", func(c *Config) { c.ClusterNATS = []string{"http://a:4222"} }, "--cluster-nats"},
 		{"no host", func(c *Config) { c.ClusterNATS = []string{"nats://"} }, "--cluster-nats"},
+		{"password never shown", func(c *Config) { c.ClusterNATS = []string{"http://user:s3cret-pw@a:4222"} }, "user:xxxxx@a:4222"},
 		{"name with a dot", func(c *Config) { c.ClusterNATS, c.ClusterName = []string{"nats://a:4222"}, "lab.1" }, "--cluster-name"},
 		{"hub name with a wildcard", func(c *Config) { c.ClusterNATS, c.ClusterHub = []string{"nats://a:4222"}, "hub>" }, "--cluster-hub"},
 		{"keepalive too short", func(c *Config) { c.ClusterNATS, c.ClusterKeepalive = []string{"nats://a:4222"}, time.Millisecond }, "--cluster-keepalive"},
@@ -63,6 +64,9 @@ func TestClusterFlags(t *testing.T) {
 			}
 			if tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
 				t.Fatalf("Validate() = %v, want an error naming %s", err, tc.want)
+			}
+			if err != nil && strings.Contains(err.Error(), "s3cret") {
+				t.Errorf("Validate() = %v: shows the password", err)
 			}
 		})
 	}
