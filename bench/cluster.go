@@ -26,13 +26,25 @@ func (b *bench) cluster() error {
 		return err
 	}
 	defer nats.stop()
-	const agents = 250
-	interval := 200 * time.Millisecond
+	// Below what one hub sustains on this machine (see the gRPC section), so
+	// that the rows compare what replication costs, not a saturated hub.
+	const agents = 100
+	interval := 500 * time.Millisecond
 	warm, measure := b.dur(8*time.Second), b.dur(15*time.Second)
-	for n := 1; n <= 3; n++ {
+	for n := 0; n <= 3; n++ {
 		r, err := b.clusterLoad(nats.urls, n, agents, interval, warm, measure)
 		if err != nil {
 			return err
+		}
+		if n == 0 {
+			b.add(Row{
+				Section: sec, Name: fmt.Sprintf("one hub without --cluster-nats, %d agents × every %s = %.0f snapshots/s offered (for comparison)", agents, interval, r.offered),
+				Hub: fmt.Sprintf("%.0f/s; hub %.0f µs CPU/snapshot, %.2f cores; ack p50 %s p99 %s",
+					r.rate, r.cpuPerSnap*1e6, r.hubCores, fmtMs(r.p50), fmtMs(r.p99)),
+				Command: fmt.Sprintf("make bench BENCH_ONLY=cluster (gpumon-hub; gpumon-loadgen --profile dgxh100 --agents %d --interval %s)", agents, interval),
+				Values:  map[string]float64{"hubs": 0, "offered": r.offered, "rate": r.rate, "hub_cpu_per_snapshot_s": r.cpuPerSnap, "hub_cores": r.hubCores},
+			})
+			continue
 		}
 		b.add(Row{
 			Section: sec, Name: fmt.Sprintf("%d hub(s), %d agents × every %s = %.0f snapshots/s offered", n, agents, interval, r.offered),
@@ -70,6 +82,9 @@ type clusterRun struct {
 func (b *bench) clusterLoad(urls string, n, agents int, interval, warm, measure time.Duration) (clusterRun, error) {
 	r := clusterRun{offered: float64(agents) / interval.Seconds()}
 	hubs, stop, err := b.clusterHubs(urls, fmt.Sprintf("c%d", n), n)
+	if n == 0 {
+		hubs, stop, err = b.clusterHubs("", "plain", 1)
+	}
 	if err != nil {
 		return r, err
 	}
@@ -96,11 +111,15 @@ func (b *bench) clusterLoad(urls string, n, agents int, interval, warm, measure 
 		p := point{at: time.Now()}
 		for _, h := range hubs {
 			p.cpu += sample(h.pid()).cpu
-			for _, c := range []struct {
+			counters := []struct {
 				name string
 				v    *float64
 			}{{"gpumon_hub_snapshots_total", &p.snaps}, {`gpumon_hub_cluster_record_bytes_total{direction="out"}`, &p.bytes},
-				{`gpumon_hub_cluster_records_total{direction="out"}`, &p.records}} {
+				{`gpumon_hub_cluster_records_total{direction="out"}`, &p.records}}
+			if n == 0 {
+				counters = counters[:1]
+			}
+			for _, c := range counters {
 				v, err := h.counter(c.name)
 				if err != nil {
 					return p, err
@@ -178,8 +197,8 @@ func (b *bench) crossHubLatency(urls string) (p50, p99 time.Duration, n int, err
 	return pct(lat, 50), pct(lat, 99), len(lat), nil
 }
 
-// clusterHubs starts n hubs of cluster name on the NATS servers urls and
-// waits until each shares the fleet (/readyz).
+// clusterHubs starts n hubs of cluster name on the NATS servers urls ("":
+// hubs without a cluster) and waits until each is ready (/readyz).
 func (b *bench) clusterHubs(urls, name string, n int) ([]*hub, func(), error) {
 	var hubs []*hub
 	stop := func() {
@@ -188,8 +207,11 @@ func (b *bench) clusterHubs(urls, name string, n int) ([]*hub, func(), error) {
 		}
 	}
 	for i := range n {
-		h, err := b.startHub(fmt.Sprintf("%s-hub-%d", name, i+1), "--cluster-nats", urls, "--cluster-name", name,
-			"--cluster-hub", fmt.Sprintf("hub-%d", i+1))
+		var args []string
+		if urls != "" {
+			args = []string{"--cluster-nats", urls, "--cluster-name", name, "--cluster-hub", fmt.Sprintf("hub-%d", i+1)}
+		}
+		h, err := b.startHub(fmt.Sprintf("%s-hub-%d", name, i+1), args...)
 		if err != nil {
 			stop()
 			return nil, nil, err

@@ -101,6 +101,8 @@ type Cluster struct {
 	// claims the machines attached here whose hold is not yet written.
 	revs   map[string]uint64
 	claims map[string]bool
+	// written: per machine key, the revision of this hub's latest write.
+	written map[string]uint64
 	// committed: per machine held here, the newest snapshot known to be in
 	// history (shared store included); what the record publishes.
 	committed map[string]uint64
@@ -131,7 +133,7 @@ func New(cfg Config, f *fleet.Fleet) *Cluster {
 	}
 	f.SetHub(cfg.Hub)
 	return &Cluster{cfg: cfg, fleet: f, log: cfg.Log.With("cluster", cfg.Name, "hub", cfg.Hub),
-		revs: map[string]uint64{}, claims: map[string]bool{}, committed: map[string]uint64{}, beats: map[string]time.Time{}, fwd: map[string]*forwarder{}}
+		revs: map[string]uint64{}, claims: map[string]bool{}, committed: map[string]uint64{}, written: map[string]uint64{}, beats: map[string]time.Time{}, fwd: map[string]*forwarder{}}
 }
 
 // Err is nil while the hub shares the fleet with the cluster, else why not

@@ -62,6 +62,12 @@ func (c *Cluster) apply(e jetstream.KeyValueEntry) {
 			c.forgotten(key)
 			return
 		}
+		c.mu.Lock()
+		echo := e.Revision() == c.written[key]
+		c.mu.Unlock()
+		if echo {
+			return // this hub's own write coming back: nothing to decode
+		}
 		c.RecordsIn.Add(1)
 		c.BytesIn.Add(uint64(len(e.Value())))
 		r, err := decode(key, e.Value())

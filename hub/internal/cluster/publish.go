@@ -103,6 +103,7 @@ func (c *Cluster) write(ctx context.Context, m *fleet.Machine, detached bool) er
 		if err == nil {
 			c.mu.Lock()
 			c.revs[key] = max(c.revs[key], newRev)
+			c.written[key] = newRev
 			if claim && !detached {
 				delete(c.claims, m.Key)
 			}
