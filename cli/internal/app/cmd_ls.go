@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"slices"
 	"time"
 
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
@@ -40,6 +41,10 @@ type MachineJSON struct {
 	CanKill        bool      `json:"can_kill"`
 	GPUsFree       uint32    `json:"gpus_free"`
 	GPUsIdleHeld   uint32    `json:"gpus_idle_held"`
+	// Hub holds the machine's agent stream when hubs share the fleet
+	// (absent on a single hub); Reconnecting: that hub stopped answering.
+	Hub          string `json:"hub,omitempty"`
+	Reconnecting bool   `json:"reconnecting,omitempty"`
 }
 
 // LsJSON is the --json output of gpumon ls.
@@ -72,6 +77,7 @@ func machineJSON(m *gpumonv1.MachineSummary) MachineJSON {
 		IPAddress: m.GetIpAddress(), LastSeen: m.GetLastSeen().AsTime().UTC(),
 		Simulated: m.GetSimulated(), CanKill: m.GetCanKill(),
 		GPUsFree: m.GetGpusFree(), GPUsIdleHeld: m.GetGpusIdleHeld(),
+		Hub: m.GetHub(), Reconnecting: m.GetReconnecting(),
 	}
 }
 
@@ -113,14 +119,26 @@ func writeLs(e *env, out LsJSON, now time.Time) {
 		max:   []int{24, 0, 0, 0, 0, 0, 0, 0},
 		right: []bool{false, false, true, true, true, true, true, true},
 	}
+	// Hubs that share the fleet: which one holds each machine.
+	clustered := slices.ContainsFunc(out.Machines, func(m MachineJSON) bool { return m.Hub != "" })
+	if clustered {
+		tb.head, tb.max, tb.right = append(tb.head, "HUB"), append(tb.max, 16), append(tb.right, false)
+	}
 	for _, m := range out.Machines {
 		state := "online"
-		if !m.Online {
+		switch {
+		case m.Reconnecting:
+			state = "reconnecting"
+		case !m.Online:
 			state = "offline"
 		}
-		tb.add(m.Host, state, fmt.Sprintf("%d/%d", m.GPUsBusy, m.GPUs),
-			mib(float64(m.GPUMemoryUsed))+"/"+mib(float64(m.GPUMemoryTotal)),
-			optU32(m.MaxTemperature, "C"), pct(m.CPUPercent), pct(m.MemoryPercent), ago(m.LastSeen, now))
+		cells := []string{m.Host, state, fmt.Sprintf("%d/%d", m.GPUsBusy, m.GPUs),
+			mib(float64(m.GPUMemoryUsed)) + "/" + mib(float64(m.GPUMemoryTotal)),
+			optU32(m.MaxTemperature, "C"), pct(m.CPUPercent), pct(m.MemoryPercent), ago(m.LastSeen, now)}
+		if clustered {
+			cells = append(cells, m.Hub)
+		}
+		tb.add(cells...)
 	}
 	tb.write(e.Out, width(e.Out))
 	t := out.Totals
