@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -98,4 +99,46 @@ func TestRecordBombRefused(t *testing.T) {
 	if !errors.Is(err, zstd.ErrDecoderSizeExceeded) {
 		t.Errorf("decode of a bomb = %v, want the size limit (zstd.ErrDecoderSizeExceeded)", err)
 	}
+}
+
+// dgx is a busy DGX's record: 8 GPUs, 300 processes with command lines.
+func dgx() fleet.Remote {
+	r := &gpumonv1.Report{Hostname: "dgx-01", SystemInfo: &gpumonv1.SystemInfo{CpuPercent: 41.5, MemoryTotal: 2 << 40}}
+	for i := range 8 {
+		r.GpuData = append(r.GpuData, &gpumonv1.Gpu{Id: int32(i), Name: "NVIDIA H100 80GB HBM3", MemoryTotal: 81559, MemoryUsed: uint32(1000 * i),
+			Uuid: fmt.Sprintf("GPU-%08x-1111-2222-3333-444455556666", i), Temperature: proto.Uint32(uint32(40 + i))})
+	}
+	for p := range 300 {
+		r.SystemInfo.Processes = append(r.SystemInfo.Processes, &gpumonv1.Process{
+			Pid: int32(1000 + p), Name: "python", Username: fmt.Sprintf("user%d", p%7), CpuPercent: float64(p%97) / 3,
+			Cmdline: fmt.Sprintf("python train.py --model llama-%db --batch-size %d --lr 3e-4 --output /data/runs/%d", p%70, 8*(p%9), p),
+		})
+	}
+	return fleet.Remote{Record: fleet.Record{Key: "dgx-01", Hostname: "dgx-01", Report: r, Epoch: 1, LastSeq: 9}, Hub: "hub-a", Connected: true}
+}
+
+// BenchmarkRecord measures what a hub spends on one record: encoding it
+// where the machine is held, decoding it on every other hub.
+func BenchmarkRecord(b *testing.B) {
+	r := dgx()
+	data, err := encode(r)
+	if err != nil {
+		b.Fatal(err)
+	}
+	raw, _ := proto.Marshal(r.Report)
+	b.Logf("record: %d bytes (report %d bytes of protobuf)", len(data), len(raw))
+	b.Run("encode", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := encode(r); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("decode", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := decode(machineKV("dgx-01"), data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
