@@ -1,0 +1,97 @@
+package fleet
+
+import (
+	"testing"
+	"time"
+)
+
+// remote is machine host as hub publishes it, with acknowledged seq.
+func remote(host, hub string, seq uint64, at time.Time) Remote {
+	return Remote{
+		Record: Record{Key: host, Hostname: host, MachineID: "id-" + host, Report: report(at, 10), FirstSeen: at, LastSeen: at,
+			Interval: 2 * time.Second, Epoch: 7, LastSeq: seq, Source: "agent", SecretHash: hashSecret("s-" + host)},
+		Hub: hub, Connected: true, CanKill: true,
+	}
+}
+
+func TestMirrorThenTakeOver(t *testing.T) {
+	f, c := newTestFleet()
+	f.SetHub("hub-a")
+	fwd := NewAgentConn(true)
+	fwd.Forwarded = true
+	m, applied := f.Mirror(remote("gpu1", "hub-b", 40, c.t), fwd)
+	st := m.State()
+	switch {
+	case !applied || !st.Online || st.Hub != "hub-b" || st.AckedSeq != 40 || m.Conn() != fwd || m.Held():
+		t.Fatalf("mirrored: applied %v, state %+v, conn %v, held %v", applied, st, m.Conn(), m.Held())
+	}
+	// The agent moves here, with the secret hub-b's record carries: the
+	// same machine, and it replays from what the cluster acknowledged.
+	h := claim("gpu1", "id-gpu1", "s-gpu1")
+	h.Epoch = 7
+	got, w := f.Attach(h)
+	if got != m || w.Conflict || w.LastSeq != 40 || !m.Held() || m.State().Hub != "hub-a" {
+		t.Fatalf("after attach: same %v, welcome %+v, held %v, hub %q", got == m, w, m.Held(), m.State().Hub)
+	}
+	// A late record of the former holder changes nothing while it is held.
+	if _, applied := f.Mirror(remote("gpu1", "hub-b", 41, c.t), nil); applied || m.State().Hub != "hub-a" {
+		t.Fatalf("a record of the former holder was applied over the stream held here")
+	}
+	// Another hub takes it: the stream here is released.
+	conn := f.Release(m)
+	if conn == nil || m.Held() {
+		t.Fatal("release left the stream held")
+	}
+	select {
+	case <-conn.Done():
+	default:
+		t.Error("the released stream's commands are not failed")
+	}
+	if _, applied := f.Mirror(remote("gpu1", "hub-c", 45, c.t), nil); !applied || m.State().Hub != "hub-c" {
+		t.Fatalf("after release: %+v", m.State())
+	}
+}
+
+func TestImpostorOfAMirroredMachineIsAConflict(t *testing.T) {
+	f, c := newTestFleet()
+	f.SetHub("hub-a")
+	f.Mirror(remote("gpu1", "hub-b", 3, c.t), nil)
+	m, w := f.Attach(claim("gpu1", "id-gpu1", "not-the-secret"))
+	if !w.Conflict || m.Key == "gpu1" {
+		t.Fatalf("a stream without the secret another hub holds became %q (welcome %+v), want a conflict entry", m.Key, w)
+	}
+}
+
+func TestMarkReconnectingAndForget(t *testing.T) {
+	f, c := newTestFleet()
+	f.SetHub("hub-a")
+	gone, _ := f.Mirror(remote("gpu1", "hub-b", 3, c.t), nil)
+	other, _ := f.Mirror(remote("gpu2", "hub-c", 3, c.t), nil)
+	if n := f.MarkReconnecting("hub-b"); n != 1 {
+		t.Fatalf("marked %d machines of hub-b, want 1", n)
+	}
+	if st := gone.State(); !st.Reconnecting || st.Online || st.CanKill {
+		t.Errorf("machine of the dead hub: %+v, want reconnecting and not online", st)
+	}
+	if st := other.State(); st.Reconnecting || !st.Online {
+		t.Errorf("machine of a live hub: %+v", st)
+	}
+	if n := f.MarkReconnecting("hub-b"); n != 0 {
+		t.Errorf("marked %d again", n)
+	}
+	// Back through another hub: no longer reconnecting.
+	f.Mirror(remote("gpu1", "hub-c", 5, c.t), nil)
+	if st := gone.State(); st.Reconnecting || !st.Online {
+		t.Errorf("after its agent reached hub-c: %+v", st)
+	}
+	if !f.ForgetMirror("gpu1") {
+		t.Fatal("ForgetMirror of a mirrored machine refused")
+	}
+	if _, ok := f.Get("gpu1"); ok {
+		t.Error("forgotten machine still listed")
+	}
+	held, _ := f.Attach(claim("gpu3", "id-gpu3", ""))
+	if f.ForgetMirror(held.Key) {
+		t.Error("ForgetMirror forgot a machine whose stream this hub holds")
+	}
+}
