@@ -115,6 +115,9 @@ func (f *Fleet) mirrorEntry(r Remote) (*Machine, bool) {
 		}
 		return m, false
 	}
+	// Counted against SetMaxMachines but never refused: every hub shows the
+	// cluster's whole fleet.
+	f.count++
 	m := &Machine{Key: r.Key, Hostname: r.Hostname, MachineID: r.MachineID, Fingerprint: Fingerprint(r.MachineID), secret: r.SecretHash}
 	f.machines.Store(r.Key, m)
 	f.members.Add(1)

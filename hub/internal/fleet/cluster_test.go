@@ -95,3 +95,24 @@ func TestMarkReconnectingAndForget(t *testing.T) {
 		t.Error("ForgetMirror forgot a machine whose stream this hub holds")
 	}
 }
+
+// Mirrored machines count against --max-machines but are never refused: a
+// hub shows the whole cluster's fleet, and forgetting one frees its place.
+func TestMirrorCountsAgainstMaxMachines(t *testing.T) {
+	f, c := newTestFleet()
+	f.SetHub("hub-a")
+	f.SetMaxMachines(1)
+	f.Mirror(remote("gpu1", "hub-b", 1, c.t), nil)
+	f.Mirror(remote("gpu2", "hub-b", 1, c.t), nil)
+	if f.Len() != 2 {
+		t.Fatalf("Len = %d, want both mirrored machines", f.Len())
+	}
+	if m, _ := f.Attach(claim("gpu3", "id-gpu3", "")); m != nil {
+		t.Fatal("a new machine was taken past --max-machines")
+	}
+	f.ForgetMirror("gpu1")
+	f.ForgetMirror("gpu2")
+	if m, _ := f.Attach(claim("gpu3", "id-gpu3", "")); m == nil {
+		t.Fatal("no room after the mirrored machines were forgotten")
+	}
+}
