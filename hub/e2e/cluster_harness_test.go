@@ -147,13 +147,38 @@ func holder(t *testing.T, base, key string) (hubName string, online, reconnectin
 }
 
 // ready reports whether a hub's /readyz answers 200.
-func ready(base string) bool {
-	resp, err := http.Get(base + "/readyz")
+func ready(base string) bool { return answers200(base + "/readyz") }
+
+// answers200 reports whether GET url answers 200.
+func answers200(url string) bool {
+	resp, err := http.Get(url)
 	if err != nil {
 		return false
 	}
 	resp.Body.Close()
 	return resp.StatusCode == http.StatusOK
+}
+
+// startCluster starts a 3-node NATS cluster and hubs of that name on it,
+// and waits until each hub shares the fleet.
+func startCluster(t *testing.T, names []string, extra ...string) (*natsCluster, []*hub) {
+	t.Helper()
+	nats := startNATS(t, 3)
+	var hubs []*hub
+	for _, name := range names {
+		h := clusterHub(t, nats.urls(), name, extra...)
+		waitFor(t, name+" in the cluster (/readyz)", 60*time.Second, func() bool { return ready(h.http) })
+		hubs = append(hubs, h)
+	}
+	return nats, hubs
+}
+
+// startLoad runs gpumon-loadgen's agents, machines PREFIX-0001…, every 1 s
+// on hubs.
+func startLoad(t *testing.T, hubs []*hub, agents int, prefix string) *proc {
+	t.Helper()
+	return start(t, "gpumon-loadgen", "--hub", hubList(hubs...), "--token", agentToken, "--agents", fmt.Sprint(agents),
+		"--interval", "1s", "--duration", "10m", "--profile", "small", "--prefix", prefix)
 }
 
 // startVictoriaMetrics starts Debian's single-node VictoriaMetrics in a
@@ -168,13 +193,6 @@ func startVictoriaMetrics(t *testing.T) string {
 	start(t, bin, "-storageDataPath", t.TempDir(), "-httpListenAddr", addr,
 		"-dedup.minScrapeInterval", "1ms", "-search.latencyOffset", "0s", "-search.disableCache", "-loggerLevel", "WARN")
 	base := "http://" + addr
-	waitFor(t, "victoria-metrics /health", 30*time.Second, func() bool {
-		resp, err := http.Get(base + "/health")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
+	waitFor(t, "victoria-metrics /health", 30*time.Second, func() bool { return answers200(base + "/health") })
 	return base
 }

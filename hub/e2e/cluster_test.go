@@ -17,14 +17,9 @@ import (
 // all 30, each with the hub that holds it, and the holders are the three.
 func TestClusterEveryHubListsTheWholeFleet(t *testing.T) {
 	t.Parallel()
-	nats := startNATS(t, 3)
-	hubs := []*hub{clusterHub(t, nats.urls(), "hub-a"), clusterHub(t, nats.urls(), "hub-b"), clusterHub(t, nats.urls(), "hub-c")}
-	for _, h := range hubs {
-		waitFor(t, "hub in the cluster (/readyz)", 60*time.Second, func() bool { return ready(h.http) })
-	}
+	_, hubs := startCluster(t, []string{"hub-a", "hub-b", "hub-c"})
 	began := time.Now()
-	start(t, "gpumon-loadgen", "--hub", hubList(hubs...), "--token", agentToken, "--agents", "30",
-		"--interval", "1s", "--duration", "10m", "--profile", "small", "--prefix", "c1")
+	startLoad(t, hubs, 30, "c1")
 	holders := map[string]int{}
 	for _, h := range hubs {
 		took := waitFor(t, "30 machines on "+h.http, 60*time.Second, func() bool {
@@ -68,11 +63,8 @@ func TestClusterEveryHubListsTheWholeFleet(t *testing.T) {
 // both hubs, none is lost, and it is never a conflict.
 func TestClusterFlappingAgent(t *testing.T) {
 	t.Parallel()
-	nats := startNATS(t, 3)
-	a, b := clusterHub(t, nats.urls(), "hub-a"), clusterHub(t, nats.urls(), "hub-b")
-	for _, h := range []*hub{a, b} {
-		waitFor(t, "hub in the cluster (/readyz)", 60*time.Second, func() bool { return ready(h.http) })
-	}
+	_, hubs := startCluster(t, []string{"hub-a", "hub-b"})
+	a, b := hubs[0], hubs[1]
 	pa, pb := startProxy(t, a.grpc), startProxy(t, b.grpc)
 	agent := start(t, "gpumon-agent", "--hub", pa.addr()+","+pb.addr(), "--token", agentToken, "--hostname", "c6-flap",
 		"--simulate", "rtx4090x2", "--interval", "500ms")
@@ -132,14 +124,11 @@ func mergeSeqs(a, b []int) []int {
 // reaches the agent through C, and the agent's real result comes back on A.
 func TestClusterKillThroughAnotherHub(t *testing.T) {
 	t.Parallel()
-	nats := startNATS(t, 3)
-	a, c := clusterHub(t, nats.urls(), "hub-a"), clusterHub(t, nats.urls(), "hub-c")
-	for _, h := range []*hub{a, c} {
-		waitFor(t, "hub in the cluster (/readyz)", 60*time.Second, func() bool { return ready(h.http) })
-	}
+	_, hubs := startCluster(t, []string{"hub-a", "hub-c"})
+	a, c := hubs[0], hubs[1]
 	pid, exited := startVictim(t)
 
-	agent := startAgent(t, c, "c3-kill", "rtx4090x2", "--allow-kill")
+	agent := startAgent(t, c, "c3-kill", "rtx4090x2", "--allow-kill", "--allow-kill-non-gpu")
 	waitFor(t, "hub A sees the victim in c3-kill's report", 30*time.Second, func() bool {
 		m, ok := machines(t, a.http)["c3-kill"].(map[string]any)
 		return ok && m["hub"] == "hub-c" && strings.Contains(fmt.Sprint(m["system_info"]), fmt.Sprintf("pid:%d ", pid))
@@ -185,17 +174,10 @@ func TestClusterKillThroughAnotherHub(t *testing.T) {
 // back, and every sequence number sampled reaches history exactly once.
 func TestClusterHubKilled(t *testing.T) {
 	t.Parallel()
-	nats := startNATS(t, 3)
 	vm := startVictoriaMetrics(t)
-	history := []string{"--remote-write-url", vm + "/api/v1/write", "--history-url", vm}
-	hubs := []*hub{clusterHub(t, nats.urls(), "hub-a", history...), clusterHub(t, nats.urls(), "hub-b", history...),
-		clusterHub(t, nats.urls(), "hub-c", history...)}
-	for _, h := range hubs {
-		waitFor(t, "hub in the cluster (/readyz)", 60*time.Second, func() bool { return ready(h.http) })
-	}
+	_, hubs := startCluster(t, []string{"hub-a", "hub-b", "hub-c"}, "--remote-write-url", vm+"/api/v1/write", "--history-url", vm)
 	const agents = 9
-	load := start(t, "gpumon-loadgen", "--hub", hubList(hubs...), "--token", agentToken, "--agents", fmt.Sprint(agents),
-		"--interval", "1s", "--duration", "10m", "--profile", "small", "--prefix", "c2")
+	load := startLoad(t, hubs, agents, "c2")
 	held := map[string][]string{}
 	waitFor(t, "every machine online on every hub", 60*time.Second, func() bool {
 		clear(held)
@@ -228,8 +210,7 @@ func TestClusterHubKilled(t *testing.T) {
 		t.Fatalf("the hub to kill holds no machine: %v", held)
 	}
 	// One more agent knows only the hub to be killed: it cannot move.
-	start(t, "gpumon-loadgen", "--hub", victim.grpc, "--token", agentToken, "--agents", "1",
-		"--interval", "1s", "--duration", "10m", "--profile", "small", "--prefix", "c2lone")
+	startLoad(t, []*hub{victim}, 1, "c2lone")
 	waitFor(t, "the lone agent online on the surviving hub", 30*time.Second, func() bool {
 		_, on, _ := holder(t, survivor.http, "c2lone-0001")
 		return on
@@ -341,14 +322,9 @@ func onlineCount(t *testing.T, base, prefix string) int {
 // only that node lists the whole fleet).
 func TestClusterNATSNodeLost(t *testing.T) {
 	t.Parallel()
-	nats := startNATS(t, 3)
-	hubs := []*hub{clusterHub(t, nats.urls(), "hub-a"), clusterHub(t, nats.urls(), "hub-b")}
-	for _, h := range hubs {
-		waitFor(t, "hub in the cluster (/readyz)", 60*time.Second, func() bool { return ready(h.http) })
-	}
+	nats, hubs := startCluster(t, []string{"hub-a", "hub-b"})
 	const agents = 6
-	start(t, "gpumon-loadgen", "--hub", hubList(hubs...), "--token", agentToken, "--agents", fmt.Sprint(agents),
-		"--interval", "1s", "--duration", "10m", "--profile", "small", "--prefix", "c4")
+	startLoad(t, hubs, agents, "c4")
 	for _, h := range hubs {
 		waitFor(t, "every machine online", 60*time.Second, func() bool { return onlineCount(t, h.http, "c4-") == agents })
 	}
@@ -378,14 +354,9 @@ func TestClusterNATSNodeLost(t *testing.T) {
 // cluster view heals and no snapshot is lost.
 func TestClusterAllNATSDown(t *testing.T) {
 	t.Parallel()
-	nats := startNATS(t, 3)
-	hubs := []*hub{clusterHub(t, nats.urls(), "hub-a"), clusterHub(t, nats.urls(), "hub-b")}
-	for _, h := range hubs {
-		waitFor(t, "hub in the cluster (/readyz)", 60*time.Second, func() bool { return ready(h.http) })
-	}
+	nats, hubs := startCluster(t, []string{"hub-a", "hub-b"})
 	const agents = 6
-	load := start(t, "gpumon-loadgen", "--hub", hubList(hubs...), "--token", agentToken, "--agents", fmt.Sprint(agents),
-		"--interval", "1s", "--duration", "10m", "--profile", "small", "--prefix", "c5")
+	load := startLoad(t, hubs, agents, "c5")
 	held := map[*hub][]string{}
 	for _, h := range hubs {
 		waitFor(t, "every machine online", 60*time.Second, func() bool { return onlineCount(t, h.http, "c5-") == agents })

@@ -241,13 +241,13 @@ func (x *ClusterMachine) GetAgentVersion() string {
 	return ""
 }
 
-// ClusterHub is a hub's heartbeat in the cluster's bucket.
+// ClusterHub is a hub's heartbeat, published on gpumon.<cluster>.hub.<name>.
 type ClusterHub struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// The hub's clock when it wrote the heartbeat.
 	Time *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=time,proto3" json:"time,omitempty"`
-	// The hub's public addresses, for people reading the bucket.
+	// The hub's public addresses, for people watching the heartbeats.
 	GrpcAddr      string `protobuf:"bytes,3,opt,name=grpc_addr,json=grpcAddr,proto3" json:"grpc_addr,omitempty"`
 	HttpAddr      string `protobuf:"bytes,4,opt,name=http_addr,json=httpAddr,proto3" json:"http_addr,omitempty"`
 	unknownFields protoimpl.UnknownFields

@@ -4,8 +4,8 @@
 // key-value bucket; every hub follows the bucket and mirrors the machines
 // other hubs hold into its own fleet, so any hub serves the whole fleet.
 // Commands for a machine held elsewhere travel to its hub by NATS
-// request/reply. Each hub beats a heartbeat into the bucket; the machines of
-// a hub whose heartbeat stops are marked reconnecting.
+// request/reply. Each hub publishes a heartbeat; the machines of a hub
+// whose heartbeat stops are marked reconnecting.
 //
 // A snapshot is acknowledged to the agent only once its record, with the
 // acknowledged sequence number, is in the bucket: an agent that fails over
@@ -55,7 +55,7 @@ type Config struct {
 	// Keepalive: a hub whose heartbeat is older is taken for dead and its
 	// machines are marked reconnecting.
 	Keepalive time.Duration
-	// Addresses published in the heartbeat, for people reading the bucket.
+	// Addresses published in the heartbeat, for people watching the cluster.
 	GRPCAddr, HTTPAddr string
 	Log                *slog.Logger
 }
@@ -132,6 +132,7 @@ func New(cfg Config, f *fleet.Fleet) *Cluster {
 		cfg.Name = DefaultName
 	}
 	f.SetHub(cfg.Hub)
+	f.HoldMirrors(true)
 	return &Cluster{cfg: cfg, fleet: f, log: cfg.Log.With("cluster", cfg.Name, "hub", cfg.Hub),
 		revs: map[string]uint64{}, claims: map[string]bool{}, committed: map[string]uint64{}, written: map[string]uint64{}, beats: map[string]time.Time{}, fwd: map[string]*forwarder{}}
 }
@@ -143,6 +144,15 @@ func (c *Cluster) Err() error {
 		return nil
 	}
 	return fmt.Errorf("cluster %s: NATS unreachable or bucket not ready; serving this hub's machines only", c.cfg.Name)
+}
+
+// setReady notes whether the hub's view of the cluster is whole. While it
+// is not, the machines other hubs hold keep the state their hubs last
+// published: this hub cannot tell a silent hub from its own lost view, and
+// online and offline are the holding hub's to decide.
+func (c *Cluster) setReady(v bool) {
+	c.ready.Store(v)
+	c.fleet.HoldMirrors(!v)
 }
 
 func (c *Cluster) bucket() string { return "gpumon_" + c.cfg.Name }
@@ -163,7 +173,7 @@ func (c *Cluster) Run(ctx context.Context) error {
 		nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1), nats.ReconnectWait(500*time.Millisecond),
 		nats.PingInterval(2*time.Second), nats.MaxPingsOutstanding(2),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
-			c.ready.Store(false)
+			c.setReady(false)
 			c.log.Warn("cluster NATS connection lost; serving this hub's machines only", "err", err)
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
@@ -181,13 +191,18 @@ func (c *Cluster) Run(ctx context.Context) error {
 		return err
 	}
 	defer func() { _ = sub.Unsubscribe() }()
+	beats, err := c.heard(nc)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = beats.Unsubscribe() }()
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return fmt.Errorf("jetstream: %w", err)
 	}
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { defer wg.Done(); c.beat(ctx) }()
+	go func() { defer wg.Done(); c.beat(ctx, nc) }()
 	go func() { defer wg.Done(); c.watchDead(ctx) }()
 	defer wg.Wait()
 	for ctx.Err() == nil {

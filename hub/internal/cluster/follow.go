@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -25,7 +26,7 @@ func (c *Cluster) follow(ctx context.Context, kv jetstream.KeyValue, reconnected
 		return
 	}
 	defer func() { _ = w.Stop() }()
-	defer c.ready.Store(false)
+	defer c.setReady(false)
 	for {
 		select {
 		case <-ctx.Done():
@@ -38,7 +39,7 @@ func (c *Cluster) follow(ctx context.Context, kv jetstream.KeyValue, reconnected
 			}
 			if e == nil { // every current value seen: the view is whole
 				c.resetBeats()
-				c.ready.Store(true)
+				c.setReady(true)
 				c.log.Info("cluster view complete", "bucket", c.bucket())
 				continue
 			}
@@ -51,12 +52,6 @@ func (c *Cluster) follow(ctx context.Context, kv jetstream.KeyValue, reconnected
 func (c *Cluster) apply(e jetstream.KeyValueEntry) {
 	key := e.Key()
 	switch {
-	case strings.HasPrefix(key, hubPrefix):
-		if name := strings.TrimPrefix(key, hubPrefix); name != c.cfg.Hub && e.Operation() == jetstream.KeyValuePut {
-			c.mu.Lock()
-			c.beats[name] = time.Now()
-			c.mu.Unlock()
-		}
 	case strings.HasPrefix(key, machinePrefix):
 		if e.Operation() != jetstream.KeyValuePut {
 			c.forgotten(key)
@@ -128,19 +123,21 @@ func (c *Cluster) forgotten(kvKey string) {
 	}
 }
 
-// beat writes this hub's heartbeat until ctx is done.
-func (c *Cluster) beat(ctx context.Context) {
+// Heartbeats are plain NATS messages on gpumon.<cluster>.hub.<name>: they
+// need no JetStream leader, so electing a new one after a NATS node is lost
+// does not make a live hub look dead.
+
+func (c *Cluster) beatSubject(hub string) string { return "gpumon." + c.cfg.Name + ".hub." + hub }
+
+// beat publishes this hub's heartbeat until ctx is done.
+func (c *Cluster) beat(ctx context.Context, nc *nats.Conn) {
 	every := max(c.cfg.Keepalive/5, 200*time.Millisecond)
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		if kv := c.store(); kv != nil {
-			data, _ := proto.Marshal(&gpumonv1.ClusterHub{Name: c.cfg.Hub, Time: timestamppb.Now(), GrpcAddr: c.cfg.GRPCAddr, HttpAddr: c.cfg.HTTPAddr})
-			wctx, cancel := context.WithTimeout(ctx, every)
-			if _, err := kv.Put(wctx, hubKV(c.cfg.Hub), data); err != nil && ctx.Err() == nil {
-				c.log.Debug("cluster heartbeat failed", "err", err)
-			}
-			cancel()
+		data, _ := proto.Marshal(&gpumonv1.ClusterHub{Name: c.cfg.Hub, Time: timestamppb.Now(), GrpcAddr: c.cfg.GRPCAddr, HttpAddr: c.cfg.HTTPAddr})
+		if err := nc.Publish(c.beatSubject(c.cfg.Hub), data); err != nil && ctx.Err() == nil {
+			c.log.Debug("cluster heartbeat failed", "err", err)
 		}
 		select {
 		case <-ctx.Done():
@@ -148,6 +145,18 @@ func (c *Cluster) beat(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// heard notes the heartbeats of the other hubs.
+func (c *Cluster) heard(nc *nats.Conn) (*nats.Subscription, error) {
+	prefix := c.beatSubject("")
+	return nc.Subscribe(prefix+"*", func(msg *nats.Msg) {
+		if name := strings.TrimPrefix(msg.Subject, prefix); name != c.cfg.Hub {
+			c.mu.Lock()
+			c.beats[name] = time.Now()
+			c.mu.Unlock()
+		}
+	})
 }
 
 // watchDead marks the machines of hubs whose heartbeat stopped as

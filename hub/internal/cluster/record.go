@@ -15,19 +15,14 @@ import (
 	"github.com/gpumon/gpumon/hub/internal/fleet"
 )
 
-// Keys in the bucket: "m.<machine key, base64url>" for machines, "h.<hub
-// name>" for heartbeats. Machine keys hold '@' and other characters NATS
-// keys do not allow; base64url is within what they allow.
-const (
-	machinePrefix = "m."
-	hubPrefix     = "h."
-)
+// Keys in the bucket: "m.<machine key, base64url>". Machine keys hold '@'
+// and other characters NATS keys do not allow; base64url is within what
+// they allow.
+const machinePrefix = "m."
 
 func machineKV(key string) string {
 	return machinePrefix + base64.RawURLEncoding.EncodeToString([]byte(key))
 }
-
-func hubKV(name string) string { return hubPrefix + name }
 
 // Records are zstd-compressed protobuf: a DGX's report with 300 processes
 // is 57 KB of protobuf, 13 KB in zstd (17 KB in snappy). Decoding is bounded,

@@ -30,6 +30,16 @@ func (f *Fleet) SetHub(name string) { f.hub = name }
 // Hub is this hub's name in a cluster ("" on a single hub).
 func (f *Fleet) Hub() string { return f.hub }
 
+// HoldMirrors, while on, keeps Sweep from judging the machines other hubs
+// hold: their last published state stands (the page marks it stale by its
+// age) until the cluster's view is whole again.
+func (f *Fleet) HoldMirrors(on bool) { f.holdMirrors.Store(on) }
+
+// mirrorHeld reports whether Sweep leaves st, a state of m, alone.
+func (f *Fleet) mirrorHeld(m *Machine, st *State) bool {
+	return f.holdMirrors.Load() && st.Hub != "" && st.Hub != f.hub && !m.Held()
+}
+
 // Held reports whether this hub holds m's agent stream.
 func (m *Machine) Held() bool {
 	c := m.Conn()

@@ -116,3 +116,27 @@ func TestMirrorCountsAgainstMaxMachines(t *testing.T) {
 		t.Fatal("no room after the mirrored machines were forgotten")
 	}
 }
+
+// While the cluster's view is interrupted, machines other hubs hold keep
+// the state their hubs published; once it is whole, silence counts again.
+func TestHoldMirrors(t *testing.T) {
+	f, c := newTestFleet()
+	f.SetHub("hub-a")
+	m, _ := f.Mirror(remote("gpu1", "hub-b", 1, c.t), nil)
+	own, _ := f.Attach(claim("gpu2", "id-gpu2", ""))
+	f.Ingest(own, 1, report(c.t, 1))
+	f.HoldMirrors(true)
+	c.advance(time.Minute)
+	f.Sweep()
+	if !m.State().Online {
+		t.Error("a mirrored machine went offline while the view was held")
+	}
+	if own.State().Online {
+		t.Error("this hub's own silent machine stayed online")
+	}
+	f.HoldMirrors(false)
+	f.Sweep()
+	if m.State().Online {
+		t.Error("a mirrored machine silent for a minute stayed online once the view was whole")
+	}
+}

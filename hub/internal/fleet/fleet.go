@@ -51,7 +51,8 @@ type Fleet struct {
 	// idleAfter: a GPU idle while held this long is idle-held.
 	idleAfter time.Duration
 	// hub is this hub's name in a cluster (SetHub).
-	hub string
+	hub         string
+	holdMirrors atomic.Bool
 }
 
 // New returns an empty fleet.
@@ -251,7 +252,7 @@ func (f *Fleet) Sweep() {
 	f.machines.Range(func(_, v any) bool {
 		m := v.(*Machine)
 		st := m.State()
-		if st == nil || st.Online == st.online(now) {
+		if st == nil || st.Online == st.online(now) || f.mirrorHeld(m, st) {
 			return true
 		}
 		m.mu.Lock()
