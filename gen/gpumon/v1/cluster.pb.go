@@ -248,8 +248,14 @@ type ClusterHub struct {
 	// The hub's clock when it wrote the heartbeat.
 	Time *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=time,proto3" json:"time,omitempty"`
 	// The hub's public addresses, for people watching the heartbeats.
-	GrpcAddr      string `protobuf:"bytes,3,opt,name=grpc_addr,json=grpcAddr,proto3" json:"grpc_addr,omitempty"`
-	HttpAddr      string `protobuf:"bytes,4,opt,name=http_addr,json=httpAddr,proto3" json:"http_addr,omitempty"`
+	GrpcAddr string `protobuf:"bytes,3,opt,name=grpc_addr,json=grpcAddr,proto3" json:"grpc_addr,omitempty"`
+	HttpAddr string `protobuf:"bytes,4,opt,name=http_addr,json=httpAddr,proto3" json:"http_addr,omitempty"`
+	// The keys of the machines whose streams the hub holds that it judges
+	// offline (a stream open, no sample within the offline window). The other
+	// hubs take the holder's word on a machine while its heartbeat is fresh,
+	// not the age of its record, which only changes when a snapshot is
+	// acknowledged and can lag while JetStream elects a leader.
+	Offline       []string `protobuf:"bytes,5,rep,name=offline,proto3" json:"offline,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -310,6 +316,13 @@ func (x *ClusterHub) GetHttpAddr() string {
 		return x.HttpAddr
 	}
 	return ""
+}
+
+func (x *ClusterHub) GetOffline() []string {
+	if x != nil {
+		return x.Offline
+	}
+	return nil
 }
 
 // ClusterCommand is a command for a machine held by another hub, sent by
@@ -452,13 +465,14 @@ const file_gpumon_v1_cluster_proto_rawDesc = "" +
 	"\x06source\x18\x12 \x01(\tR\x06source\x12\x19\n" +
 	"\bcan_kill\x18\x13 \x01(\bR\acanKill\x12\x1c\n" +
 	"\tsimulated\x18\x14 \x01(\bR\tsimulated\x12#\n" +
-	"\ragent_version\x18\x15 \x01(\tR\fagentVersion\"\x8a\x01\n" +
+	"\ragent_version\x18\x15 \x01(\tR\fagentVersion\"\xa4\x01\n" +
 	"\n" +
 	"ClusterHub\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12.\n" +
 	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x1b\n" +
 	"\tgrpc_addr\x18\x03 \x01(\tR\bgrpcAddr\x12\x1b\n" +
-	"\thttp_addr\x18\x04 \x01(\tR\bhttpAddr\"P\n" +
+	"\thttp_addr\x18\x04 \x01(\tR\bhttpAddr\x12\x18\n" +
+	"\aoffline\x18\x05 \x03(\tR\aoffline\"P\n" +
 	"\x0eClusterCommand\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12,\n" +
 	"\acommand\x18\x02 \x01(\v2\x12.gpumon.v1.CommandR\acommand\"]\n" +

@@ -110,6 +110,11 @@ type Cluster struct {
 	beats map[string]time.Time
 	// fwd are the forwarding connections of machines held elsewhere.
 	fwd map[string]*forwarder
+	// words: per other hub, its latest heartbeat's verdict on the machines
+	// it holds (under wmu: the fleet asks while publishing, and c.mu is held
+	// around calls into the fleet elsewhere).
+	wmu   sync.Mutex
+	words map[string]word
 
 	// Records and their bytes written and read, commands forwarded (for
 	// /metrics and the bench).
@@ -131,10 +136,13 @@ func New(cfg Config, f *fleet.Fleet) *Cluster {
 	if cfg.Name == "" {
 		cfg.Name = DefaultName
 	}
+	c := &Cluster{cfg: cfg, fleet: f, log: cfg.Log.With("cluster", cfg.Name, "hub", cfg.Hub),
+		revs: map[string]uint64{}, claims: map[string]bool{}, committed: map[string]uint64{}, written: map[string]uint64{}, beats: map[string]time.Time{}, fwd: map[string]*forwarder{},
+		words: map[string]word{}}
 	f.SetHub(cfg.Hub)
 	f.HoldMirrors(true)
-	return &Cluster{cfg: cfg, fleet: f, log: cfg.Log.With("cluster", cfg.Name, "hub", cfg.Hub),
-		revs: map[string]uint64{}, claims: map[string]bool{}, committed: map[string]uint64{}, written: map[string]uint64{}, beats: map[string]time.Time{}, fwd: map[string]*forwarder{}}
+	f.SetHolders(c.holderSays)
+	return c
 }
 
 // Err is nil while the hub shares the fleet with the cluster, else why not

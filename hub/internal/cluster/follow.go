@@ -135,7 +135,8 @@ func (c *Cluster) beat(ctx context.Context, nc *nats.Conn) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		data, _ := proto.Marshal(&gpumonv1.ClusterHub{Name: c.cfg.Hub, Time: timestamppb.Now(), GrpcAddr: c.cfg.GRPCAddr, HttpAddr: c.cfg.HTTPAddr})
+		data, _ := proto.Marshal(&gpumonv1.ClusterHub{Name: c.cfg.Hub, Time: timestamppb.Now(), GrpcAddr: c.cfg.GRPCAddr, HttpAddr: c.cfg.HTTPAddr,
+			Offline: c.fleet.HeldOffline()})
 		if err := nc.Publish(c.beatSubject(c.cfg.Hub), data); err != nil && ctx.Err() == nil {
 			c.log.Debug("cluster heartbeat failed", "err", err)
 		}
@@ -147,16 +148,51 @@ func (c *Cluster) beat(ctx context.Context, nc *nats.Conn) {
 	}
 }
 
-// heard notes the heartbeats of the other hubs.
+// word is what a hub's latest heartbeat said of the machines it holds.
+type word struct {
+	at      time.Time // local clock
+	offline map[string]bool
+}
+
+// heard notes the heartbeats of the other hubs, and their word on which of
+// their machines are offline.
 func (c *Cluster) heard(nc *nats.Conn) (*nats.Subscription, error) {
 	prefix := c.beatSubject("")
 	return nc.Subscribe(prefix+"*", func(msg *nats.Msg) {
-		if name := strings.TrimPrefix(msg.Subject, prefix); name != c.cfg.Hub {
-			c.mu.Lock()
-			c.beats[name] = time.Now()
-			c.mu.Unlock()
+		name := strings.TrimPrefix(msg.Subject, prefix)
+		if name == c.cfg.Hub {
+			return
 		}
+		now := time.Now()
+		c.mu.Lock()
+		c.beats[name] = now
+		c.mu.Unlock()
+		var hb gpumonv1.ClusterHub
+		if err := proto.Unmarshal(msg.Data, &hb); err != nil {
+			c.log.Warn("cluster heartbeat refused", "from", name, "err", err)
+			return
+		}
+		offline := make(map[string]bool, len(hb.GetOffline()))
+		for _, k := range hb.GetOffline() {
+			offline[k] = true
+		}
+		c.wmu.Lock()
+		c.words[name] = word{at: now, offline: offline}
+		c.wmu.Unlock()
 	})
+}
+
+// holderSays is whether hub, which holds the machine under key, judges it
+// online; known is false when no heartbeat of hub came within the keepalive
+// window.
+func (c *Cluster) holderSays(hub, key string) (online, known bool) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	w, ok := c.words[hub]
+	if !ok || time.Since(w.at) > c.cfg.Keepalive {
+		return false, false
+	}
+	return !w.offline[key], true
 }
 
 // watchDead marks the machines of hubs whose heartbeat stopped as

@@ -30,6 +30,38 @@ func (f *Fleet) SetHub(name string) { f.hub = name }
 // Hub is this hub's name in a cluster ("" on a single hub).
 func (f *Fleet) Hub() string { return f.hub }
 
+// SetHolders makes a machine another hub holds online as that hub judges it
+// while fn knows its word, instead of by the age of its last published
+// sample. Call it before serving.
+func (f *Fleet) SetHolders(fn func(hub, key string) (online, known bool)) { f.holders = fn }
+
+// onlineOf is whether s, a state of m, is online now: as the holding hub
+// judges it for a connected machine held elsewhere whose holder's word is
+// fresh, otherwise by its last sample's receive time.
+func (f *Fleet) onlineOf(m *Machine, s *State, now time.Time) bool {
+	if f.holders != nil && s.Connected && s.Hub != "" && s.Hub != f.hub && !m.Held() {
+		if online, known := f.holders(s.Hub, m.Key); known {
+			return online
+		}
+	}
+	return s.online(now)
+}
+
+// HeldOffline returns the keys of the machines whose streams this hub holds
+// and judges offline: a stream is open, but no sample came within the
+// offline window.
+func (f *Fleet) HeldOffline() []string {
+	var keys []string
+	f.machines.Range(func(_, v any) bool {
+		m := v.(*Machine)
+		if st := m.State(); st != nil && st.Connected && !st.Online && m.Held() {
+			keys = append(keys, m.Key)
+		}
+		return true
+	})
+	return keys
+}
+
 // HoldMirrors, while on, keeps Sweep from judging the machines other hubs
 // hold: their last published state stands (the page marks it stale by its
 // age) until the cluster's view is whole again.

@@ -140,3 +140,54 @@ func TestHoldMirrors(t *testing.T) {
 		t.Error("a mirrored machine silent for a minute stayed online once the view was whole")
 	}
 }
+
+// A machine another hub holds is online as that hub judges it while its
+// word is fresh, however old its last published record: records follow
+// acknowledgements, which stall while JetStream elects a leader.
+func TestHolderJudgesItsMachines(t *testing.T) {
+	f, c := newTestFleet()
+	f.SetHub("hub-a")
+	words := map[string]map[string]bool{} // hub → key → offline; absent hub: no fresh word
+	f.SetHolders(func(hub, key string) (bool, bool) {
+		offline, ok := words[hub]
+		if !ok {
+			return false, false
+		}
+		return !offline[key], true
+	})
+	words["hub-b"] = map[string]bool{}
+	m, _ := f.Mirror(remote("gpu1", "hub-b", 1, c.t), nil)
+	silent, _ := f.Mirror(remote("gpu2", "hub-c", 1, c.t), nil)
+	own, _ := f.Attach(claim("gpu3", "id-gpu3", ""))
+	f.Ingest(own, 1, report(c.t, 1))
+	c.advance(time.Minute)
+	f.Sweep()
+	switch {
+	case !m.State().Online:
+		t.Error("a machine its holder calls online went offline because its record is a minute old")
+	case silent.State().Online:
+		t.Error("a machine whose holder has no fresh word stayed online with a minute-old record")
+	case own.State().Online:
+		t.Error("this hub's own silent machine stayed online")
+	}
+	words["hub-b"]["gpu1"] = true
+	f.Sweep()
+	if m.State().Online {
+		t.Error("a machine its holder calls offline stayed online")
+	}
+	words["hub-b"]["gpu1"] = false
+	f.Sweep()
+	if !m.State().Online {
+		t.Error("a machine its holder calls online again stayed offline")
+	}
+	if got := f.HeldOffline(); len(got) != 1 || got[0] != own.Key {
+		t.Errorf("HeldOffline = %v, want [%s] (the silent machine this hub holds)", got, own.Key)
+	}
+	// A record saying the stream ended wins over a heartbeat that lags.
+	gone := remote("gpu1", "hub-b", 2, c.t)
+	gone.Connected = false
+	f.Mirror(gone, nil)
+	if m.State().Online {
+		t.Error("a machine whose holder published its stream's end is online")
+	}
+}

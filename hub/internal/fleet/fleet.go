@@ -53,6 +53,10 @@ type Fleet struct {
 	// hub is this hub's name in a cluster (SetHub).
 	hub         string
 	holdMirrors atomic.Bool
+	// holders, in a cluster, says whether the hub holding a machine's stream
+	// judges it online; known is false while that hub's word is not fresh
+	// (SetHolders).
+	holders func(hub, key string) (online, known bool)
 }
 
 // New returns an empty fleet.
@@ -173,7 +177,7 @@ func (s *State) online(now time.Time) bool {
 // and announces the change.
 func (f *Fleet) publish(m *Machine, next *State, kind gpumonv1.WatchEventType) {
 	prev := m.state.Load()
-	next.Online = next.online(f.now())
+	next.Online = f.onlineOf(m, next, f.now())
 	if kind == gpumonv1.WatchEventType_WATCH_EVENT_TYPE_SAMPLE && prev != nil && prev.Online != next.Online {
 		kind = gpumonv1.WatchEventType_WATCH_EVENT_TYPE_STATUS
 	}
@@ -252,7 +256,7 @@ func (f *Fleet) Sweep() {
 	f.machines.Range(func(_, v any) bool {
 		m := v.(*Machine)
 		st := m.State()
-		if st == nil || st.Online == st.online(now) || f.mirrorHeld(m, st) {
+		if st == nil || st.Online == f.onlineOf(m, st, now) || f.mirrorHeld(m, st) {
 			return true
 		}
 		m.mu.Lock()
