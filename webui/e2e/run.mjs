@@ -609,9 +609,19 @@ async function main() {
 
     await step('small screen', page, async () => {
       await page.setViewportSize({ width: 390, height: 844 });
+      // Measured once the page has settled: the header's menu is drawn whole
+      // on a fresh page and folds into "…" once it has measured itself (a
+      // frame or more later), which a page load can be measured in between.
       const fits = async (what) => {
-        const w = await page.evaluate(() => document.documentElement.scrollWidth);
-        check(w <= 391, `${what} is ${w} px wide on a 390 px screen`);
+        let w = 0;
+        let first = 0;
+        for (const end = Date.now() + 10_000; ; await page.waitForTimeout(100)) {
+          w = await page.evaluate(() => document.documentElement.scrollWidth);
+          first ||= w;
+          if (w <= 391 || Date.now() > end) break;
+        }
+        if (first > 391 && w <= 391) console.log(`     ${what}: ${first} px wide at first, ${w} px once settled`);
+        check(w <= 391, `${what} is ${w} px wide on a 390 px screen, still after 10 s`);
       };
       await page.goto(`${base}/#/list`);
       await page.getByTestId('machine-e2e-legacy').getByTestId('gpu-1').waitFor();
