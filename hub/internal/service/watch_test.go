@@ -193,9 +193,17 @@ func TestSlowWatcherDisconnected(t *testing.T) {
 	stuck := make(chan struct{})
 	defer close(stuck)
 	w := watch(t, svc, &gpumonv1.WatchRequest{}, stuck)
-	for seq := uint64(1); seq <= 50; seq++ {
+	// The fleet keeps changing until the watch ends: snapshots ingested
+	// before the watch has subscribed (a busy machine can run them all
+	// first) would leave it nothing to fall behind on.
+	deadline := time.Now().Add(time.Minute)
+	for seq := uint64(1); len(w.done) == 0; seq++ {
+		if time.Now().After(deadline) {
+			t.Fatalf("the stuck watch did not end within a minute of %d snapshots", seq)
+		}
 		gpu1.snapshot(seq, reportAt(float64(seq)))
-		gpu1.ackOf(seq)
+		gpu1.ackOf(seq) // the agent's stream is not held up
+		time.Sleep(10 * time.Millisecond)
 	}
 	if err := w.end(); codeOf(err) != codes.ResourceExhausted || !strings.Contains(err.Error(), "behind") {
 		t.Errorf("stuck watcher ended with %v, want ResourceExhausted saying it fell behind", err)
