@@ -3,7 +3,8 @@
 // fallbacks (flagenv), TLS client setup (tlsclient), the metadata keys of the
 // hub's API (apimeta), secrets hidden in command lines (redact), the
 // Prometheus series a report maps to (metricset) and their export to
-// client_golang registries (exposition), and test helpers: JSON (jsontest),
+// client_golang registries (exposition), a report's process list cut to a
+// hub's caps (proclimit), and test helpers: JSON (jsontest),
 // a checker of answers against the OpenAPI document (openapitest),
 // certificates (testcert), Debian packages (testdeb) and the binaries run as
 // processes (testproc). It depends on the

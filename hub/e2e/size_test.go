@@ -218,3 +218,75 @@ func TestHugeReportsRefused(t *testing.T) {
 		t.Errorf("GET /api/gpu-stats: %d with %d machines, want 200 and none", resp.StatusCode, len(machines(t, h.http)))
 	}
 }
+
+// TestMoreProcessesThanTheHubTakes: a machine running more processes than a
+// report may list (or than fit in --max-report-bytes) is shown with its list
+// cut, GPU processes first, and keeps reporting. Refusing its snapshots
+// stopped the machine for good: its agent replays a refused snapshot, so
+// every later one waited behind it.
+func TestMoreProcessesThanTheHubTakes(t *testing.T) {
+	for _, c := range []struct {
+		name, flag, value, why string
+	}{
+		{"processes", "--max-report-processes", "8", "at most 8 processes"},
+		{"bytes", "--max-report-bytes", "6000", "at most 6000 bytes"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHub(t, c.flag, c.value)
+			startAgent(t, h, "e2e-many", "rtx4090x4")
+			waitFor(t, "e2e-many online", 30*time.Second, func() bool {
+				known, on := online(t, h.http, "e2e-many")
+				return known && on
+			})
+			// The simulator's jobs start after the first samples.
+			var procs, gpuProcs []any
+			var note string
+			waitFor(t, "e2e-many's GPU processes listed", 30*time.Second, func() bool {
+				rep := get(t, h.http+"/api/v1/machines/e2e-many").(map[string]any)["report"].(map[string]any)
+				procs = rep["system_info"].(map[string]any)["processes"].([]any)
+				gpuProcs = gpuProcs[:0]
+				for _, g := range rep["gpu_data"].([]any) {
+					gp, _ := g.(map[string]any)["processes"].([]any)
+					gpuProcs = append(gpuProcs, gp...)
+				}
+				note = ""
+				for _, s := range rep["collectors"].([]any) {
+					if s := s.(map[string]any); s["name"] == "process" {
+						note, _ = s["message"].(string)
+					}
+				}
+				return len(gpuProcs) > 0 && note != ""
+			})
+			t.Logf("%d processes listed, %d on GPUs; %q", len(procs), len(gpuProcs), note)
+			if c.name == "processes" && len(procs) != 8 {
+				t.Errorf("%d processes listed, want 8", len(procs))
+			}
+			var kept, total int
+			if _, err := fmt.Sscanf(note, "%d of %d processes listed", &kept, &total); err != nil || kept != len(procs) || total <= kept ||
+				!strings.Contains(note, "(the hub takes "+c.why+" per report)") {
+				t.Errorf("process collector says %q, want %d of more processes listed, and why (%s)", note, len(procs), c.why)
+			}
+			listed := map[string]bool{}
+			for _, p := range procs {
+				listed[fmt.Sprint(p.(map[string]any)["pid"])] = true
+			}
+			for _, p := range gpuProcs {
+				if pid := fmt.Sprint(p.(map[string]any)["pid"]); !listed[pid] {
+					t.Errorf("GPU process %v is not in the cut list", pid)
+				}
+			}
+			before := metric(t, h.http, "gpumon_hub_snapshots_total")
+			time.Sleep(3 * time.Second)
+			after := metric(t, h.http, "gpumon_hub_snapshots_total")
+			if after-before < 2 {
+				t.Errorf("%v snapshots taken in 3 s at 1 s intervals, want at least 2", after-before)
+			}
+			if n := metric(t, h.http, "gpumon_hub_rejected_snapshots_total"); n != 0 {
+				t.Errorf("%v snapshots refused, want none", n)
+			}
+			if n := metric(t, h.http, "gpumon_hub_cut_snapshots_total"); c.name == "bytes" && n == 0 {
+				t.Error("no snapshot counted as cut by the hub, want every one")
+			}
+		})
+	}
+}

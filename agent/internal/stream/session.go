@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/gpumon/gpumon/common/procdelta"
+	"github.com/gpumon/gpumon/common/proclimit"
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
 )
 
@@ -112,7 +113,7 @@ func (c *Client) session(ctx context.Context, client hubClient) (welcomed bool, 
 	}
 	results := make(chan *gpumonv1.CommandResult, 16)
 	errc := make(chan error, 2)
-	go func() { errc <- c.send(ctx, st, welcome.GetLastSeq(), enc, results) }()
+	go func() { errc <- c.send(ctx, st, welcome.GetLastSeq(), enc, int(welcome.GetMaxProcesses()), results) }()
 	go func() { errc <- c.receive(ctx, st, results) }()
 	err = <-errc
 	return true, err
@@ -147,9 +148,21 @@ func awaitWelcome(ctx context.Context, st gpumonv1.AgentService_ConnectClient) (
 // send writes buffered snapshots in order, then new ones as they come, and
 // command results; with enc, snapshots go as deltas. It is the only
 // goroutine that sends on the stream.
-func (c *Client) send(ctx context.Context, st gpumonv1.AgentService_ConnectClient, sent uint64, enc *procdelta.Encoder, results <-chan *gpumonv1.CommandResult) error {
+//
+// A machine running more processes than the hub takes (maxProcs, from its
+// welcome) sends those using a GPU and the busiest others, and says so in
+// the report: the hub would cut the list anyway, and its process deltas
+// keep only so many.
+func (c *Client) send(ctx context.Context, st gpumonv1.AgentService_ConnectClient, sent uint64, enc *procdelta.Encoder, maxProcs int, results <-chan *gpumonv1.CommandResult) error {
+	warned := false
 	for {
 		if s, ok := c.buf.after(sent); ok {
+			total := len(s.GetReport().GetSystemInfo().GetProcesses())
+			if cut, _ := proclimit.Limit(s.GetReport(), maxProcs, 0); cut > 0 && !warned {
+				warned = true
+				c.log.Warn("this machine runs more processes than the hub takes in a report: sending those using a GPU and the busiest others",
+					"processes", total, "hub_max_processes", maxProcs)
+			}
 			if enc != nil {
 				enc.Encode(s) // s is this send's own (see buffer.after)
 			}

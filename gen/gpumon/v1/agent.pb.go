@@ -770,7 +770,12 @@ type Welcome struct {
 	// this stream is listed apart under machine_key, as a conflict.
 	IdentityConflict bool `protobuf:"varint,6,opt,name=identity_conflict,json=identityConflict,proto3" json:"identity_conflict,omitempty"`
 	// What this hub takes beyond the basics: "deltas" (Snapshot.processes).
-	Capabilities  []string `protobuf:"bytes,7,rep,name=capabilities,proto3" json:"capabilities,omitempty"`
+	Capabilities []string `protobuf:"bytes,7,rep,name=capabilities,proto3" json:"capabilities,omitempty"`
+	// The most processes a report of this stream lists (the hub's
+	// --max-report-processes; 0: not said). An agent on a machine running
+	// more sends those using a GPU and the busiest others, and says so in its
+	// "process" collector status; the hub cuts a longer list the same way.
+	MaxProcesses  uint32 `protobuf:"varint,8,opt,name=max_processes,json=maxProcesses,proto3" json:"max_processes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -852,6 +857,13 @@ func (x *Welcome) GetCapabilities() []string {
 		return x.Capabilities
 	}
 	return nil
+}
+
+func (x *Welcome) GetMaxProcesses() uint32 {
+	if x != nil {
+		return x.MaxProcesses
+	}
+	return 0
 }
 
 // Ack acknowledges every snapshot of the current epoch up to and including seq.
@@ -1336,7 +1348,7 @@ const file_gpumon_v1_agent_proto_rawDesc = "" +
 	"\x05ended\x18\x04 \x03(\x05R\x05ended\x12\x14\n" +
 	"\x05order\x18\x05 \x03(\x05R\x05order\"@\n" +
 	"\fGpuProcesses\x120\n" +
-	"\tprocesses\x18\x01 \x03(\v2\x12.gpumon.v1.ProcessR\tprocesses\"\x95\x02\n" +
+	"\tprocesses\x18\x01 \x03(\v2\x12.gpumon.v1.ProcessR\tprocesses\"\xba\x02\n" +
 	"\aWelcome\x125\n" +
 	"\binterval\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\binterval\x12\x19\n" +
 	"\blast_seq\x18\x02 \x01(\x04R\alastSeq\x12\x1f\n" +
@@ -1346,7 +1358,8 @@ const file_gpumon_v1_agent_proto_rawDesc = "" +
 	"hubVersion\x12%\n" +
 	"\x0emachine_secret\x18\x05 \x01(\tR\rmachineSecret\x12+\n" +
 	"\x11identity_conflict\x18\x06 \x01(\bR\x10identityConflict\x12\"\n" +
-	"\fcapabilities\x18\a \x03(\tR\fcapabilities\"\x17\n" +
+	"\fcapabilities\x18\a \x03(\tR\fcapabilities\x12#\n" +
+	"\rmax_processes\x18\b \x01(\rR\fmaxProcesses\"\x17\n" +
 	"\x03Ack\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\"\xe0\x01\n" +
 	"\aCommand\x12\x1d\n" +

@@ -103,8 +103,8 @@ func parseFlags(args []string, stderr io.Writer) (server.Config, bool, slog.Leve
 	cfg.IdleAfter = 30 * time.Minute
 	fs.DurationVar(&cfg.IdleAfter, "idle-after", 30*time.Minute, "a GPU whose processes hold ≥ 1 GiB at ≤ 5% utilisation this `duration` is idle-held (card tag, usage, gpumon usage)")
 	fs.IntVar(&cfg.Capacity.MaxMachines, "max-machines", service.DefaultMaxMachines, "most `machines` the hub keeps (online and offline); a new one beyond is refused (507) until one is forgotten")
-	fs.IntVar(&cfg.Capacity.MaxProcesses, "max-report-processes", service.DefaultMaxReportProcesses, "most `processes` one report may list; a longer report is refused (507)")
-	fs.IntVar(&cfg.Capacity.MaxBytes, "max-report-bytes", service.DefaultMaxReportBytes, "largest report in `bytes` (protobuf, as stored); a larger one is refused (507)")
+	fs.IntVar(&cfg.Capacity.MaxProcesses, "max-report-processes", service.DefaultMaxReportProcesses, "most `processes` one report may list; a longer report posted is refused (507), an agent sends those using a GPU and the busiest others")
+	fs.IntVar(&cfg.Capacity.MaxBytes, "max-report-bytes", service.DefaultMaxReportBytes, "largest report in `bytes` (protobuf, as stored); a larger one posted is refused (507), an agent's has its process list cut to fit")
 	fs.IntVar(&cfg.MaxWatchers, "max-watchers", service.DefaultMaxWatchers, "most watch `streams` open at once (REST and gRPC); more are refused (429)")
 	fs.IntVar(&cfg.MaxWatchersPerClient, "max-watchers-per-client", service.DefaultMaxWatchersPerClient, "most watch `streams` one client address may hold open; more are refused (429)")
 	fs.DurationVar(&cfg.WatchMaxLag, "watch-max-lag", service.DefaultWatchMaxLag, "a watch stream whose oldest unsent event is this `duration` old is ended with an error: its client reads too slowly")

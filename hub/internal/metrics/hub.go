@@ -9,6 +9,7 @@ var (
 	snapshotsDesc = prometheus.NewDesc("gpumon_hub_snapshots_total", "Agent snapshots ingested.", nil, nil)
 	dupDesc       = prometheus.NewDesc("gpumon_hub_duplicate_snapshots_total", "Agent snapshots dropped as already seen (replays).", nil, nil)
 	rejectDesc    = prometheus.NewDesc("gpumon_hub_rejected_snapshots_total", "Agent streams closed for an invalid snapshot.", nil, nil)
+	cutDesc       = prometheus.NewDesc("gpumon_hub_cut_snapshots_total", "Agent snapshots kept with their process list cut to --max-report-processes or --max-report-bytes (those using a GPU and the busiest others kept).", nil, nil)
 	legacyDesc    = prometheus.NewDesc("gpumon_hub_legacy_reports_total", "Reports posted to POST /api/report-gpu-stats.", nil, nil)
 	machinesDesc  = prometheus.NewDesc("gpumon_hub_machines", "Known machines by state.", []string{"state"}, nil)
 	watchersDesc  = prometheus.NewDesc("gpumon_hub_watch_subscribers", "Open watch streams.", nil, nil)
@@ -23,7 +24,7 @@ var (
 type hubCollector struct{ src Sources }
 
 func (c *hubCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{streamsDesc, snapshotsDesc, dupDesc, rejectDesc, legacyDesc, machinesDesc,
+	for _, d := range []*prometheus.Desc{streamsDesc, snapshotsDesc, dupDesc, rejectDesc, cutDesc, legacyDesc, machinesDesc,
 		watchersDesc, watchDropDesc, historyDesc, remoteDesc, remoteQDesc, shedDesc} {
 		ch <- d
 	}
@@ -41,6 +42,7 @@ func (c *hubCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(snapshotsDesc, st.Snapshots.Load())
 	counter(dupDesc, st.Duplicates.Load())
 	counter(rejectDesc, st.Rejected.Load())
+	counter(cutDesc, st.Cut.Load())
 	counter(legacyDesc, st.LegacyPost.Load())
 	counter(shedDesc, st.Shed.Load(), "streams")
 	counter(shedDesc, st.ShedConns.Load(), "connections")

@@ -3,6 +3,8 @@ package service
 import (
 	"errors"
 	"log/slog"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -75,5 +77,36 @@ func TestAcknowledgedOnlyWhenStored(t *testing.T) {
 	}
 	if len(sink.stored) != 4 {
 		t.Errorf("stored %v, want 1..4", sink.stored)
+	}
+}
+
+// TestLongProcessListsCutNotRefused: a full snapshot (an agent that does not
+// cut its own list) over the process limit is stored with its list cut and
+// acknowledged; one over the byte limit even without processes is refused.
+func TestLongProcessListsCutNotRefused(t *testing.T) {
+	sink := &failingSink{}
+	f := fleet.New(nil)
+	a := &Agents{Fleet: f, Sink: sink, Stats: &Stats{}, Log: slog.New(slog.DiscardHandler), Capacity: Capacity{MaxProcesses: 10, MaxBytes: 4096}}
+	m, _ := f.Attach(fleet.Hello{Hello: &gpumonv1.Hello{Hostname: "h", MachineId: "m", Epoch: 1}, Conn: fleet.NewAgentConn(false)})
+	r := &gpumonv1.Report{Timestamp: timestamppb.New(time.Now()), SystemInfo: &gpumonv1.SystemInfo{}}
+	for pid := range int32(50) {
+		r.SystemInfo.Processes = append(r.SystemInfo.Processes, &gpumonv1.Process{Pid: pid + 1, Name: "worker", IsGpuProcess: pid == 40})
+	}
+	unrecorded := false
+	if ack, err := a.ingest(m, &gpumonv1.Snapshot{Seq: 1, Report: r}, nil, &unrecorded); ack != 1 || err != nil {
+		t.Fatalf("50 processes over a limit of 10: ack %d, %v; want it acknowledged", ack, err)
+	}
+	procs := m.State().Report.GetSystemInfo().GetProcesses()
+	if len(procs) != 10 || !slices.ContainsFunc(procs, func(p *gpumonv1.Process) bool { return p.GetPid() == 41 }) {
+		t.Errorf("stored %d processes, want 10 with the GPU process 41", len(procs))
+	}
+	if a.Stats.Cut.Load() != 1 || a.Stats.Rejected.Load() != 0 {
+		t.Errorf("counted %d cut, %d refused; want 1, 0", a.Stats.Cut.Load(), a.Stats.Rejected.Load())
+	}
+	a.Capacity.MaxBytes = 200
+	huge := &gpumonv1.Report{Timestamp: timestamppb.New(time.Now()), CudaVersion: strings.Repeat("9", 250)}
+	huge.SystemInfo = &gpumonv1.SystemInfo{Processes: []*gpumonv1.Process{{Pid: 1}}}
+	if _, err := a.ingest(m, &gpumonv1.Snapshot{Seq: 2, Report: huge}, nil, &unrecorded); status.Code(err) != codes.ResourceExhausted {
+		t.Errorf("a report over the byte limit without its processes: %v, want ResourceExhausted", err)
 	}
 }

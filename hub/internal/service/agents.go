@@ -45,6 +45,8 @@ type Stats struct {
 	Snapshots  atomic.Uint64
 	Duplicates atomic.Uint64
 	Rejected   atomic.Uint64
+	// Cut counts snapshots kept with their process list cut to the limits.
+	Cut        atomic.Uint64
 	LegacyPost atomic.Uint64
 	// Shed counts streams closed for exceeding the snapshot rate, and
 	// connections refused over the connection limits (all, per address).
@@ -84,7 +86,8 @@ type Agents struct {
 	Cluster  Cluster
 	Delivery Delivery
 
-	budgets sync.Map // machine key → *tokenbucket.Bucket
+	budgets   sync.Map // machine key → *tokenbucket.Bucket
+	cutWarned sync.Map // machine key → time.Time of the last warning of a cut list
 }
 
 // Connect serves one agent's stream.
@@ -126,6 +129,7 @@ func (a *Agents) Connect(stream gpumonv1.AgentService_ConnectServer) error {
 	welcome := &gpumonv1.Welcome{
 		Interval: durationpb.New(interval), LastSeq: w.LastSeq, MachineKey: m.Key, HubVersion: a.Version,
 		MachineSecret: w.Secret, IdentityConflict: w.Conflict, Capabilities: []string{procdelta.Capability},
+		MaxProcesses: uint32(a.Capacity.WithDefaults().MaxProcesses),
 	}
 	// Process deltas are told against this stream only (SPEC §4.9): the
 	// decoder starts empty, as the agent's encoder does.
@@ -326,9 +330,13 @@ func (a *Agents) ingest(m *fleet.Machine, snap *gpumonv1.Snapshot, deltas *procd
 	if st := m.State(); st != nil {
 		fleet.FillStatic(r, st.Inventory) // sized as it is stored and served
 	}
-	if err := a.Capacity.check(r); err != nil {
+	total := len(r.GetSystemInfo().GetProcesses())
+	if cut, err := a.Capacity.fit(r); err != nil {
 		a.Stats.Rejected.Add(1)
 		return 0, err
+	} else if cut > 0 {
+		a.Stats.Cut.Add(1)
+		a.cutWarning(m.Key, total, cut)
 	}
 	if *unrecorded {
 		if a.Sink.Err() == nil {
@@ -350,6 +358,19 @@ func (a *Agents) ingest(m *fleet.Machine, snap *gpumonv1.Snapshot, deltas *procd
 	}
 	a.Fleet.Acked(m, snap.GetSeq())
 	return snap.GetSeq(), nil
+}
+
+// cutWarning logs, at most every 10 minutes per machine, that a machine's
+// process list is cut to the hub's limits.
+func (a *Agents) cutWarning(key string, total, cut int) {
+	now := time.Now()
+	if last, ok := a.cutWarned.Load(key); ok && now.Sub(last.(time.Time)) < 10*time.Minute {
+		return
+	}
+	a.cutWarned.Store(key, now)
+	c := a.Capacity.WithDefaults()
+	a.Log.Warn("machine runs more processes than a report takes; its list is cut to those using a GPU and the busiest others",
+		"host", key, "processes", total, "listed", total-cut, "max_report_processes", c.MaxProcesses, "max_report_bytes", c.MaxBytes)
 }
 
 // rebuild puts the processes of a delta (Snapshot.processes) back into its

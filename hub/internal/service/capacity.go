@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gpumon/gpumon/common/apimeta"
+	"github.com/gpumon/gpumon/common/proclimit"
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
 )
 
@@ -64,6 +65,22 @@ func (c Capacity) check(r *gpumonv1.Report) error {
 		return capacityError("report of %s is %d bytes, over the limit of %d (--max-report-bytes)", r.GetHostname(), n, c.MaxBytes)
 	}
 	return nil
+}
+
+// fit cuts the process list of a report from an agent's stream to the
+// process and byte limits instead of refusing it: the agent would replay a
+// refused snapshot, so a refusal would stop every later one of the machine.
+// It returns how many processes it dropped, and refuses only a report over
+// the byte limit without any process.
+func (c Capacity) fit(r *gpumonv1.Report) (int, error) {
+	c = c.WithDefaults()
+	total := len(r.GetSystemInfo().GetProcesses())
+	dropped, ok := proclimit.Limit(r, c.MaxProcesses, c.MaxBytes)
+	if !ok {
+		return 0, capacityError("report of %s is %d bytes without %d of its %d processes, over the limit of %d (--max-report-bytes)",
+			r.GetHostname(), proto.Size(r), dropped, total, c.MaxBytes)
+	}
+	return dropped, nil
 }
 
 // full refuses a new machine.

@@ -1,0 +1,158 @@
+// Package proclimit cuts a report's process list to what a hub stores
+// (--max-report-processes, --max-report-bytes), keeping what readers need
+// most: the processes using a GPU, then the busiest of the others.
+//
+// A machine running more processes than the hub takes is shown with its
+// list cut, never refused: an agent replays a refused snapshot, so a refusal
+// would stop every later snapshot of the machine behind it.
+package proclimit
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+
+	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
+)
+
+// Collector is the name of the collector status a cut is noted in.
+const Collector = "process"
+
+// rank orders processes from the most needed to the least: those using a
+// GPU, then by CPU %, then by resident memory, then by PID.
+func rank(a, b *gpumonv1.Process) int {
+	switch {
+	case a.GetIsGpuProcess() != b.GetIsGpuProcess():
+		if a.GetIsGpuProcess() {
+			return -1
+		}
+		return 1
+	case a.GetCpuPercent() != b.GetCpuPercent():
+		if a.GetCpuPercent() > b.GetCpuPercent() {
+			return -1
+		}
+		return 1
+	case a.GetRss() != b.GetRss():
+		if a.GetRss() > b.GetRss() {
+			return -1
+		}
+		return 1
+	}
+	return int(a.GetPid()) - int(b.GetPid())
+}
+
+// ranked is the indices of procs, the most needed first.
+func ranked(procs []*gpumonv1.Process) []int {
+	idx := make([]int, len(procs))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(i, j int) int { return rank(procs[i], procs[j]) })
+	return idx
+}
+
+// keep leaves in r's process list only the processes whose indices are in
+// kept, in their order in the list.
+func keep(r *gpumonv1.Report, kept []int) {
+	procs := r.GetSystemInfo().GetProcesses()
+	slices.Sort(kept)
+	out := make([]*gpumonv1.Process, len(kept))
+	for i, k := range kept {
+		out[i] = procs[k]
+	}
+	r.SystemInfo.Processes = out
+}
+
+// Cut keeps at most n of r's processes (system_info.processes), the most
+// needed ones, in their order. It returns how many it dropped; n <= 0 keeps
+// every process.
+func Cut(r *gpumonv1.Report, n int) int {
+	procs := r.GetSystemInfo().GetProcesses()
+	if n <= 0 || len(procs) <= n {
+		return 0
+	}
+	keep(r, ranked(procs)[:n])
+	return len(procs) - n
+}
+
+// Fit drops the least needed of r's processes until r's protobuf size is at
+// most maxBytes. It returns how many it dropped, and false when r is still
+// too large without any process of system_info.processes.
+func Fit(r *gpumonv1.Report, maxBytes int) (dropped int, ok bool) {
+	size := proto.Size(r)
+	procs := r.GetSystemInfo().GetProcesses()
+	if size <= maxBytes {
+		return 0, true
+	}
+	order := ranked(procs)
+	n := len(order)
+	// Each process is a length-delimited field of one tag byte
+	// (system_info field 11); the system_info's own length prefix shrinks
+	// too, which the check below allows for.
+	for n > 0 && size > maxBytes {
+		n--
+		size -= 1 + protowire.SizeBytes(proto.Size(procs[order[n]]))
+	}
+	keep(r, order[:n])
+	for n > 0 && proto.Size(r) > maxBytes {
+		n--
+		keep(r, order[:n])
+	}
+	return len(procs) - n, proto.Size(r) <= maxBytes
+}
+
+// Limit cuts r's process list to at most maxProcs processes and r to at
+// most maxBytes (either <= 0: no bound), and notes a cut in r's "process"
+// collector status. It returns how many processes it dropped, and false
+// when r is over maxBytes even without its process list.
+func Limit(r *gpumonv1.Report, maxProcs, maxBytes int) (dropped int, ok bool) {
+	total := len(r.GetSystemInfo().GetProcesses())
+	var why []string
+	if Cut(r, maxProcs) > 0 {
+		why = append(why, fmt.Sprintf("at most %d processes", maxProcs))
+	}
+	if maxBytes > 0 && proto.Size(r) > maxBytes {
+		why = append(why, fmt.Sprintf("at most %d bytes", maxBytes))
+		// Room for the note, at its longest (the counts cannot get longer).
+		room := len(note(r, total, total, why)) + 32
+		if _, ok := Fit(r, maxBytes-room); !ok {
+			return total - len(r.GetSystemInfo().GetProcesses()), false
+		}
+	}
+	dropped = total - len(r.GetSystemInfo().GetProcesses())
+	if dropped > 0 {
+		setNote(r, note(r, total-dropped, total, why))
+	}
+	return dropped, maxBytes <= 0 || proto.Size(r) <= maxBytes
+}
+
+// note is the process collector's message saying that kept of total
+// processes are listed, and why.
+func note(r *gpumonv1.Report, kept, total int, why []string) string {
+	msg := fmt.Sprintf("%d of %d processes listed (the hub takes %s per report): those using a GPU and the busiest others",
+		kept, total, strings.Join(why, " and "))
+	if c := collector(r); c != nil && c.Message != "" {
+		msg = c.Message + "; " + msg
+	}
+	return msg
+}
+
+func collector(r *gpumonv1.Report) *gpumonv1.CollectorStatus {
+	for _, c := range r.GetCollectors() {
+		if c.GetName() == Collector {
+			return c
+		}
+	}
+	return nil
+}
+
+func setNote(r *gpumonv1.Report, msg string) {
+	if c := collector(r); c != nil {
+		c.Message = msg
+		return
+	}
+	r.Collectors = append(r.Collectors, &gpumonv1.CollectorStatus{Name: Collector, State: gpumonv1.CollectorState_COLLECTOR_STATE_OK, Message: msg})
+}

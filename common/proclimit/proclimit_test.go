@@ -1,0 +1,113 @@
+package proclimit
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
+)
+
+// report lists n processes: every tenth uses a GPU, CPU % rises with the
+// PID, and each has a command line of cmdline bytes.
+func report(n, cmdline int) *gpumonv1.Report {
+	r := &gpumonv1.Report{Hostname: "big", SystemInfo: &gpumonv1.SystemInfo{}}
+	for i := range n {
+		r.SystemInfo.Processes = append(r.SystemInfo.Processes, &gpumonv1.Process{
+			Pid: int32(i + 1), Name: "p", Cmdline: strings.Repeat("x", cmdline),
+			CpuPercent: float64(i % 100), IsGpuProcess: i%10 == 0, Rss: float64(i),
+		})
+	}
+	return r
+}
+
+func TestCutKeepsGPUProcessesThenTheBusiest(t *testing.T) {
+	r := report(300, 10)
+	if d := Cut(r, 100); d != 200 {
+		t.Fatalf("dropped %d, want 200", d)
+	}
+	got := r.GetSystemInfo().GetProcesses()
+	if len(got) != 100 {
+		t.Fatalf("kept %d processes, want 100", len(got))
+	}
+	gpu := 0
+	for i, p := range got {
+		if i > 0 && got[i-1].GetPid() >= p.GetPid() {
+			t.Fatalf("order changed: pid %d after %d", p.GetPid(), got[i-1].GetPid())
+		}
+		if p.GetIsGpuProcess() {
+			gpu++
+			continue
+		}
+		// 30 GPU processes, then the 70 busiest: CPU % 70..99 (less the
+		// GPU ones' 70, 80, 90) at three PIDs each is 81 > 70, so every kept
+		// one is at 72 % or more.
+		if p.GetCpuPercent() < 72 {
+			t.Errorf("pid %d at %.0f %% kept over busier ones", p.GetPid(), p.GetCpuPercent())
+		}
+	}
+	if gpu != 30 {
+		t.Errorf("%d GPU processes kept, want all 30", gpu)
+	}
+}
+
+func TestCutWithinTheLimitChangesNothing(t *testing.T) {
+	for _, n := range []int{0, -1, 300, 301} {
+		r := report(300, 10)
+		want := proto.Clone(r)
+		if d := Cut(r, n); d != 0 || !proto.Equal(r, want) {
+			t.Errorf("Cut(%d) dropped %d or changed the report", n, d)
+		}
+		if d, ok := Limit(r, n, proto.Size(r)); d != 0 || !ok || !proto.Equal(r, want) {
+			t.Errorf("Limit(%d, its size) dropped %d (ok %v) or changed the report", n, d, ok)
+		}
+	}
+}
+
+func TestLimitFitsTheByteLimitAndSaysSo(t *testing.T) {
+	for _, max := range []int{20 << 10, 64 << 10, 100 << 10} {
+		r := report(1000, 200) // ~215 KB
+		d, ok := Limit(r, 0, max)
+		if !ok || d == 0 {
+			t.Fatalf("max %d: dropped %d, ok %v", max, d, ok)
+		}
+		if n := proto.Size(r); n > max {
+			t.Errorf("max %d: report still %d bytes", max, n)
+		}
+		kept := len(r.GetSystemInfo().GetProcesses())
+		if kept+d != 1000 {
+			t.Errorf("max %d: kept %d + dropped %d != 1000", max, kept, d)
+		}
+		// Not cut much further than needed: one more process would not fit.
+		if n := proto.Size(r); max-n > 2*300 {
+			t.Errorf("max %d: %d bytes left unused", max, max-n)
+		}
+		want := fmt.Sprintf("%d of 1000 processes listed (the hub takes at most %d bytes per report)", kept, max)
+		if len(r.Collectors) != 1 || !strings.HasPrefix(r.Collectors[0].GetMessage(), want) || r.Collectors[0].GetName() != Collector {
+			t.Errorf("max %d: collectors %v, want a process status starting %q", max, r.Collectors, want)
+		}
+	}
+}
+
+func TestLimitKeepsTheCollectorsOwnMessage(t *testing.T) {
+	r := report(50, 10)
+	r.Collectors = []*gpumonv1.CollectorStatus{{Name: "gpu"}, {Name: Collector, State: gpumonv1.CollectorState_COLLECTOR_STATE_ERROR, Message: "cannot read /proc/1/stat"}}
+	if d, ok := Limit(r, 20, 0); d != 30 || !ok {
+		t.Fatalf("dropped %d, ok %v", d, ok)
+	}
+	got := r.Collectors[1]
+	want := "cannot read /proc/1/stat; 20 of 50 processes listed (the hub takes at most 20 processes per report)"
+	if len(r.Collectors) != 2 || got.GetState() != gpumonv1.CollectorState_COLLECTOR_STATE_ERROR || !strings.HasPrefix(got.GetMessage(), want) {
+		t.Errorf("process status %v, want ERROR with a message starting %q", got, want)
+	}
+}
+
+func TestLimitCannotFitWhatIsNotProcesses(t *testing.T) {
+	r := report(10, 10)
+	r.DriverVersion = strings.Repeat("v", 4096)
+	if _, ok := Limit(r, 0, 1024); ok {
+		t.Errorf("a report of %d bytes without its processes said to fit in 1024", proto.Size(r))
+	}
+}
