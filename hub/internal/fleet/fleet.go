@@ -110,11 +110,23 @@ type Machine struct {
 	legacy bool   // a collector's entry (documented POST), never an agent's
 	secret string // hash of the agent's machine secret; guarded by Fleet.mu
 
-	clockLogged time.Time // last warning about its clock; guarded by mu
+	clockLogged time.Time    // last warning about its clock; guarded by mu
+	cutLogged   atomic.Int64 // last warning of a cut process list, Unix nanoseconds
 
 	mu    sync.Mutex // serialises writers
 	state atomic.Pointer[State]
 	conn  atomic.Pointer[AgentConn]
+}
+
+// CutWarningDue says whether a warning that the machine's process list is
+// cut to the hub's limits is due (none in the last 10 minutes), and if so
+// counts it as given.
+func (m *Machine) CutWarningDue(now time.Time) bool {
+	last := m.cutLogged.Load()
+	if last != 0 && now.Sub(time.Unix(0, last)) < 10*time.Minute {
+		return false
+	}
+	return m.cutLogged.CompareAndSwap(last, now.UnixNano())
 }
 
 // State is a machine's published state; it is never modified once published.

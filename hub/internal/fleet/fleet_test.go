@@ -200,3 +200,16 @@ func TestRenderedLeavesStateAlone(t *testing.T) {
 		t.Errorf("rendered %v, want %v", r, want)
 	}
 }
+
+func TestCutWarningDueOncePerTenMinutes(t *testing.T) {
+	m := &Machine{Key: "h"}
+	now := time.Now()
+	for _, c := range []struct {
+		at   time.Duration
+		want bool
+	}{{0, true}, {time.Second, false}, {9 * time.Minute, false}, {10 * time.Minute, true}, {11 * time.Minute, false}} {
+		if got := m.CutWarningDue(now.Add(c.at)); got != c.want {
+			t.Errorf("at +%s: due %v, want %v", c.at, got, c.want)
+		}
+	}
+}

@@ -86,8 +86,7 @@ type Agents struct {
 	Cluster  Cluster
 	Delivery Delivery
 
-	budgets   sync.Map // machine key → *tokenbucket.Bucket
-	cutWarned sync.Map // machine key → time.Time of the last warning of a cut list
+	budgets sync.Map // machine key → *tokenbucket.Bucket
 }
 
 // Connect serves one agent's stream.
@@ -336,7 +335,7 @@ func (a *Agents) ingest(m *fleet.Machine, snap *gpumonv1.Snapshot, deltas *procd
 		return 0, err
 	} else if cut > 0 {
 		a.Stats.Cut.Add(1)
-		a.cutWarning(m.Key, total, cut)
+		a.cutWarning(m, total, cut)
 	}
 	if *unrecorded {
 		if a.Sink.Err() == nil {
@@ -362,15 +361,13 @@ func (a *Agents) ingest(m *fleet.Machine, snap *gpumonv1.Snapshot, deltas *procd
 
 // cutWarning logs, at most every 10 minutes per machine, that a machine's
 // process list is cut to the hub's limits.
-func (a *Agents) cutWarning(key string, total, cut int) {
-	now := time.Now()
-	if last, ok := a.cutWarned.Load(key); ok && now.Sub(last.(time.Time)) < 10*time.Minute {
+func (a *Agents) cutWarning(m *fleet.Machine, total, cut int) {
+	if !m.CutWarningDue(time.Now()) {
 		return
 	}
-	a.cutWarned.Store(key, now)
 	c := a.Capacity.WithDefaults()
 	a.Log.Warn("machine runs more processes than a report takes; its list is cut to those using a GPU and the busiest others",
-		"host", key, "processes", total, "listed", total-cut, "max_report_processes", c.MaxProcesses, "max_report_bytes", c.MaxBytes)
+		"host", m.Key, "processes", total, "listed", total-cut, "max_report_processes", c.MaxProcesses, "max_report_bytes", c.MaxBytes)
 }
 
 // rebuild puts the processes of a delta (Snapshot.processes) back into its
