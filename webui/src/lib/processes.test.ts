@@ -1,7 +1,7 @@
 // @vitest-environment node
 import { describe, expect, it } from 'vitest';
 import type { Process } from '../api/types';
-import { filterProcesses, isPython, matchesQuery, processPlace, sortProcesses } from './processes';
+import { filterProcesses, isPython, matchesQuery, processListCut, processPlace, sortProcesses } from './processes';
 
 const p = (pid: number, name: string, cmdline: string, gpu = 0, username = 'alice'): Process => ({
   pid,
@@ -41,5 +41,15 @@ describe('processes', () => {
     expect(processPlace({ pid: 1, session: { kind: 'screen', name: 'train.v2', user: 'alice' } })).toBe('screen train.v2 (alice)');
     expect(processPlace({ pid: 1, container_id: '3f2a9c1b7d4e' }, () => 'bert')).toBe('docker bert');
     expect(processPlace({ pid: 1, session: null as never, container_id: '' })).toBe('');
+  });
+
+  it('reads a process list cut to the hub\'s limit from the process collector', () => {
+    const msg = '8 of 86 processes listed (the hub takes at most 8 processes per report): those using a GPU and the busiest others';
+    expect(processListCut({ collectors: [{ name: 'gpu', message: msg }, { name: 'process', message: msg }] })).toEqual({ kept: 8, total: 86 });
+    expect(processListCut({ collectors: [{ name: 'process', message: 'cannot read /proc/1/stat; ' + msg }] })).toEqual({ kept: 8, total: 86 });
+    expect(processListCut({ collectors: [{ name: 'gpu', message: msg }] })).toBeNull();
+    expect(processListCut({ collectors: [{ name: 'process', message: 'cannot read /proc/1/stat' }] })).toBeNull();
+    expect(processListCut({})).toBeNull();
+    expect(processListCut(undefined)).toBeNull();
   });
 });

@@ -1,5 +1,5 @@
 // Which processes to show, and in what order.
-import type { Process } from '../api/types';
+import type { Process, Report } from '../api/types';
 
 const PYTHON = /(^|[/\s])(python[\d.]*|ipython[\d.]*|jupyter[\w-]*|torchrun|accelerate|deepspeed|conda|uv)(\s|$)/i;
 
@@ -64,4 +64,17 @@ export function processPlace(p: Process, containerName?: (id: string) => string 
     parts.push(`docker ${name ?? p.container_id}`);
   }
   return parts.join(' · ');
+}
+
+const CUT = /(?:^|; )(\d+) of (\d+) processes listed \(/;
+
+/**
+ * How many of the machine's processes its report lists, when the list was
+ * cut to the hub's limit per report (the "process" collector status says
+ * so); null when the report lists every process.
+ */
+export function processListCut(report: Pick<Report, 'collectors'> | undefined): { kept: number; total: number } | null {
+  const msg = report?.collectors?.find((c) => c.name === 'process')?.message ?? '';
+  const m = CUT.exec(msg);
+  return m ? { kept: Number(m[1]), total: Number(m[2]) } : null;
 }

@@ -137,3 +137,29 @@ describe('idle GPUs', () => {
     expect(row).toHaveTextContent('bob');
   });
 });
+
+describe('a machine running more processes than a report takes', () => {
+  it('says its process list is cut, and how', async () => {
+    const m = summary({ key: 'login-01', hostname: 'login-01', gpu_count: 0 });
+    stubHub((p) => {
+      if (p === '/api/v1/machines') return list([m]);
+      if (p === '/api/v1/machines/login-01') {
+        return {
+          body: {
+            summary: m,
+            report: {
+              hostname: 'login-01',
+              gpu_data: [],
+              system_info: { processes: [proc({ pid: 11, name: 'java' }), proc({ pid: 12, name: 'bash' })] },
+              collectors: [{ name: 'process', state: 'COLLECTOR_STATE_OK', message: '2 of 6210 processes listed (the hub takes at most 2 processes per report): those using a GPU and the busiest others' }],
+            },
+          },
+        };
+      }
+      return { status: 404, body: { status: 'error', message: 'not found' } };
+    });
+    renderAt('/window/login-01?tab=processes');
+    const note = await screen.findByTestId('proc-cut', {}, { timeout: 30_000 });
+    expect(note).toHaveTextContent('This machine runs 6210 processes and its reports list 2');
+  });
+});

@@ -9,6 +9,7 @@ import { SessionTable } from '../../components/SessionTable';
 import { useUrlState } from '../../components/useUrlState';
 import { formatBytes, formatDuration, formatPercent } from '../../lib/format';
 import { summaryFor } from '../../lib/machine';
+import { processListCut } from '../../lib/processes';
 import { useI18n } from '../../state/i18n';
 import { useSettings } from '../../state/SettingsContext';
 import { MachineHistory } from './MachineHistory';
@@ -73,6 +74,7 @@ export const MachineDetail = memo(function MachineDetail({ machineKey, summary: 
   const gpus = report.gpu_data ?? [];
   const sessions = [...(si.screen_sessions ?? []), ...(si.tmux_sessions ?? []).map((s) => ({ ...s, kind: s.kind || 'tmux' }))];
   const allProcs = si.processes ?? [];
+  const listCut = processListCut(report);
   const panels = [
     { key: 'sessions', label: `${t('tabs.sessions')} (${sessions.length})`, render: () => <SessionTable sessions={sessions} machine={summary} /> },
     {
@@ -85,6 +87,7 @@ export const MachineDetail = memo(function MachineDetail({ machineKey, summary: 
       label: `${t('tabs.processes')} (${allProcs.length})`,
       render: () => (
         <>
+          {listCut ? <Alert type="info" showIcon title={t('proc.cut', listCut)} className="detail-alert" data-testid="proc-cut" /> : null}
           <Input.Search
             allowClear
             placeholder={t('proc.search')}
