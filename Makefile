@@ -110,7 +110,7 @@ screenshots: build chromium cjk-font ## the README's screenshots, from make demo
 FUZZ_TARGETS := common/wirejson:FuzzLenient common/redact:FuzzCmdline hub/internal/validate:FuzzReport \
   agent/internal/collect/process:FuzzParseStat agent/internal/collect/process:FuzzParseCgroup \
   agent/internal/collect/process:FuzzParseCmdline agent/internal/collect/screen:FuzzParseSocketName \
-  agent/internal/collect/screen:FuzzParseListSessions
+  agent/internal/collect/screen:FuzzParseListSessions common/proclimit:FuzzLimit
 # A count, not a duration: with a duration, Go 1.26's fuzz coordinator can
 # report its own deadline as a failure ("context deadline exceeded") when the
 # machine is busy (go.dev/issue/75804); a count has no deadline to race.

@@ -84,8 +84,8 @@ func Cut(r *gpumonv1.Report, n int) int {
 func Fit(r *gpumonv1.Report, maxBytes int) (dropped int, ok bool) {
 	size := proto.Size(r)
 	procs := r.GetSystemInfo().GetProcesses()
-	if size <= maxBytes {
-		return 0, true
+	if size <= maxBytes || len(procs) == 0 {
+		return 0, size <= maxBytes
 	}
 	order := ranked(procs)
 	n := len(order)

@@ -110,4 +110,63 @@ func TestLimitCannotFitWhatIsNotProcesses(t *testing.T) {
 	if _, ok := Limit(r, 0, 1024); ok {
 		t.Errorf("a report of %d bytes without its processes said to fit in 1024", proto.Size(r))
 	}
+	for _, r := range []*gpumonv1.Report{
+		{DriverVersion: strings.Repeat("v", 4096)},
+		{DriverVersion: strings.Repeat("v", 4096), SystemInfo: &gpumonv1.SystemInfo{}},
+	} {
+		if d, ok := Limit(r, 5, 1024); d != 0 || ok {
+			t.Errorf("a report of %d bytes with no process: dropped %d, fits %v", proto.Size(r), d, ok)
+		}
+	}
+	if d, ok := Limit(nil, 5, 1024); d != 0 || !ok {
+		t.Errorf("no report: dropped %d, fits %v", d, ok)
+	}
+}
+
+// FuzzLimit: whatever the list and the caps, Limit never panics, keeps
+// within the caps when it says so, counts what it dropped, and never keeps
+// a process using no GPU while dropping one that uses a GPU.
+func FuzzLimit(f *testing.F) {
+	f.Add(uint16(300), uint16(100), 50, uint32(8000), uint8(10), "")
+	f.Add(uint16(0), uint16(0), 0, uint32(10), uint8(0), strings.Repeat("v", 100))
+	f.Add(uint16(5), uint16(4000), -3, uint32(0), uint8(1), "x")
+	f.Fuzz(func(t *testing.T, n, cmdline uint16, maxProcs int, maxBytes uint32, gpuEvery uint8, driver string) {
+		r := report(int(n%2000), int(cmdline%4096))
+		for i, p := range r.GetSystemInfo().GetProcesses() {
+			p.IsGpuProcess = gpuEvery > 0 && i%int(gpuEvery) == 0
+		}
+		if n%7 == 0 {
+			r.SystemInfo = nil
+		}
+		r.DriverVersion = driver
+		total := len(r.GetSystemInfo().GetProcesses())
+		gpus := 0
+		for _, p := range r.GetSystemInfo().GetProcesses() {
+			if p.GetIsGpuProcess() {
+				gpus++
+			}
+		}
+		dropped, ok := Limit(r, maxProcs, int(maxBytes%(1<<20)))
+		procs := r.GetSystemInfo().GetProcesses()
+		if dropped != total-len(procs) {
+			t.Fatalf("dropped %d, but %d of %d remain", dropped, len(procs), total)
+		}
+		if maxProcs > 0 && len(procs) > maxProcs {
+			t.Fatalf("%d processes kept over a cap of %d", len(procs), maxProcs)
+		}
+		if b := int(maxBytes % (1 << 20)); ok && b > 0 && proto.Size(r) > b {
+			t.Fatalf("said to fit in %d bytes, is %d", b, proto.Size(r))
+		}
+		keptGPU, keptOther := 0, 0
+		for _, p := range procs {
+			if p.GetIsGpuProcess() {
+				keptGPU++
+			} else {
+				keptOther++
+			}
+		}
+		if keptOther > 0 && keptGPU < gpus {
+			t.Fatalf("kept %d processes using no GPU while dropping %d of %d using one", keptOther, gpus-keptGPU, gpus)
+		}
+	})
 }
