@@ -3,7 +3,7 @@ import dayjs from 'dayjs';
 import { useMemo, useState } from 'react';
 import { CartesianGrid, Line, LineChart, Tooltip, XAxis, YAxis, type TooltipContentProps } from 'recharts';
 import type { Series } from '../api/types';
-import { formatValue, timeTicks, toChartRows, type ChartRow, type ValueKind } from '../lib/history';
+import { edgeRoom, formatValue, timeTicks, toChartRows, type ChartRow, type ValueKind } from '../lib/history';
 import { useWidth } from './useWidth';
 
 export interface HistoryChartProps {
@@ -96,7 +96,7 @@ export default function HistoryChart({ series, rangeSeconds, emptyText, emptyHin
           width={width}
           height={height}
           data={rows}
-          margin={{ top: 8, right: 24, bottom: 0, left: 0 }}
+          margin={{ top: 8, right: edgeRoom(axis.format), bottom: 0, left: 0 }}
           onMouseMove={(s) => setHover(s.activeTooltipIndex == null ? null : Number(s.activeTooltipIndex))}
           onMouseLeave={() => setHover(null)}
         >

@@ -1,7 +1,7 @@
 // @vitest-environment node
 import { describe, expect, it } from 'vitest';
 import dayjs from 'dayjs';
-import { formatValue, stepFor, timeTicks, toChartRows } from './history';
+import { edgeRoom, formatValue, stepFor, timeTicks, toChartRows } from './history';
 
 describe('history', () => {
   it('merges series by time with one column per series', () => {
@@ -67,5 +67,16 @@ describe('chart axes and values', () => {
     expect(minute.ticks.map((x) => dayjs(x).format('ss'))).toEqual(['30', '45', '00', '15', '30']);
     expect(timeTicks(at('2026-11-29T02:00:07'), at('2026-11-29T03:00:07'), 6).format).toBe('HH:mm');
     expect(timeTicks(at('2026-11-22T03:00:00'), at('2026-11-29T03:00:00'), 8).format).toBe('MM-DD');
+  });
+
+  it('leaves room right of the plot for half a label on a tick at the last sample', () => {
+    const at = (s: string) => new Date(s).getTime();
+    // A tick can fall on the last sample: 02:41:30 of a minute ending there.
+    const { ticks, format } = timeTicks(at('2026-11-29T02:40:18'), at('2026-11-29T02:41:30'), 6);
+    expect(ticks[ticks.length - 1]).toBe(at('2026-11-29T02:41:30'));
+    // Half of "HH:mm:ss" at 9.5 px a character, more than the 24 px that cut it off.
+    expect(edgeRoom(format)).toBeGreaterThanOrEqual((8 * 9.5) / 2);
+    expect(edgeRoom('MM-DD HH:mm')).toBeGreaterThanOrEqual((11 * 9.5) / 2);
+    expect(edgeRoom('HH:mm')).toBe(26);
   });
 });

@@ -102,3 +102,13 @@ export function timeTicks(start: number, end: number, maxTicks: number): { ticks
   const format = step >= DAY ? 'MM-DD' : span > DAY ? 'MM-DD HH:mm' : step < MINUTE ? 'HH:mm:ss' : 'HH:mm';
   return { ticks, format };
 }
+
+/**
+ * Room, in px, right of a chart's plot for half its widest time label: a
+ * tick can fall on the last sample, and its label is centred on it. At
+ * 12 px a character of a label is at most ~9.5 px wide ("HH:mm:ss"
+ * measures ~48 px).
+ */
+export function edgeRoom(format: string): number {
+  return Math.max(24, Math.ceil(format.length * 4.75) + 2);
+}
