@@ -8,6 +8,7 @@
 package proclimit
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -22,26 +23,23 @@ import (
 const Collector = "process"
 
 // rank orders processes from the most needed to the least: those using a
-// GPU, then by CPU %, then by resident memory, then by PID.
+// GPU, then by CPU %, then by resident memory, then by PID. cmp.Compare
+// keeps the order total with NaN figures (an agent cuts before the hub
+// cleans them).
 func rank(a, b *gpumonv1.Process) int {
-	switch {
-	case a.GetIsGpuProcess() != b.GetIsGpuProcess():
-		if a.GetIsGpuProcess() {
-			return -1
-		}
-		return 1
-	case a.GetCpuPercent() != b.GetCpuPercent():
-		if a.GetCpuPercent() > b.GetCpuPercent() {
-			return -1
-		}
-		return 1
-	case a.GetRss() != b.GetRss():
-		if a.GetRss() > b.GetRss() {
-			return -1
-		}
+	return cmp.Or(
+		cmp.Compare(b2i(b.GetIsGpuProcess()), b2i(a.GetIsGpuProcess())),
+		cmp.Compare(b.GetCpuPercent(), a.GetCpuPercent()),
+		cmp.Compare(b.GetRss(), a.GetRss()),
+		cmp.Compare(a.GetPid(), b.GetPid()),
+	)
+}
+
+func b2i(b bool) int {
+	if b {
 		return 1
 	}
-	return int(a.GetPid()) - int(b.GetPid())
+	return 0
 }
 
 // ranked is the indices of procs, the most needed first.
@@ -54,11 +52,10 @@ func ranked(procs []*gpumonv1.Process) []int {
 	return idx
 }
 
-// keep leaves in r's process list only the processes whose indices are in
-// kept, in their order in the list.
-func keep(r *gpumonv1.Report, kept []int) {
-	procs := r.GetSystemInfo().GetProcesses()
-	slices.Sort(kept)
+// keep sets r's process list to the processes of procs (its list) at the
+// indices kept, in their order in procs. kept is not changed.
+func keep(r *gpumonv1.Report, procs []*gpumonv1.Process, kept []int) {
+	kept = slices.Sorted(slices.Values(kept))
 	out := make([]*gpumonv1.Process, len(kept))
 	for i, k := range kept {
 		out[i] = procs[k]
@@ -74,59 +71,60 @@ func Cut(r *gpumonv1.Report, n int) int {
 	if n <= 0 || len(procs) <= n {
 		return 0
 	}
-	keep(r, ranked(procs)[:n])
+	keep(r, procs, ranked(procs)[:n])
 	return len(procs) - n
 }
 
-// Fit drops the least needed of r's processes until r's protobuf size is at
-// most maxBytes. It returns how many it dropped, and false when r is still
-// too large without any process of system_info.processes.
-func Fit(r *gpumonv1.Report, maxBytes int) (dropped int, ok bool) {
-	size := proto.Size(r)
+// fit drops the least needed of r's processes until r, size bytes now, is
+// at most maxBytes, and says whether it is.
+func fit(r *gpumonv1.Report, size, maxBytes int) bool {
 	procs := r.GetSystemInfo().GetProcesses()
-	if size <= maxBytes || len(procs) == 0 {
-		return 0, size <= maxBytes
-	}
 	order := ranked(procs)
 	n := len(order)
 	// Each process is a length-delimited field of one tag byte
-	// (system_info field 11); the system_info's own length prefix shrinks
-	// too, which the check below allows for.
+	// (system_info field 11). Subtracting the fields alone over-counts
+	// what is left (system_info's own length prefix shrinks too), so a
+	// size reached here is an upper bound.
 	for n > 0 && size > maxBytes {
 		n--
 		size -= 1 + protowire.SizeBytes(proto.Size(procs[order[n]]))
 	}
-	keep(r, order[:n])
-	for n > 0 && proto.Size(r) > maxBytes {
-		n--
-		keep(r, order[:n])
+	if n < len(procs) {
+		keep(r, procs, order[:n])
 	}
-	return len(procs) - n, proto.Size(r) <= maxBytes
+	return size <= maxBytes
 }
 
 // Limit cuts r's process list to at most maxProcs processes and r to at
 // most maxBytes (either <= 0: no bound), and notes a cut in r's "process"
-// collector status. It returns how many processes it dropped, and false
-// when r is over maxBytes even without its process list.
+// collector status, within maxBytes. It returns how many processes it
+// dropped, and false when r is over maxBytes even without its process
+// list.
 func Limit(r *gpumonv1.Report, maxProcs, maxBytes int) (dropped int, ok bool) {
 	total := len(r.GetSystemInfo().GetProcesses())
 	var why []string
 	if Cut(r, maxProcs) > 0 {
 		why = append(why, fmt.Sprintf("at most %d processes", maxProcs))
 	}
-	if maxBytes > 0 && proto.Size(r) > maxBytes {
-		why = append(why, fmt.Sprintf("at most %d bytes", maxBytes))
-		// Room for the note, at its longest (the counts cannot get longer).
-		room := len(note(r, total, total, why)) + 32
-		if _, ok := Fit(r, maxBytes-room); !ok {
-			return total - len(r.GetSystemInfo().GetProcesses()), false
+	ok = true
+	if maxBytes > 0 {
+		// Room for the note a cut adds, at its longest (the counts
+		// cannot get longer), with its collector status around it.
+		room := func() int { return len(note(r, total, total, why)) + 32 }
+		size, need := proto.Size(r), 0
+		if len(why) > 0 {
+			need = room()
+		}
+		if size+need > maxBytes {
+			why = append(why, fmt.Sprintf("at most %d bytes", maxBytes))
+			ok = fit(r, size, maxBytes-room())
 		}
 	}
 	dropped = total - len(r.GetSystemInfo().GetProcesses())
-	if dropped > 0 {
+	if ok && dropped > 0 {
 		setNote(r, note(r, total-dropped, total, why))
 	}
-	return dropped, maxBytes <= 0 || proto.Size(r) <= maxBytes
+	return dropped, ok
 }
 
 // note is the process collector's message saying that kept of total

@@ -2,6 +2,7 @@ package proclimit
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 
@@ -91,6 +92,24 @@ func TestLimitFitsTheByteLimitAndSaysSo(t *testing.T) {
 	}
 }
 
+// A list cut to the process cap whose report is then just under the byte
+// cap still fits once the cut is noted: the note's bytes count too.
+func TestLimitLeavesRoomForItsNote(t *testing.T) {
+	cut := report(300, 100)
+	Cut(cut, 50)
+	for _, spare := range []int{0, 10, 100} {
+		r := report(300, 100)
+		max := proto.Size(cut) + spare
+		d, ok := Limit(r, 50, max)
+		if !ok || d < 250 || proto.Size(r) > max {
+			t.Errorf("%d bytes spare: dropped %d, ok %v, %d bytes over a cap of %d", spare, d, ok, proto.Size(r), max)
+		}
+		if msg := r.Collectors[0].GetMessage(); !strings.Contains(msg, "at most 50 processes and at most") {
+			t.Errorf("%d bytes spare: note %q, want both caps named", spare, msg)
+		}
+	}
+}
+
 func TestLimitKeepsTheCollectorsOwnMessage(t *testing.T) {
 	r := report(50, 10)
 	r.Collectors = []*gpumonv1.CollectorStatus{{Name: "gpu"}, {Name: Collector, State: gpumonv1.CollectorState_COLLECTOR_STATE_ERROR, Message: "cannot read /proc/1/stat"}}
@@ -134,6 +153,9 @@ func FuzzLimit(f *testing.F) {
 		r := report(int(n%2000), int(cmdline%4096))
 		for i, p := range r.GetSystemInfo().GetProcesses() {
 			p.IsGpuProcess = gpuEvery > 0 && i%int(gpuEvery) == 0
+			if cmdline%2 == 1 && i%3 == 0 {
+				p.CpuPercent = math.NaN() // an agent cuts before the hub cleans figures
+			}
 		}
 		if n%7 == 0 {
 			r.SystemInfo = nil
