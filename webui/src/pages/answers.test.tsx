@@ -9,27 +9,24 @@ afterEach(() => vi.unstubAllGlobals());
 
 const list = (machines: unknown[]) => ({ body: { machines, totals: { machines: machines.length, machines_online: machines.length } } });
 
+/** A hub of one machine: listed as listed, and answering for itself with its current summary and report. */
+const oneMachine = (listed: { key?: string }, current: unknown, report: unknown) =>
+  stubHub((p) => {
+    if (p === '/api/v1/machines') return list([listed]);
+    if (p === `/api/v1/machines/${listed.key}`) return { body: { summary: current, report } };
+    return { status: 404, body: { status: 'error', message: 'not found' } };
+  });
+
 describe('a machine card', () => {
   it('draws its header from the same sample as its GPU cards', async () => {
     // The list was fetched a moment before the machine: 1 busy, 100 GiB. The
     // machine's own answer (summary and report of one sample): 2 busy, 262 GiB.
     const listed = summary({ key: 'gpu-01', hostname: 'gpu-01', gpu_count: 2, gpus_busy: 1, gpu_memory_used: 102400, gpu_memory_total: 327680 });
     const now = { ...listed, gpus_busy: 2, gpu_memory_used: 268288 };
-    stubHub((p) => {
-      if (p === '/api/v1/machines') return list([listed]);
-      if (p === '/api/v1/machines/gpu-01') {
-        return {
-          body: {
-            summary: now,
-            report: {
-              hostname: 'gpu-01',
-              gpu_data: [gpu({ id: 0, utilization: 87, memory_used: 134144, memory_total: 163840 }), gpu({ id: 1, utilization: 73, memory_used: 134144, memory_total: 163840 })],
-              system_info: { processes: [] },
-            },
-          },
-        };
-      }
-      return { status: 404, body: { status: 'error', message: 'not found' } };
+    oneMachine(listed, now, {
+      hostname: 'gpu-01',
+      gpu_data: [gpu({ id: 0, utilization: 87, memory_used: 134144, memory_total: 163840 }), gpu({ id: 1, utilization: 73, memory_used: 134144, memory_total: 163840 })],
+      system_info: { processes: [] },
     });
     renderAt('/list');
     const card = await screen.findByTestId('machine-gpu-01', {}, { timeout: 30_000 });
@@ -141,22 +138,11 @@ describe('idle GPUs', () => {
 describe('a machine running more processes than a report takes', () => {
   it('says its process list is cut, and how', async () => {
     const m = summary({ key: 'login-01', hostname: 'login-01', gpu_count: 0 });
-    stubHub((p) => {
-      if (p === '/api/v1/machines') return list([m]);
-      if (p === '/api/v1/machines/login-01') {
-        return {
-          body: {
-            summary: m,
-            report: {
-              hostname: 'login-01',
-              gpu_data: [],
-              system_info: { processes: [proc({ pid: 11, name: 'java' }), proc({ pid: 12, name: 'bash' })] },
-              collectors: [{ name: 'process', state: 'COLLECTOR_STATE_OK', message: '2 of 6210 processes listed (the hub takes at most 2 processes per report): those using a GPU and the busiest others' }],
-            },
-          },
-        };
-      }
-      return { status: 404, body: { status: 'error', message: 'not found' } };
+    oneMachine(m, m, {
+      hostname: 'login-01',
+      gpu_data: [],
+      system_info: { processes: [proc({ pid: 11, name: 'java' }), proc({ pid: 12, name: 'bash' })] },
+      collectors: [{ name: 'process', state: 'COLLECTOR_STATE_OK', message: '2 of 6210 processes listed (the hub takes at most 2 processes per report): those using a GPU and the busiest others' }],
     });
     renderAt('/window/login-01?tab=processes');
     const note = await screen.findByTestId('proc-cut', {}, { timeout: 30_000 });
