@@ -47,6 +47,8 @@ describe('processes', () => {
     const msg = '8 of 86 processes listed (the hub takes at most 8 processes per report): those using a GPU and the busiest others';
     expect(processListCut({ collectors: [{ name: 'gpu', message: msg }, { name: 'process', message: msg }] })).toEqual({ kept: 8, total: 86 });
     expect(processListCut({ collectors: [{ name: 'process', message: 'cannot read /proc/1/stat; ' + msg }] })).toEqual({ kept: 8, total: 86 });
+    const twice = `${msg}; 5 of 8 processes listed (the hub takes at most 6000 bytes per report): those using a GPU and the busiest others`;
+    expect(processListCut({ collectors: [{ name: 'process', message: twice }] })).toEqual({ kept: 5, total: 86 });
     expect(processListCut({ collectors: [{ name: 'gpu', message: msg }] })).toBeNull();
     expect(processListCut({ collectors: [{ name: 'process', message: 'cannot read /proc/1/stat' }] })).toBeNull();
     expect(processListCut({})).toBeNull();

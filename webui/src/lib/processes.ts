@@ -66,15 +66,18 @@ export function processPlace(p: Process, containerName?: (id: string) => string 
   return parts.join(' · ');
 }
 
-const CUT = /(?:^|; )(\d+) of (\d+) processes listed \(/;
+const CUT = /(?:^|; )(\d+) of (\d+) processes listed \(/g;
 
 /**
  * How many of the machine's processes its report lists, when the list was
  * cut to the hub's limit per report (the "process" collector status says
- * so); null when the report lists every process.
+ * so); null when the report lists every process. A list the agent cut and
+ * the hub cut again says so twice: the machine's total is in the first
+ * note, what is listed in the last.
  */
 export function processListCut(report: Pick<Report, 'collectors'> | undefined): { kept: number; total: number } | null {
   const msg = report?.collectors?.find((c) => c.name === 'process')?.message ?? '';
-  const m = CUT.exec(msg);
-  return m ? { kept: Number(m[1]), total: Number(m[2]) } : null;
+  const notes = [...msg.matchAll(CUT)];
+  if (!notes.length) return null;
+  return { kept: Number(notes[notes.length - 1][1]), total: Number(notes[0][2]) };
 }
