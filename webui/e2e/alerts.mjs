@@ -76,13 +76,17 @@ export async function alertSteps({ step, check, page, context, launch, base, pos
       await bell.click();
       await page.waitForURL((u) => u.hash === '#/alerts');
       const row = page.getByTestId(`alert-E2EFlagBusy-${FLAG}`);
-      // The view lists the oldest first, 50 to a page: once the fleet
-      // steps' machines have been offline for a minute, their alerts come
-      // before this one, which is then on a later page.
+      // The view lists by severity, the newest first, 50 to a page: once
+      // the fleet steps' machines have been offline for a minute, their
+      // alerts fire one after another and come before this one, which then
+      // moves to later pages while the pager walks them. Past the last page
+      // the walk starts over from the first.
       const next = page.locator('.alerts-page .ant-pagination-next:not(.ant-pagination-disabled)');
+      const first = page.locator('.alerts-page .ant-pagination-item-1:not(.ant-pagination-item-active)');
       await waitUntil('the alert in the view', async () => {
         if ((await row.count()) > 0) return true;
         if ((await next.count()) > 0) await next.click();
+        else if ((await first.count()) > 0) await first.click();
         return false;
       }, 30_000);
       check((await row.innerText()).includes(`${FLAG} is busy`) && (await row.innerText()).includes('critical'), `row: ${await row.innerText()}`);
