@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"fmt"
 	"hash/crc32"
 	"io"
@@ -188,9 +189,102 @@ func TestCRC32Combine(t *testing.T) {
 	data := bytes.Repeat([]byte("gpumon stitches deflated parts. "), 5000)
 	for _, cut := range []int{0, 1, 7, 4096, len(data) - 1, len(data)} {
 		a, b := data[:cut], data[cut:]
-		got := crc32Combine(crc32.ChecksumIEEE(a), crc32.ChecksumIEEE(b), len(b))
+		got := crc32Combine(crc32.ChecksumIEEE(a), crc32.ChecksumIEEE(b), x2nModP(uint64(len(b)), 3))
 		if want := crc32.ChecksumIEEE(data); got != want {
 			t.Errorf("cut at %d: %08x, want %08x", cut, got, want)
+		}
+	}
+}
+
+// TestWarmKeepsPartsCurrent: after a gzip read, Run's step writes and
+// deflates the part of a machine that changed, and the next read uses it
+// as it is; a plain-only reader gets plain parts only; when nobody read for
+// Keep, the parts are let go and a read renders them again, the same bytes.
+func TestWarmKeepsPartsCurrent(t *testing.T) {
+	f := fleet.New(nil)
+	h := &Handler{Fleet: f, Service: allow{}, Keep: time.Minute}
+	for i := range 3 {
+		f.IngestLegacy(report(fmt.Sprintf("node-%d", i), 10, 1))
+	}
+	get(t, h, false)
+	f.IngestLegacy(report("node-1", 12, 2))
+	h.warm(time.Now())
+	m, _ := f.Get("node-1")
+	p := h.parts[m]
+	if p == nil || p.state != m.State() || !p.ready(false) || p.ready(true) {
+		t.Fatalf("after a plain read: part %+v, want the new state written, not deflated", p)
+	}
+	get(t, h, true)
+	f.IngestLegacy(report("node-1", 13, 3))
+	h.warm(time.Now())
+	p = h.parts[m]
+	if p.state != m.State() || !p.ready(true) {
+		t.Fatal("after a gzip read: the changed machine's part is not deflated in the background")
+	}
+	for _, gz := range []bool{false, true} {
+		if _, got := get(t, h, gz); !bytes.Equal(got, reference(t, f)) {
+			t.Fatalf("gzip %v: body differs from the service's rendering", gz)
+		}
+	}
+	if h.parts[m] != p {
+		t.Fatal("the read wrote the part again instead of using the warmed one")
+	}
+	h.warm(time.Now().Add(2 * time.Minute))
+	if h.parts != nil || h.last != nil {
+		t.Fatalf("nobody read for Keep: %d parts kept", len(h.parts))
+	}
+	for _, gz := range []bool{true, false} {
+		if _, got := get(t, h, gz); !bytes.Equal(got, reference(t, f)) {
+			t.Fatalf("gzip %v, after letting go: body differs from the service's rendering", gz)
+		}
+	}
+}
+
+// TestManyReadersOfAChangingFleet: readers, plain and gzip, while machines
+// change and Run's step runs, each get a whole body (gzip: CRC and length
+// right); a read after the changes stop is the service's rendering.
+func TestManyReadersOfAChangingFleet(t *testing.T) {
+	f := fleet.New(nil)
+	h := &Handler{Fleet: f, Service: allow{}}
+	for i := range 60 {
+		f.IngestLegacy(report(fmt.Sprintf("node-%02d", i), 20, 1))
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for n := 0; ; n++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			f.IngestLegacy(report(fmt.Sprintf("node-%02d", n%60), 20+n%3, float64(n)))
+			if n%7 == 0 {
+				h.warm(time.Now())
+			}
+		}
+	})
+	var readers sync.WaitGroup
+	for r := range 6 {
+		readers.Go(func() {
+			for range 15 {
+				_, body := get(t, h, r%2 == 0) // a gzip body's CRC and length are checked
+				var v struct {
+					Machines map[string]json.RawMessage `json:"machines"`
+				}
+				if err := json.Unmarshal(body, &v); err != nil || len(v.Machines) != 60 {
+					t.Errorf("reader %d: %d machines, %v", r, len(v.Machines), err)
+					return
+				}
+			}
+		})
+	}
+	readers.Wait()
+	close(stop)
+	wg.Wait()
+	for _, gz := range []bool{false, true} {
+		if _, got := get(t, h, gz); !bytes.Equal(got, reference(t, f)) {
+			t.Fatalf("gzip %v: body differs from the service's rendering", gz)
 		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/gpumon/gpumon/gateway"
 	"github.com/gpumon/gpumon/hub/internal/gpustats"
 	"github.com/gpumon/gpumon/hub/internal/legacyws"
+	"github.com/gpumon/gpumon/hub/internal/machinelist"
 	"github.com/gpumon/gpumon/hub/internal/metrics"
 	"github.com/gpumon/gpumon/hub/internal/promapi"
 	"github.com/gpumon/gpumon/webui"
@@ -22,11 +23,14 @@ import (
 func (h *Hub) httpHandler(ctx context.Context) (http.Handler, error) {
 	local := &localFleet{srv: h.fleetSvc, unary: h.unaryInterceptor(), stream: h.streamInterceptor()}
 	stats := &gpustats.Handler{Fleet: h.fleet, Service: local}
+	go stats.Run(ctx)
+	machines := &machinelist.Cache{Fleet: h.fleet, Service: local}
 	api, err := gateway.NewLocal(ctx, local, stats, gateway.Options{
-		CORS:     gateway.CORS{Origins: h.cfg.CORSOrigins, AnyOriginReads: true},
-		Location: time.Local,
-		Logger:   h.cfg.Log,
-		Version:  h.cfg.Version,
+		Shortcuts: map[string]func(http.Handler) http.Handler{machinelist.Pattern: machines.Shortcut},
+		CORS:      gateway.CORS{Origins: h.cfg.CORSOrigins, AnyOriginReads: true},
+		Location:  time.Local,
+		Logger:    h.cfg.Log,
+		Version:   h.cfg.Version,
 		// Not ready while history cannot be written: snapshots are then
 		// served as current but not acknowledged.
 		// In a cluster, not ready while NATS is away: the hub serves only

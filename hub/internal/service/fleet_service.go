@@ -87,8 +87,7 @@ func (s *Fleet) GetGpuStats(ctx context.Context, _ *gpumonv1.GetGpuStatsRequest)
 	// Read before listing: an answer is never older than its version.
 	version := s.instance() + "." + strconv.FormatUint(s.Fleet.Version(), 10)
 	_ = grpc.SetHeader(ctx, metadata.Pairs(apimeta.FleetVersion, version))
-	if md, ok := metadata.FromIncomingContext(ctx); ok && (slices.Contains(md.Get(apimeta.IfVersion), version) ||
-		slices.Contains(md.Get(apimeta.IfVersion), apimeta.AnyVersion)) {
+	if md, ok := metadata.FromIncomingContext(ctx); ok && slices.Contains(md.Get(apimeta.IfVersion), version) || authorizeOnly(ctx) {
 		return &gpumonv1.GetGpuStatsResponse{}, nil
 	}
 	resp := &gpumonv1.GetGpuStatsResponse{Machines: map[string]*gpumonv1.Report{}}
@@ -224,8 +223,19 @@ func processes(n int) string {
 	return fmt.Sprintf("%d processes", n)
 }
 
+// authorizeOnly: the caller, having passed the checks, asks for nothing
+// more (apimeta.AnyVersion); the hub's REST shortcuts answer from their own
+// caches.
+func authorizeOnly(ctx context.Context) bool {
+	md, _ := metadata.FromIncomingContext(ctx)
+	return slices.Contains(md.Get(apimeta.IfVersion), apimeta.AnyVersion)
+}
+
 // ListMachines summarises every machine.
-func (s *Fleet) ListMachines(_ context.Context, req *gpumonv1.ListMachinesRequest) (*gpumonv1.ListMachinesResponse, error) {
+func (s *Fleet) ListMachines(ctx context.Context, req *gpumonv1.ListMachinesRequest) (*gpumonv1.ListMachinesResponse, error) {
+	if authorizeOnly(ctx) {
+		return &gpumonv1.ListMachinesResponse{}, nil
+	}
 	resp := &gpumonv1.ListMachinesResponse{}
 	for _, m := range s.Fleet.List() {
 		sum := m.Summary()
