@@ -7,12 +7,14 @@
 package store
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"encoding/gob"
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -27,7 +29,16 @@ import (
 // FileName is the registry file inside the data directory.
 const FileName = "registry.bin"
 
-var magic = []byte("GPUMONREG1\n")
+// The file starts with one of two magic lines. Version 2 (written now):
+// the records as a stream of gob values, one per machine, then the CRC-32
+// of that stream (4 bytes, big-endian). Version 1 (written by older hubs,
+// still read): the CRC-32 first, then all records as one gob value, which
+// had to be built whole in memory (for a thousand machines, a hundred
+// megabytes copied several times over every save).
+var (
+	magic   = []byte("GPUMONREG2\n")
+	magicV1 = []byte("GPUMONREG1\n")
+)
 
 // ErrCorrupt is wrapped when the registry file cannot be read back.
 var ErrCorrupt = errors.New("registry file is corrupt")
@@ -52,33 +63,35 @@ type record struct {
 
 // Save writes recs to dir/registry.bin atomically.
 func Save(dir string, recs []fleet.Record) error {
-	out := make([]record, 0, len(recs))
-	for _, r := range recs {
-		rep, err := proto.Marshal(r.Report)
-		if err != nil {
-			return fmt.Errorf("encode report of %s: %w", r.Key, err)
+	return writeAtomic(filepath.Join(dir, FileName), func(w io.Writer) error {
+		if _, err := w.Write(magic); err != nil {
+			return err
 		}
-		inv, err := proto.Marshal(r.Inventory)
-		if err != nil {
-			return fmt.Errorf("encode inventory of %s: %w", r.Key, err)
+		sum := crc32.NewIEEE()
+		enc := gob.NewEncoder(io.MultiWriter(w, sum))
+		var rep, inv []byte
+		for _, r := range recs {
+			var err error
+			if rep, err = marshal.MarshalAppend(rep[:0], r.Report); err != nil {
+				return fmt.Errorf("encode report of %s: %w", r.Key, err)
+			}
+			if inv, err = marshal.MarshalAppend(inv[:0], r.Inventory); err != nil {
+				return fmt.Errorf("encode inventory of %s: %w", r.Key, err)
+			}
+			if err := enc.Encode(record{
+				Key: r.Key, Hostname: r.Hostname, MachineID: r.MachineID, Report: rep, Inventory: inv,
+				FirstSeen: r.FirstSeen, LastSeen: r.LastSeen, SampleTime: r.SampleTime, Interval: r.Interval,
+				Epoch: r.Epoch, LastSeq: r.LastSeq, Source: r.Source, Agent: r.Agent, Simulated: r.Simulated,
+				SecretHash: r.SecretHash,
+			}); err != nil {
+				return fmt.Errorf("encode registry: %w", err)
+			}
 		}
-		out = append(out, record{
-			Key: r.Key, Hostname: r.Hostname, MachineID: r.MachineID, Report: rep, Inventory: inv,
-			FirstSeen: r.FirstSeen, LastSeen: r.LastSeen, SampleTime: r.SampleTime, Interval: r.Interval,
-			Epoch: r.Epoch, LastSeq: r.LastSeq, Source: r.Source, Agent: r.Agent, Simulated: r.Simulated,
-			SecretHash: r.SecretHash,
-		})
-	}
-	var body bytes.Buffer
-	if err := gob.NewEncoder(&body).Encode(out); err != nil {
-		return fmt.Errorf("encode registry: %w", err)
-	}
-	var file bytes.Buffer
-	file.Write(magic)
-	_ = binary.Write(&file, binary.BigEndian, crc32.ChecksumIEEE(body.Bytes()))
-	file.Write(body.Bytes())
-	return writeAtomic(filepath.Join(dir, FileName), file.Bytes())
+		return binary.Write(w, binary.BigEndian, sum.Sum32())
+	})
 }
+
+var marshal = proto.MarshalOptions{}
 
 // Load reads dir/registry.bin. A missing file is an empty registry.
 func Load(dir string) ([]fleet.Record, error) {
@@ -98,18 +111,36 @@ func Load(dir string) ([]fleet.Record, error) {
 }
 
 func decode(data []byte) ([]fleet.Record, error) {
-	if !bytes.HasPrefix(data, magic) || len(data) < len(magic)+4 {
-		return nil, errors.New("not a gpumon registry file (bad header)")
-	}
-	data = data[len(magic):]
-	sum := binary.BigEndian.Uint32(data[:4])
-	body := data[4:]
-	if crc32.ChecksumIEEE(body) != sum {
-		return nil, errors.New("checksum mismatch")
-	}
 	var in []record
-	if err := gob.NewDecoder(bytes.NewReader(body)).Decode(&in); err != nil {
-		return nil, fmt.Errorf("decode: %w", err)
+	switch {
+	case bytes.HasPrefix(data, magic) && len(data) >= len(magic)+4:
+		body := data[len(magic) : len(data)-4]
+		if crc32.ChecksumIEEE(body) != binary.BigEndian.Uint32(data[len(data)-4:]) {
+			return nil, errors.New("checksum mismatch")
+		}
+		dec := gob.NewDecoder(bytes.NewReader(body))
+		for {
+			var r record
+			err := dec.Decode(&r)
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return nil, fmt.Errorf("decode: %w", err)
+			}
+			in = append(in, r)
+		}
+	case bytes.HasPrefix(data, magicV1) && len(data) >= len(magicV1)+4:
+		data = data[len(magicV1):]
+		body := data[4:]
+		if crc32.ChecksumIEEE(body) != binary.BigEndian.Uint32(data[:4]) {
+			return nil, errors.New("checksum mismatch")
+		}
+		if err := gob.NewDecoder(bytes.NewReader(body)).Decode(&in); err != nil {
+			return nil, fmt.Errorf("decode: %w", err)
+		}
+	default:
+		return nil, errors.New("not a gpumon registry file (bad header)")
 	}
 	out := make([]fleet.Record, 0, len(in))
 	for _, r := range in {
@@ -132,14 +163,19 @@ func decode(data []byte) ([]fleet.Record, error) {
 
 // writeAtomic replaces path with data: temporary file, fsync, rename, fsync
 // of the directory.
-func writeAtomic(path string, data []byte) error {
+func writeAtomic(path string, write func(io.Writer) error) error {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, ".registry-*.tmp")
 	if err != nil {
 		return fmt.Errorf("write registry: %w", err)
 	}
 	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
+	bw := bufio.NewWriterSize(tmp, 256<<10)
+	if err := write(bw); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write registry: %w", err)
+	}
+	if err := bw.Flush(); err != nil {
 		tmp.Close()
 		return fmt.Errorf("write registry: %w", err)
 	}

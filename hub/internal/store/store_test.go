@@ -1,7 +1,12 @@
 package store
 
 import (
+	"bytes"
+	"encoding/binary"
+	"encoding/gob"
 	"errors"
+	"fmt"
+	"hash/crc32"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -116,5 +121,93 @@ func TestSaveLoadKeepsEveryField(t *testing.T) {
 		if !reflect.DeepEqual(want, have) {
 			t.Errorf("%s after a restart = %v, want %v", name, have, want)
 		}
+	}
+}
+
+// saveV1 writes a registry as hubs before format 2 did: the CRC first, then
+// every record in one gob value built in memory.
+func saveV1(dir string, recs []fleet.Record) error {
+	out := make([]record, 0, len(recs))
+	for _, r := range recs {
+		rep, _ := proto.Marshal(r.Report)
+		inv, _ := proto.Marshal(r.Inventory)
+		out = append(out, record{Key: r.Key, Hostname: r.Hostname, MachineID: r.MachineID, Report: rep, Inventory: inv,
+			FirstSeen: r.FirstSeen, LastSeen: r.LastSeen, SampleTime: r.SampleTime, Interval: r.Interval,
+			Epoch: r.Epoch, LastSeq: r.LastSeq, Source: r.Source, Agent: r.Agent, Simulated: r.Simulated, SecretHash: r.SecretHash})
+	}
+	var body bytes.Buffer
+	if err := gob.NewEncoder(&body).Encode(out); err != nil {
+		return err
+	}
+	var file bytes.Buffer
+	file.Write(magicV1)
+	_ = binary.Write(&file, binary.BigEndian, crc32.ChecksumIEEE(body.Bytes()))
+	file.Write(body.Bytes())
+	return os.WriteFile(filepath.Join(dir, FileName), file.Bytes(), 0o600)
+}
+
+// bigFleet is n machines of 300 processes each.
+func bigFleet(n int) []fleet.Record {
+	recs := make([]fleet.Record, n)
+	for i := range recs {
+		rep := &gpumonv1.Report{Hostname: fmt.Sprintf("node-%04d", i), SystemInfo: &gpumonv1.SystemInfo{}}
+		for p := range 300 {
+			rep.SystemInfo.Processes = append(rep.SystemInfo.Processes, &gpumonv1.Process{Pid: int32(p + 1), Name: "python",
+				Cmdline: fmt.Sprintf("/usr/bin/python3 /home/user%d/train.py --seed %d --data /data/shard-%05d", i, p, i*p)})
+		}
+		recs[i] = fleet.Record{Key: rep.Hostname, Hostname: rep.Hostname, MachineID: fmt.Sprintf("%032x", i), Report: rep,
+			Inventory: &gpumonv1.Inventory{Os: "Debian"}, LastSeq: uint64(i), Epoch: 1, LastSeen: time.Unix(int64(1e9+i), 0).UTC()}
+	}
+	return recs
+}
+
+// TestLoadsVersion1Files: a registry written by an older hub loads, every
+// record whole; the next save writes format 2, which loads the same.
+func TestLoadsVersion1Files(t *testing.T) {
+	dir := t.TempDir()
+	in := bigFleet(3)
+	if err := saveV1(dir, in); err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []string{"format 1", "format 2"} {
+		out, err := Load(dir)
+		if err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+		if len(out) != len(in) {
+			t.Fatalf("%s: %d records, want %d", step, len(out), len(in))
+		}
+		for i := range in {
+			if !proto.Equal(out[i].Report, in[i].Report) || !proto.Equal(out[i].Inventory, in[i].Inventory) ||
+				out[i].Key != in[i].Key || out[i].LastSeq != in[i].LastSeq || !out[i].LastSeen.Equal(in[i].LastSeen) {
+				t.Fatalf("%s: record %d = %+v", step, i, out[i])
+			}
+		}
+		if err := Save(dir, out); err != nil {
+			t.Fatal(err)
+		}
+		if data, _ := os.ReadFile(filepath.Join(dir, FileName)); !bytes.HasPrefix(data, magic) {
+			t.Fatalf("%s: saved as %q", step, data[:len(magic)])
+		}
+	}
+}
+
+// BenchmarkSave: a registry of 1,000 machines of 300 processes written in
+// format 1 (one gob value built whole in memory) and format 2 (streamed).
+func BenchmarkSave(b *testing.B) {
+	recs := bigFleet(1000)
+	for _, c := range []struct {
+		name string
+		save func(string, []fleet.Record) error
+	}{{"format1", saveV1}, {"format2", Save}} {
+		b.Run(c.name, func(b *testing.B) {
+			dir := b.TempDir()
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := c.save(dir, recs); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
