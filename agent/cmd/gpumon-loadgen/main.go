@@ -48,6 +48,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	seed := fs.Uint64("seed", 1, "`seed` that draws the machines and their jobs")
 	prefix := fs.String("prefix", "load", "hostname `prefix` of the simulated machines")
 	full := fs.Bool("full", false, "send every snapshot whole, even to a hub that takes deltas (processes' static facts once per stream)")
+	spread := fs.Bool("spread", false, "start the agents evenly over one interval, so they sample at different moments as a real fleet's agents do (default: all start, and sample, at the same moment)")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	if err := flagenv.Command(fs, args, summary); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -81,7 +82,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	res := loadgen.Run(ctx, loadgen.Config{
-		Hub: *hub, Token: *token, Agents: *agents, Interval: *interval, Duration: *duration, Profile: p, Seed: *seed, Prefix: *prefix, Full: *full,
+		Hub: *hub, Token: *token, Agents: *agents, Interval: *interval, Duration: *duration, Profile: p, Seed: *seed, Prefix: *prefix, Full: *full, Spread: *spread,
 	}, stderr)
 	fmt.Fprintln(stdout, res)
 	if res.Connected == 0 {

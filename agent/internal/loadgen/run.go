@@ -29,7 +29,11 @@ type Config struct {
 	Prefix string
 	// Full sends every snapshot whole, as agents that predate deltas do.
 	Full bool
-	Log  *slog.Logger
+	// Spread starts the agents one after another, evenly over one
+	// interval, so they sample at different moments as a real fleet's
+	// agents do; otherwise all start, and sample, together.
+	Spread bool
+	Log    *slog.Logger
 }
 
 // Result sums up a run.
@@ -81,7 +85,13 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) Result {
 			FullSnapshots: cfg.Full,
 		}, samplers[i])
 		wg.Add(1)
-		go func() { defer wg.Done(); _ = clients[i].Run(ctx) }()
+		go func() {
+			defer wg.Done()
+			if cfg.Spread && !sleep(ctx, cfg.Interval*time.Duration(i)/time.Duration(cfg.Agents)) {
+				return
+			}
+			_ = clients[i].Run(ctx)
+		}()
 	}
 	tick := time.NewTicker(5 * time.Second)
 	defer tick.Stop()
@@ -124,4 +134,16 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) Result {
 func secretOf(token, name string) string {
 	sum := sha256.Sum256([]byte("gpumon-loadgen\x00" + token + "\x00" + name))
 	return hex.EncodeToString(sum[:])
+}
+
+// sleep waits d, or until ctx is done (false).
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
 }
