@@ -12,6 +12,8 @@ package procdelta
 import (
 	"errors"
 	"fmt"
+	"math"
+	"slices"
 
 	"google.golang.org/protobuf/proto"
 
@@ -41,6 +43,22 @@ func moving(p *gpumonv1.Process) *gpumonv1.Process {
 		GpuMemoryUsage: p.GpuMemoryUsage, GpuId: p.GpuId, Rss: p.Rss, GpuIds: p.GpuIds, SmUtilization: p.SmUtilization,
 		GpuUsageType: p.GpuUsageType,
 	}
+}
+
+// sameMoving says whether p's moving figures are m's (nil: none yet), as
+// proto.Equal(moving(p), m) would, without building moving(p).
+func sameMoving(p, m *gpumonv1.Process) bool {
+	return m != nil && p.Pid == m.Pid && sameFloat(p.CpuPercent, m.CpuPercent) && sameFloat(p.MemoryPercent, m.MemoryPercent) &&
+		p.Status == m.Status && p.IsGpuProcess == m.IsGpuProcess && p.GpuMemoryUsage == m.GpuMemoryUsage &&
+		sameOptional(p.GpuId, m.GpuId) && sameFloat(p.Rss, m.Rss) && slices.Equal(p.GpuIds, m.GpuIds) &&
+		sameOptional(p.SmUtilization, m.SmUtilization) && p.GpuUsageType == m.GpuUsageType
+}
+
+// sameFloat is proto.Equal's float comparison: == but NaN equals NaN.
+func sameFloat(a, b float64) bool { return a == b || math.IsNaN(a) && math.IsNaN(b) }
+
+func sameOptional[T comparable](a, b *T) bool {
+	return a == nil && b == nil || a != nil && b != nil && *a == *b
 }
 
 // fill puts static facts st into p, which holds the moving figures.
@@ -86,8 +104,8 @@ func (e *Encoder) Encode(s *gpumonv1.Snapshot) bool {
 			return false
 		}
 		d.Order[i] = p.Pid
-		if m := moving(p); !proto.Equal(m, e.figures[p.Pid]) {
-			changed = append(changed, m)
+		if !sameMoving(p, e.figures[p.Pid]) {
+			changed = append(changed, moving(p))
 		}
 	}
 	for _, g := range r.GetGpuData() {
@@ -141,9 +159,12 @@ var (
 type Decoder struct {
 	// Max bounds the processes kept (a stream that never says which
 	// processes ended cannot grow them without end).
-	Max     int
-	facts   map[int32]*gpumonv1.Process
-	figures map[int32]*gpumonv1.Process
+	Max   int
+	facts map[int32]*gpumonv1.Process
+	// last is each process of the last report as rebuilt: the figures of
+	// a process the delta does not name again. (The report's own processes,
+	// not a copy: they are read, never written, from here.)
+	last map[int32]*gpumonv1.Process
 }
 
 // Decode rebuilds s's report from s.Processes (nothing to do without one)
@@ -170,26 +191,36 @@ func (d *Decoder) Decode(s *gpumonv1.Snapshot) error {
 		}
 	}
 	if d.facts == nil {
-		d.facts, d.figures = map[int32]*gpumonv1.Process{}, map[int32]*gpumonv1.Process{}
+		d.facts, d.last = map[int32]*gpumonv1.Process{}, map[int32]*gpumonv1.Process{}
 	}
 	for _, f := range pd.Facts {
 		d.facts[f.Pid] = f
 	}
+	changed := make(map[int32]*gpumonv1.Process, len(pd.Changed))
 	for _, m := range pd.Changed {
-		d.figures[m.Pid] = m
+		changed[m.Pid] = m
 	}
-	if d.Max > 0 && (len(d.facts) > d.Max || len(d.figures) > d.Max) {
+	if d.Max > 0 && (len(d.facts) > d.Max || len(pd.Order) > d.Max) {
 		return fmt.Errorf("%w (at most %d)", ErrTooMany, d.Max)
 	}
 	procs := make([]*gpumonv1.Process, len(pd.Order))
 	for i, pid := range pd.Order {
-		st, m := d.facts[pid], d.figures[pid]
+		st, m := d.facts[pid], changed[pid]
+		if m == nil {
+			m = d.last[pid]
+		}
 		if st == nil || m == nil {
 			return fmt.Errorf("%w: pid %d", ErrUnknownPID, pid)
 		}
 		p := moving(m)
 		fill(p, st)
 		procs[i] = p
+	}
+	for _, p := range procs {
+		d.last[p.Pid] = p
+	}
+	if d.Max > 0 && len(d.last) > d.Max {
+		return fmt.Errorf("%w (at most %d)", ErrTooMany, d.Max)
 	}
 	for i, g := range pd.Gpus {
 		for _, p := range g.Processes {
@@ -206,7 +237,7 @@ func (d *Decoder) Decode(s *gpumonv1.Snapshot) error {
 	}
 	for _, pid := range pd.Ended {
 		delete(d.facts, pid)
-		delete(d.figures, pid)
+		delete(d.last, pid)
 	}
 	s.Processes = nil
 	return nil

@@ -3,6 +3,7 @@ package procdelta
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -193,6 +194,96 @@ func TestDecodeRefuses(t *testing.T) {
 			d := Decoder{Max: 2}
 			if err := d.Decode(tt.s); !errors.Is(err, tt.want) {
 				t.Fatalf("got %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestSameMovingIsProtoEqual: the encoder's field-by-field comparison of
+// moving figures agrees with proto.Equal on every field of Process changed
+// alone (a moving field added later and left out of sameMoving fails), and
+// on NaN.
+func TestSameMovingIsProtoEqual(t *testing.T) {
+	base := everyField(5)
+	m := moving(base)
+	if !sameMoving(base, m) || sameMoving(base, nil) {
+		t.Fatal("a process against its own figures, or against none")
+	}
+	fields := base.ProtoReflect().Descriptor().Fields()
+	for i := range fields.Len() {
+		fd := fields.Get(i)
+		q := proto.Clone(base).(*gpumonv1.Process)
+		qm := q.ProtoReflect()
+		switch {
+		case fd.IsList():
+			qm.Mutable(fd).List().Append(protoreflect.ValueOfInt32(4))
+		case fd.Kind() == protoreflect.MessageKind:
+			qm.Clear(fd)
+		case fd.Kind() == protoreflect.StringKind:
+			qm.Set(fd, protoreflect.ValueOfString("other"))
+		case fd.Kind() == protoreflect.BoolKind:
+			qm.Set(fd, protoreflect.ValueOfBool(false))
+		case fd.Kind() == protoreflect.DoubleKind:
+			qm.Set(fd, protoreflect.ValueOfFloat64(2.5))
+		case fd.Kind() == protoreflect.Int32Kind:
+			qm.Set(fd, protoreflect.ValueOfInt32(8))
+		case fd.Kind() == protoreflect.Uint32Kind:
+			qm.Set(fd, protoreflect.ValueOfUint32(10))
+		}
+		if got, want := sameMoving(q, m), proto.Equal(moving(q), m); got != want {
+			t.Errorf("%s changed: sameMoving %v, proto.Equal %v", fd.Name(), got, want)
+		}
+		if fd.HasPresence() && !fd.IsList() {
+			qm = proto.Clone(base).(*gpumonv1.Process).ProtoReflect()
+			qm.Clear(fd)
+			q = qm.Interface().(*gpumonv1.Process)
+			if got, want := sameMoving(q, m), proto.Equal(moving(q), m); got != want {
+				t.Errorf("%s cleared: sameMoving %v, proto.Equal %v", fd.Name(), got, want)
+			}
+		}
+	}
+	nan := proto.Clone(base).(*gpumonv1.Process)
+	nan.CpuPercent = math.NaN()
+	if !sameMoving(nan, moving(nan)) {
+		t.Error("NaN figures differ from themselves (proto.Equal takes NaN for NaN)")
+	}
+}
+
+// BenchmarkEncodeDecode: one 300-process snapshot through the agent's
+// encoder and the hub's decoder, every process's CPU % moving (the load
+// generator's machines) and 20 of 300 moving (a steady machine).
+func BenchmarkEncodeDecode(b *testing.B) {
+	for _, moving := range []int{300, 20} {
+		b.Run(fmt.Sprintf("moving=%d", moving), func(b *testing.B) {
+			var enc Encoder
+			var dec Decoder
+			mk := func(seq uint64) *gpumonv1.Snapshot {
+				r := &gpumonv1.Report{Hostname: "h", SystemInfo: &gpumonv1.SystemInfo{}}
+				for i := range 300 {
+					p := &gpumonv1.Process{Pid: int32(1000 + i), Ppid: 1, Name: "python", Username: "alice", Status: "sleeping",
+						CreateTime: 1764300000 + float64(i), Cmdline: fmt.Sprintf("python train.py --run %d", i), MemoryPercent: 0.25, Rss: 1 << 30}
+					if i < moving {
+						p.CpuPercent = float64(seq%7) + float64(i)/1000
+					}
+					r.SystemInfo.Processes = append(r.SystemInfo.Processes, p)
+				}
+				return &gpumonv1.Snapshot{Seq: seq, Report: r}
+			}
+			snaps := make([]*gpumonv1.Snapshot, 64)
+			for i := range snaps {
+				snaps[i] = mk(uint64(i))
+			}
+			b.ReportAllocs()
+			n := 0
+			for b.Loop() {
+				b.StopTimer()
+				s := proto.Clone(snaps[n%len(snaps)]).(*gpumonv1.Snapshot)
+				n++
+				b.StartTimer()
+				enc.Encode(s)
+				if err := dec.Decode(s); err != nil {
+					b.Fatal(err)
+				}
 			}
 		})
 	}
