@@ -133,6 +133,10 @@ func (h *Hub) GRPCAddr() string { return h.grpcLn.Addr().String() }
 // HTTPAddr is the bound HTTP address.
 func (h *Hub) HTTPAddr() string { return h.httpLn.Addr().String() }
 
+// readBufferSize is each gRPC connection's read buffer (grpc-go's default
+// is 32 KiB).
+const readBufferSize = 8 << 10
+
 func (h *Hub) grpcServer(creds credentials.TransportCredentials) *grpc.Server {
 	opts := []grpc.ServerOption{
 		grpc.UnaryInterceptor(h.unaryInterceptor()),
@@ -140,6 +144,11 @@ func (h *Hub) grpcServer(creds credentials.TransportCredentials) *grpc.Server {
 		grpc.MaxRecvMsgSize(MaxRecvMsgSize),
 		grpc.MaxConcurrentStreams(MaxConcurrentStreams),
 		experimental.BufferPool(&bufpool.Pool{}),
+		// Each agent's connection is idle between snapshots of a few
+		// kilobytes (deltas); frames larger than the read buffer are read
+		// around it, and write buffers go back to a pool between flushes.
+		grpc.ReadBufferSize(readBufferSize),
+		grpc.SharedWriteBuffer(true),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 20 * time.Second, Timeout: 10 * time.Second, MaxConnectionIdle: MaxConnectionIdle}),
 		grpc.ConnectionTimeout(HandshakeTimeout),
