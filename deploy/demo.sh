@@ -67,9 +67,10 @@ pids+=($!)
 
 if [[ "$fleet" -gt 0 ]]; then
   # Simulated machines lab-0001, lab-0002, ...: DGX servers and workstations,
-  # some idle, some full; their progress goes to a log, not the terminal.
+  # some idle, some full, sampling at different moments as a lab's agents
+  # do; their progress goes to a log, not the terminal.
   GPUMON_TOKEN="$(cat "$data_dir/agent-token")" bin/gpumon-loadgen --hub "127.0.0.1:${grpc_port}" \
-    --agents "$fleet" --prefix lab --duration 8760h >"$data_dir/demo-loadgen.log" 2>&1 &
+    --agents "$fleet" --prefix lab --duration 8760h --spread >"$data_dir/demo-loadgen.log" 2>&1 &
   pids+=($!)
 fi
 
