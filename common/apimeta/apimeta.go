@@ -4,6 +4,9 @@ package apimeta
 
 import (
 	"context"
+	"net"
+	"net/http"
+	"strings"
 
 	"google.golang.org/grpc/metadata"
 )
@@ -29,14 +32,38 @@ const (
 	CapacityReason = "CAPACITY"
 )
 
-// AuthorizeOnly is ctx carrying, as incoming gRPC metadata, the HTTP
-// request's Authorization headers and IfVersion AnyVersion: what a REST
-// shortcut in the hub sends its service to have a read checked, and
-// nothing else done.
-func AuthorizeOnly(ctx context.Context, authorization []string) context.Context {
+// AuthorizeOnly is r's context carrying, as incoming gRPC metadata, what
+// the hub's REST gateway would pass its service for r (the Authorization
+// headers, and X-Forwarded-For with r's remote address appended) plus
+// IfVersion AnyVersion: what a REST shortcut in the hub sends its service
+// to have a read checked, and logged, as the route would, and nothing else
+// done.
+func AuthorizeOnly(r *http.Request) context.Context {
 	md := metadata.Pairs(IfVersion, AnyVersion)
-	for _, v := range authorization {
+	for _, v := range r.Header.Values("Authorization") {
 		md.Append("authorization", v)
 	}
-	return metadata.NewIncomingContext(ctx, md)
+	var fwd []string
+	for _, v := range r.Header.Values("X-Forwarded-For") {
+		if printable(v) {
+			fwd = append(fwd, v)
+		}
+	}
+	if ip, _, err := net.SplitHostPort(r.RemoteAddr); err == nil && printable(ip) {
+		fwd = append(fwd, ip)
+	}
+	if len(fwd) > 0 {
+		md.Set("x-forwarded-for", strings.Join(fwd, ", "))
+	}
+	return metadata.NewIncomingContext(r.Context(), md)
+}
+
+// printable is whether v may be a gRPC metadata value.
+func printable(v string) bool {
+	for i := range len(v) {
+		if v[i] < 0x20 || v[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }

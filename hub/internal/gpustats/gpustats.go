@@ -158,7 +158,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // authorize passes the request through the service's checks.
 func (h *Handler) authorize(r *http.Request) error {
-	_, err := h.Service.GetGpuStats(apimeta.AuthorizeOnly(r.Context(), r.Header.Values("Authorization")), &gpumonv1.GetGpuStatsRequest{})
+	_, err := h.Service.GetGpuStats(apimeta.AuthorizeOnly(r), &gpumonv1.GetGpuStatsRequest{})
 	return err
 }
 

@@ -66,7 +66,7 @@ func (c *Cache) Shortcut(route http.Handler) http.Handler {
 			route.ServeHTTP(w, r)
 			return
 		}
-		ctx := apimeta.AuthorizeOnly(r.Context(), r.Header.Values("Authorization"))
+		ctx := apimeta.AuthorizeOnly(r)
 		if _, err := c.Service.ListMachines(ctx, &gpumonv1.ListMachinesRequest{}); err != nil {
 			gateway.WriteGRPCError(w, err)
 			return
