@@ -96,7 +96,7 @@ func (b *bench) clusterLoad(urls string, n, agents int, interval, warm, measure 
 	total := warm + measure + 3*time.Second
 	lg, err := b.start(fmt.Sprintf("cluster-%d-loadgen", n), nil, filepath.Join(b.bin, "gpumon-loadgen"),
 		"--hub", strings.Join(list, ","), "--token", agentToken, "--profile", "dgxh100", "--agents", strconv.Itoa(agents),
-		"--interval", interval.String(), "--duration", total.String(), "--prefix", fmt.Sprintf("cl%d", n))
+		"--interval", interval.String(), "--duration", total.String(), "--prefix", fmt.Sprintf("cl%d", n), "--spread")
 	if err != nil {
 		return r, err
 	}
@@ -182,7 +182,7 @@ func (b *bench) crossHubLatency(urls string) (p50, p99 time.Duration, n int, err
 	defer wg.Wait()
 	defer cancel()
 	lg, err := b.start("cluster-lat-loadgen", nil, filepath.Join(b.bin, "gpumon-loadgen"),
-		"--hub", hubs[0].grpc, "--token", agentToken, "--agents", "100", "--interval", "2s", "--duration", "5m", "--prefix", "lat")
+		"--hub", hubs[0].grpc, "--token", agentToken, "--agents", "100", "--interval", "2s", "--duration", "5m", "--prefix", "lat", "--spread")
 	if err != nil {
 		return 0, 0, 0, err
 	}

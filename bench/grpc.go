@@ -42,7 +42,7 @@ func (r loadRun) healthy() (bool, string) {
 }
 
 func loadgenCmd(agents int, interval time.Duration) string {
-	return fmt.Sprintf("GPUMON_TOKEN=TOKEN gpumon-loadgen --hub HUB:7865 --profile dgxh100 --agents %d --interval %s --duration 20s", agents, interval)
+	return fmt.Sprintf("GPUMON_TOKEN=TOKEN gpumon-loadgen --hub HUB:7865 --profile dgxh100 --agents %d --interval %s --duration 20s --spread", agents, interval)
 }
 
 // runLoad drives a fresh hub with agents simulated agents for warm+measure.
@@ -56,7 +56,7 @@ func (b *bench) runLoad(name string, agents int, interval, warm, measure time.Du
 	total := warm + measure + 3*time.Second
 	lg, err := b.start(name+"-loadgen", nil, filepath.Join(b.bin, "gpumon-loadgen"),
 		"--hub", h.grpc, "--token", agentToken, "--profile", "dgxh100", "--agents", strconv.Itoa(agents),
-		"--interval", interval.String(), "--duration", total.String(), "--prefix", name)
+		"--interval", interval.String(), "--duration", total.String(), "--prefix", name, "--spread")
 	if err != nil {
 		return r, err
 	}
@@ -214,7 +214,7 @@ func (b *bench) memoryPerAgent(sec string) error {
 	time.Sleep(time.Second)
 	idle := sample(h.pid())
 	lg, err := b.start("grpc-rss-loadgen", nil, filepath.Join(b.bin, "gpumon-loadgen"),
-		"--hub", h.grpc, "--token", agentToken, "--agents", strconv.Itoa(agents), "--interval", interval.String(), "--duration", "5m", "--prefix", "rss")
+		"--hub", h.grpc, "--token", agentToken, "--agents", strconv.Itoa(agents), "--interval", interval.String(), "--duration", "5m", "--prefix", "rss", "--spread")
 	if err != nil {
 		return err
 	}

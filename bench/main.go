@@ -35,7 +35,7 @@ func main() {
 	doc := flag.String("doc", "", "also write the markdown to this `file` (docs/BENCHMARKS.md)")
 	reps := flag.Int("reps", 3, "repetitions of each measurement (medians are reported)")
 	quick := flag.Bool("quick", false, "short runs, for trying the harness out")
-	only := flag.String("only", "", "comma-separated sections to run (post,grpc,read,watch,agent,cluster); all when empty")
+	only := flag.String("only", "", "comma-separated sections to run (post,grpc,read,live,watch,agent,cluster; read includes live); all when empty")
 	flag.Parse()
 	b := &bench{root: abs(*root), bin: abs(*bin), tmp: abs(filepath.Join(*out, "tmp")), reps: *reps, quick: *quick, started: time.Now()}
 	if err := os.MkdirAll(b.tmp, 0o755); err != nil {
@@ -50,6 +50,7 @@ func main() {
 		{"post", b.restIngest},
 		{"grpc", b.grpcIngest},
 		{"read", b.readPath},
+		{"live", b.readLives},
 		{"watch", b.watch},
 		{"agent", b.agentCost},
 		{"cluster", b.cluster},
@@ -57,6 +58,9 @@ func main() {
 	for _, s := range sections {
 		if *only != "" && !strings.Contains(","+*only+",", ","+s.name+",") {
 			continue
+		}
+		if *only == "" && s.name == "live" {
+			continue // part of read
 		}
 		t0, load0 := time.Now(), loadAverage()
 		fmt.Printf("bench: %s ... (load average %s)\n", s.name, load0)

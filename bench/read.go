@@ -51,13 +51,15 @@ func (b *bench) readPath() error {
 	if err := b.readChanging(100); err != nil {
 		return err
 	}
-	return b.readLive(1000)
+	return b.readLives()
 }
 
 // readLive reads a fleet that keeps changing: n agents each report every
-// 10 s, so the fleet's version moves every few milliseconds and every
-// request renders the body anew.
-func (b *bench) readLive(n int) error {
+// interval (spread over it, as a fleet's agents are), so the fleet's
+// version moves every few milliseconds and no whole body can be reused.
+// The goals are judged on the hard case (goals true): agents every 2 s, the
+// default interval; agents every 10 s are the rows of earlier runs.
+func (b *bench) readLive(n int, every time.Duration, readers []int, goals bool) error {
 	sec := fmt.Sprintf("Read path: %d machines (filled by the documented POST)", n)
 	h, err := b.startHub("hub-read-live")
 	if err != nil {
@@ -65,18 +67,18 @@ func (b *bench) readLive(n int) error {
 	}
 	defer h.stop()
 	lg, err := b.start("read-live-loadgen", nil, filepath.Join(b.bin, "gpumon-loadgen"),
-		"--hub", h.grpc, "--token", agentToken, "--agents", strconv.Itoa(n), "--interval", "10s", "--duration", "10m", "--prefix", "live")
+		"--hub", h.grpc, "--token", agentToken, "--agents", strconv.Itoa(n), "--interval", every.String(), "--duration", "10m", "--prefix", "live", "--spread")
 	if err != nil {
 		return err
 	}
 	defer lg.stop()
 	// Every agent has reported once after one interval.
-	time.Sleep(b.dur(15 * time.Second))
+	time.Sleep(b.dur(every + 5*time.Second))
 	url := h.url("/api/gpu-stats")
 	size := wireSize(url, false)
-	live := fmt.Sprintf("live fleet (%d agents reporting every 10 s, gRPC)", n)
-	cmd := loadgenCmd(n, 10*time.Second) + "  # then GET /api/gpu-stats and /api/v1/machines"
-	for _, c := range []int{1, 4} {
+	live := fmt.Sprintf("live fleet (%d agents reporting every %s, gRPC)", n, every)
+	cmd := fmt.Sprintf("GPUMON_TOKEN=TOKEN gpumon-loadgen --hub HUB:7865 --agents %d --interval %s --duration 10m --spread  # then GET /api/gpu-stats and /api/v1/machines", n, every)
+	for _, c := range readers {
 		s := b.getLoad(url, c, false, b.reps)
 		z := b.getLoad(url, c, true, b.reps)
 		row := Row{
@@ -85,19 +87,31 @@ func (b *bench) readLive(n int) error {
 			Command: cmd,
 			Values:  map[string]float64{"p50_ms": ms(s.p50), "p99_ms": ms(s.p99), "gzip_p50_ms": ms(z.p50), "gzip_p99_ms": ms(z.p99), "bytes": float64(size)},
 		}
-		if c == 4 {
+		if c == 4 && goals {
 			row.Goal, row.Status = "gzip p99 < 250 ms", verdict(z.p99 < 250*time.Millisecond, "")
 		}
 		b.add(row)
 	}
 	list := b.getLoad(h.url("/api/v1/machines"), 4, false, b.reps)
-	b.add(Row{
+	row := Row{
 		Section: sec, Name: live + ": GET /api/v1/machines, 4 reader(s): p50 / p99",
-		Hub:  fmtMs(list.p50) + " / " + fmtMs(list.p99),
-		Goal: "p99 < 50 ms", Status: verdict(list.p99 < 50*time.Millisecond, ""),
+		Hub:     fmtMs(list.p50) + " / " + fmtMs(list.p99),
 		Command: cmd, Values: map[string]float64{"p50_ms": ms(list.p50), "p99_ms": ms(list.p99)},
-	})
+	}
+	if goals {
+		row.Goal, row.Status = "p99 < 50 ms", verdict(list.p99 < 50*time.Millisecond, "")
+	}
+	b.add(row)
 	return nil
+}
+
+// readLives: the live fleet at 10 s (as earlier runs measured it) and at
+// 2 s, where the goals are judged.
+func (b *bench) readLives() error {
+	if err := b.readLive(1000, 10*time.Second, []int{1, 4}, false); err != nil {
+		return err
+	}
+	return b.readLive(1000, 2*time.Second, []int{4}, true)
 }
 
 func (b *bench) readFleet(n int) error {

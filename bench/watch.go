@@ -132,7 +132,7 @@ func (b *bench) watch() error {
 	defer wg.Wait()
 	defer cancel()
 	lg, err := b.start("watch-loadgen", nil, filepath.Join(b.bin, "gpumon-loadgen"),
-		"--hub", h.grpc, "--token", agentToken, "--agents", strconv.Itoa(agents), "--interval", "2s", "--duration", "5m", "--prefix", "watch")
+		"--hub", h.grpc, "--token", agentToken, "--agents", strconv.Itoa(agents), "--interval", "2s", "--duration", "5m", "--prefix", "watch", "--spread")
 	if err != nil {
 		return err
 	}
