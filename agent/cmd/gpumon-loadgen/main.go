@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -49,6 +50,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	prefix := fs.String("prefix", "load", "hostname `prefix` of the simulated machines")
 	full := fs.Bool("full", false, "send every snapshot whole, even to a hub that takes deltas (processes' static facts once per stream)")
 	spread := fs.Bool("spread", false, "start the agents evenly over one interval, so they sample at different moments as a real fleet's agents do (default: all start, and sample, at the same moment)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the load generator to `file` (for go tool pprof), to see what the load itself costs")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	if err := flagenv.Command(fs, args, summary); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -78,6 +80,22 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err := errors.Join(errs...); err != nil {
 		fmt.Fprintf(stderr, "gpumon-loadgen: %v\n", err)
 		return 2
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "gpumon-loadgen: --cpuprofile: %v\n", err)
+			return 2
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			if err := f.Close(); err != nil {
+				fmt.Fprintf(stderr, "gpumon-loadgen: --cpuprofile: %v\n", err)
+			}
+		}()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
