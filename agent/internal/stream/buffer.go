@@ -9,13 +9,20 @@ import (
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
 )
 
-// buffer keeps un-acknowledged snapshots, oldest first, as encoded bytes
-// (a tenth of the memory of the decoded messages). When full, the oldest
-// snapshot is dropped and counted.
+// keepDecoded is how many of the newest snapshots the buffer keeps as
+// messages; older ones are kept encoded (a tenth of the memory). A
+// connected agent's snapshot is acknowledged long before the next ones
+// are taken, so in the common case no snapshot is ever encoded whole:
+// only what the stream sends is.
+const keepDecoded = 4
+
+// buffer keeps un-acknowledged snapshots, oldest first. When full, the
+// oldest snapshot is dropped and counted.
 //
-// A snapshot that has not been handed out yet also keeps its decoded
-// message, so the common case — sent right after it was taken — costs no
-// decoding; the message is let go once it is handed out.
+// Messages in the buffer are shared and never changed: push hands a
+// snapshot over for good, and after hands out the buffer's own message,
+// which the caller reads only (the send path cuts and encodes a copy,
+// forSending).
 type buffer struct {
 	mu      sync.Mutex
 	cap     int
@@ -27,23 +34,20 @@ type buffer struct {
 	onAck func(time.Duration)
 }
 
+// entry is one snapshot: its message (the newest keepDecoded) or its bytes.
 type entry struct {
 	seq  uint64
+	msg  *gpumonv1.Snapshot
 	data []byte
-	msg  *gpumonv1.Snapshot // until first handed out
-	sent time.Time          // when last handed out; zero before
+	sent time.Time // when last handed out; zero before
 }
 
 func newBuffer(capacity int) *buffer {
 	return &buffer{cap: max(capacity, 1), notify: make(chan struct{}, 1)}
 }
 
-// push adds a snapshot. The buffer owns s from now on.
+// push adds a snapshot. The buffer owns s from now on; nobody changes it.
 func (b *buffer) push(s *gpumonv1.Snapshot) error {
-	data, err := proto.Marshal(s)
-	if err != nil {
-		return err
-	}
 	b.mu.Lock()
 	if len(b.items) >= b.cap {
 		n := len(b.items) - b.cap + 1
@@ -51,13 +55,36 @@ func (b *buffer) push(s *gpumonv1.Snapshot) error {
 		b.items = append(b.items[:0], b.items[n:]...)
 		b.dropped += uint64(n)
 	}
-	b.items = append(b.items, entry{seq: s.GetSeq(), data: data, msg: s})
+	b.items = append(b.items, entry{seq: s.GetSeq(), msg: s})
+	err := b.encodeOld()
 	b.mu.Unlock()
 	select {
 	case b.notify <- struct{}{}:
 	default:
 	}
-	return nil
+	return err
+}
+
+// encodeOld keeps all but the newest keepDecoded snapshots as bytes. An
+// entry that cannot be encoded is dropped (and counted): it could not be
+// sent either.
+func (b *buffer) encodeOld() error {
+	var err error
+	for i := len(b.items) - keepDecoded - 1; i >= 0; i-- {
+		e := &b.items[i]
+		if e.msg == nil {
+			break // older ones are encoded already
+		}
+		data, merr := proto.Marshal(e.msg)
+		if merr != nil {
+			b.items = append(b.items[:i], b.items[i+1:]...)
+			b.dropped++
+			err = merr
+			continue
+		}
+		e.data, e.msg = data, nil
+	}
+	return err
 }
 
 // ack drops every snapshot up to and including seq.
@@ -84,9 +111,8 @@ func (b *buffer) ack(seq uint64) {
 }
 
 // after returns the first snapshot with a sequence number above seq and
-// notes when it was handed out. The message is the caller's own: the
-// buffer lets go of a message once it hands it out, and decodes its bytes
-// afresh for every later call.
+// notes when it was handed out. The message is the buffer's (decoded
+// afresh when it was kept as bytes): the caller must not change it.
 func (b *buffer) after(seq uint64) (*gpumonv1.Snapshot, bool) {
 	b.mu.Lock()
 	var (
@@ -97,7 +123,6 @@ func (b *buffer) after(seq uint64) (*gpumonv1.Snapshot, bool) {
 		e := &b.items[i]
 		if e.seq > seq {
 			data, msg = e.data, e.msg
-			e.msg = nil
 			e.sent = time.Now()
 			break
 		}

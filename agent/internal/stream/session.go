@@ -11,6 +11,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/gpumon/gpumon/common/procdelta"
@@ -156,15 +158,12 @@ func awaitWelcome(ctx context.Context, st gpumonv1.AgentService_ConnectClient) (
 func (c *Client) send(ctx context.Context, st gpumonv1.AgentService_ConnectClient, sent uint64, enc *procdelta.Encoder, maxProcs int, results <-chan *gpumonv1.CommandResult) error {
 	warned := false
 	for {
-		if s, ok := c.buf.after(sent); ok {
-			total := len(s.GetReport().GetSystemInfo().GetProcesses())
-			if cut, _ := proclimit.Limit(s.GetReport(), maxProcs, 0); cut > 0 && !warned {
+		if buffered, ok := c.buf.after(sent); ok {
+			s, total, cut := prepare(buffered, enc, maxProcs)
+			if cut > 0 && !warned {
 				warned = true
 				c.log.Warn("this machine runs more processes than the hub takes in a report: sending those using a GPU and the busiest others",
 					"processes", total, "hub_max_processes", maxProcs)
-			}
-			if enc != nil {
-				enc.Encode(s) // s is this send's own (see buffer.after)
 			}
 			if err := st.Send(&gpumonv1.ConnectRequest{Msg: &gpumonv1.ConnectRequest_Snapshot{Snapshot: s}}); err != nil {
 				return err
@@ -186,6 +185,21 @@ func (c *Client) send(ctx context.Context, st gpumonv1.AgentService_ConnectClien
 	}
 }
 
+// prepare is what a stream sends for the buffered snapshot: cut to the
+// hub's maxProcs, and told as a delta with enc. The buffer keeps its
+// snapshot whole, for a replay to a stream that starts over: this cuts and
+// encodes a copy. total is how many processes the report lists, cut how
+// many were left out.
+func prepare(buffered *gpumonv1.Snapshot, enc *procdelta.Encoder, maxProcs int) (s *gpumonv1.Snapshot, total, cut int) {
+	s = forSending(buffered)
+	total = len(s.GetReport().GetSystemInfo().GetProcesses())
+	cut, _ = proclimit.Limit(s.GetReport(), maxProcs, 0)
+	if enc != nil {
+		enc.Encode(s)
+	}
+	return s, total, cut
+}
+
 func (c *Client) receive(ctx context.Context, st gpumonv1.AgentService_ConnectClient, results chan<- *gpumonv1.CommandResult) error {
 	for {
 		msg, err := st.Recv()
@@ -204,4 +218,49 @@ func (c *Client) receive(ctx context.Context, st gpumonv1.AgentService_ConnectCl
 			}
 		}
 	}
+}
+
+// forSending is a copy of s that the send path may cut to the hub's limits
+// (proclimit.Limit) and tell as a delta (procdelta.Encoder.Encode): the
+// snapshot, its report, system info, GPUs and collector statuses are new
+// messages, while everything those steps leave alone (processes included)
+// is shared with s, which stays whole.
+func forSending(s *gpumonv1.Snapshot) *gpumonv1.Snapshot {
+	out := shallow(s)
+	r := s.GetReport()
+	if r == nil {
+		return out
+	}
+	rc := shallow(r)
+	if si := r.GetSystemInfo(); si != nil {
+		rc.SystemInfo = shallow(si)
+	}
+	rc.GpuData = copyEach(r.GetGpuData())
+	rc.Collectors = copyEach(r.GetCollectors())
+	out.Report = rc
+	return out
+}
+
+// shallow is a new message with m's fields: message and list fields are
+// shared with m.
+func shallow[M proto.Message](m M) M {
+	src := m.ProtoReflect()
+	dst := src.New()
+	src.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		dst.Set(fd, v)
+		return true
+	})
+	return dst.Interface().(M)
+}
+
+// copyEach is a new list of shallow copies of l's messages.
+func copyEach[M proto.Message](l []M) []M {
+	if l == nil {
+		return nil
+	}
+	out := make([]M, len(l))
+	for i, m := range l {
+		out[i] = shallow(m)
+	}
+	return out
 }
