@@ -159,11 +159,16 @@ var (
 type Decoder struct {
 	// Max bounds the processes kept (a stream that never says which
 	// processes ended cannot grow them without end).
-	Max   int
+	Max int
+	// Clean, when set, repairs a process's fields in place; it is applied
+	// to static facts and figures as they arrive, so every process Decode
+	// rebuilds out of them is clean and is not walked again.
+	Clean func(*gpumonv1.Process)
 	facts map[int32]*gpumonv1.Process
-	// last is each process of the last report as rebuilt: the figures of
-	// a process the delta does not name again. (The report's own processes,
-	// not a copy: they are read, never written, from here.)
+	// last is each process of the last report as rebuilt. A process the
+	// next delta names neither in its facts nor in its figures is the same
+	// message in the next report: reports share their unchanged processes,
+	// which nobody writes once rebuilt.
 	last map[int32]*gpumonv1.Process
 }
 
@@ -193,8 +198,26 @@ func (d *Decoder) Decode(s *gpumonv1.Snapshot) error {
 	if d.facts == nil {
 		d.facts, d.last = map[int32]*gpumonv1.Process{}, map[int32]*gpumonv1.Process{}
 	}
+	if d.Clean != nil {
+		for _, p := range pd.Facts {
+			d.Clean(p)
+		}
+		for _, p := range pd.Changed {
+			d.Clean(p)
+		}
+		for _, g := range pd.Gpus {
+			for _, p := range g.Processes {
+				d.Clean(p)
+			}
+		}
+	}
+	var told map[int32]bool // PIDs whose static facts this delta carries
+	if len(pd.Facts) > 0 {
+		told = make(map[int32]bool, len(pd.Facts))
+	}
 	for _, f := range pd.Facts {
 		d.facts[f.Pid] = f
+		told[f.Pid] = true
 	}
 	changed := make(map[int32]*gpumonv1.Process, len(pd.Changed))
 	for _, m := range pd.Changed {
@@ -208,6 +231,10 @@ func (d *Decoder) Decode(s *gpumonv1.Snapshot) error {
 		st, m := d.facts[pid], changed[pid]
 		if m == nil {
 			m = d.last[pid]
+			if m != nil && st != nil && !told[pid] {
+				procs[i] = m // unchanged: the last report's process
+				continue
+			}
 		}
 		if st == nil || m == nil {
 			return fmt.Errorf("%w: pid %d", ErrUnknownPID, pid)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -109,25 +110,32 @@ func TestRoundTrip(t *testing.T) {
 		} else {
 			facts += len(s.Processes.GetFacts())
 		}
-		wire, err := proto.Marshal(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := new(gpumonv1.Snapshot)
-		if err := proto.Unmarshal(wire, got); err != nil {
-			t.Fatal(err)
-		}
-		if err := dec.Decode(got); err != nil {
-			t.Fatalf("seq %d: %v", seq, err)
-		}
-		if !proto.Equal(got, want) {
-			t.Fatalf("seq %d: rebuilt\n%v\nwant\n%v", seq, got, want)
-		}
+		overTheWire(t, s, &dec, want)
 	}
 	if full != 10 {
 		t.Errorf("%d full snapshots, want the 10 that have one PID twice", full)
 	}
 	t.Logf("%d static facts sent over 490 deltas", facts)
+}
+
+// overTheWire is s sent, received and rebuilt by dec; it must be want.
+func overTheWire(t *testing.T, s *gpumonv1.Snapshot, dec *Decoder, want *gpumonv1.Snapshot) *gpumonv1.Snapshot {
+	t.Helper()
+	wire, err := proto.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := new(gpumonv1.Snapshot)
+	if err := proto.Unmarshal(wire, got); err != nil {
+		t.Fatal(err)
+	}
+	if err := dec.Decode(got); err != nil {
+		t.Fatalf("seq %d: %v", s.GetSeq(), err)
+	}
+	if !proto.Equal(got, want) {
+		t.Fatalf("seq %d: rebuilt\n%v\nwant\n%v", s.GetSeq(), got, want)
+	}
+	return got
 }
 
 func uniq(pids []int32) []int32 {
@@ -170,6 +178,80 @@ func TestSteadyDeltaIsSmall(t *testing.T) {
 	} else {
 		t.Logf("full %d bytes, steady delta %d bytes (%.0f× fewer)", fullBytes, n, float64(fullBytes)/float64(n))
 	}
+}
+
+// TestCleanedOnArrivalAndShared: with Clean, every rebuilt process is
+// clean (facts and figures cleaned as they arrive); a process the delta
+// does not touch is the last report's message, and no later decode changes
+// a report already rebuilt.
+func TestCleanedOnArrivalAndShared(t *testing.T) {
+	clean := func(p *gpumonv1.Process) {
+		p.Cmdline = strings.ToUpper(p.Cmdline)
+		if math.IsNaN(p.CpuPercent) {
+			p.CpuPercent = 0
+		}
+	}
+	cleaned := func(s *gpumonv1.Snapshot) *gpumonv1.Snapshot {
+		s = proto.CloneOf(s)
+		for _, p := range s.Report.SystemInfo.Processes {
+			clean(p)
+		}
+		for _, g := range s.Report.GpuData {
+			for _, p := range g.Processes {
+				clean(p)
+			}
+		}
+		return s
+	}
+	rng := rand.New(rand.NewPCG(7, 1))
+	procs := map[int32]*gpumonv1.Process{}
+	for pid := range int32(40) {
+		procs[pid+1] = &gpumonv1.Process{Pid: pid + 1, Name: "python", Cmdline: fmt.Sprintf("python run.py --n %d", pid), CpuPercent: 1}
+	}
+	var enc Encoder
+	dec := Decoder{Max: 1000, Clean: clean}
+	var rebuilt, want []*gpumonv1.Snapshot
+	shared := 0
+	for seq := uint64(1); seq <= 200; seq++ {
+		for pid, p := range procs { // a few move, now and then one's command line changes, or reads NaN
+			switch rng.IntN(20) {
+			case 0:
+				p.CpuPercent = rng.Float64() * 100
+			case 1:
+				p.Cmdline = fmt.Sprintf("python run.py --n %d --step %d", pid, seq)
+			case 2:
+				p.CpuPercent = math.NaN()
+			}
+		}
+		r := &gpumonv1.Report{Hostname: "h", SystemInfo: &gpumonv1.SystemInfo{}, GpuData: []*gpumonv1.Gpu{{Id: 0}}}
+		for pid := range int32(40) {
+			r.SystemInfo.Processes = append(r.SystemInfo.Processes, proto.CloneOf(procs[pid+1]))
+		}
+		r.GpuData[0].Processes = []*gpumonv1.Process{proto.CloneOf(procs[1])}
+		s := &gpumonv1.Snapshot{Seq: seq, Report: r}
+		w := cleaned(s)
+		if !enc.Encode(s) {
+			t.Fatalf("seq %d: not a delta", seq)
+		}
+		got := overTheWire(t, s, &dec, w)
+		if n := len(rebuilt); n > 0 {
+			for i, p := range got.Report.SystemInfo.Processes {
+				if p == rebuilt[n-1].Report.SystemInfo.Processes[i] {
+					shared++
+				}
+			}
+		}
+		rebuilt, want = append(rebuilt, got), append(want, w)
+	}
+	for i := range rebuilt {
+		if !proto.Equal(rebuilt[i], want[i]) {
+			t.Fatalf("seq %d changed after later snapshots were decoded", i+1)
+		}
+	}
+	if shared == 0 {
+		t.Error("no process was shared with the last report")
+	}
+	t.Logf("%d of %d processes shared with the last report", shared, 199*40)
 }
 
 func TestDecodeRefuses(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"reflect"
 	"slices"
@@ -23,7 +24,8 @@ import (
 )
 
 // deltaReports is a machine's samples in which processes start, end, come
-// back under a reused PID, change their command line and move between GPUs.
+// back under a reused PID, change their command line and move between GPUs;
+// some hold what the hub must repair.
 func deltaReports(n int, start time.Time) []*gpumonv1.Report {
 	var out []*gpumonv1.Report
 	for i := range n {
@@ -49,6 +51,21 @@ func deltaReports(n int, start time.Time) []*gpumonv1.Report {
 			}
 			if i%5 == 0 && pid == 120 {
 				p.Cmdline += " --resumed"
+			}
+			// What the hub repairs: strings over their bounds (cut on a
+			// rune boundary), figures that are not numbers. (Bad UTF-8
+			// cannot travel in a protobuf string.)
+			switch pid {
+			case 130:
+				p.Cmdline = "python run.py " + strings.Repeat("--flag é ", 500)
+			case 131:
+				p.Status = strings.Repeat("ü", 300)
+			case 105:
+				if i%4 == 0 {
+					p.CpuPercent = math.NaN()
+				}
+			case 106:
+				p.Rss = math.Inf(1)
 			}
 			r.SystemInfo.Processes = append(r.SystemInfo.Processes, p)
 			if pid%10 == int32(i%10) || pid == 101 {

@@ -134,7 +134,7 @@ func (a *Agents) Connect(stream gpumonv1.AgentService_ConnectServer) error {
 	// decoder starts empty, as the agent's encoder does.
 	var deltas *procdelta.Decoder
 	if slices.Contains(hello.GetCapabilities(), procdelta.Capability) {
-		deltas = &procdelta.Decoder{Max: 2 * a.Capacity.WithDefaults().MaxProcesses}
+		deltas = &procdelta.Decoder{Max: 2 * a.Capacity.WithDefaults().MaxProcesses, Clean: validate.Process}
 	}
 	if err := stream.Send(&gpumonv1.ConnectResponse{Msg: &gpumonv1.ConnectResponse_Welcome{Welcome: welcome}}); err != nil {
 		return err
@@ -312,6 +312,10 @@ func (a *Agents) receive(ctx context.Context, stream gpumonv1.AgentService_Conne
 // agent keeps them); once it takes appends again the stream is ended, so the
 // agent reconnects and replays from the last acknowledged one, in order.
 func (a *Agents) ingest(m *fleet.Machine, snap *gpumonv1.Snapshot, deltas *procdelta.Decoder, unrecorded *bool) (uint64, error) {
+	check := validate.Report
+	if snap.GetProcesses() != nil && deltas != nil && deltas.Clean != nil {
+		check = validate.RebuiltReport // the decoder cleaned what it rebuilt from
+	}
 	if err := rebuild(snap, deltas); err != nil {
 		a.Stats.Rejected.Add(1)
 		return 0, err
@@ -322,7 +326,7 @@ func (a *Agents) ingest(m *fleet.Machine, snap *gpumonv1.Snapshot, deltas *procd
 		return 0, status.Error(codes.InvalidArgument, "snapshot needs a sequence number above 0 and a report")
 	}
 	r.Hostname = m.Hostname
-	if err := validate.Report(r); err != nil {
+	if err := check(r); err != nil {
 		a.Stats.Rejected.Add(1)
 		return 0, status.Error(codes.InvalidArgument, err.Error())
 	}

@@ -12,6 +12,7 @@ import (
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
 	"github.com/gpumon/gpumon/hub/internal/fleet"
 	"github.com/gpumon/gpumon/hub/internal/history"
+	"github.com/gpumon/gpumon/hub/internal/validate"
 )
 
 func benchReport() *gpumonv1.Report {
@@ -88,7 +89,7 @@ func BenchmarkIngestDelta(b *testing.B) {
 				return data
 			}
 			if delta {
-				dec = &procdelta.Decoder{}
+				dec = &procdelta.Decoder{Clean: validate.Process}
 				first := new(gpumonv1.Snapshot) // the stream's first: every static fact
 				_ = proto.Unmarshal(encode(1), first)
 				unrecorded := false

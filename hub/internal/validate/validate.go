@@ -58,7 +58,18 @@ func Hostname(h string) error {
 }
 
 // Report checks the hostname and cleans r in place.
-func Report(r *gpumonv1.Report) error {
+func Report(r *gpumonv1.Report) error { return report(r, true) }
+
+// RebuiltReport is Report for a report whose processes were rebuilt from a
+// process delta out of static facts and figures that Process cleaned as
+// they arrived (procdelta.Decoder.Clean): its lists are capped, but its
+// processes are not walked again.
+func RebuiltReport(r *gpumonv1.Report) error { return report(r, false) }
+
+// Process cleans one process in place, as Report does each of a report's.
+func Process(p *gpumonv1.Process) { cleanProcess(p) }
+
+func report(r *gpumonv1.Report, processes bool) error {
 	if err := Hostname(r.GetHostname()); err != nil {
 		return err
 	}
@@ -68,7 +79,7 @@ func Report(r *gpumonv1.Report) error {
 	r.CudaVersion = clean(r.CudaVersion, MaxStringLen)
 	r.GpuData = capList(r.GpuData, MaxGPUs)
 	for _, g := range r.GpuData {
-		cleanGPU(g)
+		cleanGPU(g, processes)
 	}
 	r.Collectors = capList(r.Collectors, MaxCollectors)
 	for _, c := range r.Collectors {
@@ -79,7 +90,7 @@ func Report(r *gpumonv1.Report) error {
 	finite(&r.IntervalSeconds)
 	finiteOrUnknown(&r.ClockOffsetSeconds)
 	if s := r.SystemInfo; s != nil {
-		cleanSystem(s)
+		cleanSystem(s, processes)
 	}
 	return nil
 }
@@ -103,7 +114,7 @@ func Inventory(inv *gpumonv1.Inventory) {
 	}
 }
 
-func cleanGPU(g *gpumonv1.Gpu) {
+func cleanGPU(g *gpumonv1.Gpu, processes bool) {
 	g.Name = clean(g.Name, MaxStringLen)
 	g.Uuid = clean(g.Uuid, MaxStringLen)
 	g.PciBusId = clean(g.PciBusId, MaxStringLen)
@@ -113,8 +124,10 @@ func cleanGPU(g *gpumonv1.Gpu) {
 		g.ThrottleReasons[i] = clean(t, MaxStringLen)
 	}
 	g.Processes = capList(g.Processes, MaxGPUProcesses)
-	for _, p := range g.Processes {
-		cleanProcess(p)
+	if processes {
+		for _, p := range g.Processes {
+			cleanProcess(p)
+		}
 	}
 	for _, p := range []**float64{&g.PowerDraw, &g.PowerLimit, &g.EnergyConsumption, &g.NvlinkBandwidthTotal} {
 		finiteOrUnknown(p)
@@ -126,7 +139,7 @@ func cleanGPU(g *gpumonv1.Gpu) {
 	}
 }
 
-func cleanSystem(s *gpumonv1.SystemInfo) {
+func cleanSystem(s *gpumonv1.SystemInfo, processes bool) {
 	for _, p := range []*float64{&s.CpuPercent, &s.MemoryTotal, &s.MemoryUsed, &s.MemoryPercent, &s.DiskTotal, &s.DiskUsed,
 		&s.DiskPercent, &s.SwapTotal, &s.SwapUsed, &s.UptimeSeconds, &s.MemoryAvailable} {
 		finite(p)
@@ -140,8 +153,10 @@ func cleanSystem(s *gpumonv1.SystemInfo) {
 		*p = clean(*p, MaxStringLen)
 	}
 	s.Processes = capList(s.Processes, MaxProcesses)
-	for _, p := range s.Processes {
-		cleanProcess(p)
+	if processes {
+		for _, p := range s.Processes {
+			cleanProcess(p)
+		}
 	}
 	s.ScreenSessions = capList(s.ScreenSessions, MaxSessions)
 	s.TmuxSessions = capList(s.TmuxSessions, MaxSessions)

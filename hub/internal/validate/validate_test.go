@@ -174,3 +174,38 @@ func fillNil(r *gpumonv1.Report) *gpumonv1.Report {
 	}
 	return r
 }
+
+// RebuiltReport cleans and caps a report as Report does, but leaves its
+// processes as they are (cleaned as they arrived) and writes none of them:
+// reports rebuilt from deltas share their unchanged processes.
+func TestRebuiltReportLeavesProcesses(t *testing.T) {
+	long := strings.Repeat("x", MaxCmdlineLen+10)
+	mk := func() *gpumonv1.Report {
+		p := &gpumonv1.Process{Pid: 1, Cmdline: long}
+		return &gpumonv1.Report{Hostname: "h", AgentVersion: strings.Repeat("v", MaxStringLen+1),
+			GpuData:    []*gpumonv1.Gpu{{Name: strings.Repeat("g", MaxStringLen+1), Processes: make([]*gpumonv1.Process, MaxGPUProcesses+1)}},
+			SystemInfo: &gpumonv1.SystemInfo{Processes: append(make([]*gpumonv1.Process, MaxProcesses), p)}}
+	}
+	r := mk()
+	if err := RebuiltReport(r); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.AgentVersion) != MaxStringLen || len(r.GpuData[0].Name) != MaxStringLen {
+		t.Error("the report's own strings were not cut")
+	}
+	if len(r.GpuData[0].Processes) != MaxGPUProcesses || len(r.SystemInfo.Processes) != MaxProcesses {
+		t.Error("process lists were not capped")
+	}
+	r = mk()
+	r.SystemInfo.Processes = r.SystemInfo.Processes[MaxProcesses:]
+	if err := RebuiltReport(r); err != nil {
+		t.Fatal(err)
+	}
+	if r.SystemInfo.Processes[0].Cmdline != long {
+		t.Error("a process was cleaned again")
+	}
+	Process(r.SystemInfo.Processes[0])
+	if len(r.SystemInfo.Processes[0].Cmdline) != MaxCmdlineLen {
+		t.Error("Process did not cut the command line")
+	}
+}
