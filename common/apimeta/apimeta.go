@@ -34,14 +34,17 @@ const (
 
 // AuthorizeOnly is r's context carrying, as incoming gRPC metadata, what
 // the hub's REST gateway would pass its service for r (the Authorization
-// headers, and X-Forwarded-For with r's remote address appended) plus
+// headers, and X-Forwarded-For with r's remote address appended; values
+// that cannot be gRPC metadata left out, as the gateway leaves them) plus
 // IfVersion AnyVersion: what a REST shortcut in the hub sends its service
 // to have a read checked, and logged, as the route would, and nothing else
 // done.
 func AuthorizeOnly(r *http.Request) context.Context {
 	md := metadata.Pairs(IfVersion, AnyVersion)
 	for _, v := range r.Header.Values("Authorization") {
-		md.Append("authorization", v)
+		if printable(v) {
+			md.Append("authorization", v)
+		}
 	}
 	var fwd []string
 	for _, v := range r.Header.Values("X-Forwarded-For") {

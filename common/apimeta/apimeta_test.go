@@ -23,6 +23,8 @@ func TestAuthorizeOnlyCarriesWhatTheRouteDoes(t *testing.T) {
 		{"two forwarded headers, one not printable", "[2001:db8::1]:443", map[string][]string{"X-Forwarded-For": {"198.51.100.1", "bad\x7fvalue"}}},
 		{"no token", "192.0.2.7:40123", nil},
 		{"no port", "192.0.2.7", map[string][]string{"Authorization": {"Bearer a", "Bearer b"}}},
+		{"a tab in the token", "192.0.2.7:40123", map[string][]string{"Authorization": {"Bearer \ttok-1"}}},
+		{"a token not ASCII, then a good one", "192.0.2.7:40123", map[string][]string{"Authorization": {"Bearer t\xc3\xb8k", "Bearer tok-1"}}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := httptest.NewRequest("GET", "/api/v1/machines", nil)

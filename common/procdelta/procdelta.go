@@ -218,6 +218,13 @@ func (d *Decoder) Decode(s *gpumonv1.Snapshot) error {
 	for _, f := range pd.Facts {
 		d.facts[f.Pid] = f
 		told[f.Pid] = true
+		// A process off the system list in this delta (on a GPU's list
+		// only) would otherwise come back later with its old facts.
+		if last := d.last[f.Pid]; last != nil {
+			p := moving(last)
+			fill(p, f)
+			d.last[f.Pid] = p
+		}
 	}
 	changed := make(map[int32]*gpumonv1.Process, len(pd.Changed))
 	for _, m := range pd.Changed {

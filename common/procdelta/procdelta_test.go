@@ -254,6 +254,32 @@ func TestCleanedOnArrivalAndShared(t *testing.T) {
 	t.Logf("%d of %d processes shared with the last report", shared, 199*40)
 }
 
+// TestFactsOfAProcessOffTheSystemList: a GPU process the agent left off
+// its system list for one snapshot (its list cut) changes its static facts
+// meanwhile, which travel with the GPU's list; back on the system list with
+// the same figures, it has its new facts, not the last report's.
+func TestFactsOfAProcessOffTheSystemList(t *testing.T) {
+	proc := func(ppid int32) *gpumonv1.Process {
+		return &gpumonv1.Process{Pid: 42, Name: "python", Ppid: ppid, Status: "sleeping", IsGpuProcess: true, GpuMemoryUsage: 100, GpuId: proto.Int32(0)}
+	}
+	snap := func(seq uint64, ppid int32, listed bool) *gpumonv1.Snapshot {
+		r := &gpumonv1.Report{SystemInfo: &gpumonv1.SystemInfo{}, GpuData: []*gpumonv1.Gpu{{Id: 0, Processes: []*gpumonv1.Process{proc(ppid)}}}}
+		if listed {
+			r.SystemInfo.Processes = []*gpumonv1.Process{proc(ppid)}
+		}
+		return &gpumonv1.Snapshot{Seq: seq, Report: r}
+	}
+	var enc Encoder
+	dec := Decoder{Max: 100}
+	for _, s := range []*gpumonv1.Snapshot{snap(1, 1234, true), snap(2, 1, false), snap(3, 1, true)} {
+		want := proto.CloneOf(s)
+		if !enc.Encode(s) {
+			t.Fatalf("seq %d: not a delta", s.Seq)
+		}
+		overTheWire(t, s, &dec, want)
+	}
+}
+
 func TestDecodeRefuses(t *testing.T) {
 	delta := func(d *gpumonv1.ProcessDelta, r *gpumonv1.Report) *gpumonv1.Snapshot {
 		return &gpumonv1.Snapshot{Seq: 1, Report: r, Processes: d}
