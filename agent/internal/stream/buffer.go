@@ -1,6 +1,7 @@
 package stream
 
 import (
+	"fmt"
 	"sync"
 	"time"
 
@@ -79,12 +80,26 @@ func (b *buffer) encodeOld() error {
 		if merr != nil {
 			b.items = append(b.items[:i], b.items[i+1:]...)
 			b.dropped++
-			err = merr
+			err = fmt.Errorf("snapshot %d dropped: %w", e.seq, merr)
 			continue
 		}
 		e.data, e.msg = data, nil
 	}
 	return err
+}
+
+// drop removes the snapshot seq (one that cannot be encoded) and counts it
+// as dropped.
+func (b *buffer) drop(seq uint64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for i := range b.items {
+		if b.items[i].seq == seq {
+			b.items = append(b.items[:i], b.items[i+1:]...)
+			b.dropped++
+			return
+		}
+	}
 }
 
 // ack drops every snapshot up to and including seq.

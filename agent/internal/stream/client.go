@@ -274,7 +274,7 @@ func (c *Client) sampleOnce(ctx context.Context) {
 	stripStatic(r, inv)
 	seq := c.seq.Add(1)
 	if err := c.buf.push(&gpumonv1.Snapshot{Seq: seq, Report: r}); err != nil {
-		c.log.Error("encode snapshot", "seq", seq, "err", err)
+		c.log.Error("a buffered snapshot could not be encoded", "err", err)
 	}
 }
 

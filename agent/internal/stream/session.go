@@ -166,6 +166,12 @@ func (c *Client) send(ctx context.Context, st gpumonv1.AgentService_ConnectClien
 					"processes", total, "hub_max_processes", maxProcs)
 			}
 			if err := st.Send(&gpumonv1.ConnectRequest{Msg: &gpumonv1.ConnectRequest_Snapshot{Snapshot: s}}); err != nil {
+				// A snapshot protobuf cannot encode (a string that is not
+				// UTF-8) would end every stream that replays it.
+				if _, merr := proto.Marshal(s); merr != nil {
+					c.buf.drop(buffered.GetSeq())
+					c.log.Error("a snapshot could not be encoded; dropped", "seq", buffered.GetSeq(), "err", merr)
+				}
 				return err
 			}
 			sent = s.GetSeq()

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -371,5 +372,42 @@ func TestParseHubs(t *testing.T) {
 				t.Errorf("ParseHubs(%q) = %q, want %q", tc.in, got, tc.want)
 			}
 		})
+	}
+}
+
+// badFirstSampler's first sample holds a string protobuf cannot encode.
+type badFirstSampler struct {
+	fakeSampler
+	n atomic.Int32
+}
+
+func (b *badFirstSampler) Sample(ctx context.Context) *gpumonv1.Report {
+	r := b.fakeSampler.Sample(ctx)
+	if b.n.Add(1) == 1 {
+		r.GpuData[0].Error = "bad \xff"
+	}
+	return r
+}
+
+// A snapshot that cannot be encoded ends its stream once and is dropped:
+// the next stream carries the samples after it, with no stream lost
+// replaying it.
+func TestUnencodableSnapshotIsDropped(t *testing.T) {
+	rec := newRecorder()
+	hub := startFakeHub(t, rec, "127.0.0.1:0")
+	defer hub.srv.Stop()
+	c := New(Config{
+		Hub: hub.addr, Token: "secret-token", Hostname: "node-1", MachineID: "m-1", Version: "test",
+		Interval: 50 * time.Millisecond, MinBackoff: 50 * time.Millisecond, MaxBackoff: 200 * time.Millisecond,
+	}, &badFirstSampler{})
+	stop := run(t, c)
+	waitFor(t, "4 snapshots", func() bool { _, seqs, _ := rec.snapshot(); return len(seqs) >= 4 })
+	stop()
+	hellos, seqs, _ := rec.snapshot()
+	if len(hellos) != 2 || seqs[0] != 2 {
+		t.Errorf("%d streams, snapshots %v: want 2 streams, the second from snapshot 2", len(hellos), seqs)
+	}
+	if _, dropped := c.Pending(); dropped != 1 {
+		t.Errorf("%d snapshots dropped, want 1", dropped)
 	}
 }
