@@ -164,6 +164,8 @@ type Decoder struct {
 	// to static facts and figures as they arrive, so every process Decode
 	// rebuilds out of them is clean and is not walked again.
 	Clean func(*gpumonv1.Process)
+	// facts is each process's static facts: the last report's process
+	// once it was rebuilt, until then the facts as they arrived.
 	facts map[int32]*gpumonv1.Process
 	// last is each process of the last report as rebuilt. A process the
 	// next delta names neither in its facts nor in its figures is the same
@@ -252,6 +254,9 @@ func (d *Decoder) Decode(s *gpumonv1.Snapshot) error {
 	}
 	for _, p := range procs {
 		d.last[p.Pid] = p
+		// p holds the same static facts: keep one message per process,
+		// not the one off the wire beside it.
+		d.facts[p.Pid] = p
 	}
 	if d.Max > 0 && len(d.last) > d.Max {
 		return fmt.Errorf("%w (at most %d)", ErrTooMany, d.Max)

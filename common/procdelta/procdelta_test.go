@@ -251,6 +251,11 @@ func TestCleanedOnArrivalAndShared(t *testing.T) {
 	if shared == 0 {
 		t.Error("no process was shared with the last report")
 	}
+	for pid, p := range dec.last {
+		if dec.facts[pid] != p {
+			t.Fatalf("pid %d: the decoder keeps its facts beside the last report's process", pid)
+		}
+	}
 	t.Logf("%d of %d processes shared with the last report", shared, 199*40)
 }
 
