@@ -213,15 +213,11 @@ func (d *Decoder) Decode(s *gpumonv1.Snapshot) error {
 			}
 		}
 	}
-	var told map[int32]bool // PIDs whose static facts this delta carries
-	if len(pd.Facts) > 0 {
-		told = make(map[int32]bool, len(pd.Facts))
-	}
 	for _, f := range pd.Facts {
 		d.facts[f.Pid] = f
-		told[f.Pid] = true
-		// A process off the system list in this delta (on a GPU's list
-		// only) would otherwise come back later with its old facts.
+		// The last process takes the new facts now: one off the system
+		// list in this delta (on a GPU's list only) comes back later with
+		// them.
 		if last := d.last[f.Pid]; last != nil {
 			p := moving(last)
 			fill(p, f)
@@ -240,8 +236,8 @@ func (d *Decoder) Decode(s *gpumonv1.Snapshot) error {
 		st, m := d.facts[pid], changed[pid]
 		if m == nil {
 			m = d.last[pid]
-			if m != nil && st != nil && !told[pid] {
-				procs[i] = m // unchanged: the last report's process
+			if m != nil && st != nil {
+				procs[i] = m // unchanged figures: the last process (with any new facts)
 				continue
 			}
 		}
