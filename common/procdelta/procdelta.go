@@ -71,6 +71,7 @@ func fill(p, st *gpumonv1.Process) {
 type Encoder struct {
 	known   map[int32]*gpumonv1.Process // static facts carried, by PID
 	figures map[int32]*gpumonv1.Process // system_info figures carried, by PID
+	seen    map[int32]*gpumonv1.Process // the snapshot being encoded: its first process of each PID
 }
 
 // Encode moves s's processes into s.Processes, leaving only what the stream
@@ -83,10 +84,11 @@ func (e *Encoder) Encode(s *gpumonv1.Snapshot) bool {
 		return false
 	}
 	if e.known == nil {
-		e.known, e.figures = map[int32]*gpumonv1.Process{}, map[int32]*gpumonv1.Process{}
+		e.known, e.figures, e.seen = map[int32]*gpumonv1.Process{}, map[int32]*gpumonv1.Process{}, map[int32]*gpumonv1.Process{}
 	}
 	procs := r.GetSystemInfo().GetProcesses()
-	seen := make(map[int32]*gpumonv1.Process, len(procs))
+	seen := e.seen
+	clear(seen) // kept from call to call: its buckets are the stream's processes
 	d := &gpumonv1.ProcessDelta{Order: make([]int32, len(procs))}
 	note := func(p *gpumonv1.Process) bool {
 		if first, ok := seen[p.Pid]; ok {
@@ -175,7 +177,9 @@ type Decoder struct {
 }
 
 // Decode rebuilds s's report from s.Processes (nothing to do without one)
-// and clears s.Processes.
+// and clears s.Processes. The messages of s.Processes become the report's
+// processes, changed in place: they must be the decoder's alone, as they
+// are when s comes off the wire.
 func (d *Decoder) Decode(s *gpumonv1.Snapshot) error {
 	pd := s.GetProcesses()
 	if pd == nil {
@@ -224,35 +228,21 @@ func (d *Decoder) Decode(s *gpumonv1.Snapshot) error {
 			d.last[f.Pid] = p
 		}
 	}
-	changed := make(map[int32]*gpumonv1.Process, len(pd.Changed))
-	for _, m := range pd.Changed {
-		changed[m.Pid] = m
-	}
 	if d.Max > 0 && (len(d.facts) > d.Max || len(pd.Order) > d.Max) {
 		return fmt.Errorf("%w (at most %d)", ErrTooMany, d.Max)
 	}
-	procs := make([]*gpumonv1.Process, len(pd.Order))
-	for i, pid := range pd.Order {
-		st, m := d.facts[pid], changed[pid]
-		if m == nil {
-			m = d.last[pid]
-			if m != nil && st != nil {
-				procs[i] = m // unchanged figures: the last process (with any new facts)
-				continue
-			}
+	procs, ok, err := d.rebuild(pd, nil)
+	if !ok && err == nil {
+		// Figures not in the order of the processes (the agent's encoder
+		// keeps it; another may not): look each process up.
+		changed := make(map[int32]*gpumonv1.Process, len(pd.Changed))
+		for _, m := range pd.Changed {
+			changed[m.Pid] = m
 		}
-		if st == nil || m == nil {
-			return fmt.Errorf("%w: pid %d", ErrUnknownPID, pid)
-		}
-		p := moving(m)
-		fill(p, st)
-		procs[i] = p
+		procs, _, err = d.rebuild(pd, changed)
 	}
-	for _, p := range procs {
-		d.last[p.Pid] = p
-		// p holds the same static facts: keep one message per process,
-		// not the one off the wire beside it.
-		d.facts[p.Pid] = p
+	if err != nil {
+		return err
 	}
 	if d.Max > 0 && len(d.last) > d.Max {
 		return fmt.Errorf("%w (at most %d)", ErrTooMany, d.Max)
@@ -276,4 +266,43 @@ func (d *Decoder) Decode(s *gpumonv1.Snapshot) error {
 	}
 	s.Processes = nil
 	return nil
+}
+
+// rebuild gives the system list of processes pd tells, each either the
+// last process of its PID (figures unchanged) or its figures off the wire
+// with the static facts filled in; the figures message becomes the
+// process, so nothing is copied. The figures are found in changed when it
+// is set, else by walking pd.Changed alongside pd.Order, which works when
+// they come in the order's order (ok false when they do not).
+func (d *Decoder) rebuild(pd *gpumonv1.ProcessDelta, changed map[int32]*gpumonv1.Process) (procs []*gpumonv1.Process, ok bool, err error) {
+	procs = make([]*gpumonv1.Process, len(pd.Order))
+	next := 0 // the next of pd.Changed, without changed
+	for i, pid := range pd.Order {
+		var m *gpumonv1.Process
+		switch {
+		case changed != nil:
+			m = changed[pid]
+		case next < len(pd.Changed) && pd.Changed[next].Pid == pid:
+			m = pd.Changed[next]
+			next++
+		}
+		st := d.facts[pid]
+		if m == nil {
+			m = d.last[pid]
+			if m == nil && changed == nil {
+				return nil, false, nil // its figures may come later in pd.Changed
+			}
+		} else if st != nil {
+			fill(m, st)
+		}
+		if m == nil || st == nil {
+			return nil, false, fmt.Errorf("%w: pid %d", ErrUnknownPID, pid)
+		}
+		procs[i] = m
+		// m holds the same static facts: keep one message per process,
+		// not the one off the wire beside it. Kept at once, so a PID
+		// the order names twice is the same process both times.
+		d.last[pid], d.facts[pid] = m, m
+	}
+	return procs, changed != nil || next == len(pd.Changed), nil
 }

@@ -109,6 +109,10 @@ func TestRoundTrip(t *testing.T) {
 			}
 		} else {
 			facts += len(s.Processes.GetFacts())
+			if seq%7 == 0 { // figures in another order than the processes: still the same report
+				ch := s.Processes.Changed
+				rng.Shuffle(len(ch), func(i, j int) { ch[i], ch[j] = ch[j], ch[i] })
+			}
 		}
 		overTheWire(t, s, &dec, want)
 	}
@@ -116,6 +120,29 @@ func TestRoundTrip(t *testing.T) {
 		t.Errorf("%d full snapshots, want the 10 that have one PID twice", full)
 	}
 	t.Logf("%d static facts sent over 490 deltas", facts)
+}
+
+// TestPIDTwiceInOrder: a delta (not from Encoder, which never lists a PID
+// twice) naming one process twice gives it its new figures both times.
+func TestPIDTwiceInOrder(t *testing.T) {
+	dec := Decoder{}
+	first := &gpumonv1.Snapshot{Seq: 1, Report: &gpumonv1.Report{SystemInfo: &gpumonv1.SystemInfo{}}, Processes: &gpumonv1.ProcessDelta{
+		Facts: []*gpumonv1.Process{{Pid: 7, Name: "python"}}, Changed: []*gpumonv1.Process{{Pid: 7, CpuPercent: 1}}, Order: []int32{7}}}
+	if err := dec.Decode(first); err != nil {
+		t.Fatal(err)
+	}
+	for _, order := range [][]int32{{7, 7}, {7, 7, 7}} {
+		s := &gpumonv1.Snapshot{Seq: 2, Report: &gpumonv1.Report{SystemInfo: &gpumonv1.SystemInfo{}}, Processes: &gpumonv1.ProcessDelta{
+			Changed: []*gpumonv1.Process{{Pid: 7, CpuPercent: 2}}, Order: order}}
+		if err := dec.Decode(s); err != nil {
+			t.Fatal(err)
+		}
+		for i, p := range s.Report.SystemInfo.Processes {
+			if p.CpuPercent != 2 || p.Name != "python" {
+				t.Errorf("order %v, position %d: %v, want the new figures with the facts", order, i, p)
+			}
+		}
+	}
 }
 
 // overTheWire is s sent, received and rebuilt by dec; it must be want.

@@ -45,7 +45,7 @@ func BenchmarkIngest(b *testing.B) {
 			}
 			m, _ := f.Attach(fleet.Hello{Hello: &gpumonv1.Hello{Hostname: "h", MachineId: "m", Epoch: 1}, Conn: fleet.NewAgentConn(false)})
 			data, _ := proto.Marshal(&gpumonv1.Snapshot{Report: benchReport()})
-			start := time.Now()
+			start := time.Now().Add(-10 * time.Minute) // as in BenchmarkIngestDelta
 			seq := uint64(0)
 			unrecorded := false
 			for b.Loop() {
@@ -64,12 +64,22 @@ func BenchmarkIngest(b *testing.B) {
 	}
 }
 
-// BenchmarkIngestDelta is the hub's work for the same snapshot, steady,
-// arriving as a delta, from its bytes on: decoding, rebuilding the report,
-// validation, fleet state, history.
+// BenchmarkIngestDelta is the hub's work for the same snapshot arriving
+// whole or as a delta, from its bytes on: decoding, rebuilding the report,
+// validation, fleet state, history. As a delta it is steady (no figure
+// moved) or, the hard case, every process's CPU % moved (the load
+// generator's machines).
 func BenchmarkIngestDelta(b *testing.B) {
-	for _, delta := range []bool{false, true} {
-		b.Run(fmt.Sprintf("delta=%v", delta), func(b *testing.B) {
+	for _, c := range []struct {
+		delta  bool
+		moving int
+	}{{false, 0}, {true, 0}, {true, 300}} {
+		delta := c.delta
+		name := fmt.Sprintf("delta=%v", delta)
+		if c.moving > 0 {
+			name += fmt.Sprintf("/moving=%d", c.moving)
+		}
+		b.Run(name, func(b *testing.B) {
 			f := fleet.New(nil)
 			s, err := history.Open(b.TempDir(), history.Options{})
 			if err != nil {
@@ -82,16 +92,25 @@ func BenchmarkIngestDelta(b *testing.B) {
 			var dec *procdelta.Decoder
 			encode := func(seq uint64) []byte {
 				snap := &gpumonv1.Snapshot{Seq: seq, Report: benchReport()}
+				for i, p := range snap.Report.SystemInfo.Processes[:c.moving] {
+					p.CpuPercent = float64(seq) + float64(i)/1000
+				}
 				if delta {
 					enc.Encode(snap)
 				}
 				data, _ := proto.Marshal(snap)
 				return data
 			}
+			// 1 ms a snapshot from 10 minutes back: a run stays in the
+			// past, where the fleet keeps a sample's own time (ahead of
+			// the clock, it is recorded at the receive time, behind the
+			// last one recorded, and history looks for it first).
+			start := time.Now().Add(-10 * time.Minute)
 			if delta {
 				dec = &procdelta.Decoder{Clean: validate.Process}
 				first := new(gpumonv1.Snapshot) // the stream's first: every static fact
 				_ = proto.Unmarshal(encode(1), first)
+				first.Report.Timestamp = timestamppb.New(start)
 				unrecorded := false
 				if _, err := a.ingest(m, first, dec, &unrecorded); err != nil {
 					b.Fatal(err)
@@ -99,7 +118,6 @@ func BenchmarkIngestDelta(b *testing.B) {
 			}
 			data := encode(2)
 			b.SetBytes(int64(len(data)))
-			start := time.Now()
 			seq := uint64(1)
 			unrecorded := false
 			for b.Loop() {
