@@ -12,7 +12,6 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/gpumon/gpumon/common/procdelta"
@@ -230,43 +229,64 @@ func (c *Client) receive(ctx context.Context, st gpumonv1.AgentService_ConnectCl
 // (proclimit.Limit) and tell as a delta (procdelta.Encoder.Encode): the
 // snapshot, its report, system info, GPUs and collector statuses are new
 // messages, while everything those steps leave alone (processes included)
-// is shared with s, which stays whole.
+// is shared with s, which stays whole. The copies are written out field by
+// field (protobuf's reflection cost more than the rest of a load-generator
+// snapshot's copy); TestForSendingCopiesEveryField fails on a field added
+// to these messages and not here.
 func forSending(s *gpumonv1.Snapshot) *gpumonv1.Snapshot {
-	out := shallow(s)
+	out := &gpumonv1.Snapshot{Seq: s.Seq, Report: s.Report, Processes: s.Processes}
 	r := s.GetReport()
 	if r == nil {
 		return out
 	}
-	rc := shallow(r)
-	if si := r.GetSystemInfo(); si != nil {
-		rc.SystemInfo = shallow(si)
+	rc := &gpumonv1.Report{
+		Hostname: r.Hostname, Timestamp: r.Timestamp, GpuData: r.GpuData, SystemInfo: r.SystemInfo,
+		IsOnline: r.IsOnline, MachineId: r.MachineId, AgentVersion: r.AgentVersion, Simulated: r.Simulated,
+		DriverVersion: r.DriverVersion, CudaVersion: r.CudaVersion, Collectors: r.Collectors, IntervalSeconds: r.IntervalSeconds,
+		MachineFingerprint: r.MachineFingerprint, ClockOffsetSeconds: r.ClockOffsetSeconds, Hub: r.Hub, Reconnecting: r.Reconnecting,
 	}
-	rc.GpuData = copyEach(r.GetGpuData())
-	rc.Collectors = copyEach(r.GetCollectors())
+	if si := r.GetSystemInfo(); si != nil {
+		rc.SystemInfo = &gpumonv1.SystemInfo{
+			CpuPercent: si.CpuPercent, MemoryTotal: si.MemoryTotal, MemoryUsed: si.MemoryUsed, MemoryPercent: si.MemoryPercent,
+			DiskTotal: si.DiskTotal, DiskUsed: si.DiskUsed, DiskPercent: si.DiskPercent, IpAddress: si.IpAddress,
+			ScreenSessions: si.ScreenSessions, DockerContainers: si.DockerContainers, Processes: si.Processes, Load: si.Load,
+			SwapTotal: si.SwapTotal, SwapUsed: si.SwapUsed, Disks: si.Disks, UptimeSeconds: si.UptimeSeconds,
+			Os: si.Os, Kernel: si.Kernel, CpuModel: si.CpuModel, CpuCores: si.CpuCores,
+			TmuxSessions: si.TmuxSessions, MemoryAvailable: si.MemoryAvailable,
+		}
+	}
+	if r.GpuData != nil {
+		rc.GpuData = make([]*gpumonv1.Gpu, len(r.GpuData))
+		for i, g := range r.GpuData {
+			rc.GpuData[i] = copyGPU(g)
+		}
+	}
+	if r.Collectors != nil {
+		rc.Collectors = make([]*gpumonv1.CollectorStatus, len(r.Collectors))
+		for i, c := range r.Collectors {
+			rc.Collectors[i] = &gpumonv1.CollectorStatus{Name: c.Name, State: c.State, Message: c.Message, DurationSeconds: c.DurationSeconds}
+		}
+	}
 	out.Report = rc
 	return out
 }
 
-// shallow is a new message with m's fields: message and list fields are
-// shared with m.
-func shallow[M proto.Message](m M) M {
-	src := m.ProtoReflect()
-	dst := src.New()
-	src.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		dst.Set(fd, v)
-		return true
-	})
-	return dst.Interface().(M)
-}
-
-// copyEach is a new list of shallow copies of l's messages.
-func copyEach[M proto.Message](l []M) []M {
-	if l == nil {
+// copyGPU is a new message with g's fields (its lists and messages shared).
+func copyGPU(g *gpumonv1.Gpu) *gpumonv1.Gpu {
+	if g == nil {
 		return nil
 	}
-	out := make([]M, len(l))
-	for i, m := range l {
-		out[i] = shallow(m)
+	return &gpumonv1.Gpu{
+		Id: g.Id, Name: g.Name, Temperature: g.Temperature, MemoryUsed: g.MemoryUsed,
+		MemoryTotal: g.MemoryTotal, Utilization: g.Utilization, Processes: g.Processes, Uuid: g.Uuid,
+		MemoryUtilization: g.MemoryUtilization, PowerDraw: g.PowerDraw, PowerLimit: g.PowerLimit, FanSpeed: g.FanSpeed,
+		SmClock: g.SmClock, MemoryClock: g.MemoryClock, PerformanceState: g.PerformanceState, ThrottleReasons: g.ThrottleReasons,
+		EccErrorsCorrected: g.EccErrorsCorrected, EccErrorsUncorrected: g.EccErrorsUncorrected, EncoderUtilization: g.EncoderUtilization,
+		DecoderUtilization: g.DecoderUtilization, PcieGeneration: g.PcieGeneration, PcieWidth: g.PcieWidth,
+		PersistenceMode: g.PersistenceMode, MigMode: g.MigMode, MemoryFree: g.MemoryFree, Error: g.Error,
+		PciBusId: g.PciBusId, MemoryTemperature: g.MemoryTemperature, EnergyConsumption: g.EnergyConsumption,
+		PcieTxThroughput: g.PcieTxThroughput, PcieRxThroughput: g.PcieRxThroughput, PcieReplayCounter: g.PcieReplayCounter,
+		NvlinkBandwidthTotal: g.NvlinkBandwidthTotal, RemappedRows: g.RemappedRows, Activity: g.Activity, XidErrors: g.XidErrors,
+		LastXid: g.LastXid, LastXidTime: g.LastXidTime, IdleSince: g.IdleSince, IdleHeld: g.IdleHeld,
 	}
-	return out
 }
