@@ -111,13 +111,17 @@ func Limit(r *gpumonv1.Report, maxProcs, maxBytes int) (dropped int, ok bool) {
 		// Room for the note a cut adds, at its longest (the counts
 		// cannot get longer), with its collector status around it.
 		room := func() int { return len(note(r, total, total, why)) + 32 }
-		size, need := proto.Size(r), 0
+		need := 0
 		if len(why) > 0 {
 			need = room()
 		}
-		if size+need > maxBytes {
-			why = append(why, fmt.Sprintf("at most %d bytes", maxBytes))
-			ok = fit(r, size, maxBytes-room())
+		// Most reports are far below the limit: a bound that does not
+		// size every process spares proto.Size's walk of them.
+		if sizeAtMost(r)+need > maxBytes {
+			if size := proto.Size(r); size+need > maxBytes {
+				why = append(why, fmt.Sprintf("at most %d bytes", maxBytes))
+				ok = fit(r, size, maxBytes-room())
+			}
 		}
 	}
 	dropped = total - len(r.GetSystemInfo().GetProcesses())
@@ -125,6 +129,47 @@ func Limit(r *gpumonv1.Report, maxProcs, maxBytes int) (dropped int, ok bool) {
 		setNote(r, note(r, total-dropped, total, why))
 	}
 	return dropped, ok
+}
+
+// sizeAtMost is at least proto.Size(r): r's exact size without its system
+// list of processes, plus a bound for each of those (processAtMost).
+func sizeAtMost(r *gpumonv1.Report) int {
+	si := r.GetSystemInfo()
+	procs := si.GetProcesses()
+	if len(procs) == 0 {
+		return proto.Size(r)
+	}
+	si.Processes = nil
+	n := proto.Size(r)
+	si.Processes = procs
+	// system_info's own length prefix grows with the processes: at most
+	// the 5 bytes of a 32-bit length more than it was.
+	n += protowire.SizeVarint(1 << 32)
+	for _, p := range procs {
+		b := processAtMost(p)
+		n += 1 + protowire.SizeVarint(uint64(b)) + b // field 11: one tag byte
+	}
+	return n
+}
+
+// processAtMost is at least proto.Size(p), from its strings' and lists'
+// lengths alone: every other field at its longest encoding (TestProcessAtMost
+// holds it to proto.Size for every field at its longest, a field added
+// to Process included).
+func processAtMost(p *gpumonv1.Process) int {
+	const (
+		tag    = 2  // field numbers up to 2047
+		length = 5  // a 32-bit length
+		scalar = 10 // a varint or a fixed64 at its longest
+		str    = tag + length
+		fixed  = 12 * (tag + scalar) // pid, the figures, create_time, flags, optional numbers: 10 of them, and room for 2 more
+	)
+	n := fixed + 6*str + len(p.Name) + len(p.Cmdline) + len(p.Status) + len(p.Username) + len(p.ContainerId) + len(p.GpuUsageType)
+	n += str + len(p.GpuIds)*(tag+scalar) // packed or not
+	if s := p.Session; s != nil {
+		n += str + 3*str + len(s.Kind) + len(s.Name) + len(s.User) + len(s.ProtoReflect().GetUnknown())
+	}
+	return n + len(p.ProtoReflect().GetUnknown())
 }
 
 // note is the process collector's message saying that kept of total

@@ -6,7 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
 )
@@ -191,4 +193,89 @@ func FuzzLimit(f *testing.F) {
 			t.Fatalf("kept %d processes using no GPU while dropping %d of %d using one", keptOther, gpus-keptGPU, gpus)
 		}
 	})
+}
+
+// longest is a process with every field at its longest encoding: negative
+// numbers (ten-byte varints), the largest unsigned ones, long strings and
+// lists, a session, and unknown fields.
+func longest() *gpumonv1.Process {
+	p := &gpumonv1.Process{}
+	m := p.ProtoReflect()
+	fields := m.Descriptor().Fields()
+	for i := range fields.Len() {
+		fd := fields.Get(i)
+		var v protoreflect.Value
+		switch fd.Kind() {
+		case protoreflect.Int32Kind:
+			v = protoreflect.ValueOfInt32(math.MinInt32)
+		case protoreflect.Uint32Kind:
+			v = protoreflect.ValueOfUint32(math.MaxUint32)
+		case protoreflect.DoubleKind:
+			v = protoreflect.ValueOfFloat64(math.MaxFloat64)
+		case protoreflect.BoolKind:
+			v = protoreflect.ValueOfBool(true)
+		case protoreflect.StringKind:
+			v = protoreflect.ValueOfString(strings.Repeat("é", 500))
+		case protoreflect.MessageKind:
+			sub := m.NewField(fd).Message()
+			sf := sub.Descriptor().Fields()
+			for j := range sf.Len() {
+				sub.Set(sf.Get(j), protoreflect.ValueOfString(strings.Repeat("s", 300)))
+			}
+			sub.SetUnknown(protowire.AppendBytes(protowire.AppendTag(nil, 99, protowire.BytesType), make([]byte, 40)))
+			v = protoreflect.ValueOfMessage(sub)
+		default:
+			panic("a kind longest does not know: " + fd.Kind().String())
+		}
+		if fd.IsList() {
+			l := m.Mutable(fd).List()
+			for range 20 {
+				l.Append(v)
+			}
+			continue
+		}
+		m.Set(fd, v)
+	}
+	m.SetUnknown(protowire.AppendBytes(protowire.AppendTag(nil, 1999, protowire.BytesType), make([]byte, 70)))
+	return p
+}
+
+// TestProcessAtMost: the bound holds for a process with every field at its
+// longest (a field added to Process and left out of processAtMost fails
+// here, a string or list one surely), and for each field alone.
+func TestProcessAtMost(t *testing.T) {
+	p := longest()
+	if b, n := processAtMost(p), proto.Size(p); b < n {
+		t.Fatalf("bound %d under the size %d of a process at its longest", b, n)
+	}
+	fields := p.ProtoReflect().Descriptor().Fields()
+	for i := range fields.Len() {
+		one := &gpumonv1.Process{}
+		one.ProtoReflect().Set(fields.Get(i), p.ProtoReflect().Get(fields.Get(i)))
+		if b, n := processAtMost(one), proto.Size(one); b < n {
+			t.Errorf("%s alone: bound %d under the size %d", fields.Get(i).Name(), b, n)
+		}
+	}
+}
+
+// TestSizeAtMost: the report's bound holds and leaves the report as it was;
+// it is over the size by at most 200 bytes a process, so Limit spares the
+// exact size of a report unless that is close to the limit.
+func TestSizeAtMost(t *testing.T) {
+	for _, r := range []*gpumonv1.Report{
+		report(300, 90), report(0, 0), {Hostname: "h"},
+		{SystemInfo: &gpumonv1.SystemInfo{Processes: []*gpumonv1.Process{longest(), longest(), {}}}, GpuData: []*gpumonv1.Gpu{{Processes: []*gpumonv1.Process{longest()}}}},
+	} {
+		before := proto.Clone(r)
+		b, n := sizeAtMost(r), proto.Size(r)
+		if b < n {
+			t.Errorf("bound %d under the size %d", b, n)
+		}
+		if !proto.Equal(r, before) {
+			t.Error("sizing changed the report")
+		}
+	}
+	if b, n := sizeAtMost(report(300, 90)), proto.Size(report(300, 90)); b > n+200*300 {
+		t.Errorf("bound %d of a 300-process report is over its size %d by more than 200 bytes a process", b, n)
+	}
 }
