@@ -166,14 +166,20 @@ type Decoder struct {
 	// to static facts and figures as they arrive, so every process Decode
 	// rebuilds out of them is clean and is not walked again.
 	Clean func(*gpumonv1.Process)
-	// facts is each process's static facts: the last report's process
-	// once it was rebuilt, until then the facts as they arrived.
-	facts map[int32]*gpumonv1.Process
-	// last is each process of the last report as rebuilt. A process the
-	// next delta names neither in its facts nor in its figures is the same
-	// message in the next report: reports share their unchanged processes,
-	// which nobody writes once rebuilt.
-	last map[int32]*gpumonv1.Process
+	// procs is what the decoder keeps of each process, by PID.
+	procs map[int32]*kept
+}
+
+// kept is what a Decoder keeps of one process.
+type kept struct {
+	// facts is its static facts: the last report's process once it was
+	// rebuilt, until then the facts as they arrived.
+	facts *gpumonv1.Process
+	// last is the process in the last report as rebuilt (nil: none yet).
+	// A process the next delta names neither in its facts nor in its
+	// figures is the same message in the next report: reports share their
+	// unchanged processes, which nobody writes once rebuilt.
+	last *gpumonv1.Process
 }
 
 // Decode rebuilds s's report from s.Processes (nothing to do without one)
@@ -201,8 +207,8 @@ func (d *Decoder) Decode(s *gpumonv1.Snapshot) error {
 			return fmt.Errorf("%w: GPU %d's processes both in the report and in the delta", ErrMalformed, i)
 		}
 	}
-	if d.facts == nil {
-		d.facts, d.last = map[int32]*gpumonv1.Process{}, map[int32]*gpumonv1.Process{}
+	if d.procs == nil {
+		d.procs = map[int32]*kept{}
 	}
 	if d.Clean != nil {
 		for _, p := range pd.Facts {
@@ -218,17 +224,22 @@ func (d *Decoder) Decode(s *gpumonv1.Snapshot) error {
 		}
 	}
 	for _, f := range pd.Facts {
-		d.facts[f.Pid] = f
+		k := d.procs[f.Pid]
+		if k == nil {
+			d.procs[f.Pid] = &kept{facts: f}
+			continue
+		}
+		k.facts = f
 		// The last process takes the new facts now: one off the system
 		// list in this delta (on a GPU's list only) comes back later with
 		// them.
-		if last := d.last[f.Pid]; last != nil {
-			p := moving(last)
+		if k.last != nil {
+			p := moving(k.last)
 			fill(p, f)
-			d.last[f.Pid] = p
+			k.last = p
 		}
 	}
-	if d.Max > 0 && (len(d.facts) > d.Max || len(pd.Order) > d.Max) {
+	if d.Max > 0 && (len(d.procs) > d.Max || len(pd.Order) > d.Max) {
 		return fmt.Errorf("%w (at most %d)", ErrTooMany, d.Max)
 	}
 	procs, ok, err := d.rebuild(pd, nil)
@@ -244,16 +255,13 @@ func (d *Decoder) Decode(s *gpumonv1.Snapshot) error {
 	if err != nil {
 		return err
 	}
-	if d.Max > 0 && len(d.last) > d.Max {
-		return fmt.Errorf("%w (at most %d)", ErrTooMany, d.Max)
-	}
 	for i, g := range pd.Gpus {
 		for _, p := range g.Processes {
-			st := d.facts[p.Pid]
-			if st == nil {
+			k := d.procs[p.Pid]
+			if k == nil {
 				return fmt.Errorf("%w: pid %d", ErrUnknownPID, p.Pid)
 			}
-			fill(p, st)
+			fill(p, k.facts)
 		}
 		r.GpuData[i].Processes = g.Processes
 	}
@@ -261,8 +269,7 @@ func (d *Decoder) Decode(s *gpumonv1.Snapshot) error {
 		r.SystemInfo.Processes = procs
 	}
 	for _, pid := range pd.Ended {
-		delete(d.facts, pid)
-		delete(d.last, pid)
+		delete(d.procs, pid)
 	}
 	s.Processes = nil
 	return nil
@@ -286,23 +293,26 @@ func (d *Decoder) rebuild(pd *gpumonv1.ProcessDelta, changed map[int32]*gpumonv1
 			m = pd.Changed[next]
 			next++
 		}
-		st := d.facts[pid]
+		k := d.procs[pid]
+		if k == nil {
+			return nil, false, fmt.Errorf("%w: pid %d", ErrUnknownPID, pid)
+		}
 		if m == nil {
-			m = d.last[pid]
+			m = k.last
 			if m == nil && changed == nil {
 				return nil, false, nil // its figures may come later in pd.Changed
 			}
-		} else if st != nil {
-			fill(m, st)
+		} else {
+			fill(m, k.facts)
 		}
-		if m == nil || st == nil {
+		if m == nil {
 			return nil, false, fmt.Errorf("%w: pid %d", ErrUnknownPID, pid)
 		}
 		procs[i] = m
 		// m holds the same static facts: keep one message per process,
 		// not the one off the wire beside it. Kept at once, so a PID
 		// the order names twice is the same process both times.
-		d.last[pid], d.facts[pid] = m, m
+		k.facts, k.last = m, m
 	}
 	return procs, changed != nil || next == len(pd.Changed), nil
 }

@@ -278,8 +278,8 @@ func TestCleanedOnArrivalAndShared(t *testing.T) {
 	if shared == 0 {
 		t.Error("no process was shared with the last report")
 	}
-	for pid, p := range dec.last {
-		if dec.facts[pid] != p {
+	for pid, k := range dec.procs {
+		if k.last != nil && k.facts != k.last {
 			t.Fatalf("pid %d: the decoder keeps its facts beside the last report's process", pid)
 		}
 	}
