@@ -69,9 +69,18 @@ func fill(p, st *gpumonv1.Process) {
 
 // Encoder is the agent's side of one stream.
 type Encoder struct {
-	known   map[int32]*gpumonv1.Process // static facts carried, by PID
-	figures map[int32]*gpumonv1.Process // system_info figures carried, by PID
-	seen    map[int32]*gpumonv1.Process // the snapshot being encoded: its first process of each PID
+	procs map[int32]*told // what the stream carried, by PID
+	gen   uint64          // counts Encode calls
+}
+
+// told is what an Encoder's stream carried of one process.
+type told struct {
+	facts   *gpumonv1.Process // static facts carried (nil: none yet)
+	figures *gpumonv1.Process // system_info figures carried (nil: none)
+	// seen is the Encode call that last listed the PID, first its first
+	// process in that call.
+	seen  uint64
+	first *gpumonv1.Process
 }
 
 // Encode moves s's processes into s.Processes, leaving only what the stream
@@ -83,37 +92,50 @@ func (e *Encoder) Encode(s *gpumonv1.Snapshot) bool {
 	if r == nil || s.Processes != nil {
 		return false
 	}
-	if e.known == nil {
-		e.known, e.figures, e.seen = map[int32]*gpumonv1.Process{}, map[int32]*gpumonv1.Process{}, map[int32]*gpumonv1.Process{}
+	if e.procs == nil {
+		e.procs = map[int32]*told{}
 	}
+	e.gen++
+	gen := e.gen
 	procs := r.GetSystemInfo().GetProcesses()
-	seen := e.seen
-	clear(seen) // kept from call to call: its buckets are the stream's processes
 	d := &gpumonv1.ProcessDelta{Order: make([]int32, len(procs))}
-	note := func(p *gpumonv1.Process) bool {
-		if first, ok := seen[p.Pid]; ok {
-			return sameStatic(first, p)
+	// What the stream will have carried, applied once s is sure to be a
+	// delta; until then an entry made here holds nothing carried.
+	var factsOf, figuresOf []*told
+	note := func(p *gpumonv1.Process) (*told, bool) {
+		t := e.procs[p.Pid]
+		if t == nil {
+			t = &told{}
+			e.procs[p.Pid] = t
+		} else if t.seen == gen {
+			return t, sameStatic(t.first, p)
 		}
-		seen[p.Pid] = p
-		if k := e.known[p.Pid]; k == nil || !sameStatic(k, p) {
+		t.seen, t.first = gen, p
+		if t.facts == nil || !sameStatic(t.facts, p) {
 			d.Facts = append(d.Facts, static(p))
+			factsOf = append(factsOf, t)
 		}
-		return true
+		return t, true
 	}
-	var changed []*gpumonv1.Process
+	changed := make([]*gpumonv1.Process, 0, len(procs))
 	for i, p := range procs {
-		if _, twice := seen[p.Pid]; twice || !note(p) {
+		if t := e.procs[p.Pid]; t != nil && t.seen == gen {
+			return false // twice on the system list
+		}
+		t, ok := note(p)
+		if !ok {
 			return false
 		}
 		d.Order[i] = p.Pid
-		if !sameMoving(p, e.figures[p.Pid]) {
+		if !sameMoving(p, t.figures) {
 			changed = append(changed, moving(p))
+			figuresOf = append(figuresOf, t)
 		}
 	}
 	for _, g := range r.GetGpuData() {
 		list := &gpumonv1.GpuProcesses{Processes: make([]*gpumonv1.Process, len(g.GetProcesses()))}
 		for i, p := range g.GetProcesses() {
-			if !note(p) {
+			if _, ok := note(p); !ok {
 				return false
 			}
 			list.Processes[i] = moving(p)
@@ -121,23 +143,22 @@ func (e *Encoder) Encode(s *gpumonv1.Snapshot) bool {
 		d.Gpus = append(d.Gpus, list)
 	}
 	// Only now that s is sure to be a delta: what the stream carries.
-	d.Changed = changed
-	for _, m := range changed {
-		e.figures[m.Pid] = m
+	if len(changed) > 0 {
+		d.Changed = changed
 	}
-	for pid := range e.known {
-		if seen[pid] == nil {
-			d.Ended = append(d.Ended, pid)
-			delete(e.known, pid)
+	for i, m := range changed {
+		figuresOf[i].figures = m
+	}
+	for i, f := range d.Facts {
+		factsOf[i].facts = f
+	}
+	for pid, t := range e.procs {
+		if t.seen != gen {
+			if t.facts != nil {
+				d.Ended = append(d.Ended, pid)
+			}
+			delete(e.procs, pid)
 		}
-	}
-	for pid := range e.figures {
-		if seen[pid] == nil {
-			delete(e.figures, pid)
-		}
-	}
-	for _, f := range d.Facts {
-		e.known[f.Pid] = f
 	}
 	if r.SystemInfo != nil {
 		r.SystemInfo.Processes = nil
