@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
@@ -387,6 +388,37 @@ func TestSameMovingIsProtoEqual(t *testing.T) {
 	if !sameMoving(nan, moving(nan)) {
 		t.Error("NaN figures differ from themselves (proto.Equal takes NaN for NaN)")
 	}
+}
+
+// TestSameSessionIsProtoEqual: the field-by-field comparison of sessions
+// agrees with proto.Equal on every field of SessionRef changed alone (one
+// added later and left out fails), on nil and empty sessions, and on
+// unknown fields.
+func TestSameSessionIsProtoEqual(t *testing.T) {
+	base := &gpumonv1.SessionRef{Kind: "screen", Name: "train", User: "alice"}
+	check := func(what string, a, b *gpumonv1.SessionRef) {
+		t.Helper()
+		if got, want := sameSession(a, b), proto.Equal(a, b); got != want {
+			t.Errorf("%s: sameSession %v, proto.Equal %v", what, got, want)
+		}
+	}
+	check("itself", base, proto.CloneOf(base))
+	check("nil and nil", nil, nil)
+	check("nil and empty", nil, &gpumonv1.SessionRef{})
+	check("empty and nil", &gpumonv1.SessionRef{}, nil)
+	fields := base.ProtoReflect().Descriptor().Fields()
+	for i := range fields.Len() {
+		fd := fields.Get(i)
+		if fd.Kind() != protoreflect.StringKind || fd.IsList() {
+			t.Fatalf("%s: a kind of field this test does not change", fd.Name())
+		}
+		q := proto.CloneOf(base)
+		q.ProtoReflect().Set(fd, protoreflect.ValueOfString("other"))
+		check(string(fd.Name())+" changed", base, q)
+	}
+	u := proto.CloneOf(base)
+	u.ProtoReflect().SetUnknown(protowire.AppendVarint(protowire.AppendTag(nil, 99, protowire.VarintType), 1))
+	check("unknown field", base, u)
 }
 
 // BenchmarkEncodeDecode: one 300-process snapshot through the agent's
