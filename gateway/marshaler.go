@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"reflect"
+	"slices"
+	"sync"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/genproto/googleapis/rpc/status"
@@ -64,7 +66,8 @@ func (m *Marshaler) Unmarshal(data []byte, v any) error {
 // NewDecoder reads a whole body and unmarshals it.
 func (m *Marshaler) NewDecoder(r io.Reader) runtime.Decoder {
 	return runtime.DecoderFunc(func(v any) error {
-		data, err := io.ReadAll(r)
+		data, err := readBody(r)
+		defer putBody(data)
 		if err != nil {
 			return err
 		}
@@ -73,6 +76,50 @@ func (m *Marshaler) NewDecoder(r io.Reader) runtime.Decoder {
 		}
 		return m.Unmarshal(data, v)
 	})
+}
+
+// Bodies are read into buffers kept for the next request: unmarshalling
+// copies what it keeps of a body (TestUnmarshalKeepsNothingOfTheBody), so
+// a buffer is free again once the message is read.
+var bodies sync.Pool // *[]byte
+
+// maxPooledBody bounds the buffers kept: a rare large body is not held on to.
+const maxPooledBody = 1 << 20
+
+// readBody reads r to its end into a kept buffer, sized at once when r
+// knows its length (a request's Content-Length).
+func readBody(r io.Reader) ([]byte, error) {
+	var buf []byte
+	if bp, ok := bodies.Get().(*[]byte); ok {
+		buf = (*bp)[:0]
+	}
+	if h, ok := r.(interface{ sizeHint() int64 }); ok {
+		if n := h.sizeHint(); n > 0 && n < maxPooledBody {
+			buf = slices.Grow(buf, int(n)+1) // +1: the read that finds the end needs room
+		}
+	}
+	for {
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, max(512, cap(buf)))
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+}
+
+// putBody keeps buf for the next request.
+func putBody(buf []byte) {
+	if cap(buf) == 0 || cap(buf) > maxPooledBody {
+		return
+	}
+	buf = buf[:0]
+	bodies.Put(&buf)
 }
 
 // NewEncoder writes each value followed by a newline.

@@ -31,7 +31,7 @@ func limitBody(max int64, next http.Handler) http.Handler {
 		}
 		flag := new(bool)
 		r = r.WithContext(context.WithValue(r.Context(), tooLargeKey{}, flag))
-		r.Body = &limitedBody{ReadCloser: http.MaxBytesReader(w, r.Body, max), over: flag}
+		r.Body = &limitedBody{ReadCloser: http.MaxBytesReader(w, r.Body, max), over: flag, size: r.ContentLength}
 		next.ServeHTTP(w, r)
 	})
 }
@@ -39,7 +39,11 @@ func limitBody(max int64, next http.Handler) http.Handler {
 type limitedBody struct {
 	io.ReadCloser
 	over *bool
+	size int64 // the request's Content-Length; -1: unknown
 }
+
+// sizeHint is the body's length as the request announced it (readBody).
+func (b *limitedBody) sizeHint() int64 { return b.size }
 
 func (b *limitedBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)

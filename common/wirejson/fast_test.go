@@ -1,6 +1,7 @@
 package wirejson
 
 import (
+	"bytes"
 	"errors"
 	"math/rand/v2"
 	"os"
@@ -185,4 +186,47 @@ func randomValue(rng *rand.Rand, fd protoreflect.FieldDescriptor, depth int, lis
 		`{"b":1,"a":"<&>"}`, `"2026-11-29T02:07:37.542655"`, `"2026-11-29 02:07:37+02:00"`, `1764300000.25`,
 		`"COLLECTOR_STATE_OK"`, `"1.5s"`, `"\u00e9\ud800x"`, `[[1],[null]]`, `"NaN"`, `"Infinity"`}
 	return []byte(values[rng.IntN(len(values))])
+}
+
+// TestUnmarshalKeepsNothingOfData: what Lenient.Unmarshal reads is copied
+// out of data, so a caller may reuse data's buffer (the gateway reads each
+// request body into a kept buffer): overwriting data leaves the message as
+// it was, for the recorded collectors' reports and random ones.
+func TestUnmarshalKeepsNothingOfData(t *testing.T) {
+	var docs [][]byte
+	for _, p := range []string{"testdata/python_collector.json", "testdata/documented_report.json"} {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs = append(docs, b)
+	}
+	rng := rand.New(rand.NewPCG(15, 15))
+	md := (&gpumonv1.Report{}).ProtoReflect().Descriptor()
+	for range 5000 {
+		docs = append(docs, randomObject(rng, md, 0))
+	}
+	read := 0
+	for i, data := range docs {
+		var r gpumonv1.Report
+		if err := (Lenient{Location: time.UTC}).Unmarshal(data, &r); err != nil {
+			continue
+		}
+		read++
+		// Bytes, not a clone: a clone shares the message's strings.
+		det := proto.MarshalOptions{Deterministic: true}
+		want, err := det.Marshal(&r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j := range data {
+			data[j] = 'x'
+		}
+		if got, _ := det.Marshal(&r); !bytes.Equal(got, want) {
+			t.Fatalf("document %d: the message changed with the buffer it was read from", i)
+		}
+	}
+	if read < 3000 {
+		t.Fatalf("only %d of %d documents read", read, len(docs))
+	}
 }
