@@ -512,11 +512,40 @@ func anyOf(v value) (any, bool) {
 
 // parseNumber is asFloat of a number's text, without allocating.
 func parseNumber(text []byte) (float64, bool) {
+	// Most numbers of a report are integers (PIDs, bytes, MiB): up to 15
+	// digits they are exact as float64 and read here without strconv.
+	if digits := text; len(text) > 0 && len(text) <= 16 {
+		neg := text[0] == '-'
+		if neg {
+			digits = text[1:]
+		}
+		if n, ok := smallInt(digits); ok {
+			if neg {
+				return -float64(n), true
+			}
+			return float64(n), true
+		}
+	}
 	f, err := strconv.ParseFloat(unsafe.String(unsafe.SliceData(text), len(text)), 64)
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 		return 0, false
 	}
 	return f, true
+}
+
+// smallInt is digits as a number when it is 1 to 15 decimal digits.
+func smallInt(digits []byte) (uint64, bool) {
+	if len(digits) == 0 || len(digits) > 15 {
+		return 0, false
+	}
+	var n uint64
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	return n, true
 }
 
 func clearList(f *fastField, ptr unsafe.Pointer) {

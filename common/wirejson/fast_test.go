@@ -3,8 +3,10 @@ package wirejson
 import (
 	"bytes"
 	"errors"
+	"math"
 	"math/rand/v2"
 	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -228,5 +230,32 @@ func TestUnmarshalKeepsNothingOfData(t *testing.T) {
 	}
 	if read < 3000 {
 		t.Fatalf("only %d of %d documents read", read, len(docs))
+	}
+}
+
+// TestParseNumberMatchesStrconv: the integer shortcut gives what
+// strconv.ParseFloat gives, bit for bit (negative zero included), and
+// leaves everything else to it.
+func TestParseNumberMatchesStrconv(t *testing.T) {
+	cases := []string{"0", "-0", "7", "-7", "007", "123456789012345", "-123456789012345", "1234567890123456",
+		"9007199254740993", "99999999999999999999", "12.5", "1e3", "-", "", "+5", "1_000", "0x10", " 1", "1 ", "--1", "1-"}
+	rng := rand.New(rand.NewPCG(16, 16))
+	for range 20000 {
+		b := make([]byte, rng.IntN(18))
+		for i := range b {
+			b[i] = "0123456789-.e+"[rng.IntN(14)]
+		}
+		cases = append(cases, string(b))
+	}
+	for _, c := range cases {
+		got, gotOK := parseNumber([]byte(c))
+		want, err := strconv.ParseFloat(c, 64)
+		wantOK := err == nil && !math.IsNaN(want) && !math.IsInf(want, 0)
+		if !wantOK {
+			want = 0
+		}
+		if gotOK != wantOK || math.Float64bits(got) != math.Float64bits(want) {
+			t.Fatalf("%q: got %v (%v), strconv %v (%v)", c, got, gotOK, want, wantOK)
+		}
 	}
 }
