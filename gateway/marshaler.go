@@ -86,21 +86,23 @@ var bodies sync.Pool // *[]byte
 // maxPooledBody bounds the buffers kept: a rare large body is not held on to.
 const maxPooledBody = 1 << 20
 
-// readBody reads r to its end into a kept buffer, sized at once when r
-// knows its length (a request's Content-Length).
+// readBody reads r to its end into a kept buffer. A buffer that fills up
+// grows by what it holds (at most twice what was received: a client that
+// announces a large body and sends little does not make the hub allocate
+// it), and no further than the length r announces, when it knows one (a
+// request's Content-Length).
 func readBody(r io.Reader) ([]byte, error) {
 	var buf []byte
 	if bp, ok := bodies.Get().(*[]byte); ok {
 		buf = (*bp)[:0]
 	}
+	hint := int64(-1)
 	if h, ok := r.(interface{ sizeHint() int64 }); ok {
-		if n := h.sizeHint(); n > 0 && n < maxPooledBody {
-			buf = slices.Grow(buf, int(n)+1) // +1: the read that finds the end needs room
-		}
+		hint = h.sizeHint()
 	}
 	for {
 		if len(buf) == cap(buf) {
-			buf = slices.Grow(buf, max(512, cap(buf)))
+			buf = more(buf, hint)
 		}
 		n, err := r.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
@@ -111,6 +113,16 @@ func readBody(r io.Reader) ([]byte, error) {
 			return buf, err
 		}
 	}
+}
+
+// more gives a full buf room for what follows of a body announced as hint
+// bytes (-1: unknown).
+func more(buf []byte, hint int64) []byte {
+	grow := max(512, len(buf))
+	if rest := hint + 1 - int64(len(buf)); rest > 0 && rest < int64(grow) {
+		grow = int(rest) // +1: the read that finds the end needs room
+	}
+	return slices.Grow(buf, grow)
 }
 
 // putBody keeps buf for the next request.

@@ -75,3 +75,27 @@ func TestDecoderReadsWholeBodies(t *testing.T) {
 		t.Fatalf("a failing body: %v", err)
 	}
 }
+
+// TestBodyBufferGrowsWithWhatArrives: the buffer a body is read into grows
+// with the bytes received, at most to twice them, whatever length the
+// client announced; announced truly, it ends with room for the read that
+// finds the end and at most a quarter more (append's growth rounds up).
+func TestBodyBufferGrowsWithWhatArrives(t *testing.T) {
+	for _, n := range []int{10, 600, 102400, 300000} {
+		for _, hint := range []int64{-1, 10, int64(n), 1<<20 - 1, 1 << 40} {
+			var buf []byte
+			for len(buf) < n {
+				if len(buf) == cap(buf) {
+					buf = more(buf, hint)
+				}
+				buf = buf[:min(cap(buf), n)]
+			}
+			if cap(buf) > 2*n+1024 {
+				t.Errorf("%d bytes announced as %d: a buffer of %d", n, hint, cap(buf))
+			}
+			if hint == int64(n) && (cap(buf) < n+1 || cap(buf) > n+n/4+1024) {
+				t.Errorf("%d bytes announced truly: a buffer of %d", n, cap(buf))
+			}
+		}
+	}
+}
