@@ -15,6 +15,8 @@ import (
 	"math"
 	"slices"
 
+	"google.golang.org/protobuf/proto"
+
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
 )
 
@@ -40,8 +42,10 @@ func sameSession(a, b *gpumonv1.SessionRef) bool {
 	if a == nil || b == nil {
 		return a == b // a nil message is not an empty one
 	}
-	return a.Kind == b.Kind && a.Name == b.Name && a.User == b.User &&
-		string(a.ProtoReflect().GetUnknown()) == string(b.ProtoReflect().GetUnknown())
+	if len(a.ProtoReflect().GetUnknown()) > 0 || len(b.ProtoReflect().GetUnknown()) > 0 {
+		return proto.Equal(a, b) // unknown fields compare by number, in any order
+	}
+	return a.Kind == b.Kind && a.Name == b.Name && a.User == b.User
 }
 
 // moving is a process's PID and moving figures.
@@ -197,6 +201,7 @@ type Decoder struct {
 	Clean func(*gpumonv1.Process)
 	// procs is what the decoder keeps of each process, by PID.
 	procs map[int32]*kept
+	gen   uint64 // counts rebuilds
 }
 
 // kept is what a Decoder keeps of one process.
@@ -209,6 +214,7 @@ type kept struct {
 	// figures is the same message in the next report: reports share their
 	// unchanged processes, which nobody writes once rebuilt.
 	last *gpumonv1.Process
+	gen  uint64 // the rebuild that last listed it
 }
 
 // Decode rebuilds s's report from s.Processes (nothing to do without one)
@@ -309,8 +315,10 @@ func (d *Decoder) Decode(s *gpumonv1.Snapshot) error {
 // with the static facts filled in; the figures message becomes the
 // process, so nothing is copied. The figures are found in changed when it
 // is set, else by walking pd.Changed alongside pd.Order, which works when
-// they come in the order's order (ok false when they do not).
+// they come in the order's order and no PID comes twice (ok false when
+// not: a PID's figures may come after where the walk first met it).
 func (d *Decoder) rebuild(pd *gpumonv1.ProcessDelta, changed map[int32]*gpumonv1.Process) (procs []*gpumonv1.Process, ok bool, err error) {
+	d.gen++
 	procs = make([]*gpumonv1.Process, len(pd.Order))
 	next := 0 // the next of pd.Changed, without changed
 	for i, pid := range pd.Order {
@@ -326,6 +334,10 @@ func (d *Decoder) rebuild(pd *gpumonv1.ProcessDelta, changed map[int32]*gpumonv1
 		if k == nil {
 			return nil, false, fmt.Errorf("%w: pid %d", ErrUnknownPID, pid)
 		}
+		if k.gen == d.gen && changed == nil {
+			return nil, false, nil // twice in the order
+		}
+		k.gen = d.gen
 		if m == nil {
 			m = k.last
 			if m == nil && changed == nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -124,25 +125,49 @@ func TestRoundTrip(t *testing.T) {
 }
 
 // TestPIDTwiceInOrder: a delta (not from Encoder, which never lists a PID
-// twice) naming one process twice gives it its new figures both times.
+// twice) naming one process twice gives it its new figures both times, as
+// the same process, wherever its figures come in the delta (last ones
+// win when they come twice).
 func TestPIDTwiceInOrder(t *testing.T) {
-	dec := Decoder{}
-	first := &gpumonv1.Snapshot{Seq: 1, Report: &gpumonv1.Report{SystemInfo: &gpumonv1.SystemInfo{}}, Processes: &gpumonv1.ProcessDelta{
-		Facts: []*gpumonv1.Process{{Pid: 7, Name: "python"}}, Changed: []*gpumonv1.Process{{Pid: 7, CpuPercent: 1}}, Order: []int32{7}}}
-	if err := dec.Decode(first); err != nil {
-		t.Fatal(err)
-	}
-	for _, order := range [][]int32{{7, 7}, {7, 7, 7}} {
-		s := &gpumonv1.Snapshot{Seq: 2, Report: &gpumonv1.Report{SystemInfo: &gpumonv1.SystemInfo{}}, Processes: &gpumonv1.ProcessDelta{
-			Changed: []*gpumonv1.Process{{Pid: 7, CpuPercent: 2}}, Order: order}}
-		if err := dec.Decode(s); err != nil {
-			t.Fatal(err)
-		}
-		for i, p := range s.Report.SystemInfo.Processes {
-			if p.CpuPercent != 2 || p.Name != "python" {
-				t.Errorf("order %v, position %d: %v, want the new figures with the facts", order, i, p)
+	for _, tc := range []struct {
+		name    string
+		order   []int32
+		changed []*gpumonv1.Process
+		want    float64
+	}{
+		{"twice", []int32{7, 7}, []*gpumonv1.Process{{Pid: 7, CpuPercent: 2}}, 2},
+		{"three times", []int32{7, 7, 7}, []*gpumonv1.Process{{Pid: 7, CpuPercent: 2}}, 2},
+		{"figures after another's", []int32{7, 8, 7}, []*gpumonv1.Process{{Pid: 8, CpuPercent: 2}, {Pid: 7, CpuPercent: 2}}, 2},
+		{"figures twice", []int32{7, 7}, []*gpumonv1.Process{{Pid: 7, CpuPercent: 39}, {Pid: 7, CpuPercent: 85}}, 85},
+		{"unchanged", []int32{7, 8, 7}, []*gpumonv1.Process{{Pid: 8, CpuPercent: 2}}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dec := Decoder{}
+			first := &gpumonv1.Snapshot{Seq: 1, Report: &gpumonv1.Report{SystemInfo: &gpumonv1.SystemInfo{}}, Processes: &gpumonv1.ProcessDelta{
+				Facts:   []*gpumonv1.Process{{Pid: 7, Name: "python"}, {Pid: 8, Name: "bash"}},
+				Changed: []*gpumonv1.Process{{Pid: 7, CpuPercent: 1}, {Pid: 8, CpuPercent: 1}}, Order: []int32{7, 8}}}
+			if err := dec.Decode(first); err != nil {
+				t.Fatal(err)
 			}
-		}
+			s := &gpumonv1.Snapshot{Seq: 2, Report: &gpumonv1.Report{SystemInfo: &gpumonv1.SystemInfo{}}, Processes: &gpumonv1.ProcessDelta{
+				Changed: tc.changed, Order: tc.order}}
+			if err := dec.Decode(s); err != nil {
+				t.Fatal(err)
+			}
+			var seven *gpumonv1.Process
+			for i, p := range s.Report.SystemInfo.Processes {
+				if p.Pid != 7 {
+					continue
+				}
+				if p.CpuPercent != tc.want || p.Name != "python" {
+					t.Errorf("position %d: %v, want CPU %v with the facts", i, p, tc.want)
+				}
+				if seven != nil && p != seven {
+					t.Errorf("position %d: another process than the first time", i)
+				}
+				seven = p
+			}
+		})
 	}
 }
 
@@ -419,6 +444,12 @@ func TestSameSessionIsProtoEqual(t *testing.T) {
 	u := proto.CloneOf(base)
 	u.ProtoReflect().SetUnknown(protowire.AppendVarint(protowire.AppendTag(nil, 99, protowire.VarintType), 1))
 	check("unknown field", base, u)
+	f10 := protowire.AppendVarint(protowire.AppendTag(nil, 10, protowire.VarintType), 1)
+	f11 := protowire.AppendVarint(protowire.AppendTag(nil, 11, protowire.VarintType), 2)
+	a, b := proto.CloneOf(base), proto.CloneOf(base)
+	a.ProtoReflect().SetUnknown(append(slices.Clone(f10), f11...))
+	b.ProtoReflect().SetUnknown(append(slices.Clone(f11), f10...))
+	check("the same unknown fields in another order", a, b)
 }
 
 // BenchmarkEncodeDecode: one 300-process snapshot through the agent's
