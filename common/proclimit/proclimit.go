@@ -157,6 +157,9 @@ func sizeAtMost(r *gpumonv1.Report) int {
 // holds it to proto.Size for every field at its longest, a field added
 // to Process included).
 func processAtMost(p *gpumonv1.Process) int {
+	if p == nil {
+		return 0 // encoded as an empty message
+	}
 	const (
 		tag    = 2  // field numbers up to 2047
 		length = 5  // a 32-bit length

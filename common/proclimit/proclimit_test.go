@@ -265,6 +265,7 @@ func TestSizeAtMost(t *testing.T) {
 	for _, r := range []*gpumonv1.Report{
 		report(300, 90), report(0, 0), {Hostname: "h"},
 		{SystemInfo: &gpumonv1.SystemInfo{Processes: []*gpumonv1.Process{longest(), longest(), {}}}, GpuData: []*gpumonv1.Gpu{{Processes: []*gpumonv1.Process{longest()}}}},
+		{SystemInfo: &gpumonv1.SystemInfo{Processes: []*gpumonv1.Process{{Pid: 1, Name: "a"}, nil}}}, // a nil entry is an empty message
 	} {
 		before := proto.Clone(r)
 		b, n := sizeAtMost(r), proto.Size(r)

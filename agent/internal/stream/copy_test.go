@@ -92,3 +92,13 @@ func TestForSendingCopiesEveryField(t *testing.T) {
 		}
 	}
 }
+
+// TestForSendingNilEntries: nil GPUs and collector statuses in a report are
+// copied as nil (sent as empty messages), not dereferenced.
+func TestForSendingNilEntries(t *testing.T) {
+	s := &gpumonv1.Snapshot{Seq: 1, Report: &gpumonv1.Report{
+		GpuData: []*gpumonv1.Gpu{nil, {Id: 1}}, Collectors: []*gpumonv1.CollectorStatus{nil, {Name: "gpu"}}}}
+	if c := forSending(s); !proto.Equal(c, s) {
+		t.Fatalf("the copy differs:\n%v\n%v", c, s)
+	}
+}

@@ -264,7 +264,9 @@ func forSending(s *gpumonv1.Snapshot) *gpumonv1.Snapshot {
 	if r.Collectors != nil {
 		rc.Collectors = make([]*gpumonv1.CollectorStatus, len(r.Collectors))
 		for i, c := range r.Collectors {
-			rc.Collectors[i] = &gpumonv1.CollectorStatus{Name: c.Name, State: c.State, Message: c.Message, DurationSeconds: c.DurationSeconds}
+			if c != nil { // a nil entry stays nil: it is sent as an empty message
+				rc.Collectors[i] = &gpumonv1.CollectorStatus{Name: c.Name, State: c.State, Message: c.Message, DurationSeconds: c.DurationSeconds}
+			}
 		}
 	}
 	out.Report = rc
