@@ -102,6 +102,20 @@ func readBody(r io.Reader) ([]byte, error) {
 	}
 	for {
 		if len(buf) == cap(buf) {
+			if int64(len(buf)) == hint {
+				// All that was announced is here: look for the end
+				// without growing the buffer.
+				var one [1]byte
+				n, err := io.ReadFull(r, one[:])
+				buf = append(buf, one[:n]...)
+				if err == io.EOF {
+					return buf, nil
+				}
+				if err != nil {
+					return buf, err
+				}
+				continue
+			}
 			buf = more(buf, hint)
 		}
 		n, err := r.Read(buf[len(buf):cap(buf)])

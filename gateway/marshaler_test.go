@@ -45,6 +45,7 @@ func TestDecoderReadsWholeBodies(t *testing.T) {
 	}{
 		{"announced", func(s string) io.Reader { return hinted{strings.NewReader(s), int64(len(s))} }},
 		{"announced short", func(s string) io.Reader { return hinted{strings.NewReader(s), 10} }},
+		{"announced short, at a first buffer's size", func(s string) io.Reader { return hinted{strings.NewReader(s), 512} }},
 		{"announced long", func(s string) io.Reader { return hinted{strings.NewReader(s), int64(3 * len(s))} }},
 		{"unknown length", func(s string) io.Reader { return hinted{strings.NewReader(s), -1} }},
 		{"no hint, a byte at a time", func(s string) io.Reader { return iotest.OneByteReader(strings.NewReader(s)) }},
@@ -67,7 +68,12 @@ func TestDecoderReadsWholeBodies(t *testing.T) {
 			}
 		}
 	}
+	exact := body("exact", 3)
+	exact += strings.Repeat(" ", 512-len(exact)) // as long as a first buffer
 	var r gpumonv1.Report
+	if err := m.NewDecoder(hinted{strings.NewReader(exact), 512}).Decode(&r); err != nil || r.Hostname != "exact" {
+		t.Fatalf("a body of exactly 512 bytes: %v, %q", err, r.Hostname)
+	}
 	if err := m.NewDecoder(bytes.NewReader(nil)).Decode(&r); err == nil || !strings.Contains(err.Error(), "empty") {
 		t.Fatalf("an empty body: %v", err)
 	}
