@@ -114,30 +114,34 @@ func (e *Encoder) Encode(s *gpumonv1.Snapshot) bool {
 	// What the stream will have carried, applied once s is sure to be a
 	// delta; until then an entry made here holds nothing carried.
 	var factsOf, figuresOf []*told
-	note := func(p *gpumonv1.Process) (*told, bool) {
-		t := e.procs[p.Pid]
+	entry := func(pid int32) *told {
+		t := e.procs[pid]
 		if t == nil {
 			t = &told{}
-			e.procs[p.Pid] = t
-		} else if t.seen == gen {
-			return t, sameStatic(t.first, p)
+			e.procs[pid] = t
+		}
+		return t
+	}
+	// note takes p's static facts (t is its PID's entry): false when this
+	// snapshot listed the PID before with other facts.
+	note := func(t *told, p *gpumonv1.Process) bool {
+		if t.seen == gen {
+			return sameStatic(t.first, p)
 		}
 		t.seen, t.first = gen, p
 		if t.facts == nil || !sameStatic(t.facts, p) {
 			d.Facts = append(d.Facts, static(p))
 			factsOf = append(factsOf, t)
 		}
-		return t, true
+		return true
 	}
 	changed := make([]*gpumonv1.Process, 0, len(procs))
 	for i, p := range procs {
-		if t := e.procs[p.Pid]; t != nil && t.seen == gen {
+		t := entry(p.Pid)
+		if t.seen == gen {
 			return false // twice on the system list
 		}
-		t, ok := note(p)
-		if !ok {
-			return false
-		}
+		note(t, p)
 		d.Order[i] = p.Pid
 		if !sameMoving(p, t.figures) {
 			changed = append(changed, moving(p))
@@ -147,7 +151,7 @@ func (e *Encoder) Encode(s *gpumonv1.Snapshot) bool {
 	for _, g := range r.GetGpuData() {
 		list := &gpumonv1.GpuProcesses{Processes: make([]*gpumonv1.Process, len(g.GetProcesses()))}
 		for i, p := range g.GetProcesses() {
-			if _, ok := note(p); !ok {
+			if !note(entry(p.Pid), p) {
 				return false
 			}
 			list.Processes[i] = moving(p)
