@@ -79,7 +79,7 @@ func (m *Marshaler) NewDecoder(r io.Reader) runtime.Decoder {
 }
 
 // Bodies are read into buffers kept for the next request: unmarshalling
-// copies what it keeps of a body (TestUnmarshalKeepsNothingOfTheBody), so
+// copies what it keeps of a body (wirejson's TestUnmarshalKeepsNothingOfData), so
 // a buffer is free again once the message is read.
 var bodies sync.Pool // *[]byte
 

@@ -118,6 +118,11 @@ func TestClusterFlappingAgent(t *testing.T) {
 	}
 }
 
+var (
+	streamEndedRe = regexp.MustCompile(`stream to hub ended.* buffered=(\d+)`)
+	connectedRe   = regexp.MustCompile(`connected to hub.* hub_last_seq=(\d+)`)
+)
+
 // replayedAfterMoves reads an agent's log for the snapshots it replayed
 // to a hub after its stream to another ended with snapshots unacknowledged:
 // for each "stream to hub ended … buffered=N" followed by "connected to hub
@@ -126,10 +131,10 @@ func replayedAfterMoves(log string) map[int]bool {
 	out := map[int]bool{}
 	buffered := 0
 	for _, line := range strings.Split(log, "\n") {
-		if m := regexp.MustCompile(`stream to hub ended.* buffered=(\d+)`).FindStringSubmatch(line); m != nil {
+		if m := streamEndedRe.FindStringSubmatch(line); m != nil {
 			buffered, _ = strconv.Atoi(m[1])
 		}
-		if m := regexp.MustCompile(`connected to hub.* hub_last_seq=(\d+)`).FindStringSubmatch(line); m != nil {
+		if m := connectedRe.FindStringSubmatch(line); m != nil {
 			last, _ := strconv.Atoi(m[1])
 			for s := last + 1; s <= last+buffered; s++ {
 				out[s] = true
