@@ -23,6 +23,10 @@ import (
 // Capability is what agent and hub advertise (Hello, Welcome) to use deltas.
 const Capability = "deltas"
 
+// ColumnsCapability is what a hub advertises (Welcome) to take figures as
+// columns (ProcessDelta.columns, Encoder.Columns).
+const ColumnsCapability = "delta_columns"
+
 // static is a process's static facts, with its PID.
 func static(p *gpumonv1.Process) *gpumonv1.Process {
 	return &gpumonv1.Process{
@@ -66,6 +70,31 @@ func sameMoving(p, m *gpumonv1.Process) bool {
 		sameOptional(p.SmUtilization, m.SmUtilization) && p.GpuUsageType == m.GpuUsageType
 }
 
+// sameButColumns says whether p's moving figures are m's but for
+// cpu_percent, memory_percent and rss, the figures FigureColumns carry.
+func sameButColumns(p, m *gpumonv1.Process) bool {
+	return m != nil && p.Pid == m.Pid && p.Status == m.Status && p.IsGpuProcess == m.IsGpuProcess &&
+		p.GpuMemoryUsage == m.GpuMemoryUsage && sameOptional(p.GpuId, m.GpuId) && slices.Equal(p.GpuIds, m.GpuIds) &&
+		sameOptional(p.SmUtilization, m.SmUtilization) && p.GpuUsageType == m.GpuUsageType
+}
+
+// copyProcess is a new message with p's fields (lists and messages
+// shared), unknown fields included. It is written out field by field
+// (proto.Clone goes through reflection); TestCopyProcessCopiesEveryField
+// fails on a field added to Process and not here.
+func copyProcess(p *gpumonv1.Process) *gpumonv1.Process {
+	c := &gpumonv1.Process{
+		Pid: p.Pid, Name: p.Name, Cmdline: p.Cmdline, CpuPercent: p.CpuPercent, MemoryPercent: p.MemoryPercent,
+		CreateTime: p.CreateTime, Status: p.Status, Username: p.Username, IsGpuProcess: p.IsGpuProcess,
+		GpuMemoryUsage: p.GpuMemoryUsage, GpuId: p.GpuId, Ppid: p.Ppid, Rss: p.Rss, GpuIds: p.GpuIds,
+		ContainerId: p.ContainerId, Session: p.Session, SmUtilization: p.SmUtilization, GpuUsageType: p.GpuUsageType,
+	}
+	if u := p.ProtoReflect().GetUnknown(); len(u) > 0 {
+		c.ProtoReflect().SetUnknown(u)
+	}
+	return c
+}
+
 // sameFloat is proto.Equal's float comparison: == but NaN equals NaN.
 func sameFloat(a, b float64) bool { return a == b || math.IsNaN(a) && math.IsNaN(b) }
 
@@ -81,6 +110,11 @@ func fill(p, st *gpumonv1.Process) {
 
 // Encoder is the agent's side of one stream.
 type Encoder struct {
+	// Columns, when set (the hub has ColumnsCapability), tells processes
+	// whose figures changed in cpu_percent, memory_percent or rss alone as
+	// FigureColumns instead of whole figures in ProcessDelta.changed.
+	Columns bool
+
 	procs map[int32]*told // what the stream carried, by PID
 	gen   uint64          // counts Encode calls
 }
@@ -89,6 +123,9 @@ type Encoder struct {
 type told struct {
 	facts   *gpumonv1.Process // static facts carried (nil: none yet)
 	figures *gpumonv1.Process // system_info figures carried (nil: none)
+	// own says whether figures is the encoder's alone (no delta holds it),
+	// so that columns may update it in place.
+	own bool
 	// seen is the Encode call that last listed the PID, first its first
 	// process in that call.
 	seen  uint64
@@ -113,7 +150,8 @@ func (e *Encoder) Encode(s *gpumonv1.Snapshot) bool {
 	d := &gpumonv1.ProcessDelta{Order: make([]int32, len(procs))}
 	// What the stream will have carried, applied once s is sure to be a
 	// delta; until then an entry made here holds nothing carried.
-	var factsOf, figuresOf []*told
+	var factsOf, figuresOf, columnsOf []*told
+	var columnsFrom []*gpumonv1.Process // the processes of columnsOf, in order
 	entry := func(pid int32) *told {
 		t := e.procs[pid]
 		if t == nil {
@@ -136,6 +174,7 @@ func (e *Encoder) Encode(s *gpumonv1.Snapshot) bool {
 		return true
 	}
 	changed := make([]*gpumonv1.Process, 0, len(procs))
+	var cols *gpumonv1.FigureColumns
 	for i, p := range procs {
 		t := entry(p.Pid)
 		if t.seen == gen {
@@ -143,9 +182,29 @@ func (e *Encoder) Encode(s *gpumonv1.Snapshot) bool {
 		}
 		note(t, p)
 		d.Order[i] = p.Pid
-		if !sameMoving(p, t.figures) {
-			changed = append(changed, moving(p))
-			figuresOf = append(figuresOf, t)
+		if sameMoving(p, t.figures) {
+			continue
+		}
+		if !e.Columns || !sameButColumns(p, t.figures) {
+			changed, figuresOf = append(changed, moving(p)), append(figuresOf, t)
+			continue
+		}
+		columnsOf, columnsFrom = append(columnsOf, t), append(columnsFrom, p)
+		if cols == nil {
+			cols = &gpumonv1.FigureColumns{}
+		}
+		was, at := t.figures, uint32(i)
+		if !sameFloat(p.CpuPercent, was.CpuPercent) {
+			if cols.CpuPercentAt == nil {
+				cols.CpuPercentAt, cols.CpuPercent = make([]uint32, 0, len(procs)-i), make([]float64, 0, len(procs)-i)
+			}
+			cols.CpuPercentAt, cols.CpuPercent = append(cols.CpuPercentAt, at), append(cols.CpuPercent, p.CpuPercent)
+		}
+		if !sameFloat(p.MemoryPercent, was.MemoryPercent) {
+			cols.MemoryPercentAt, cols.MemoryPercent = append(cols.MemoryPercentAt, at), append(cols.MemoryPercent, p.MemoryPercent)
+		}
+		if !sameFloat(p.Rss, was.Rss) {
+			cols.RssAt, cols.Rss = append(cols.RssAt, at), append(cols.Rss, p.Rss)
 		}
 	}
 	for _, g := range r.GetGpuData() {
@@ -162,8 +221,17 @@ func (e *Encoder) Encode(s *gpumonv1.Snapshot) bool {
 	if len(changed) > 0 {
 		d.Changed = changed
 	}
+	d.Columns = cols
 	for i, m := range changed {
-		figuresOf[i].figures = m
+		figuresOf[i].figures, figuresOf[i].own = m, false
+	}
+	for i, t := range columnsOf {
+		p := columnsFrom[i]
+		if !t.own {
+			t.figures, t.own = moving(p), true
+			continue
+		}
+		t.figures.CpuPercent, t.figures.MemoryPercent, t.figures.Rss = p.CpuPercent, p.MemoryPercent, p.Rss
 	}
 	for i, f := range d.Facts {
 		factsOf[i].facts = f
@@ -203,9 +271,16 @@ type Decoder struct {
 	// to static facts and figures as they arrive, so every process Decode
 	// rebuilds out of them is clean and is not walked again.
 	Clean func(*gpumonv1.Process)
+	// Figure, when set, repairs a value of FigureColumns as it arrives, as
+	// Clean does a process's figures.
+	Figure func(float64) float64
 	// procs is what the decoder keeps of each process, by PID.
 	procs map[int32]*kept
 	gen   uint64 // counts rebuilds
+	// at is, after a rebuild, what is kept of the process at each position
+	// of the order; twice says whether the order named a PID twice.
+	at    []*kept
+	twice bool
 }
 
 // kept is what a Decoder keeps of one process.
@@ -219,6 +294,9 @@ type kept struct {
 	// unchanged processes, which nobody writes once rebuilt.
 	last *gpumonv1.Process
 	gen  uint64 // the rebuild that last listed it
+	// own is the rebuild that made last (figures off the wire, or a copy
+	// that columns changed): until the next, last is no earlier report's.
+	own uint64
 }
 
 // Decode rebuilds s's report from s.Processes (nothing to do without one)
@@ -245,6 +323,9 @@ func (d *Decoder) Decode(s *gpumonv1.Snapshot) error {
 		if len(g.Processes) > 0 {
 			return fmt.Errorf("%w: GPU %d's processes both in the report and in the delta", ErrMalformed, i)
 		}
+	}
+	if err := d.columns(pd.Columns, len(pd.Order)); err != nil {
+		return err
 	}
 	if d.procs == nil {
 		d.procs = map[int32]*kept{}
@@ -294,6 +375,9 @@ func (d *Decoder) Decode(s *gpumonv1.Snapshot) error {
 	if err != nil {
 		return err
 	}
+	if pd.Columns != nil {
+		d.apply(pd.Columns, procs)
+	}
 	for i, g := range pd.Gpus {
 		for _, p := range g.Processes {
 			k := d.procs[p.Pid]
@@ -323,7 +407,9 @@ func (d *Decoder) Decode(s *gpumonv1.Snapshot) error {
 // not: a PID's figures may come after where the walk first met it).
 func (d *Decoder) rebuild(pd *gpumonv1.ProcessDelta, changed map[int32]*gpumonv1.Process) (procs []*gpumonv1.Process, ok bool, err error) {
 	d.gen++
+	d.twice = false
 	procs = make([]*gpumonv1.Process, len(pd.Order))
+	d.at = slices.Grow(d.at[:0], len(pd.Order))[:len(pd.Order)]
 	next := 0 // the next of pd.Changed, without changed
 	for i, pid := range pd.Order {
 		var m *gpumonv1.Process
@@ -338,8 +424,11 @@ func (d *Decoder) rebuild(pd *gpumonv1.ProcessDelta, changed map[int32]*gpumonv1
 		if k == nil {
 			return nil, false, fmt.Errorf("%w: pid %d", ErrUnknownPID, pid)
 		}
-		if k.gen == d.gen && changed == nil {
-			return nil, false, nil // twice in the order
+		if k.gen == d.gen {
+			if changed == nil {
+				return nil, false, nil // twice in the order
+			}
+			d.twice = true
 		}
 		k.gen = d.gen
 		if m == nil {
@@ -349,15 +438,77 @@ func (d *Decoder) rebuild(pd *gpumonv1.ProcessDelta, changed map[int32]*gpumonv1
 			}
 		} else {
 			fill(m, k.facts)
+			k.own = d.gen
 		}
 		if m == nil {
 			return nil, false, fmt.Errorf("%w: pid %d", ErrUnknownPID, pid)
 		}
-		procs[i] = m
+		procs[i], d.at[i] = m, k
 		// m holds the same static facts: keep one message per process,
 		// not the one off the wire beside it. Kept at once, so a PID
 		// the order names twice is the same process both times.
 		k.facts, k.last = m, m
 	}
 	return procs, changed != nil || next == len(pd.Changed), nil
+}
+
+// columns checks c against an order of n processes and repairs its values
+// (Figure) before anything of the delta is taken.
+func (d *Decoder) columns(c *gpumonv1.FigureColumns, n int) error {
+	if c == nil {
+		return nil
+	}
+	for _, col := range []struct {
+		name   string
+		at     []uint32
+		values []float64
+	}{
+		{"cpu_percent", c.CpuPercentAt, c.CpuPercent},
+		{"memory_percent", c.MemoryPercentAt, c.MemoryPercent},
+		{"rss", c.RssAt, c.Rss},
+	} {
+		if len(col.at) != len(col.values) {
+			return fmt.Errorf("%w: %d positions for %d values of %s", ErrMalformed, len(col.at), len(col.values), col.name)
+		}
+		for _, at := range col.at {
+			if int(at) >= n {
+				return fmt.Errorf("%w: %s at position %d of %d processes", ErrMalformed, col.name, at, n)
+			}
+		}
+		if d.Figure != nil {
+			for i, v := range col.values {
+				col.values[i] = d.Figure(v)
+			}
+		}
+	}
+	return nil
+}
+
+// apply sets the values of c (checked by columns) in the processes of the
+// last rebuild, procs. A process that is an earlier report's is copied
+// first: reports never change once rebuilt.
+func (d *Decoder) apply(c *gpumonv1.FigureColumns, procs []*gpumonv1.Process) {
+	own := func(at uint32) *gpumonv1.Process {
+		k := d.at[at]
+		if k.own != d.gen {
+			p := copyProcess(k.last)
+			k.facts, k.last, k.own = p, p, d.gen
+		}
+		procs[at] = k.last
+		return k.last
+	}
+	for i, at := range c.CpuPercentAt {
+		own(at).CpuPercent = c.CpuPercent[i]
+	}
+	for i, at := range c.MemoryPercentAt {
+		own(at).MemoryPercent = c.MemoryPercent[i]
+	}
+	for i, at := range c.RssAt {
+		own(at).Rss = c.Rss[i]
+	}
+	if d.twice { // a PID named twice is the same process both times
+		for i, k := range d.at {
+			procs[i] = k.last
+		}
+	}
 }

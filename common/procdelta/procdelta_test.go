@@ -84,9 +84,16 @@ func randomSnapshot(rng *rand.Rand, seq uint64, pids []int32) *gpumonv1.Snapshot
 // rebuilds is exactly what the encoder was given, and steady snapshots carry
 // few static facts.
 func TestRoundTrip(t *testing.T) {
+	for _, columns := range []bool{false, true} {
+		t.Run(fmt.Sprintf("columns=%v", columns), func(t *testing.T) { testRoundTrip(t, columns) })
+	}
+}
+
+func testRoundTrip(t *testing.T, columns bool) {
 	rng := rand.New(rand.NewPCG(4, 9))
-	var enc Encoder
+	enc := Encoder{Columns: columns}
 	dec := Decoder{Max: 1000}
+	told := 0 // figures told as columns
 	pids := []int32{1, 2, 3, 4, 5}
 	full, facts := 0, 0
 	for seq := uint64(1); seq <= 500; seq++ {
@@ -111,6 +118,7 @@ func TestRoundTrip(t *testing.T) {
 			}
 		} else {
 			facts += len(s.Processes.GetFacts())
+			told += len(s.Processes.GetColumns().GetCpuPercentAt())
 			if seq%7 == 0 { // figures in another order than the processes: still the same report
 				ch := s.Processes.Changed
 				rng.Shuffle(len(ch), func(i, j int) { ch[i], ch[j] = ch[j], ch[i] })
@@ -121,7 +129,10 @@ func TestRoundTrip(t *testing.T) {
 	if full != 10 {
 		t.Errorf("%d full snapshots, want the 10 that have one PID twice", full)
 	}
-	t.Logf("%d static facts sent over 490 deltas", facts)
+	if columns != (told > 0) {
+		t.Errorf("%d CPU figures told as columns", told)
+	}
+	t.Logf("%d static facts sent over 490 deltas, %d CPU figures as columns", facts, told)
 }
 
 // TestPIDTwiceInOrder: a delta (not from Encoder, which never lists a PID
@@ -134,12 +145,16 @@ func TestPIDTwiceInOrder(t *testing.T) {
 		order   []int32
 		changed []*gpumonv1.Process
 		want    float64
+		columns *gpumonv1.FigureColumns
 	}{
-		{"twice", []int32{7, 7}, []*gpumonv1.Process{{Pid: 7, CpuPercent: 2}}, 2},
-		{"three times", []int32{7, 7, 7}, []*gpumonv1.Process{{Pid: 7, CpuPercent: 2}}, 2},
-		{"figures after another's", []int32{7, 8, 7}, []*gpumonv1.Process{{Pid: 8, CpuPercent: 2}, {Pid: 7, CpuPercent: 2}}, 2},
-		{"figures twice", []int32{7, 7}, []*gpumonv1.Process{{Pid: 7, CpuPercent: 39}, {Pid: 7, CpuPercent: 85}}, 85},
-		{"unchanged", []int32{7, 8, 7}, []*gpumonv1.Process{{Pid: 8, CpuPercent: 2}}, 1},
+		{"twice", []int32{7, 7}, []*gpumonv1.Process{{Pid: 7, CpuPercent: 2}}, 2, nil},
+		{"three times", []int32{7, 7, 7}, []*gpumonv1.Process{{Pid: 7, CpuPercent: 2}}, 2, nil},
+		{"figures after another's", []int32{7, 8, 7}, []*gpumonv1.Process{{Pid: 8, CpuPercent: 2}, {Pid: 7, CpuPercent: 2}}, 2, nil},
+		{"figures twice", []int32{7, 7}, []*gpumonv1.Process{{Pid: 7, CpuPercent: 39}, {Pid: 7, CpuPercent: 85}}, 85, nil},
+		{"unchanged", []int32{7, 8, 7}, []*gpumonv1.Process{{Pid: 8, CpuPercent: 2}}, 1, nil},
+		{"column", []int32{7, 7}, nil, 3, &gpumonv1.FigureColumns{CpuPercentAt: []uint32{0}, CpuPercent: []float64{3}}},
+		{"column at the second place", []int32{7, 8, 7}, nil, 4, &gpumonv1.FigureColumns{CpuPercentAt: []uint32{2}, CpuPercent: []float64{4}}},
+		{"column on figures", []int32{8, 7, 7}, []*gpumonv1.Process{{Pid: 7, CpuPercent: 2}}, 5, &gpumonv1.FigureColumns{CpuPercentAt: []uint32{1}, CpuPercent: []float64{5}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dec := Decoder{}
@@ -150,7 +165,8 @@ func TestPIDTwiceInOrder(t *testing.T) {
 				t.Fatal(err)
 			}
 			s := &gpumonv1.Snapshot{Seq: 2, Report: &gpumonv1.Report{SystemInfo: &gpumonv1.SystemInfo{}}, Processes: &gpumonv1.ProcessDelta{
-				Changed: tc.changed, Order: tc.order}}
+				Changed: tc.changed, Order: tc.order, Columns: tc.columns}}
+			firstSeven := first.Report.SystemInfo.Processes[0]
 			if err := dec.Decode(s); err != nil {
 				t.Fatal(err)
 			}
@@ -167,7 +183,45 @@ func TestPIDTwiceInOrder(t *testing.T) {
 				}
 				seven = p
 			}
+			if firstSeven.CpuPercent != 1 {
+				t.Errorf("the first report's process changed: %v", firstSeven)
+			}
 		})
+	}
+}
+
+// TestDeltasStayAsEncoded: a delta is not changed by later encoding (the
+// encoder updates in place only figures no delta holds), so a stream may
+// send it late.
+func TestDeltasStayAsEncoded(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 2))
+	enc := Encoder{Columns: true}
+	var encoded, want []*gpumonv1.Snapshot
+	for seq := uint64(1); seq <= 100; seq++ {
+		s := randomSnapshot(rng, seq, []int32{1, 2, 3, 4, 5, 6})
+		if !enc.Encode(s) {
+			t.Fatalf("seq %d: not a delta", seq)
+		}
+		encoded, want = append(encoded, s), append(want, proto.CloneOf(s))
+	}
+	for i := range encoded {
+		if !proto.Equal(encoded[i], want[i]) {
+			t.Fatalf("seq %d changed after later snapshots were encoded", i+1)
+		}
+	}
+}
+
+// TestCopyProcessCopiesEveryField: a copy has every field of the process,
+// unknown fields included.
+func TestCopyProcessCopiesEveryField(t *testing.T) {
+	p := everyField(5)
+	p.ProtoReflect().SetUnknown(protowire.AppendVarint(protowire.AppendTag(nil, 99, protowire.VarintType), 1))
+	c := copyProcess(p)
+	if !proto.Equal(c, p) {
+		t.Fatalf("copy\n%v\nof\n%v", c, p)
+	}
+	if c == p {
+		t.Fatal("not a copy")
 	}
 }
 
@@ -238,6 +292,18 @@ func TestSteadyDeltaIsSmall(t *testing.T) {
 // does not touch is the last report's message, and no later decode changes
 // a report already rebuilt.
 func TestCleanedOnArrivalAndShared(t *testing.T) {
+	for _, columns := range []bool{false, true} {
+		t.Run(fmt.Sprintf("columns=%v", columns), func(t *testing.T) { testCleanedOnArrivalAndShared(t, columns) })
+	}
+}
+
+func testCleanedOnArrivalAndShared(t *testing.T, columns bool) {
+	figure := func(f float64) float64 {
+		if math.IsNaN(f) {
+			return 0
+		}
+		return f
+	}
 	clean := func(p *gpumonv1.Process) {
 		p.Cmdline = strings.ToUpper(p.Cmdline)
 		if math.IsNaN(p.CpuPercent) {
@@ -261,8 +327,8 @@ func TestCleanedOnArrivalAndShared(t *testing.T) {
 	for pid := range int32(40) {
 		procs[pid+1] = &gpumonv1.Process{Pid: pid + 1, Name: "python", Cmdline: fmt.Sprintf("python run.py --n %d", pid), CpuPercent: 1}
 	}
-	var enc Encoder
-	dec := Decoder{Max: 1000, Clean: clean}
+	enc := Encoder{Columns: columns}
+	dec := Decoder{Max: 1000, Clean: clean, Figure: figure}
 	var rebuilt, want []*gpumonv1.Snapshot
 	shared := 0
 	for seq := uint64(1); seq <= 200; seq++ {
@@ -317,6 +383,12 @@ func TestCleanedOnArrivalAndShared(t *testing.T) {
 // meanwhile, which travel with the GPU's list; back on the system list with
 // the same figures, it has its new facts, not the last report's.
 func TestFactsOfAProcessOffTheSystemList(t *testing.T) {
+	for _, columns := range []bool{false, true} {
+		t.Run(fmt.Sprintf("columns=%v", columns), func(t *testing.T) { testFactsOfAProcessOffTheSystemList(t, columns) })
+	}
+}
+
+func testFactsOfAProcessOffTheSystemList(t *testing.T, columns bool) {
 	proc := func(ppid int32) *gpumonv1.Process {
 		return &gpumonv1.Process{Pid: 42, Name: "python", Ppid: ppid, Status: "sleeping", IsGpuProcess: true, GpuMemoryUsage: 100, GpuId: proto.Int32(0)}
 	}
@@ -327,9 +399,12 @@ func TestFactsOfAProcessOffTheSystemList(t *testing.T) {
 		}
 		return &gpumonv1.Snapshot{Seq: seq, Report: r}
 	}
-	var enc Encoder
+	enc := Encoder{Columns: columns}
 	dec := Decoder{Max: 100}
-	for _, s := range []*gpumonv1.Snapshot{snap(1, 1234, true), snap(2, 1, false), snap(3, 1, true)} {
+	for _, s := range []*gpumonv1.Snapshot{snap(1, 1234, true), snap(2, 1, false), snap(3, 1, true), snap(4, 1, true)} {
+		for _, p := range s.Report.SystemInfo.GetProcesses() {
+			p.CpuPercent = float64(s.Seq) // a figure a column carries
+		}
 		want := proto.CloneOf(s)
 		if !enc.Encode(s) {
 			t.Fatalf("seq %d: not a delta", s.Seq)
@@ -355,6 +430,13 @@ func TestDecodeRefuses(t *testing.T) {
 		{"processes twice", delta(&gpumonv1.ProcessDelta{}, &gpumonv1.Report{SystemInfo: &gpumonv1.SystemInfo{Processes: []*gpumonv1.Process{{Pid: 1}}}}), ErrMalformed},
 		{"GPU lists do not match GPUs", delta(&gpumonv1.ProcessDelta{Gpus: []*gpumonv1.GpuProcesses{{}}}, sys()), ErrMalformed},
 		{"too many facts", delta(&gpumonv1.ProcessDelta{Facts: []*gpumonv1.Process{{Pid: 1}, {Pid: 2}, {Pid: 3}}}, sys()), ErrTooMany},
+		{"column past the order", delta(&gpumonv1.ProcessDelta{Facts: []*gpumonv1.Process{{Pid: 1}}, Changed: []*gpumonv1.Process{{Pid: 1}}, Order: []int32{1},
+			Columns: &gpumonv1.FigureColumns{RssAt: []uint32{1}, Rss: []float64{5}}}, sys()), ErrMalformed},
+		{"more positions than values", delta(&gpumonv1.ProcessDelta{Facts: []*gpumonv1.Process{{Pid: 1}}, Changed: []*gpumonv1.Process{{Pid: 1}}, Order: []int32{1},
+			Columns: &gpumonv1.FigureColumns{CpuPercentAt: []uint32{0, 0}, CpuPercent: []float64{5}}}, sys()), ErrMalformed},
+		{"more values than positions", delta(&gpumonv1.ProcessDelta{Facts: []*gpumonv1.Process{{Pid: 1}}, Changed: []*gpumonv1.Process{{Pid: 1}}, Order: []int32{1},
+			Columns: &gpumonv1.FigureColumns{MemoryPercentAt: []uint32{0}, MemoryPercent: []float64{5, 6}}}, sys()), ErrMalformed},
+		{"columns without processes", delta(&gpumonv1.ProcessDelta{Columns: &gpumonv1.FigureColumns{CpuPercentAt: []uint32{0}, CpuPercent: []float64{5}}}, sys()), ErrMalformed},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			d := Decoder{Max: 2}
@@ -455,10 +537,21 @@ func TestSameSessionIsProtoEqual(t *testing.T) {
 // BenchmarkEncodeDecode: one 300-process snapshot through the agent's
 // encoder and the hub's decoder, every process's CPU % moving (the load
 // generator's machines) and 20 of 300 moving (a steady machine).
+// BenchmarkEncodeDecode is a snapshot of 300 processes encoded and
+// decoded, on the wire (bytes in between) or not; their figures told whole
+// or as columns.
 func BenchmarkEncodeDecode(b *testing.B) {
-	for _, moving := range []int{300, 20} {
-		b.Run(fmt.Sprintf("moving=%d", moving), func(b *testing.B) {
-			var enc Encoder
+	for _, c := range []struct {
+		moving        int
+		columns, wire bool
+	}{{300, false, false}, {20, false, false}, {300, false, true}, {300, true, true}, {20, true, true}} {
+		name := fmt.Sprintf("moving=%d", c.moving)
+		if c.wire {
+			name += fmt.Sprintf("/wire/columns=%v", c.columns)
+		}
+		moving := c.moving
+		b.Run(name, func(b *testing.B) {
+			enc := Encoder{Columns: c.columns}
 			var dec Decoder
 			mk := func(seq uint64) *gpumonv1.Snapshot {
 				r := &gpumonv1.Report{Hostname: "h", SystemInfo: &gpumonv1.SystemInfo{}}
@@ -484,6 +577,16 @@ func BenchmarkEncodeDecode(b *testing.B) {
 				n++
 				b.StartTimer()
 				enc.Encode(s)
+				if c.wire {
+					data, err := proto.Marshal(s)
+					if err != nil {
+						b.Fatal(err)
+					}
+					s = new(gpumonv1.Snapshot)
+					if err := proto.Unmarshal(data, s); err != nil {
+						b.Fatal(err)
+					}
+				}
 				if err := dec.Decode(s); err != nil {
 					b.Fatal(err)
 				}

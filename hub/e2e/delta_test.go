@@ -84,8 +84,15 @@ func deltaReports(n int, start time.Time) []*gpumonv1.Report {
 // full snapshots (one machine) and as deltas (another), the deltas over two
 // streams with a reconnect and a replay of acknowledged samples between,
 // and finds the same reports on the documented route, the native route and
-// the watch stream, and the same history.
+// the watch stream, and the same history; with figures told whole and as
+// columns.
 func TestDeltasGiveWhatFullSnapshotsGive(t *testing.T) {
+	for _, columns := range []bool{false, true} {
+		t.Run(fmt.Sprintf("columns=%v", columns), func(t *testing.T) { testDeltasGiveWhatFullSnapshotsGive(t, columns) })
+	}
+}
+
+func testDeltasGiveWhatFullSnapshotsGive(t *testing.T, columns bool) {
 	h := newHub(t)
 	watch := collectWatch(t, h.http+"/api/v1/watch?include_report=true")
 	full := connectHand(t, h, helloFor("full-host", "full-id"))
@@ -95,14 +102,19 @@ func TestDeltasGiveWhatFullSnapshotsGive(t *testing.T) {
 	if !slices.Contains(delta.welcome.GetCapabilities(), procdelta.Capability) {
 		t.Fatalf("welcome capabilities %v: the hub does not take deltas", delta.welcome.GetCapabilities())
 	}
+	if columns && !slices.Contains(delta.welcome.GetCapabilities(), procdelta.ColumnsCapability) {
+		t.Fatalf("welcome capabilities %v: the hub does not take columns", delta.welcome.GetCapabilities())
+	}
+	told := 0 // processes whose figures went as columns
 	const n = 30
 	reports := deltaReports(n, time.Now().Add(-time.Minute).Truncate(time.Millisecond))
-	var enc procdelta.Encoder
+	enc := procdelta.Encoder{Columns: columns}
 	sendDelta := func(a *handAgent, seq int) {
 		s := &gpumonv1.Snapshot{Seq: uint64(seq + 1), Report: proto.Clone(reports[seq]).(*gpumonv1.Report)}
 		if !enc.Encode(s) {
 			t.Fatalf("sample %d could not be a delta", seq)
 		}
+		told += len(s.GetProcesses().GetColumns().GetCpuPercentAt())
 		if err := a.sendMsg(&gpumonv1.ConnectRequest{Msg: &gpumonv1.ConnectRequest_Snapshot{Snapshot: s}}); err != nil {
 			t.Fatal(err)
 		}
@@ -120,7 +132,7 @@ func TestDeltasGiveWhatFullSnapshotsGive(t *testing.T) {
 	// A new stream: the hub starts over, and so does the agent; samples 16
 	// to 20 are replayed (acknowledged already: held once), then the rest.
 	delta.close()
-	enc = procdelta.Encoder{}
+	enc = procdelta.Encoder{Columns: columns}
 	delta = connectHand(t, h, helloDelta)
 	for i := 15; i < n; i++ {
 		sendDelta(delta, i)
@@ -180,7 +192,10 @@ func TestDeltasGiveWhatFullSnapshotsGive(t *testing.T) {
 			t.Fatalf("watch: the sample of %s differs:\nfull  %s\ndelta %s", ts, brief(fr), brief(dr))
 		}
 	}
-	t.Logf("watch: %d samples seen of both machines", both)
+	if columns != (told > 0) {
+		t.Errorf("%d CPU figures went as columns", told)
+	}
+	t.Logf("watch: %d samples seen of both machines; %d CPU figures went as columns", both, told)
 }
 
 // TestBadDeltasEndTheStream: a delta naming a process the stream never

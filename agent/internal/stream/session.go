@@ -110,7 +110,7 @@ func (c *Client) session(ctx context.Context, client hubClient) (welcomed bool, 
 	// or another, restarted or not) starts from full static facts.
 	var enc *procdelta.Encoder
 	if !c.cfg.FullSnapshots && slices.Contains(welcome.GetCapabilities(), procdelta.Capability) {
-		enc = &procdelta.Encoder{}
+		enc = &procdelta.Encoder{Columns: slices.Contains(welcome.GetCapabilities(), procdelta.ColumnsCapability)}
 	}
 	results := make(chan *gpumonv1.CommandResult, 16)
 	errc := make(chan error, 2)

@@ -636,7 +636,11 @@ type ProcessDelta struct {
 	// PIDs whose static facts and figures the hub can forget.
 	Ended []int32 `protobuf:"varint,4,rep,packed,name=ended,proto3" json:"ended,omitempty"`
 	// The PIDs of system_info.processes, in the report's order.
-	Order         []int32 `protobuf:"varint,5,rep,packed,name=order,proto3" json:"order,omitempty"`
+	Order []int32 `protobuf:"varint,5,rep,packed,name=order,proto3" json:"order,omitempty"`
+	// Set only when the hub has the "delta_columns" capability (Welcome):
+	// new values of processes whose figures changed in cpu_percent,
+	// memory_percent or rss alone. Such a process is not in changed.
+	Columns       *FigureColumns `protobuf:"bytes,6,opt,name=columns,proto3" json:"columns,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -706,6 +710,101 @@ func (x *ProcessDelta) GetOrder() []int32 {
 	return nil
 }
 
+func (x *ProcessDelta) GetColumns() *FigureColumns {
+	if x != nil {
+		return x.Columns
+	}
+	return nil
+}
+
+// FigureColumns carry three moving figures of a ProcessDelta's processes
+// as columns: for each figure, the positions in ProcessDelta.order of the
+// processes whose value changed (increasing), and their new values, one
+// per position. A process keeps its other figures from the last report.
+type FigureColumns struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	CpuPercentAt    []uint32               `protobuf:"varint,1,rep,packed,name=cpu_percent_at,json=cpuPercentAt,proto3" json:"cpu_percent_at,omitempty"`
+	CpuPercent      []float64              `protobuf:"fixed64,2,rep,packed,name=cpu_percent,json=cpuPercent,proto3" json:"cpu_percent,omitempty"`
+	MemoryPercentAt []uint32               `protobuf:"varint,3,rep,packed,name=memory_percent_at,json=memoryPercentAt,proto3" json:"memory_percent_at,omitempty"`
+	MemoryPercent   []float64              `protobuf:"fixed64,4,rep,packed,name=memory_percent,json=memoryPercent,proto3" json:"memory_percent,omitempty"`
+	RssAt           []uint32               `protobuf:"varint,5,rep,packed,name=rss_at,json=rssAt,proto3" json:"rss_at,omitempty"`
+	Rss             []float64              `protobuf:"fixed64,6,rep,packed,name=rss,proto3" json:"rss,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *FigureColumns) Reset() {
+	*x = FigureColumns{}
+	mi := &file_gpumon_v1_agent_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FigureColumns) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FigureColumns) ProtoMessage() {}
+
+func (x *FigureColumns) ProtoReflect() protoreflect.Message {
+	mi := &file_gpumon_v1_agent_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FigureColumns.ProtoReflect.Descriptor instead.
+func (*FigureColumns) Descriptor() ([]byte, []int) {
+	return file_gpumon_v1_agent_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *FigureColumns) GetCpuPercentAt() []uint32 {
+	if x != nil {
+		return x.CpuPercentAt
+	}
+	return nil
+}
+
+func (x *FigureColumns) GetCpuPercent() []float64 {
+	if x != nil {
+		return x.CpuPercent
+	}
+	return nil
+}
+
+func (x *FigureColumns) GetMemoryPercentAt() []uint32 {
+	if x != nil {
+		return x.MemoryPercentAt
+	}
+	return nil
+}
+
+func (x *FigureColumns) GetMemoryPercent() []float64 {
+	if x != nil {
+		return x.MemoryPercent
+	}
+	return nil
+}
+
+func (x *FigureColumns) GetRssAt() []uint32 {
+	if x != nil {
+		return x.RssAt
+	}
+	return nil
+}
+
+func (x *FigureColumns) GetRss() []float64 {
+	if x != nil {
+		return x.Rss
+	}
+	return nil
+}
+
 // GpuProcesses are one GPU's processes in a ProcessDelta.
 type GpuProcesses struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -716,7 +815,7 @@ type GpuProcesses struct {
 
 func (x *GpuProcesses) Reset() {
 	*x = GpuProcesses{}
-	mi := &file_gpumon_v1_agent_proto_msgTypes[7]
+	mi := &file_gpumon_v1_agent_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -728,7 +827,7 @@ func (x *GpuProcesses) String() string {
 func (*GpuProcesses) ProtoMessage() {}
 
 func (x *GpuProcesses) ProtoReflect() protoreflect.Message {
-	mi := &file_gpumon_v1_agent_proto_msgTypes[7]
+	mi := &file_gpumon_v1_agent_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -741,7 +840,7 @@ func (x *GpuProcesses) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GpuProcesses.ProtoReflect.Descriptor instead.
 func (*GpuProcesses) Descriptor() ([]byte, []int) {
-	return file_gpumon_v1_agent_proto_rawDescGZIP(), []int{7}
+	return file_gpumon_v1_agent_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *GpuProcesses) GetProcesses() []*Process {
@@ -769,7 +868,8 @@ type Welcome struct {
 	// True when another machine already holds this hostname and machine id:
 	// this stream is listed apart under machine_key, as a conflict.
 	IdentityConflict bool `protobuf:"varint,6,opt,name=identity_conflict,json=identityConflict,proto3" json:"identity_conflict,omitempty"`
-	// What this hub takes beyond the basics: "deltas" (Snapshot.processes).
+	// What this hub takes beyond the basics: "deltas" (Snapshot.processes),
+	// "delta_columns" (ProcessDelta.columns).
 	Capabilities []string `protobuf:"bytes,7,rep,name=capabilities,proto3" json:"capabilities,omitempty"`
 	// The most processes a report of this stream lists (the hub's
 	// --max-report-processes; 0: not said). An agent on a machine running
@@ -782,7 +882,7 @@ type Welcome struct {
 
 func (x *Welcome) Reset() {
 	*x = Welcome{}
-	mi := &file_gpumon_v1_agent_proto_msgTypes[8]
+	mi := &file_gpumon_v1_agent_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -794,7 +894,7 @@ func (x *Welcome) String() string {
 func (*Welcome) ProtoMessage() {}
 
 func (x *Welcome) ProtoReflect() protoreflect.Message {
-	mi := &file_gpumon_v1_agent_proto_msgTypes[8]
+	mi := &file_gpumon_v1_agent_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -807,7 +907,7 @@ func (x *Welcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Welcome.ProtoReflect.Descriptor instead.
 func (*Welcome) Descriptor() ([]byte, []int) {
-	return file_gpumon_v1_agent_proto_rawDescGZIP(), []int{8}
+	return file_gpumon_v1_agent_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Welcome) GetInterval() *durationpb.Duration {
@@ -876,7 +976,7 @@ type Ack struct {
 
 func (x *Ack) Reset() {
 	*x = Ack{}
-	mi := &file_gpumon_v1_agent_proto_msgTypes[9]
+	mi := &file_gpumon_v1_agent_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -888,7 +988,7 @@ func (x *Ack) String() string {
 func (*Ack) ProtoMessage() {}
 
 func (x *Ack) ProtoReflect() protoreflect.Message {
-	mi := &file_gpumon_v1_agent_proto_msgTypes[9]
+	mi := &file_gpumon_v1_agent_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -901,7 +1001,7 @@ func (x *Ack) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ack.ProtoReflect.Descriptor instead.
 func (*Ack) Descriptor() ([]byte, []int) {
-	return file_gpumon_v1_agent_proto_rawDescGZIP(), []int{9}
+	return file_gpumon_v1_agent_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Ack) GetSeq() uint64 {
@@ -928,7 +1028,7 @@ type Command struct {
 
 func (x *Command) Reset() {
 	*x = Command{}
-	mi := &file_gpumon_v1_agent_proto_msgTypes[10]
+	mi := &file_gpumon_v1_agent_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -940,7 +1040,7 @@ func (x *Command) String() string {
 func (*Command) ProtoMessage() {}
 
 func (x *Command) ProtoReflect() protoreflect.Message {
-	mi := &file_gpumon_v1_agent_proto_msgTypes[10]
+	mi := &file_gpumon_v1_agent_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -953,7 +1053,7 @@ func (x *Command) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Command.ProtoReflect.Descriptor instead.
 func (*Command) Descriptor() ([]byte, []int) {
-	return file_gpumon_v1_agent_proto_rawDescGZIP(), []int{10}
+	return file_gpumon_v1_agent_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Command) GetRequestId() string {
@@ -1029,7 +1129,7 @@ type SetIntervalCommand struct {
 
 func (x *SetIntervalCommand) Reset() {
 	*x = SetIntervalCommand{}
-	mi := &file_gpumon_v1_agent_proto_msgTypes[11]
+	mi := &file_gpumon_v1_agent_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1041,7 +1141,7 @@ func (x *SetIntervalCommand) String() string {
 func (*SetIntervalCommand) ProtoMessage() {}
 
 func (x *SetIntervalCommand) ProtoReflect() protoreflect.Message {
-	mi := &file_gpumon_v1_agent_proto_msgTypes[11]
+	mi := &file_gpumon_v1_agent_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1054,7 +1154,7 @@ func (x *SetIntervalCommand) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetIntervalCommand.ProtoReflect.Descriptor instead.
 func (*SetIntervalCommand) Descriptor() ([]byte, []int) {
-	return file_gpumon_v1_agent_proto_rawDescGZIP(), []int{11}
+	return file_gpumon_v1_agent_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *SetIntervalCommand) GetInterval() *durationpb.Duration {
@@ -1073,7 +1173,7 @@ type SampleNowCommand struct {
 
 func (x *SampleNowCommand) Reset() {
 	*x = SampleNowCommand{}
-	mi := &file_gpumon_v1_agent_proto_msgTypes[12]
+	mi := &file_gpumon_v1_agent_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1085,7 +1185,7 @@ func (x *SampleNowCommand) String() string {
 func (*SampleNowCommand) ProtoMessage() {}
 
 func (x *SampleNowCommand) ProtoReflect() protoreflect.Message {
-	mi := &file_gpumon_v1_agent_proto_msgTypes[12]
+	mi := &file_gpumon_v1_agent_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1098,7 +1198,7 @@ func (x *SampleNowCommand) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SampleNowCommand.ProtoReflect.Descriptor instead.
 func (*SampleNowCommand) Descriptor() ([]byte, []int) {
-	return file_gpumon_v1_agent_proto_rawDescGZIP(), []int{12}
+	return file_gpumon_v1_agent_proto_rawDescGZIP(), []int{13}
 }
 
 // KillCommand asks the agent to signal processes.
@@ -1113,7 +1213,7 @@ type KillCommand struct {
 
 func (x *KillCommand) Reset() {
 	*x = KillCommand{}
-	mi := &file_gpumon_v1_agent_proto_msgTypes[13]
+	mi := &file_gpumon_v1_agent_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1125,7 +1225,7 @@ func (x *KillCommand) String() string {
 func (*KillCommand) ProtoMessage() {}
 
 func (x *KillCommand) ProtoReflect() protoreflect.Message {
-	mi := &file_gpumon_v1_agent_proto_msgTypes[13]
+	mi := &file_gpumon_v1_agent_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1138,7 +1238,7 @@ func (x *KillCommand) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KillCommand.ProtoReflect.Descriptor instead.
 func (*KillCommand) Descriptor() ([]byte, []int) {
-	return file_gpumon_v1_agent_proto_rawDescGZIP(), []int{13}
+	return file_gpumon_v1_agent_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *KillCommand) GetPids() []int32 {
@@ -1169,7 +1269,7 @@ type CommandResult struct {
 
 func (x *CommandResult) Reset() {
 	*x = CommandResult{}
-	mi := &file_gpumon_v1_agent_proto_msgTypes[14]
+	mi := &file_gpumon_v1_agent_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1181,7 +1281,7 @@ func (x *CommandResult) String() string {
 func (*CommandResult) ProtoMessage() {}
 
 func (x *CommandResult) ProtoReflect() protoreflect.Message {
-	mi := &file_gpumon_v1_agent_proto_msgTypes[14]
+	mi := &file_gpumon_v1_agent_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1194,7 +1294,7 @@ func (x *CommandResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommandResult.ProtoReflect.Descriptor instead.
 func (*CommandResult) Descriptor() ([]byte, []int) {
-	return file_gpumon_v1_agent_proto_rawDescGZIP(), []int{14}
+	return file_gpumon_v1_agent_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *CommandResult) GetRequestId() string {
@@ -1238,7 +1338,7 @@ type KillResult struct {
 
 func (x *KillResult) Reset() {
 	*x = KillResult{}
-	mi := &file_gpumon_v1_agent_proto_msgTypes[15]
+	mi := &file_gpumon_v1_agent_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1250,7 +1350,7 @@ func (x *KillResult) String() string {
 func (*KillResult) ProtoMessage() {}
 
 func (x *KillResult) ProtoReflect() protoreflect.Message {
-	mi := &file_gpumon_v1_agent_proto_msgTypes[15]
+	mi := &file_gpumon_v1_agent_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1263,7 +1363,7 @@ func (x *KillResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KillResult.ProtoReflect.Descriptor instead.
 func (*KillResult) Descriptor() ([]byte, []int) {
-	return file_gpumon_v1_agent_proto_rawDescGZIP(), []int{15}
+	return file_gpumon_v1_agent_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *KillResult) GetPid() int32 {
@@ -1340,13 +1440,22 @@ const file_gpumon_v1_agent_proto_rawDesc = "" +
 	"\bSnapshot\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12)\n" +
 	"\x06report\x18\x02 \x01(\v2\x11.gpumon.v1.ReportR\x06report\x125\n" +
-	"\tprocesses\x18\x03 \x01(\v2\x17.gpumon.v1.ProcessDeltaR\tprocesses\"\xbf\x01\n" +
+	"\tprocesses\x18\x03 \x01(\v2\x17.gpumon.v1.ProcessDeltaR\tprocesses\"\xf3\x01\n" +
 	"\fProcessDelta\x12(\n" +
 	"\x05facts\x18\x01 \x03(\v2\x12.gpumon.v1.ProcessR\x05facts\x12,\n" +
 	"\achanged\x18\x02 \x03(\v2\x12.gpumon.v1.ProcessR\achanged\x12+\n" +
 	"\x04gpus\x18\x03 \x03(\v2\x17.gpumon.v1.GpuProcessesR\x04gpus\x12\x14\n" +
 	"\x05ended\x18\x04 \x03(\x05R\x05ended\x12\x14\n" +
-	"\x05order\x18\x05 \x03(\x05R\x05order\"@\n" +
+	"\x05order\x18\x05 \x03(\x05R\x05order\x122\n" +
+	"\acolumns\x18\x06 \x01(\v2\x18.gpumon.v1.FigureColumnsR\acolumns\"\xd2\x01\n" +
+	"\rFigureColumns\x12$\n" +
+	"\x0ecpu_percent_at\x18\x01 \x03(\rR\fcpuPercentAt\x12\x1f\n" +
+	"\vcpu_percent\x18\x02 \x03(\x01R\n" +
+	"cpuPercent\x12*\n" +
+	"\x11memory_percent_at\x18\x03 \x03(\rR\x0fmemoryPercentAt\x12%\n" +
+	"\x0ememory_percent\x18\x04 \x03(\x01R\rmemoryPercent\x12\x15\n" +
+	"\x06rss_at\x18\x05 \x03(\rR\x05rssAt\x12\x10\n" +
+	"\x03rss\x18\x06 \x03(\x01R\x03rss\"@\n" +
 	"\fGpuProcesses\x120\n" +
 	"\tprocesses\x18\x01 \x03(\v2\x12.gpumon.v1.ProcessR\tprocesses\"\xba\x02\n" +
 	"\aWelcome\x125\n" +
@@ -1402,7 +1511,7 @@ func file_gpumon_v1_agent_proto_rawDescGZIP() []byte {
 	return file_gpumon_v1_agent_proto_rawDescData
 }
 
-var file_gpumon_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_gpumon_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_gpumon_v1_agent_proto_goTypes = []any{
 	(*ConnectRequest)(nil),      // 0: gpumon.v1.ConnectRequest
 	(*ConnectResponse)(nil),     // 1: gpumon.v1.ConnectResponse
@@ -1411,49 +1520,51 @@ var file_gpumon_v1_agent_proto_goTypes = []any{
 	(*GpuInfo)(nil),             // 4: gpumon.v1.GpuInfo
 	(*Snapshot)(nil),            // 5: gpumon.v1.Snapshot
 	(*ProcessDelta)(nil),        // 6: gpumon.v1.ProcessDelta
-	(*GpuProcesses)(nil),        // 7: gpumon.v1.GpuProcesses
-	(*Welcome)(nil),             // 8: gpumon.v1.Welcome
-	(*Ack)(nil),                 // 9: gpumon.v1.Ack
-	(*Command)(nil),             // 10: gpumon.v1.Command
-	(*SetIntervalCommand)(nil),  // 11: gpumon.v1.SetIntervalCommand
-	(*SampleNowCommand)(nil),    // 12: gpumon.v1.SampleNowCommand
-	(*KillCommand)(nil),         // 13: gpumon.v1.KillCommand
-	(*CommandResult)(nil),       // 14: gpumon.v1.CommandResult
-	(*KillResult)(nil),          // 15: gpumon.v1.KillResult
-	(*durationpb.Duration)(nil), // 16: google.protobuf.Duration
-	(*Report)(nil),              // 17: gpumon.v1.Report
-	(*Process)(nil),             // 18: gpumon.v1.Process
+	(*FigureColumns)(nil),       // 7: gpumon.v1.FigureColumns
+	(*GpuProcesses)(nil),        // 8: gpumon.v1.GpuProcesses
+	(*Welcome)(nil),             // 9: gpumon.v1.Welcome
+	(*Ack)(nil),                 // 10: gpumon.v1.Ack
+	(*Command)(nil),             // 11: gpumon.v1.Command
+	(*SetIntervalCommand)(nil),  // 12: gpumon.v1.SetIntervalCommand
+	(*SampleNowCommand)(nil),    // 13: gpumon.v1.SampleNowCommand
+	(*KillCommand)(nil),         // 14: gpumon.v1.KillCommand
+	(*CommandResult)(nil),       // 15: gpumon.v1.CommandResult
+	(*KillResult)(nil),          // 16: gpumon.v1.KillResult
+	(*durationpb.Duration)(nil), // 17: google.protobuf.Duration
+	(*Report)(nil),              // 18: gpumon.v1.Report
+	(*Process)(nil),             // 19: gpumon.v1.Process
 }
 var file_gpumon_v1_agent_proto_depIdxs = []int32{
 	2,  // 0: gpumon.v1.ConnectRequest.hello:type_name -> gpumon.v1.Hello
 	5,  // 1: gpumon.v1.ConnectRequest.snapshot:type_name -> gpumon.v1.Snapshot
-	14, // 2: gpumon.v1.ConnectRequest.command_result:type_name -> gpumon.v1.CommandResult
-	8,  // 3: gpumon.v1.ConnectResponse.welcome:type_name -> gpumon.v1.Welcome
-	9,  // 4: gpumon.v1.ConnectResponse.ack:type_name -> gpumon.v1.Ack
-	10, // 5: gpumon.v1.ConnectResponse.command:type_name -> gpumon.v1.Command
+	15, // 2: gpumon.v1.ConnectRequest.command_result:type_name -> gpumon.v1.CommandResult
+	9,  // 3: gpumon.v1.ConnectResponse.welcome:type_name -> gpumon.v1.Welcome
+	10, // 4: gpumon.v1.ConnectResponse.ack:type_name -> gpumon.v1.Ack
+	11, // 5: gpumon.v1.ConnectResponse.command:type_name -> gpumon.v1.Command
 	3,  // 6: gpumon.v1.Hello.inventory:type_name -> gpumon.v1.Inventory
-	16, // 7: gpumon.v1.Hello.interval:type_name -> google.protobuf.Duration
-	16, // 8: gpumon.v1.Hello.buffer:type_name -> google.protobuf.Duration
+	17, // 7: gpumon.v1.Hello.interval:type_name -> google.protobuf.Duration
+	17, // 8: gpumon.v1.Hello.buffer:type_name -> google.protobuf.Duration
 	4,  // 9: gpumon.v1.Inventory.gpus:type_name -> gpumon.v1.GpuInfo
-	17, // 10: gpumon.v1.Snapshot.report:type_name -> gpumon.v1.Report
+	18, // 10: gpumon.v1.Snapshot.report:type_name -> gpumon.v1.Report
 	6,  // 11: gpumon.v1.Snapshot.processes:type_name -> gpumon.v1.ProcessDelta
-	18, // 12: gpumon.v1.ProcessDelta.facts:type_name -> gpumon.v1.Process
-	18, // 13: gpumon.v1.ProcessDelta.changed:type_name -> gpumon.v1.Process
-	7,  // 14: gpumon.v1.ProcessDelta.gpus:type_name -> gpumon.v1.GpuProcesses
-	18, // 15: gpumon.v1.GpuProcesses.processes:type_name -> gpumon.v1.Process
-	16, // 16: gpumon.v1.Welcome.interval:type_name -> google.protobuf.Duration
-	11, // 17: gpumon.v1.Command.set_interval:type_name -> gpumon.v1.SetIntervalCommand
-	12, // 18: gpumon.v1.Command.sample_now:type_name -> gpumon.v1.SampleNowCommand
-	13, // 19: gpumon.v1.Command.kill:type_name -> gpumon.v1.KillCommand
-	16, // 20: gpumon.v1.SetIntervalCommand.interval:type_name -> google.protobuf.Duration
-	15, // 21: gpumon.v1.CommandResult.kill_results:type_name -> gpumon.v1.KillResult
-	0,  // 22: gpumon.v1.AgentService.Connect:input_type -> gpumon.v1.ConnectRequest
-	1,  // 23: gpumon.v1.AgentService.Connect:output_type -> gpumon.v1.ConnectResponse
-	23, // [23:24] is the sub-list for method output_type
-	22, // [22:23] is the sub-list for method input_type
-	22, // [22:22] is the sub-list for extension type_name
-	22, // [22:22] is the sub-list for extension extendee
-	0,  // [0:22] is the sub-list for field type_name
+	19, // 12: gpumon.v1.ProcessDelta.facts:type_name -> gpumon.v1.Process
+	19, // 13: gpumon.v1.ProcessDelta.changed:type_name -> gpumon.v1.Process
+	8,  // 14: gpumon.v1.ProcessDelta.gpus:type_name -> gpumon.v1.GpuProcesses
+	7,  // 15: gpumon.v1.ProcessDelta.columns:type_name -> gpumon.v1.FigureColumns
+	19, // 16: gpumon.v1.GpuProcesses.processes:type_name -> gpumon.v1.Process
+	17, // 17: gpumon.v1.Welcome.interval:type_name -> google.protobuf.Duration
+	12, // 18: gpumon.v1.Command.set_interval:type_name -> gpumon.v1.SetIntervalCommand
+	13, // 19: gpumon.v1.Command.sample_now:type_name -> gpumon.v1.SampleNowCommand
+	14, // 20: gpumon.v1.Command.kill:type_name -> gpumon.v1.KillCommand
+	17, // 21: gpumon.v1.SetIntervalCommand.interval:type_name -> google.protobuf.Duration
+	16, // 22: gpumon.v1.CommandResult.kill_results:type_name -> gpumon.v1.KillResult
+	0,  // 23: gpumon.v1.AgentService.Connect:input_type -> gpumon.v1.ConnectRequest
+	1,  // 24: gpumon.v1.AgentService.Connect:output_type -> gpumon.v1.ConnectResponse
+	24, // [24:25] is the sub-list for method output_type
+	23, // [23:24] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_gpumon_v1_agent_proto_init() }
@@ -1473,7 +1584,7 @@ func file_gpumon_v1_agent_proto_init() {
 		(*ConnectResponse_Command)(nil),
 	}
 	file_gpumon_v1_agent_proto_msgTypes[4].OneofWrappers = []any{}
-	file_gpumon_v1_agent_proto_msgTypes[10].OneofWrappers = []any{
+	file_gpumon_v1_agent_proto_msgTypes[11].OneofWrappers = []any{
 		(*Command_SetInterval)(nil),
 		(*Command_SampleNow)(nil),
 		(*Command_Kill)(nil),
@@ -1484,7 +1595,7 @@ func file_gpumon_v1_agent_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_gpumon_v1_agent_proto_rawDesc), len(file_gpumon_v1_agent_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   16,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

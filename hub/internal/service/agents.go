@@ -127,14 +127,14 @@ func (a *Agents) Connect(stream gpumonv1.AgentService_ConnectServer) error {
 
 	welcome := &gpumonv1.Welcome{
 		Interval: durationpb.New(interval), LastSeq: w.LastSeq, MachineKey: m.Key, HubVersion: a.Version,
-		MachineSecret: w.Secret, IdentityConflict: w.Conflict, Capabilities: []string{procdelta.Capability},
+		MachineSecret: w.Secret, IdentityConflict: w.Conflict, Capabilities: []string{procdelta.Capability, procdelta.ColumnsCapability},
 		MaxProcesses: uint32(a.Capacity.WithDefaults().MaxProcesses),
 	}
 	// Process deltas are told against this stream only (SPEC §4.9): the
 	// decoder starts empty, as the agent's encoder does.
 	var deltas *procdelta.Decoder
 	if slices.Contains(hello.GetCapabilities(), procdelta.Capability) {
-		deltas = &procdelta.Decoder{Max: 2 * a.Capacity.WithDefaults().MaxProcesses, Clean: validate.Process}
+		deltas = &procdelta.Decoder{Max: 2 * a.Capacity.WithDefaults().MaxProcesses, Clean: validate.Process, Figure: validate.Figure}
 	}
 	if err := stream.Send(&gpumonv1.ConnectResponse{Msg: &gpumonv1.ConnectResponse_Welcome{Welcome: welcome}}); err != nil {
 		return err

@@ -68,16 +68,20 @@ func BenchmarkIngest(b *testing.B) {
 // whole or as a delta, from its bytes on: decoding, rebuilding the report,
 // validation, fleet state, history. As a delta it is steady (no figure
 // moved) or, the hard case, every process's CPU % moved (the load
-// generator's machines).
+// generator's machines), its figures told whole or as columns.
 func BenchmarkIngestDelta(b *testing.B) {
 	for _, c := range []struct {
-		delta  bool
-		moving int
-	}{{false, 0}, {true, 0}, {true, 300}} {
+		delta   bool
+		moving  int
+		columns bool
+	}{{false, 0, false}, {true, 0, false}, {true, 300, false}, {true, 300, true}} {
 		delta := c.delta
 		name := fmt.Sprintf("delta=%v", delta)
 		if c.moving > 0 {
 			name += fmt.Sprintf("/moving=%d", c.moving)
+		}
+		if c.columns {
+			name += "/columns"
 		}
 		b.Run(name, func(b *testing.B) {
 			f := fleet.New(nil)
@@ -88,7 +92,7 @@ func BenchmarkIngestDelta(b *testing.B) {
 			defer s.Close()
 			a := &Agents{Fleet: f, Stats: &Stats{}, Sink: s}
 			m, _ := f.Attach(fleet.Hello{Hello: &gpumonv1.Hello{Hostname: "h", MachineId: "m", Epoch: 1}, Conn: fleet.NewAgentConn(false)})
-			var enc procdelta.Encoder
+			enc := procdelta.Encoder{Columns: c.columns}
 			var dec *procdelta.Decoder
 			encode := func(seq uint64) []byte {
 				snap := &gpumonv1.Snapshot{Seq: seq, Report: benchReport()}
@@ -107,7 +111,7 @@ func BenchmarkIngestDelta(b *testing.B) {
 			// last one recorded, and history looks for it first).
 			start := time.Now().Add(-10 * time.Minute)
 			if delta {
-				dec = &procdelta.Decoder{Clean: validate.Process}
+				dec = &procdelta.Decoder{Clean: validate.Process, Figure: validate.Figure}
 				first := new(gpumonv1.Snapshot) // the stream's first: every static fact
 				_ = proto.Unmarshal(encode(1), first)
 				first.Report.Timestamp = timestamppb.New(start)

@@ -69,6 +69,13 @@ func RebuiltReport(r *gpumonv1.Report) error { return report(r, false) }
 // Process cleans one process in place, as Report does each of a report's.
 func Process(p *gpumonv1.Process) { cleanProcess(p) }
 
+// Figure is a process's figure (CPU %, memory %, RSS) as Process leaves
+// it: NaN and infinity become 0.
+func Figure(f float64) float64 {
+	finite(&f)
+	return f
+}
+
 func report(r *gpumonv1.Report, processes bool) error {
 	if err := Hostname(r.GetHostname()); err != nil {
 		return err
