@@ -133,10 +133,17 @@ type keptSeries struct {
 // sample costs a lookup instead of building, sorting and finding its labels.
 // It is dropped with the machine; a series unused for keepSnapshots
 // snapshots (a container or user gone) is dropped before.
+//
+// A machine's snapshots ask for much the same series in the same order, so
+// the series asked for at the same place in the last snapshot is tried
+// first, before hashing.
 type seriesCache struct {
 	base      []labels.Label
 	byHash    map[uint64][]*keptSeries
 	snapshots uint64
+	// last is the series of the last snapshot in the order asked; this,
+	// those of this snapshot so far.
+	last, this []*keptSeries
 }
 
 const keepSnapshots = 256
@@ -144,6 +151,7 @@ const keepSnapshots = 256
 // done ends a snapshot: every keepSnapshots, series it has not used for
 // that long are dropped.
 func (c *seriesCache) done() {
+	c.last, c.this = c.this, c.last[:0]
 	c.snapshots++
 	if c.snapshots%keepSnapshots != 0 {
 		return
@@ -176,6 +184,11 @@ var seriesSeed = maphash.MakeSeed()
 // sample returns a sample of the series name{extra}, under the machine's
 // labels.
 func (c *seriesCache) sample(name string, extra []metricset.Label, v float64) sample {
+	if i := len(c.this); i < len(c.last) {
+		if k := c.last[i]; k.name == name && slices.Equal(k.extra, extra) {
+			return c.use(k, v)
+		}
+	}
 	var h maphash.Hash
 	h.SetSeed(seriesSeed)
 	h.WriteString(name)
@@ -188,12 +201,18 @@ func (c *seriesCache) sample(name string, extra []metricset.Label, v float64) sa
 	sum := h.Sum64()
 	for _, k := range c.byHash[sum] {
 		if k.name == name && slices.Equal(k.extra, extra) {
-			k.used = c.snapshots
-			return sample{k.lset, v, k}
+			return c.use(k, v)
 		}
 	}
-	k := &keptSeries{name: name, extra: slices.Clone(extra), lset: series(name, c.base, toLabels(nil, extra)...), used: c.snapshots}
+	k := &keptSeries{name: name, extra: slices.Clone(extra), lset: series(name, c.base, toLabels(nil, extra)...)}
 	c.byHash[sum] = append(c.byHash[sum], k)
+	return c.use(k, v)
+}
+
+// use is a sample of k, which this snapshot asks for next.
+func (c *seriesCache) use(k *keptSeries, v float64) sample {
+	k.used = c.snapshots
+	c.this = append(c.this, k)
 	return sample{k.lset, v, k}
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/prometheus/model/labels"
 
+	"github.com/gpumon/gpumon/common/metricset"
 	gpumonv1 "github.com/gpumon/gpumon/gen/gpumon/v1"
 	"github.com/gpumon/gpumon/hub/internal/fleet"
 )
@@ -67,5 +68,37 @@ func TestKeptSeriesAcrossSnapshots(t *testing.T) {
 	s.Forget(a)
 	if _, kept := s.machines.Load("a"); kept {
 		t.Error("a forgotten machine's series are still kept")
+	}
+}
+
+// TestSeriesCacheGuessesByPlace: the series asked for at the same place in
+// the last snapshot is taken only when it is the one asked for (name and
+// every label); otherwise the right series is found, or made, all the same.
+func TestSeriesCacheGuessesByPlace(t *testing.T) {
+	c := newSeriesCache("m", "m")
+	gpu := func(i, uuid string) []metricset.Label {
+		return []metricset.Label{{Name: "gpu", Value: i}, {Name: "UUID", Value: uuid}}
+	}
+	ask := func(name string, l []metricset.Label) labels.Labels { return c.sample(name, l, 1).lset }
+	want := func(name string, l []metricset.Label) labels.Labels { return series(name, c.base, toLabels(nil, l)...) }
+	first := [][2]any{{GPUUtil, gpu("0", "GPU-a")}, {GPUUtil, gpu("1", "GPU-b")}, {GPUTemp, gpu("0", "GPU-a")}}
+	for _, s := range first {
+		ask(s[0].(string), s[1].([]metricset.Label))
+	}
+	c.done()
+	for _, tc := range [][2]any{
+		{GPUUtil, gpu("1", "GPU-b")},  // the second one first
+		{GPUUtil, gpu("1", "GPU-c")},  // same place, another UUID
+		{GPUPower, gpu("0", "GPU-a")}, // same place and labels, another name
+		{GPUUtil, gpu("0", "GPU-a")},
+	} {
+		name, l := tc[0].(string), tc[1].([]metricset.Label)
+		if got := ask(name, l); !labels.Equal(got, want(name, l)) {
+			t.Errorf("asked %s%v, got %s", name, l, got)
+		}
+	}
+	c.done()
+	if got := c.len(); got != 5 {
+		t.Errorf("%d series kept, want 5", got)
 	}
 }
