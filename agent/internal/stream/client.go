@@ -229,6 +229,11 @@ func (c *Client) dial(addr string) (*grpc.ClientConn, error) {
 		grpc.WithTransportCredentials(creds),
 		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: c.cfg.Keepalive, Timeout: 10 * time.Second, PermitWithoutStream: true}),
 		grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(8 << 20)),
+		// Static windows (what the hub sends is small): grpc-go's dynamic
+		// ones would ping the hub after every acknowledgement to estimate
+		// the bandwidth.
+		grpc.WithInitialWindowSize(64 << 10),
+		grpc.WithInitialConnWindowSize(64 << 10),
 		grpc.WithUserAgent("gpumon-agent/" + c.cfg.Version),
 	}
 	if c.cfg.Dialer != nil {

@@ -137,6 +137,17 @@ func (h *Hub) HTTPAddr() string { return h.httpLn.Addr().String() }
 // is 32 KiB).
 const readBufferSize = 8 << 10
 
+// Flow-control windows of each gRPC stream and connection. Set, they are
+// static: grpc-go's dynamic windows send a ping (and a window update) for
+// the first message after every quiet spell to estimate the bandwidth,
+// which for an agent's stream of small snapshots apart in time is every
+// snapshot, and the agent answers each. A stream's window holds several
+// full snapshots, so a replay after an outage flows.
+const (
+	streamWindow = 1 << 20
+	connWindow   = 2 << 20
+)
+
 func (h *Hub) grpcServer(creds credentials.TransportCredentials) *grpc.Server {
 	opts := []grpc.ServerOption{
 		grpc.UnaryInterceptor(h.unaryInterceptor()),
@@ -149,6 +160,8 @@ func (h *Hub) grpcServer(creds credentials.TransportCredentials) *grpc.Server {
 		// around it, and write buffers go back to a pool between flushes.
 		grpc.ReadBufferSize(readBufferSize),
 		grpc.SharedWriteBuffer(true),
+		grpc.InitialWindowSize(streamWindow),
+		grpc.InitialConnWindowSize(connWindow),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 20 * time.Second, Timeout: 10 * time.Second, MaxConnectionIdle: MaxConnectionIdle}),
 		grpc.ConnectionTimeout(HandshakeTimeout),
