@@ -81,6 +81,9 @@ var clues = [256][]string{
 func mayHoldSecret(cmdline string) bool {
 	for i := 0; i < len(cmdline); i++ {
 		c := cmdline[i]
+		if !mayStart[c] {
+			continue // most bytes: one table lookup
+		}
 		if c >= 0x80 {
 			return true
 		}
@@ -92,6 +95,15 @@ func mayHoldSecret(cmdline string) bool {
 	}
 	return false
 }
+
+// mayStart holds the bytes mayHoldSecret looks at further: those beyond
+// ASCII and the first bytes of clues, in either case.
+var mayStart = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = c >= 0x80 || len(clues[lower(byte(c))]) > 0
+	}
+	return t
+}()
 
 // hasPrefixFold is strings.HasPrefix ignoring ASCII case; prefix is lower
 // case.

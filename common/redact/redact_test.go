@@ -1,6 +1,7 @@
 package redact
 
 import (
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -105,6 +106,38 @@ func FuzzCluesMissNothing(f *testing.F) {
 			t.Fatalf("%q holds no clue but has a secret: %q", cmdline, hideWords(cmdline))
 		}
 	})
+}
+
+// TestMayHoldSecretAsEveryByteChecked: the table of bytes that may start
+// a clue changes nothing: mayHoldSecret answers as checking every byte
+// against every clue does, on random lines made of clues' pieces.
+func TestMayHoldSecretAsEveryByteChecked(t *testing.T) {
+	every := func(s string) bool {
+		for i := 0; i < len(s); i++ {
+			if s[i] >= 0x80 {
+				return true
+			}
+			for _, list := range clues {
+				for _, clue := range list {
+					if len(s)-i >= len(clue) && strings.EqualFold(s[i:i+len(clue)], clue) {
+						return true
+					}
+				}
+			}
+		}
+		return false
+	}
+	pieces := []string{"to", "ken", "TOK", "en", "pa", "ssw", "PASSW", "sec", "ret", "api", "-key", "_KEY", "key", "bear", "ER", ":/", "/", ":", " ", "x", "é", "--", "="}
+	rng := rand.New(rand.NewPCG(3, 5))
+	for range 100000 {
+		var b strings.Builder
+		for range rng.IntN(8) {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		if s := b.String(); mayHoldSecret(s) != every(s) {
+			t.Fatalf("%q: mayHoldSecret %v, every byte checked %v", s, mayHoldSecret(s), every(s))
+		}
+	}
 }
 
 // BenchmarkCmdline: a training job's command line, with nothing to hide,
