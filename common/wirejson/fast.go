@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"google.golang.org/protobuf/proto"
@@ -53,12 +54,30 @@ type fastField struct {
 	hook     bool // read after the object's other fields (fieldHooks)
 	sub      *fastPlan
 	subType  reflect.Type // struct type of a message field
+	// names are the keys that name the field: proto name, JSON name.
+	names [2]string
+	// after is the field's slot in a reader's guesses: the key that
+	// followed it last.
+	after int
 }
 
 type fastPlan struct {
 	fields map[string]*fastField
 	hooked []*fastField
 	ok     bool // false: read this type through the tree
+	// first is the plan's slot in a reader's guesses: the key that came
+	// first in its last object.
+	first int
+}
+
+// slots counts the guess slots of every plan built (planMu).
+var slots atomic.Int64
+
+// guess is a reader's guess at the next key: the key (one of f's names)
+// and its field.
+type guess struct {
+	key string
+	f   *fastField
 }
 
 var fastPlans sync.Map // reflect.Type (struct) → *fastPlan
@@ -82,7 +101,7 @@ func buildPlan(t reflect.Type, md protoreflect.MessageDescriptor, building map[r
 	if p := building[t]; p != nil {
 		return p // recursive type: filled in below
 	}
-	p := &fastPlan{fields: map[string]*fastField{}, ok: true}
+	p := &fastPlan{fields: map[string]*fastField{}, ok: true, first: int(slots.Add(1) - 1)}
 	building[t] = p
 	byName := map[string]reflect.StructField{}
 	for i := range t.NumField() {
@@ -130,7 +149,8 @@ func fieldOf(fd protoreflect.FieldDescriptor, sf reflect.StructField, building m
 	if fd.IsMap() || fd.Kind() == protoreflect.BytesKind || fd.Kind() == protoreflect.GroupKind {
 		return nil
 	}
-	f := &fastField{fd: fd, offset: sf.Offset, list: fd.IsList()}
+	f := &fastField{fd: fd, offset: sf.Offset, list: fd.IsList(), names: [2]string{string(fd.Name()), fd.JSONName()}}
+	f.after = int(slots.Add(1) - 1)
 	_, f.hook = fieldHooks[fd.FullName()]
 	gt := sf.Type
 	if f.list {
@@ -176,6 +196,11 @@ func fieldOf(fd protoreflect.FieldDescriptor, sf reflect.StructField, building m
 type fastReader struct {
 	parser
 	l Lenient
+	// guesses, by slot (fastPlan.first, fastField.after), are the keys
+	// that came next last time: objects of a type, a list's above all,
+	// name their fields in the same order, so a key is compared with its
+	// guess before it is looked up.
+	guesses []guess
 }
 
 // unmarshalFast reads the object at p.i into m. ok is false when m's type
@@ -189,7 +214,7 @@ func (l Lenient) unmarshalFast(data []byte, m proto.Message) (ok bool, err error
 	if !plan.ok {
 		return false, nil
 	}
-	r := &fastReader{parser: parser{data: data}, l: l}
+	r := &fastReader{parser: parser{data: data}, l: l, guesses: make([]guess, slots.Load())}
 	r.space()
 	if r.i >= len(data) || data[r.i] != '{' {
 		return false, nil
@@ -217,14 +242,19 @@ func (r *fastReader) object(plan *fastPlan, base unsafe.Pointer, pm protoreflect
 		r.i++
 		return nil
 	}
+	slot := plan.first // where the guess at the next key is
 	for {
 		r.space()
 		if r.i >= len(r.data) || r.data[r.i] != '"' {
 			return r.fail("looking for beginning of object key string")
 		}
-		f, err := r.key(plan)
+		f, err := r.key(plan, slot)
 		if err != nil {
 			return err
+		}
+		slot = -1
+		if f != nil {
+			slot = f.after
 		}
 		if err := r.colon(); err != nil {
 			return err
@@ -280,14 +310,30 @@ func (r *fastReader) hooks(pm protoreflect.Message, hooked []span) {
 	}
 }
 
-// key reads an object key and finds its field (nil: unknown).
-func (r *fastReader) key(plan *fastPlan) (*fastField, error) {
+// key reads an object key and finds its field (nil: unknown): first the
+// guess in slot (-1: none), then in the plan, learning the guess.
+func (r *fastReader) key(plan *fastPlan, slot int) (*fastField, error) {
 	start := r.i + 1
 	for j := start; j < len(r.data); j++ {
 		c := r.data[j]
 		if c == '"' {
 			r.i = j + 1
-			return plan.fields[string(r.data[start:j])], nil
+			raw := r.data[start:j]
+			if slot < 0 || slot >= len(r.guesses) {
+				return plan.fields[string(raw)], nil
+			}
+			g := &r.guesses[slot]
+			if g.f != nil && string(raw) == g.key {
+				return g.f, nil
+			}
+			f := plan.fields[string(raw)]
+			if f != nil {
+				g.f, g.key = f, f.names[0]
+				if string(raw) != g.key {
+					g.key = f.names[1]
+				}
+			}
+			return f, nil
 		}
 		if c == '\\' || c < 0x20 || c >= 0x80 {
 			break
