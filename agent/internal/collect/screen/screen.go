@@ -57,6 +57,11 @@ type Collector struct {
 	tmux       TmuxRunner
 	tmuxSet    bool
 	users      *passwd.Users
+	// scans counts tmuxServers' scans of the processes; others are the
+	// processes not named like tmux when last read (the Runner runs one
+	// Collect at a time).
+	scans  uint64
+	others map[int]otherProc
 }
 
 // New returns a screen/tmux collector.

@@ -118,11 +118,29 @@ type tmuxServer struct {
 	tmpDir  string // TMUX_TMPDIR of the server, or /tmp
 }
 
-// tmuxServers finds the processes named "tmux: server".
+// tmuxRecheck is how many scans a process not named like tmux is taken
+// for one without reading its name again. A tmux server is a new process
+// (forked by the tmux client), found on the first scan that lists it; only
+// one that becomes a server in place (a shell that runs exec tmux -D) is
+// found this many scans late at most.
+const tmuxRecheck = 15
+
+// otherProc is a process whose name was not tmux's when last read.
+type otherProc struct {
+	read, listed uint64 // the scans that last read its name and listed it
+}
+
+// tmuxServers finds the processes named "tmux: server". Reading every
+// process's name on every scan was a third of an agent's CPU; a process
+// named otherwise is read again only every tmuxRecheck scans.
 func (c *Collector) tmuxServers() []tmuxServer {
 	dirs, err := os.ReadDir(c.procRoot)
 	if err != nil {
 		return nil
+	}
+	c.scans++
+	if c.others == nil {
+		c.others = map[int]otherProc{}
 	}
 	var servers []tmuxServer
 	for _, d := range dirs {
@@ -130,11 +148,26 @@ func (c *Collector) tmuxServers() []tmuxServer {
 		if err != nil {
 			continue
 		}
-		dir := filepath.Join(c.procRoot, d.Name())
-		comm, err := os.ReadFile(filepath.Join(dir, "comm"))
-		if err != nil || string(bytes.TrimSpace(comm)) != "tmux: server" {
+		if o, ok := c.others[pid]; ok && c.scans-o.read < tmuxRecheck {
+			o.listed = c.scans
+			c.others[pid] = o
 			continue
 		}
+		dir := filepath.Join(c.procRoot, d.Name())
+		comm, err := os.ReadFile(filepath.Join(dir, "comm"))
+		if err != nil {
+			delete(c.others, pid)
+			continue
+		}
+		if name := string(bytes.TrimSpace(comm)); name != "tmux: server" {
+			if strings.HasPrefix(name, "tmux") {
+				delete(c.others, pid) // a client, or a server on its way
+			} else {
+				c.others[pid] = otherProc{read: c.scans, listed: c.scans}
+			}
+			continue
+		}
+		delete(c.others, pid)
 		srv := tmuxServer{pid: pid, tmpDir: "/tmp"}
 		if fi, err := os.Stat(dir); err == nil {
 			srv.uid = ownerUID(fi)
@@ -148,6 +181,11 @@ func (c *Collector) tmuxServers() []tmuxServer {
 			}
 		}
 		servers = append(servers, srv)
+	}
+	for pid, o := range c.others {
+		if o.listed != c.scans {
+			delete(c.others, pid) // ended; its PID may come back as another process
+		}
 	}
 	return servers
 }

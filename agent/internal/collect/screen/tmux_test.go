@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -77,6 +78,52 @@ func TestCollectTmuxFake(t *testing.T) {
 	}
 	if s.ScreenSessions == nil || len(s.ScreenSessions) != 0 {
 		t.Errorf("screen sessions = %v, want an empty list", s.ScreenSessions)
+	}
+}
+
+// TestTmuxServersReadNamesOnce: a process not named like tmux is read
+// again only every tmuxRecheck scans, so one that becomes a server in place
+// is found that late at most; a new server, or a tmux client that becomes
+// one, is found on the next scan; an ended process is forgotten.
+func TestTmuxServersReadNamesOnce(t *testing.T) {
+	root := hostTree(t)
+	writeProc(t, root, "700", "bash", "bash\x00", "")
+	writeProc(t, root, "701", "tmux", "tmux\x00", "")
+	c := New(nil, WithProcRoot(filepath.Join(root, "proc")))
+	pids := func() []int {
+		var out []int
+		for _, s := range c.tmuxServers() {
+			out = append(out, s.pid)
+		}
+		slices.Sort(out)
+		return out
+	}
+	if got := pids(); len(got) != 0 {
+		t.Fatalf("servers %v, want none", got)
+	}
+	writeProc(t, root, "700", "tmux: server", "tmux\x00-D\x00", "") // in place: exec tmux -D
+	writeProc(t, root, "701", "tmux: server", "tmux\x00", "")
+	writeProc(t, root, "800", "tmux: server", "tmux\x00", "")
+	if got := pids(); !slices.Equal(got, []int{701, 800}) {
+		t.Fatalf("servers %v, want the new one and the former client (700's name is not read again yet)", got)
+	}
+	found := 0
+	for scan := 2; scan <= tmuxRecheck+1 && found == 0; scan++ {
+		if slices.Contains(pids(), 700) {
+			found = scan
+		}
+	}
+	if found == 0 {
+		t.Fatalf("the server that took 700's place was not found within %d scans", tmuxRecheck)
+	}
+	writeProc(t, root, "900", "sleep", "sleep\x00", "")
+	pids()
+	if err := os.RemoveAll(filepath.Join(root, "proc", "900")); err != nil {
+		t.Fatal(err)
+	}
+	pids()
+	if _, kept := c.others[900]; kept {
+		t.Error("an ended process is still kept")
 	}
 }
 
