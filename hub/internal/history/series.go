@@ -151,7 +151,15 @@ const keepSnapshots = 256
 // done ends a snapshot: every keepSnapshots, series it has not used for
 // that long are dropped.
 func (c *seriesCache) done() {
-	c.last, c.this = c.this, c.last[:0]
+	// The buffer of the snapshot before is this snapshot's next: it keeps
+	// no series alive (one may be dropped below), and one far larger than
+	// a snapshot's needs is let go.
+	buf := c.last[:cap(c.last)]
+	clear(buf)
+	if cap(buf) > 2*len(c.this)+64 {
+		buf = nil
+	}
+	c.last, c.this = c.this, buf[:0]
 	c.snapshots++
 	if c.snapshots%keepSnapshots != 0 {
 		return

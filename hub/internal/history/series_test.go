@@ -102,3 +102,38 @@ func TestSeriesCacheGuessesByPlace(t *testing.T) {
 		t.Errorf("%d series kept, want 5", got)
 	}
 }
+
+// TestSeriesCacheGuessesKeepNothingAlive: series dropped for want of use
+// are not kept alive by the buffers of the guesses, even after one
+// snapshot asked for many more series than the later ones.
+func TestSeriesCacheGuessesKeepNothingAlive(t *testing.T) {
+	c := newSeriesCache("k", "h")
+	for i := range 1000 {
+		c.sample(UserGPUMemory, []metricset.Label{{Name: "user", Value: fmt.Sprintf("u%d", i)}}, 1)
+	}
+	c.done()
+	for range 3 * keepSnapshots {
+		c.sample(MachineOnline, nil, 1)
+		c.done()
+	}
+	kept := map[*keptSeries]bool{}
+	for _, list := range c.byHash {
+		for _, k := range list {
+			kept[k] = true
+		}
+	}
+	held := 0
+	for _, buf := range [][]*keptSeries{c.last[:cap(c.last)], c.this[:cap(c.this)]} {
+		for _, k := range buf {
+			if k != nil && !kept[k] {
+				held++
+			}
+		}
+	}
+	if held > 0 {
+		t.Errorf("%d series dropped %d snapshots ago are still held by the guesses' buffers", held, 3*keepSnapshots)
+	}
+	if n := cap(c.last) + cap(c.this); n > 200 {
+		t.Errorf("the guesses' buffers hold room for %d series, for snapshots of one", n)
+	}
+}
