@@ -107,7 +107,7 @@ func runWait(ctx context.Context, e *env, args []string) error {
 	}
 	m, err := follow(ctx, e, c, p)
 	if err != nil {
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		if pastDeadline(ctx) {
 			return &cliError{code: ExitTimeout, err: fmt.Errorf("wait: no machine had %d free GPU(s) within %s", p.n, e.common.timeout)}
 		}
 		return err
@@ -177,7 +177,7 @@ func follow(ctx context.Context, e *env, c gpumonv1.FleetServiceClient, p waitPl
 	backoff := time.Second
 	for {
 		m, err := followOnce(ctx, c, p)
-		if err == nil || ctx.Err() != nil {
+		if err == nil || ctx.Err() != nil || pastDeadline(ctx) {
 			return m, err
 		}
 		if code := status.Code(err); code != codes.Unavailable && code != codes.ResourceExhausted {
@@ -191,6 +191,18 @@ func follow(ctx context.Context, e *env, c gpumonv1.FleetServiceClient, p waitPl
 		}
 		backoff = min(backoff*2, 30*time.Second)
 	}
+}
+
+// pastDeadline says whether ctx's deadline has passed, even before its
+// timer fired: gRPC carries the deadline to the hub, which ends the watch
+// stream (RST_STREAM, CANCEL) when it passes, and on a busy machine the
+// hub's word can come first.
+func pastDeadline(ctx context.Context) bool {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return true
+	}
+	dl, ok := ctx.Deadline()
+	return ok && !time.Now().Before(dl)
 }
 
 func followOnce(ctx context.Context, c gpumonv1.FleetServiceClient, p waitPlan) (match, error) {
