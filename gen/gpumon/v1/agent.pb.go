@@ -719,8 +719,11 @@ func (x *ProcessDelta) GetColumns() *FigureColumns {
 
 // FigureColumns carry three moving figures of a ProcessDelta's processes
 // as columns: for each figure, the positions in ProcessDelta.order of the
-// processes whose value changed (increasing), and their new values, one
-// per position. A process keeps its other figures from the last report.
+// processes whose value changed, and their new values, one per position.
+// The agent writes positions in increasing order; the hub takes any order
+// (a position named twice: the last value), and ends the stream on a
+// position past the order or lists of unequal length. A process keeps its
+// other figures from the last report.
 type FigureColumns struct {
 	state           protoimpl.MessageState `protogen:"open.v1"`
 	CpuPercentAt    []uint32               `protobuf:"varint,1,rep,packed,name=cpu_percent_at,json=cpuPercentAt,proto3" json:"cpu_percent_at,omitempty"`
