@@ -137,3 +137,30 @@ func TestSeriesCacheGuessesKeepNothingAlive(t *testing.T) {
 		t.Errorf("the guesses' buffers hold room for %d series, for snapshots of one", n)
 	}
 }
+
+// TestPooledSamplesHoldNothing: a buffer of samples given back to the pool
+// holds no series (whatever it grew to), and one grown past the bound is
+// not kept.
+func TestPooledSamplesHoldNothing(t *testing.T) {
+	c := newSeriesCache("k", "h")
+	b := getSamples(4)
+	for i := range 100 {
+		*b = append(*b, c.sample(UserGPUMemory, []metricset.Label{{Name: "user", Value: fmt.Sprintf("u%d", i)}}, 1))
+	}
+	putSamples(b)
+	if len(*b) != 0 {
+		t.Errorf("a buffer given back has length %d, want 0", len(*b))
+	}
+	for i, s := range (*b)[:cap(*b)] {
+		if s.kept != nil || s.lset.Len() != 0 {
+			t.Fatalf("a buffer given back still holds sample %d: %v", i, s.lset)
+		}
+	}
+	big := make([]sample, maxPooledSamples+1)
+	big[0] = c.sample(MachineOnline, nil, 1)
+	bb := &big
+	putSamples(bb)
+	if (*bb)[0].kept == nil {
+		t.Error("a buffer past the bound was cleared, as if the pool took it")
+	}
+}

@@ -196,7 +196,9 @@ func (s *Store) Record(m *fleet.Machine, r *gpumonv1.Report, seq uint64) error {
 		ms.series = newSeriesCache(m.Key, m.Hostname)
 	}
 	c := ms.series
-	out := make([]sample, 0, 40*len(r.GetGpuData())+32)
+	buf := getSamples(40*len(r.GetGpuData()) + 32)
+	defer putSamples(buf)
+	out := (*buf)[:0]
 	for _, g := range r.GetGpuData() {
 		out = gpuSamples(out, c, g, r.GetDriverVersion())
 	}
@@ -210,12 +212,41 @@ func (s *Store) Record(m *fleet.Machine, r *gpumonv1.Report, seq uint64) error {
 		interval = st.Interval
 	}
 	out = ms.account(out, c, r, time.UnixMilli(t), interval)
+	*buf = out // grown or not, the pool takes it back
 	c.done()
 	if err := s.append(t, out); err != nil {
 		return err
 	}
 	ms.floor = t
 	return nil
+}
+
+// samplePool holds the buffers Record builds a snapshot's samples in (a
+// snapshot of 8 GPUs is some 350 samples, 14 KB): they live only until the
+// commit, so one buffer per concurrent Record is enough for the whole fleet.
+var samplePool sync.Pool
+
+// maxPooledSamples bounds a buffer the pool keeps: one grown by an outsized
+// report is let go.
+const maxPooledSamples = 4096
+
+func getSamples(n int) *[]sample {
+	if b, ok := samplePool.Get().(*[]sample); ok {
+		return b
+	}
+	b := make([]sample, 0, n)
+	return &b
+}
+
+// putSamples clears b (a pooled buffer holds no series alive) and gives it
+// back.
+func putSamples(b *[]sample) {
+	if cap(*b) > maxPooledSamples {
+		return
+	}
+	clear(*b) // past its length, a buffer is as clear as when it grew
+	*b = (*b)[:0]
+	samplePool.Put(b)
 }
 
 // append commits samples at t, then forwards them. A per-sample refusal is
