@@ -117,10 +117,16 @@ type Encoder struct {
 
 	procs map[int32]*told // what the stream carried, by PID
 	gen   uint64          // counts Encode calls
+	// last is, after a delta, the entry of the process at each position
+	// of its system list: a machine lists its processes in much the same
+	// order from sample to sample, so the entry at the same position is
+	// tried before the map. Every entry in it is in procs.
+	last []*told
 }
 
 // told is what an Encoder's stream carried of one process.
 type told struct {
+	pid     int32
 	facts   *gpumonv1.Process // static facts carried (nil: none yet)
 	figures *gpumonv1.Process // system_info figures carried (nil: none)
 	// own says whether figures is the encoder's alone (no delta holds it),
@@ -155,11 +161,12 @@ func (e *Encoder) Encode(s *gpumonv1.Snapshot) bool {
 	entry := func(pid int32) *told {
 		t := e.procs[pid]
 		if t == nil {
-			t = &told{}
+			t = &told{pid: pid}
 			e.procs[pid] = t
 		}
 		return t
 	}
+	seen := 0 // entries this call listed
 	// note takes p's static facts (t is its PID's entry): false when this
 	// snapshot listed the PID before with other facts.
 	note := func(t *told, p *gpumonv1.Process) bool {
@@ -167,6 +174,7 @@ func (e *Encoder) Encode(s *gpumonv1.Snapshot) bool {
 			return sameStatic(t.first, p)
 		}
 		t.seen, t.first = gen, p
+		seen++
 		if t.facts == nil || !sameStatic(t.facts, p) {
 			d.Facts = append(d.Facts, static(p))
 			factsOf = append(factsOf, t)
@@ -175,8 +183,23 @@ func (e *Encoder) Encode(s *gpumonv1.Snapshot) bool {
 	}
 	changed := make([]*gpumonv1.Process, 0, len(procs))
 	var cols *gpumonv1.FigureColumns
+	// at becomes last, written in place: position i of last is read
+	// before at's is written, and an entry written there by a call that
+	// fails is in procs all the same.
+	guesses, at := len(e.last), e.last
+	if cap(at) < len(procs) {
+		at = make([]*told, len(procs))
+		copy(at, e.last)
+	}
+	at = at[:len(procs)]
 	for i, p := range procs {
-		t := entry(p.Pid)
+		var t *told
+		if i < guesses && at[i].pid == p.Pid {
+			t = at[i]
+		} else {
+			t = entry(p.Pid)
+		}
+		at[i] = t
 		if t.seen == gen {
 			return false // twice on the system list
 		}
@@ -236,14 +259,18 @@ func (e *Encoder) Encode(s *gpumonv1.Snapshot) bool {
 	for i, f := range d.Facts {
 		factsOf[i].facts = f
 	}
-	for pid, t := range e.procs {
-		if t.seen != gen {
-			if t.facts != nil {
-				d.Ended = append(d.Ended, pid)
+	if seen < len(e.procs) { // some entry was not listed: its process ended
+		for pid, t := range e.procs {
+			if t.seen != gen {
+				if t.facts != nil {
+					d.Ended = append(d.Ended, pid)
+				}
+				delete(e.procs, pid)
 			}
-			delete(e.procs, pid)
 		}
 	}
+	clear(at[len(at):cap(at)]) // past the list, no entry is kept alive
+	e.last = at
 	if r.SystemInfo != nil {
 		r.SystemInfo.Processes = nil
 	}

@@ -413,6 +413,71 @@ func testFactsOfAProcessOffTheSystemList(t *testing.T, columns bool) {
 	}
 }
 
+// TestEndedAreTold: each delta tells, in Ended, exactly the processes the
+// stream carried that its snapshot no longer lists (on the system list or
+// a GPU's), and the encoder keeps nothing of them, snapshots that cannot be
+// deltas in between included; so the hub's decoder keeps what is running.
+func TestEndedAreTold(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 5))
+	enc := Encoder{Columns: true}
+	carried := map[int32]bool{} // PIDs whose facts the stream carried and did not end
+	pids := []int32{1, 2, 3, 4, 5}
+	for seq := uint64(1); seq <= 400; seq++ {
+		for range rng.IntN(4) {
+			pids = append(pids, int32(rng.IntN(40)+1))
+		}
+		for range rng.IntN(4) {
+			if len(pids) > 1 {
+				i := rng.IntN(len(pids))
+				pids = append(pids[:i], pids[i+1:]...)
+			}
+		}
+		s := randomSnapshot(rng, seq, uniq(pids))
+		if seq%9 == 0 { // cannot be a delta: its new PIDs' entries must go too
+			dup := proto.Clone(s.Report.SystemInfo.Processes[0]).(*gpumonv1.Process)
+			dup.Cmdline = "other"
+			s.Report.SystemInfo.Processes = append(s.Report.SystemInfo.Processes, plainProcess(int32(100+seq)), dup)
+			if enc.Encode(s) {
+				t.Fatalf("seq %d: a PID twice with other facts was told as a delta", seq)
+			}
+			continue
+		}
+		listed := map[int32]bool{}
+		for _, p := range s.Report.SystemInfo.Processes {
+			listed[p.Pid] = true
+		}
+		for _, g := range s.Report.GpuData {
+			for _, p := range g.Processes {
+				listed[p.Pid] = true
+			}
+		}
+		if !enc.Encode(s) {
+			t.Fatalf("seq %d: not a delta", seq)
+		}
+		for _, pid := range s.Processes.Ended {
+			if !carried[pid] || listed[pid] {
+				t.Fatalf("seq %d: PID %d told as ended (carried %v, listed %v)", seq, pid, carried[pid], listed[pid])
+			}
+			delete(carried, pid)
+		}
+		for _, f := range s.Processes.Facts {
+			carried[f.Pid] = true
+		}
+		for pid := range carried {
+			if !listed[pid] {
+				t.Fatalf("seq %d: PID %d is no longer listed and was not told as ended", seq, pid)
+			}
+		}
+		if len(enc.procs) != len(listed) {
+			t.Fatalf("seq %d: the encoder keeps %d processes for %d listed", seq, len(enc.procs), len(listed))
+		}
+	}
+}
+
+func plainProcess(pid int32) *gpumonv1.Process {
+	return &gpumonv1.Process{Pid: pid, Name: "new", Cmdline: "new"}
+}
+
 func TestDecodeRefuses(t *testing.T) {
 	delta := func(d *gpumonv1.ProcessDelta, r *gpumonv1.Report) *gpumonv1.Snapshot {
 		return &gpumonv1.Snapshot{Seq: 1, Report: r, Processes: d}
